@@ -1,0 +1,1 @@
+#include "netcheck/error.hpp"

@@ -1,0 +1,59 @@
+#include "probe/cli.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+namespace probe {
+
+void add_common_options(CLI::App& cmd, common_options& opts) {
+  cmd.add_flag("--json", opts.json, "Print one JSON object on stdout instead of text");
+  cmd.add_option("--timeout", opts.timeout_s, "Overall time limit in seconds")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd.add_option("--color", opts.color, "Colour the text output: auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"sipprobe — find out why a SIP account will not register, and prove it",
+               "sipprobe"};
+  app.fallthrough();  // shared options may follow the subcommand
+  app.require_subcommand(0, 1);
+  bool version = false;
+  app.add_flag("-V,--version", version, "Print the version and exit");
+
+  action selected;
+  setup_dns(app, selected);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  } catch (const CLI::ParseError& e) {
+    // CLI11's codes (105, 106, 109…) are not part of our contract: usage errors are 2.
+    std::cerr << "sipprobe: " << e.what() << "\n";
+    std::cerr << "Run 'sipprobe --help' for usage.\n";
+    return exit_usage;
+  }
+
+  if (version) {
+    std::cout << "sipprobe " << SIPPROBE_VERSION << "\n";
+    return exit_ok;
+  }
+  if (!selected) {
+    std::cout << app.help();
+    return exit_usage;
+  }
+  try {
+    return selected();
+  } catch (const usage_error& e) {
+    std::cerr << "sipprobe: " << e.what() << "\n";
+    return exit_usage;
+  }
+}
+
+}  // namespace probe

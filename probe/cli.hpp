@@ -1,0 +1,46 @@
+// probe/cli.hpp — the command-line frame: exit codes, option helpers, subcommand wiring.
+//
+// Each subcommand lives in its own file (CLI11's subcom_in_files pattern):
+//   void setup_<name>(CLI::App& parent, action& selected);
+// adds the subcommand and its options; its callback only stores in `selected` a closure
+// that runs the work after parse() has returned. The closure returns the exit status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace probe {
+
+// The exit-status contract (README "Exit status"). CLI11's own codes never escape.
+enum exit_status : int {
+  exit_ok = 0,        // the probe ran and the answer is good (registered, resolved, reachable)
+  exit_failed = 1,    // the probe ran and found a problem: the report says what
+  exit_usage = 2,     // bad command line or unusable input: one line on stderr
+  exit_internal = 3,  // a bug or an environment failure we could not attribute
+};
+
+using action = std::function<int()>;
+
+// Thrown for input the user can fix; main prints "sipprobe: <what>" and exits 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Options every network subcommand shares.
+struct common_options {
+  bool json = false;
+  double timeout_s = 10.0;
+  std::string color = "auto";  // auto | always | never
+};
+void add_common_options(CLI::App& cmd, common_options& opts);
+
+// Runs the whole command line; returns the process exit status.
+int run(int argc, char** argv);
+
+// Subcommands (one file each).
+void setup_dns(CLI::App& parent, action& selected);
+
+}  // namespace probe

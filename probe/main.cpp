@@ -1,0 +1,16 @@
+// sipprobe entry point: everything happens in probe::run; this only guards the edges.
+#include "probe/cli.hpp"
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  try {
+    return probe::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "sipprobe: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "sipprobe: internal error\n";
+  }
+  return probe::exit_internal;
+}

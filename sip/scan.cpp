@@ -1,0 +1,160 @@
+#include "sip/scan.hpp"
+
+#include "sip/error.hpp"
+
+#include <cstring>
+
+namespace sip {
+
+bool is_token_char(char c) noexcept {
+  // RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return c != '\0' && std::strchr("-.!%*_+`'~", c) != nullptr;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+namespace {
+bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// Length of LWS at the start of s: WSP, or CRLF/LF followed by WSP (RFC 3261 §7.3.1).
+std::size_t lws_len(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (is_ws(s[i])) { ++i; continue; }
+    std::size_t eol = 0;
+    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') eol = 2;
+    else if (s[i] == '\n') eol = 1;
+    if (eol != 0 && i + eol < s.size() && is_ws(s[i + eol])) { i += eol; continue; }
+    break;
+  }
+  return i;
+}
+}  // namespace
+
+std::string_view skip_lws(std::string_view s) noexcept { return s.substr(lws_len(s)); }
+
+std::string_view trim_lws(std::string_view s) noexcept {
+  s = skip_lws(s);
+  while (!s.empty() && (is_ws(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+std::error_code read_quoted(std::string_view s, std::string_view& raw, std::string_view& rest) {
+  s = skip_lws(s);
+  if (s.empty() || s.front() != '"') return errc::bad_quoted_string;
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;  // quoted-pair: skip the escaped byte (RFC 3261 §25.1)
+      continue;
+    }
+    if (s[i] == '"') {
+      raw = s.substr(1, i - 1);
+      rest = s.substr(i + 1);
+      return {};
+    }
+  }
+  return errc::bad_quoted_string;
+}
+
+std::string unescape_quoted(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\\' && i + 1 < raw.size()) ++i;
+    out.push_back(raw[i]);
+  }
+  return out;
+}
+
+std::error_code split_commas(std::string_view value, std::vector<std::string_view>& out) {
+  std::size_t start = 0;
+  bool in_quote = false;
+  bool in_angle = false;
+  auto emit = [&](std::size_t end) {
+    auto part = trim_lws(value.substr(start, end - start));
+    if (!part.empty()) out.push_back(part);
+  };
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    if (in_quote) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_quote = false;
+      continue;
+    }
+    if (c == '"') in_quote = true;
+    else if (c == '<') in_angle = true;
+    else if (c == '>') in_angle = false;
+    else if (c == ',' && !in_angle) {
+      emit(i);
+      start = i + 1;
+    }
+  }
+  if (in_quote) return errc::bad_quoted_string;
+  emit(value.size());
+  return {};
+}
+
+std::error_code parse_params(std::string_view s, std::vector<param>& out) {
+  s = trim_lws(s);
+  while (!s.empty()) {
+    if (s.front() != ';') return errc::bad_parameter;
+    s = skip_lws(s.substr(1));
+    std::size_t n = 0;
+    while (n < s.size() && is_token_char(s[n])) ++n;
+    if (n == 0) return errc::bad_parameter;
+    param p;
+    p.name = s.substr(0, n);
+    s = skip_lws(s.substr(n));
+    if (!s.empty() && s.front() == '=') {
+      s = skip_lws(s.substr(1));
+      p.has_value = true;
+      if (!s.empty() && s.front() == '"') {
+        std::string_view rest;
+        if (auto ec = read_quoted(s, p.value, rest)) return ec;
+        p.quoted = true;
+        s = rest;
+      } else {
+        // token, or an IPv6 reference / host for received= and maddr= (RFC 3261 §20.42)
+        std::size_t m = 0;
+        while (m < s.size() && (is_token_char(s[m]) || s[m] == ':' || s[m] == '[' ||
+                                s[m] == ']' || s[m] == '/' || s[m] == '@')) ++m;
+        if (m == 0) return errc::bad_parameter;
+        p.value = s.substr(0, m);
+        s = s.substr(m);
+      }
+    }
+    out.push_back(p);
+    s = skip_lws(s);
+  }
+  return {};
+}
+
+const param* find_param(const std::vector<param>& ps, std::string_view name) noexcept {
+  for (const auto& p : ps)
+    if (iequals(p.name, name)) return &p;
+  return nullptr;
+}
+
+std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) noexcept {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    unsigned d = static_cast<unsigned>(c - '0');
+    if (v > (max - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+}  // namespace sip

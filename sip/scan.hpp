@@ -1,0 +1,54 @@
+// sip/scan.hpp — the lexical pieces of RFC 3261 §25.1 shared by every parser in sip/:
+// tokens, linear white space (including header folding), quoted strings, comma-separated
+// header values and `;name=value` parameter lists.
+//
+// All functions take and return std::string_view into the caller's buffer; nothing
+// allocates except where a std::string or std::vector is returned by value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace sip {
+
+// RFC 3261 §25.1 `token` characters.
+bool is_token_char(char c) noexcept;
+// Case-insensitive ASCII comparison.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+// Linear white space: SP, HTAB, and a CRLF (or LF) followed by SP/HTAB (folding).
+std::string_view trim_lws(std::string_view s) noexcept;
+std::string_view skip_lws(std::string_view s) noexcept;
+
+// Reads a quoted-string at the start of `s` (after optional LWS). On success `raw` is the
+// text between the quotes with escapes left in, `rest` what follows the closing quote.
+std::error_code read_quoted(std::string_view s, std::string_view& raw, std::string_view& rest);
+// Resolves `\x` escapes of a quoted string's contents.
+std::string unescape_quoted(std::string_view raw);
+
+// Splits a header value at top-level commas: commas inside quotes or <…> do not split.
+// Empty elements (",,") are dropped. Returns errc::bad_quoted_string on an open quote.
+std::error_code split_commas(std::string_view value, std::vector<std::string_view>& out);
+
+// A `;name[=value]` parameter. `value` is unquoted (escapes left in) when `quoted`.
+struct param {
+  std::string_view name;
+  std::string_view value;
+  bool has_value = false;
+  bool quoted = false;
+};
+
+// Parses `;a=b;c;d="x"` (leading `;` required for each). Stops at end of input only;
+// anything that is not a parameter is an error (errc::bad_parameter).
+std::error_code parse_params(std::string_view s, std::vector<param>& out);
+// First parameter named `name` (case-insensitive), or nullptr.
+const param* find_param(const std::vector<param>& ps, std::string_view name) noexcept;
+
+// A decimal number with at most `max` as value; no sign, no spaces.
+std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) noexcept;
+
+}  // namespace sip
