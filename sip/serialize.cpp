@@ -1,1 +1,115 @@
-// placeholder
+#include "sip/serialize.hpp"
+
+#include "sip/error.hpp"
+#include "sip/scan.hpp"
+
+namespace sip {
+namespace {
+
+// A header value may hold any byte but CR, LF and NUL (and other C0 controls except HTAB):
+// anything else would end the header early or smuggle in another one.
+bool safe_value(std::string_view v) noexcept {
+  for (unsigned char c : v)
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  return true;
+}
+
+bool safe_token(std::string_view v) noexcept {
+  if (v.empty()) return false;
+  for (char c : v)
+    if (!is_token_char(c)) return false;
+  return true;
+}
+
+bool has_space(std::string_view v) noexcept {
+  return v.find_first_of(" \t") != std::string_view::npos;
+}
+
+std::string quote(std::string_view s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q.push_back('\\');
+    q.push_back(c);
+  }
+  q.push_back('"');
+  return q;
+}
+
+// An URI goes inside <…>, so it may not contain '>' or white space.
+bool safe_uri(std::string_view v) noexcept {
+  return !v.empty() && safe_value(v) && !has_space(v) && v.find_first_of("<>") == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string default_user_agent() { return std::string("sipprobe/") + SIPPROBE_VERSION; }
+
+std::string host_for_uri(std::string_view host) {
+  if (host.find(':') != std::string_view::npos && (host.empty() || host.front() != '['))
+    return "[" + std::string(host) + "]";
+  return std::string(host);
+}
+
+std::error_code validate(const request& req) {
+  if (!safe_token(req.method) || !safe_uri(req.uri)) return errc::bad_builder_input;
+  for (const auto& h : req.headers) {
+    if (!safe_token(h.name) || !safe_value(h.value)) return errc::bad_builder_input;
+    // Content-Length is ours to write: a second one would make the framing ambiguous.
+    if (iequals(h.name, "Content-Length") || iequals(h.name, "l")) return errc::bad_builder_input;
+  }
+  return {};
+}
+
+std::error_code serialize(const request& req, std::string& out) {
+  if (auto ec = validate(req)) return ec;
+  std::size_t size = req.method.size() + req.uri.size() + req.body.size() + 64;
+  for (const auto& h : req.headers) size += h.name.size() + h.value.size() + 4;
+  out.clear();
+  out.reserve(size);
+  out.append(req.method).append(" ").append(req.uri).append(" SIP/2.0\r\n");
+  for (const auto& h : req.headers) out.append(h.name).append(": ").append(h.value).append("\r\n");
+  out.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n\r\n");
+  out.append(req.body);
+  return {};
+}
+
+std::error_code build_request(const request_spec& s, request& out) {
+  if (s.request_uri.empty() || s.to_uri.empty() || s.from_uri.empty() || s.from_tag.empty() ||
+      s.call_id.empty() || s.via.host.empty())
+    return errc::bad_builder_input;
+  // RFC 3261 §8.1.1.7: the magic cookie marks an RFC 3261 branch.
+  if (s.via.branch.rfind("z9hG4bK", 0) != 0 || !safe_token(s.via.branch)) return errc::bad_builder_input;
+  if (!safe_token(s.via.transport) || !safe_token(s.from_tag) || !safe_value(s.call_id) ||
+      has_space(s.call_id) || !safe_value(s.from_display) || !safe_uri(s.to_uri) ||
+      !safe_uri(s.from_uri) || !safe_value(s.via.host) || has_space(s.via.host))
+    return errc::bad_builder_input;
+  if (s.contact && *s.contact != "*" && !safe_uri(*s.contact)) return errc::bad_builder_input;
+
+  out = request{};
+  out.method = s.method;
+  out.uri = s.request_uri;
+  auto add = [&out](std::string name, std::string value) {
+    out.headers.push_back({std::move(name), std::move(value)});
+  };
+
+  std::string via = "SIP/2.0/" + s.via.transport + " " + host_for_uri(s.via.host);
+  if (s.via.port != 0) via += ":" + std::to_string(s.via.port);
+  if (s.via.rport) via += ";rport";  // RFC 3581 §3: empty rport asks for the source port
+  via += ";branch=" + s.via.branch;
+  add("Via", std::move(via));
+  add("Max-Forwards", "70");  // RFC 3261 §8.1.1.6
+  std::string from = s.from_display.empty() ? std::string() : quote(s.from_display) + " ";
+  add("From", from + "<" + s.from_uri + ">;tag=" + s.from_tag);
+  add("To", "<" + s.to_uri + ">");
+  add("Call-ID", s.call_id);
+  add("CSeq", std::to_string(s.cseq) + " " + s.method);
+  if (s.contact) add("Contact", *s.contact == "*" ? std::string("*") : "<" + *s.contact + ">");
+  if (s.expires) add("Expires", std::to_string(*s.expires));
+  if (s.authorization) add(s.authorization->name, s.authorization->value);
+  add("User-Agent", s.user_agent.empty() ? default_user_agent() : s.user_agent);
+  for (const auto& h : s.extra) add(h.name, h.value);
+  // Validate the assembled message once, so one check covers every field above.
+  return validate(out);
+}
+
+}  // namespace sip
