@@ -1,0 +1,289 @@
+#include "probe/catalog.hpp"
+
+#include <array>
+
+namespace probe {
+namespace {
+
+using sv = std::string_view;
+
+// Fix lists live in static arrays so entries can hand out spans into them.
+constexpr std::array<sv, 0> no_fixes{};
+constexpr std::array<sv, 1> registered_fixes{
+    "Nothing to fix: the account registers. Configure the phone with the same server, "
+    "transport and credentials."};
+constexpr std::array<sv, 4> auth_failed_fixes{
+    "Check the username: it is the SIP authentication user, which is not always the "
+    "extension number.",
+    "Re-enter the password: look for stray spaces, a changed password, or characters the "
+    "phone's keypad mangles.",
+    "Compare the realm in the phone's settings with the one the server sends in "
+    "WWW-Authenticate.",
+    "Enable digest authentication logging on the server and retry to see why it refused."};
+constexpr std::array<sv, 3> proxy_auth_failed_fixes{
+    "Check the username and password for the proxy's realm (from Proxy-Authenticate).",
+    "Check the outbound-proxy setting: is this the proxy the account belongs to?",
+    "Enable authentication logging on the proxy and retry."};
+constexpr std::array<sv, 2> auth_not_attempted_fixes{
+    "Configure the authentication username and password on the phone.",
+    "Check that the phone supports the digest algorithm the server offers (MD5, SHA-256)."};
+constexpr std::array<sv, 2> auth_unsupported_fixes{
+    "Enable MD5 or SHA-256 digest authentication on the server for this account.",
+    "Or upgrade the client to one that supports the algorithm the server offers."};
+constexpr std::array<sv, 4> forbidden_fixes{
+    "Check the account's status on the PBX: disabled, suspended or out of credit?",
+    "Check the server's IP allow/deny lists and geographic blocking for the phone's public "
+    "address.",
+    "Check device or MAC authorisation if the PBX ties accounts to devices.",
+    "Read the server log for this request: the reason phrase often names the rule."};
+constexpr std::array<sv, 3> not_found_fixes{
+    "Verify the SIP domain and the username in the phone's provisioning.",
+    "Check that the account exists on this registrar: deleted, or moved to another server?",
+    "If the domain is served by several registrars, check DNS points at the right one."};
+constexpr std::array<sv, 2> interval_too_brief_fixes{
+    "Raise the phone's registration interval (expires) to at least the server's Min-Expires.",
+    "3600 s suits most servers; some hosted providers want 1800 or 600."};
+constexpr std::array<sv, 2> temporarily_unavailable_fixes{
+    "Retry later.", "Check the registrar's backend: database, user directory, licence limits."};
+constexpr std::array<sv, 2> service_unavailable_fixes{
+    "Retry after the time given in Retry-After.",
+    "Check the server's health: load, maintenance mode, upstream dependencies."};
+constexpr std::array<sv, 1> server_error_fixes{
+    "Check the registrar's logs at the time of this request: the fault is on the server."};
+constexpr std::array<sv, 1> redirected_fixes{
+    "Register with the server named in the Contact of the 3xx response."};
+constexpr std::array<sv, 1> unexpected_response_fixes{
+    "Read the status line and reason phrase; check the server's documentation for it."};
+constexpr std::array<sv, 3> dns_failure_fixes{
+    "Check the spelling of the SIP domain.",
+    "Check the records: _sip._udp, _sip._tcp and _sips._tcp SRV (and NAPTR) for the domain, "
+    "and A/AAAA for the targets.",
+    "Check which resolver the phone uses and that it can reach it."};
+constexpr std::array<sv, 3> port_unreachable_fixes{
+    "Check the registrar's listening port and transport.",
+    "Check the port configured on the phone (5060 for UDP/TCP, 5061 for TLS by default).",
+    "Check that the SIP service is running on the server."};
+constexpr std::array<sv, 2> wrong_transport_fixes{
+    "Switch the phone's transport (and port) to the one that answered.",
+    "Or enable the configured transport on the registrar."};
+constexpr std::array<sv, 4> no_response_fixes{
+    "Test connectivity to the port from the phone's network (the request left, nothing came "
+    "back).",
+    "Check firewalls on both sides for the SIP port and transport.",
+    "Disable SIP ALG on the router: it often drops or mangles SIP.",
+    "Verify the registrar's IP address, port and transport."};
+constexpr std::array<sv, 3> tls_failure_fixes{
+    "Read the TLS error: expired certificate, untrusted CA, name mismatch, or no common "
+    "protocol/cipher.",
+    "Install the CA that signed the server certificate on the client (or use --ca-file).",
+    "Fix the server certificate: it must name the host the phone connects to."};
+constexpr std::array<sv, 2> malformed_response_fixes{
+    "Capture on both sides to see where the message is corrupted.",
+    "Disable SIP ALG on routers and firewalls in the path."};
+
+constexpr std::array<entry, 19> diagnoses{{
+    {"registered", "Registration works",
+     "The registrar accepted the REGISTER with 200 OK: the credentials are valid and the "
+     "account can receive calls at the registered contact.",
+     registered_fixes},
+    {"auth_failed", "Wrong credentials: the registrar rejected the digest response",
+     "The registrar challenged with 401, the credentials were sent, and it answered 401 "
+     "again (the \"401 loop\"): the username, password or realm does not match what the "
+     "server has.",
+     auth_failed_fixes},
+    {"proxy_auth_failed", "Wrong credentials: a proxy rejected the digest response",
+     "A proxy in the path challenged with 407, the credentials were sent, and it answered "
+     "407 again: it does not accept this username, password or realm.",
+     proxy_auth_failed_fixes},
+    {"auth_not_attempted", "The phone never answered the authentication challenge",
+     "The server asked for credentials (401/407) but the phone did not send REGISTER again "
+     "with an Authorization header: its authentication settings are missing or broken.",
+     auth_not_attempted_fixes},
+    {"auth_unsupported", "No common digest algorithm",
+     "The server's challenge offers only algorithms or protection modes this client cannot "
+     "compute, so no valid credentials can be sent.",
+     auth_unsupported_fixes},
+    {"forbidden", "Access denied (403 Forbidden)",
+     "The registrar refuses this account outright. The credentials may be fine: the account "
+     "is disabled or suspended, the source IP is not allowed, the region is blocked, or the "
+     "device is not authorised.",
+     forbidden_fixes},
+    {"not_found", "Unknown account (404 Not Found)",
+     "The address of record (user@domain in To and the Request-URI) does not exist on this "
+     "registrar.",
+     not_found_fixes},
+    {"interval_too_brief", "Registration interval too short (423)",
+     "The requested Expires is below the server's minimum, and the request could not be "
+     "satisfied by using the server's Min-Expires.",
+     interval_too_brief_fixes},
+    {"temporarily_unavailable", "Registrar temporarily unavailable (480)",
+     "The registrar is up but not accepting registrations right now.",
+     temporarily_unavailable_fixes},
+    {"service_unavailable", "Service unavailable (503)",
+     "The registrar is overloaded or in maintenance.", service_unavailable_fixes},
+    {"server_error", "Registrar error (5xx)",
+     "The registrar failed while handling the request: the fault is on the server side.",
+     server_error_fixes},
+    {"redirected", "Redirected (3xx)",
+     "The registrar points to another server for this account.", redirected_fixes},
+    {"unexpected_response", "Unexpected final response",
+     "The final response is not a registration outcome the catalog knows.",
+     unexpected_response_fixes},
+    {"dns_failure", "The registrar cannot be found in DNS",
+     "Resolving the SIP domain failed (no such name, no usable NAPTR/SRV/A/AAAA records, or "
+     "the resolver failed or timed out), so a phone cannot find where to register.",
+     dns_failure_fixes},
+    {"port_unreachable", "Nothing listens on the registrar's port",
+     "The host answered that the port is closed (ICMP port unreachable, or TCP reset): the "
+     "host is up, but no SIP service listens on that port and transport.",
+     port_unreachable_fixes},
+    {"wrong_transport", "Wrong transport: the registrar answers on another one",
+     "Nothing answered on the configured transport, but the same target answers on another "
+     "(for example the phone uses UDP and the registrar takes only TCP or TLS).",
+     wrong_transport_fixes},
+    {"no_response", "No response from the registrar",
+     "The request was sent and nothing came back on any transport before the timeout: a "
+     "firewall drops SIP, or the address or port is wrong.",
+     no_response_fixes},
+    {"tls_failure", "TLS connection failed",
+     "The TLS handshake failed or the server's certificate does not verify for this host, so "
+     "encrypted SIP cannot be set up.",
+     tls_failure_fixes},
+    {"malformed_response", "The reply is not valid SIP",
+     "Something came back, but it is not a valid SIP message: a broken server, or a device "
+     "in the path (often a SIP ALG) corrupting packets.",
+     malformed_response_fixes},
+}};
+
+constexpr std::array<sv, 1> expires_raised_fixes{
+    "Configure the registration interval to the value the server accepted."};
+constexpr std::array<sv, 1> expires_reduced_fixes{
+    "Nothing required; the phone re-registers more often than configured."};
+constexpr std::array<sv, 3> nat_fixes{
+    "Enable NAT traversal on the phone (STUN, rport, or a public address in Contact).",
+    "Or enable NAT handling on the registrar (fix Contact from the source address).",
+    "Disable SIP ALG on the router if it is rewriting headers badly."};
+constexpr std::array<sv, 2> alg_fixes{
+    "Disable SIP ALG (\"SIP helper\", \"SIP fixup\") on routers and firewalls in the path.",
+    "Or use TLS so nothing in the path can rewrite SIP."};
+constexpr std::array<sv, 1> realm_fixes{"Set the phone's realm to the server's, or leave it empty."};
+constexpr std::array<sv, 1> cert_fixes{"Renew the registrar's certificate before it expires."};
+constexpr std::array<sv, 2> mismatch_fixes{
+    "Compare the phone's credentials with the server's challenge field by field.",
+    "Check the phone's clock and firmware if the nonce or uri is wrong."};
+constexpr std::array<sv, 1> extension_fixes{
+    "Check which value the provider calls the authentication user; it often differs from "
+    "the extension."};
+
+constexpr std::array<entry, 10> findings{{
+    {"expires_raised", "Registration interval raised to the server's minimum",
+     "The server answered 423 Interval Too Brief; retrying with its Min-Expires worked.",
+     expires_raised_fixes},
+    {"expires_reduced", "Server granted a shorter expiry than requested",
+     "The registration is valid for less time than asked for.", expires_reduced_fixes},
+    {"nat_private_contact", "Private address in Contact behind NAT",
+     "The Contact holds a private address while the registrar saw another source address: "
+     "registration works, but calls to this phone may fail.",
+     nat_fixes},
+    {"sip_alg_suspected", "SIP ALG suspected: the request was rewritten on the way",
+     "Headers in the reply do not match what was sent (Via, Contact, branch, Call-ID or "
+     "Content-Length): something in the path rewrites SIP.",
+     alg_fixes},
+    {"realm_mismatch", "Configured realm differs from the server's",
+     "The realm the user expected is not the one the server challenges with.", realm_fixes},
+    {"stale_nonce", "Stale nonce refreshed",
+     "The server said stale=true: the nonce had expired, not the password; the retry used "
+     "the new nonce.",
+     no_fixes},
+    {"srv_failover", "Failed over to another SRV target",
+     "The first target failed and a lower-priority one served the request.", no_fixes},
+    {"tls_certificate_expiring", "Registrar certificate expires soon",
+     "The registrar's TLS certificate expires within 30 days.", cert_fixes},
+    {"credential_mismatch", "Credentials do not fit the challenge",
+     "The Authorization does not answer the challenge it follows: realm, nonce, uri or "
+     "algorithm differ, or the digest response is wrong for the given password.",
+     mismatch_fixes},
+    {"auth_user_looks_like_extension", "Authentication user looks like an extension",
+     "The authentication username is all digits while the From user is not (or the reverse): "
+     "the extension may have been entered where the auth user belongs.",
+     extension_fixes},
+}};
+
+constexpr std::array<diagnosis_code, 19> diagnosis_list{
+    diagnosis_code::registered,          diagnosis_code::auth_failed,
+    diagnosis_code::proxy_auth_failed,   diagnosis_code::auth_not_attempted,
+    diagnosis_code::auth_unsupported,    diagnosis_code::forbidden,
+    diagnosis_code::not_found,           diagnosis_code::interval_too_brief,
+    diagnosis_code::temporarily_unavailable, diagnosis_code::service_unavailable,
+    diagnosis_code::server_error,        diagnosis_code::redirected,
+    diagnosis_code::unexpected_response, diagnosis_code::dns_failure,
+    diagnosis_code::port_unreachable,    diagnosis_code::wrong_transport,
+    diagnosis_code::no_response,         diagnosis_code::tls_failure,
+    diagnosis_code::malformed_response};
+
+constexpr std::array<finding_code, 10> finding_list{
+    finding_code::expires_raised,      finding_code::expires_reduced,
+    finding_code::nat_private_contact, finding_code::sip_alg_suspected,
+    finding_code::realm_mismatch,      finding_code::stale_nonce,
+    finding_code::srv_failover,        finding_code::tls_certificate_expiring,
+    finding_code::credential_mismatch, finding_code::auth_user_looks_like_extension};
+
+}  // namespace
+
+const entry& describe(diagnosis_code c) noexcept { return diagnoses[static_cast<std::size_t>(c)]; }
+const entry& describe(finding_code c) noexcept { return findings[static_cast<std::size_t>(c)]; }
+
+std::optional<diagnosis_code> diagnosis_from_string(std::string_view code) noexcept {
+  for (auto c : diagnosis_list)
+    if (describe(c).code == code) return c;
+  return std::nullopt;
+}
+
+std::optional<finding_code> finding_from_string(std::string_view code) noexcept {
+  for (auto c : finding_list)
+    if (describe(c).code == code) return c;
+  return std::nullopt;
+}
+
+std::span<const diagnosis_code> all_diagnoses() noexcept { return diagnosis_list; }
+std::span<const finding_code> all_findings() noexcept { return finding_list; }
+
+diagnosis_code classify_response(const response_outcome& r) noexcept {
+  const int s = r.status;
+  if (s >= 200 && s < 300) return diagnosis_code::registered;
+  if (s >= 300 && s < 400) return diagnosis_code::redirected;
+  switch (s) {
+    case 401:
+      // A first 401 is normal; after credentials it is the "401 loop", unless the server
+      // only said the nonce was stale (RFC 7616 §3.3).
+      if (!r.sent_authorization) return diagnosis_code::auth_not_attempted;
+      return r.stale ? diagnosis_code::unexpected_response : diagnosis_code::auth_failed;
+    case 407:
+      if (!r.sent_proxy_authorization) return diagnosis_code::auth_not_attempted;
+      return r.stale ? diagnosis_code::unexpected_response : diagnosis_code::proxy_auth_failed;
+    case 403: return diagnosis_code::forbidden;
+    case 404: return diagnosis_code::not_found;
+    case 423: return diagnosis_code::interval_too_brief;
+    case 480: return diagnosis_code::temporarily_unavailable;
+    case 503: return diagnosis_code::service_unavailable;
+    default: break;
+  }
+  if (s >= 500 && s < 600) return diagnosis_code::server_error;
+  if (s == 0) return diagnosis_code::no_response;
+  return diagnosis_code::unexpected_response;
+}
+
+diagnosis_code classify_network(const network_outcome& n) noexcept {
+  if (!n.dns_resolved) return diagnosis_code::dns_failure;
+  if (n.tls_failed) return diagnosis_code::tls_failure;
+  if (n.malformed_reply) return diagnosis_code::malformed_response;
+  // Another transport answering is the most actionable fact: switching fixes it, whether
+  // the configured one was refused or silent.
+  if (n.other_transport_answered) return diagnosis_code::wrong_transport;
+  if (n.refused) return diagnosis_code::port_unreachable;
+  return diagnosis_code::no_response;
+}
+
+int exit_status_for(diagnosis_code c) noexcept { return c == diagnosis_code::registered ? 0 : 1; }
+
+}  // namespace probe

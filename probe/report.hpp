@@ -1,0 +1,77 @@
+// probe/report.hpp — what one run found, as data: the single structure that register,
+// diagnose, batch and analyze fill and that the text and JSON writers render.
+#pragma once
+
+#include "probe/catalog.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace probe {
+
+// One request/response exchange as it appears in the ladder.
+struct transaction_record {
+  std::string request;          // method, e.g. "REGISTER"
+  std::uint32_t cseq = 0;
+  std::string transport;        // "udp", "tcp", "tls"
+  std::string local;            // our address:port
+  std::string remote;           // their address:port
+  std::string note;             // e.g. "Digest SHA-256 (preferred over MD5, RFC 8760)"
+  int status = 0;               // final status; 0 when none arrived
+  std::string reason;           // reason phrase, or what happened instead ("timeout")
+  double rtt_ms = -1;           // request to final response; <0 when none
+  int retransmissions = 0;      // UDP retransmissions sent (RFC 3261 Timer E)
+  std::vector<int> provisional; // 1xx statuses seen
+};
+
+// A target a phone would try (RFC 3263), and what happened there.
+struct target_record {
+  std::string transport;
+  std::string host;
+  std::string address;
+  std::uint16_t port = 0;
+  std::string via;     // "naptr", "srv", "a", "given"
+  std::string result;  // empty when not tried
+};
+
+struct binding_record {
+  std::string contact;
+  std::int64_t expires = -1;
+  bool ours = false;
+};
+
+struct registration_record {
+  std::int64_t requested_expires = -1;
+  std::int64_t expires = -1;     // granted for our binding
+  std::vector<binding_record> bindings;
+  bool removed = false;          // our binding was removed afterwards
+  bool kept = false;             // --keep
+};
+
+struct report {
+  std::string aor;
+  diagnosis primary;
+  std::vector<finding> findings;
+  std::vector<target_record> targets;
+  std::vector<transaction_record> transactions;
+  std::optional<registration_record> registration;
+  double elapsed_ms = 0;
+};
+
+// The JSON document (schema "sipprobe.report/1", documented in README.md).
+nlohmann::json to_json(const report& r);
+
+enum class color_mode { never, always };
+
+// The human report: a ladder of what happened, the diagnosis with its fixes, findings.
+void write_text(std::ostream& out, const report& r, color_mode color);
+
+// --color auto|always|never plus NO_COLOR and whether stdout is a terminal.
+color_mode resolve_color(const std::string& option, bool stdout_is_tty);
+
+}  // namespace probe

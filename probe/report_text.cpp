@@ -1,0 +1,94 @@
+#include "probe/report.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace probe {
+namespace {
+
+struct palette {
+  std::string_view bold, red, green, yellow, dim, reset;
+};
+constexpr palette plain{"", "", "", "", "", ""};
+constexpr palette ansi{"\033[1m", "\033[31m", "\033[32m", "\033[33m", "\033[2m", "\033[0m"};
+
+std::string format_ms(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f ms", ms);
+  return buf;
+}
+
+}  // namespace
+
+color_mode resolve_color(const std::string& option, bool stdout_is_tty) {
+  if (option == "always") return color_mode::always;
+  if (option == "never") return color_mode::never;
+  // https://no-color.org: any non-empty NO_COLOR disables colour in auto mode.
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return color_mode::never;
+  return stdout_is_tty ? color_mode::always : color_mode::never;
+}
+
+void write_text(std::ostream& out, const report& r, color_mode color) {
+  const palette& c = color == color_mode::always ? ansi : plain;
+
+  if (!r.transactions.empty()) {
+    for (const auto& t : r.transactions) {
+      out << "  " << t.request << " (CSeq " << t.cseq << ") → " << t.remote << " " << t.transport;
+      if (!t.note.empty()) out << c.dim << "  [" << t.note << "]" << c.reset;
+      if (t.retransmissions > 0) out << c.dim << "  (" << t.retransmissions << " retransmissions)" << c.reset;
+      out << "\n";
+      for (int p : t.provisional) out << "  ← " << p << c.dim << " (provisional)" << c.reset << "\n";
+      if (t.status > 0) {
+        const auto& colour = t.status < 300 ? c.green : (t.status == 401 || t.status == 407 ? c.yellow : c.red);
+        out << "  ← " << colour << t.status << " " << t.reason << c.reset;
+        if (t.rtt_ms >= 0) out << c.dim << "  " << format_ms(t.rtt_ms) << c.reset;
+        out << "\n";
+      } else {
+        out << "  ✗ " << c.red << (t.reason.empty() ? "no response" : t.reason) << c.reset << "\n";
+      }
+    }
+    out << "\n";
+  }
+
+  const auto& e = describe(r.primary.code);
+  const bool ok = r.primary.code == diagnosis_code::registered;
+  out << c.bold << (ok ? c.green : c.red) << (ok ? "✔ " : "✘ ") << e.code << c.reset << c.bold
+      << ": " << e.title << c.reset << "\n";
+  out << "  " << e.explanation << "\n";
+  if (!r.primary.evidence.empty()) {
+    out << "  Evidence:\n";
+    for (const auto& ev : r.primary.evidence) out << "    - " << ev << "\n";
+  }
+  if (r.registration) {
+    const auto& reg = *r.registration;
+    if (reg.expires >= 0) {
+      out << "  Granted expiry: " << reg.expires << " s";
+      if (reg.requested_expires >= 0) out << " (requested " << reg.requested_expires << " s)";
+      out << "\n";
+    }
+    for (const auto& b : reg.bindings)
+      out << "  Binding: " << b.contact << (b.expires >= 0 ? ";expires=" + std::to_string(b.expires) : "")
+          << (b.ours ? "  (ours)" : "") << "\n";
+    if (reg.removed) out << "  Our binding was removed afterwards (use --keep to leave it).\n";
+    if (reg.kept) out << "  Our binding was kept (--keep).\n";
+  }
+  if (!ok && !e.fixes.empty()) {
+    out << "  What to fix:\n";
+    int n = 1;
+    for (auto f : e.fixes) out << "    " << n++ << ". " << f << "\n";
+  }
+  if (!r.findings.empty()) {
+    out << "\n" << c.bold << "Findings" << c.reset << "\n";
+    for (const auto& f : r.findings) {
+      const auto& fe = describe(f.code);
+      out << "  " << c.yellow << "• " << fe.code << c.reset << ": " << fe.title << "\n";
+      if (!f.detail.empty()) out << "    " << f.detail << "\n";
+      for (auto fix : fe.fixes) out << "    → " << fix << "\n";
+    }
+  }
+  out << c.dim << "\nTotal " << format_ms(r.elapsed_ms) << c.reset << "\n";
+}
+
+}  // namespace probe

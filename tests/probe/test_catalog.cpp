@@ -1,0 +1,109 @@
+#include <ostream>
+#include <doctest/doctest.h>
+
+#include "probe/catalog.hpp"
+
+#include <set>
+#include <string>
+
+using probe::diagnosis_code;
+
+TEST_CASE("catalog: every code is unique, described, and round-trips") {
+  std::set<std::string_view> codes;
+  for (auto c : probe::all_diagnoses()) {
+    const auto& e = probe::describe(c);
+    CAPTURE(e.code);
+    CHECK(codes.insert(e.code).second);
+    CHECK_FALSE(e.title.empty());
+    CHECK(e.explanation.size() > 20);
+    CHECK(probe::diagnosis_from_string(e.code) == c);
+    // Every failure tells the user what to do.
+    CHECK_FALSE(e.fixes.empty());
+  }
+  CHECK(codes.size() == 19);
+  for (auto c : probe::all_findings()) {
+    const auto& e = probe::describe(c);
+    CAPTURE(e.code);
+    CHECK(codes.insert(e.code).second);
+    CHECK(probe::finding_from_string(e.code) == c);
+  }
+  CHECK_FALSE(probe::diagnosis_from_string("no_such_code").has_value());
+}
+
+TEST_CASE("catalog: stable code strings") {
+  // These strings are a public contract (JSON, docs): renaming one breaks users.
+  CHECK(probe::describe(diagnosis_code::auth_failed).code == "auth_failed");
+  CHECK(probe::describe(diagnosis_code::interval_too_brief).code == "interval_too_brief");
+  CHECK(probe::describe(diagnosis_code::malformed_response).code == "malformed_response");
+  CHECK(probe::describe(probe::finding_code::nat_private_contact).code == "nat_private_contact");
+  CHECK(probe::describe(probe::finding_code::auth_user_looks_like_extension).code ==
+        "auth_user_looks_like_extension");
+}
+
+TEST_CASE("catalog: final responses map to diagnoses") {
+  struct row {
+    int status;
+    bool auth, proxy_auth, stale;
+    diagnosis_code expected;
+  };
+  const row rows[] = {
+      {200, true, false, false, diagnosis_code::registered},
+      {202, false, false, false, diagnosis_code::registered},
+      {401, true, false, false, diagnosis_code::auth_failed},         // the 401 loop
+      {401, false, false, false, diagnosis_code::auth_not_attempted}, // challenge never answered
+      {401, true, false, true, diagnosis_code::unexpected_response},  // stale, not wrong password
+      {407, false, true, false, diagnosis_code::proxy_auth_failed},
+      {407, true, false, false, diagnosis_code::auth_not_attempted},  // proxy never answered
+      {403, true, false, false, diagnosis_code::forbidden},
+      {404, false, false, false, diagnosis_code::not_found},
+      {423, false, false, false, diagnosis_code::interval_too_brief},
+      {480, true, false, false, diagnosis_code::temporarily_unavailable},
+      {503, false, false, false, diagnosis_code::service_unavailable},
+      {500, false, false, false, diagnosis_code::server_error},
+      {504, false, false, false, diagnosis_code::server_error},
+      {599, false, false, false, diagnosis_code::server_error},
+      {301, false, false, false, diagnosis_code::redirected},
+      {302, false, false, false, diagnosis_code::redirected},
+      {400, false, false, false, diagnosis_code::unexpected_response},
+      {488, false, false, false, diagnosis_code::unexpected_response},
+      {603, false, false, false, diagnosis_code::unexpected_response},
+      {0, false, false, false, diagnosis_code::no_response},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.status);
+    probe::response_outcome o;
+    o.status = r.status;
+    o.sent_authorization = r.auth;
+    o.sent_proxy_authorization = r.proxy_auth;
+    o.stale = r.stale;
+    CHECK(probe::describe(probe::classify_response(o)).code == probe::describe(r.expected).code);
+  }
+}
+
+TEST_CASE("catalog: network-level reasoning") {
+  struct row {
+    const char* what;
+    probe::network_outcome n;
+    diagnosis_code expected;
+  };
+  const row rows[] = {
+      {"dns failed", {false, false, false, false, false}, diagnosis_code::dns_failure},
+      {"dns failed wins over everything", {false, true, true, true, true}, diagnosis_code::dns_failure},
+      {"tls failed", {true, true, false, false, false}, diagnosis_code::tls_failure},
+      {"garbage came back", {true, false, true, false, false}, diagnosis_code::malformed_response},
+      {"refused, other transport answers", {true, false, false, true, true}, diagnosis_code::wrong_transport},
+      {"silent, other transport answers", {true, false, false, false, true}, diagnosis_code::wrong_transport},
+      {"refused", {true, false, false, true, false}, diagnosis_code::port_unreachable},
+      {"silence", {true, false, false, false, false}, diagnosis_code::no_response},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.what);
+    CHECK(probe::describe(probe::classify_network(r.n)).code == probe::describe(r.expected).code);
+  }
+}
+
+TEST_CASE("catalog: exit status") {
+  CHECK(probe::exit_status_for(diagnosis_code::registered) == 0);
+  for (auto c : probe::all_diagnoses())
+    if (c != diagnosis_code::registered) CHECK(probe::exit_status_for(c) == 1);
+}
