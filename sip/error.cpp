@@ -46,6 +46,9 @@ class category_impl final : public std::error_category {
       case errc::bad_escape: return "malformed %-escape";
       case errc::bad_builder_input: return "value not allowed in a SIP message";
       case errc::random_failure: return "random number generator failed";
+      case errc::header_absent: return "header not present";
+      case errc::duplicate_header: return "single-valued header appears more than once";
+      case errc::bad_header_value: return "malformed header value";
     }
     return "unknown sip error";
   }

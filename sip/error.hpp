@@ -25,12 +25,12 @@ enum class errc {
   bad_status_code,
   bad_reason_phrase,
   // headers
-  bad_header_line,        // no colon, or whitespace before the colon
+  bad_header_line,        // no colon, or whitespace inside the header name
   bad_header_name,
   bad_folding,            // continuation line before any header
   bad_line_ending,        // bare CR, or NUL / control byte in a header
   missing_header_end,     // datagram ended inside the header section
-  missing_required_header,// strict mode: no Via, From, To, Call-ID, CSeq (or Max-Forwards in requests)
+  missing_required_header,// strict mode: no Via, From, To, Call-ID or CSeq
   bad_content_length,
   body_truncated,         // Content-Length larger than the bytes present (datagram)
   missing_content_length, // stream framing without Content-Length
@@ -52,6 +52,10 @@ enum class errc {
   // builder
   bad_builder_input,      // a value would produce an invalid message (CR/LF injection…)
   random_failure,         // RAND_bytes failed
+  // added with the parser
+  header_absent,          // a typed accessor found no such header (not a parse error)
+  duplicate_header,       // strict mode: a single-valued header (From, To, Call-ID, CSeq, Max-Forwards) repeated
+  bad_header_value,       // a header value that its accessor cannot read (Call-ID, Max-Forwards...)
 };
 
 const std::error_category& category() noexcept;

@@ -1,1 +1,272 @@
-// placeholder
+#include "sip/message.hpp"
+
+#include "sip/scan.hpp"
+
+#include <array>
+#include <cstring>
+#include <functional>
+
+namespace sip {
+namespace {
+
+struct header_info {
+  std::string_view name;
+  char compact;  // '\0' when the header has no compact form
+  bool list;
+};
+
+// Indexed by header_id. Compact forms: RFC 3261 §7.3.3 (i m e l c f s k t v), RFC 6665
+// (o u), RFC 3515 (r), RFC 3892 (b), RFC 4028 (x), RFC 3841 (a j d), RFC 4474 (y n).
+constexpr std::array<header_info, static_cast<std::size_t>(header_id::count_)> table{{
+    {"", '\0', false},
+    {"Via", 'v', true},
+    {"From", 'f', false},
+    {"To", 't', false},
+    {"Call-ID", 'i', false},
+    {"CSeq", '\0', false},
+    {"Contact", 'm', true},
+    {"Max-Forwards", '\0', false},
+    {"Expires", '\0', false},
+    {"Min-Expires", '\0', false},
+    {"Content-Length", 'l', false},
+    {"Content-Type", 'c', false},
+    {"Content-Encoding", 'e', true},
+    {"Content-Disposition", '\0', false},
+    {"Content-Language", '\0', true},
+    {"WWW-Authenticate", '\0', false},
+    {"Proxy-Authenticate", '\0', false},
+    {"Authorization", '\0', false},
+    {"Proxy-Authorization", '\0', false},
+    {"Authentication-Info", '\0', false},
+    {"Retry-After", '\0', false},
+    {"User-Agent", '\0', false},
+    {"Server", '\0', false},
+    {"Allow", '\0', true},
+    {"Supported", 'k', true},
+    {"Require", '\0', true},
+    {"Proxy-Require", '\0', true},
+    {"Unsupported", '\0', true},
+    {"Route", '\0', true},
+    {"Record-Route", '\0', true},
+    {"Path", '\0', true},
+    {"Service-Route", '\0', true},
+    {"Subject", 's', false},
+    {"Event", 'o', false},
+    {"Allow-Events", 'u', true},
+    {"Refer-To", 'r', false},
+    {"Referred-By", 'b', false},
+    {"Session-Expires", 'x', false},
+    {"Min-SE", '\0', false},
+    {"Accept", '\0', true},
+    {"Accept-Encoding", '\0', true},
+    {"Accept-Language", '\0', true},
+    {"Accept-Contact", 'a', true},
+    {"Reject-Contact", 'j', true},
+    {"Request-Disposition", 'd', true},
+    {"Identity", 'y', false},
+    {"Identity-Info", 'n', false},
+    {"Date", '\0', false},
+    {"Warning", '\0', true},
+    {"Timestamp", '\0', false},
+    {"Organization", '\0', false},
+    {"Priority", '\0', false},
+    {"Reply-To", '\0', false},
+    {"In-Reply-To", '\0', true},
+    {"Alert-Info", '\0', true},
+    {"Call-Info", '\0', true},
+    {"Error-Info", '\0', true},
+    {"MIME-Version", '\0', false},
+    {"P-Asserted-Identity", '\0', true},
+    {"P-Preferred-Identity", '\0', true},
+    {"Privacy", '\0', false},
+    {"Reason", '\0', true},
+    {"RSeq", '\0', false},
+    {"RAck", '\0', false},
+    {"Subscription-State", '\0', false},
+    {"Security-Client", '\0', true},
+    {"Security-Server", '\0', true},
+    {"Security-Verify", '\0', true},
+}};
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Maps 'a'..'z' to the id with that compact form.
+constexpr std::array<header_id, 26> make_compact() {
+  std::array<header_id, 26> out{};
+  for (std::size_t i = 1; i < table.size(); ++i)
+    if (table[i].compact != '\0') out[static_cast<std::size_t>(table[i].compact - 'a')] = static_cast<header_id>(i);
+  return out;
+}
+constexpr auto compact_ids = make_compact();
+
+// Full names bucketed by lower-case first letter, so a lookup compares a handful of
+// names instead of the whole table (the parser looks up every header it reads).
+constexpr std::size_t bucket_size = 16;  // largest bucket today: 12 names under "r"
+struct buckets {
+  std::array<std::array<std::uint8_t, bucket_size>, 26> ids{};
+  std::array<std::uint8_t, 26> count{};
+};
+constexpr buckets make_buckets() {
+  buckets b;
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    char c = table[i].name[0];
+    auto l = static_cast<std::size_t>((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) - 'a');
+    b.ids[l][b.count[l]++] = static_cast<std::uint8_t>(i);
+  }
+  return b;
+}
+constexpr buckets name_buckets = make_buckets();
+
+bool inside(std::string_view outer, std::string_view v) noexcept {
+  std::less_equal<const char*> le;
+  return v.data() != nullptr && le(outer.data(), v.data()) &&
+         le(v.data() + v.size(), outer.data() + outer.size());
+}
+
+std::string_view rebase(std::string_view v, std::string_view from, const char* to) noexcept {
+  if (!inside(from, v)) return {};
+  return {to + (v.data() - from.data()), v.size()};
+}
+
+message_view rebased(const message_view& v, const char* to) {
+  message_view out;
+  out.raw = {to, v.raw.size()};
+  out.method = rebase(v.method, v.raw, to);
+  out.request_uri = rebase(v.request_uri, v.raw, to);
+  out.version = rebase(v.version, v.raw, to);
+  out.status = v.status;
+  out.reason = rebase(v.reason, v.raw, to);
+  out.body = rebase(v.body, v.raw, to);
+  out.headers.reserve(v.headers.size());
+  for (const auto& h : v.headers)
+    out.headers.push_back({rebase(h.name, v.raw, to), rebase(h.value, v.raw, to), h.id});
+  return out;
+}
+
+}  // namespace
+
+header_id lookup_header(std::string_view name) noexcept {
+  if (name.size() == 1) {
+    char c = lower(name[0]);
+    return (c >= 'a' && c <= 'z') ? compact_ids[static_cast<std::size_t>(c - 'a')] : header_id::other;
+  }
+  if (name.empty()) return header_id::other;
+  char c = lower(name[0]);
+  if (c < 'a' || c > 'z') return header_id::other;
+  auto l = static_cast<std::size_t>(c - 'a');
+  for (std::size_t k = 0; k < name_buckets.count[l]; ++k) {
+    std::size_t i = name_buckets.ids[l][k];
+    if (table[i].name.size() == name.size() && iequals(table[i].name, name)) return static_cast<header_id>(i);
+  }
+  return header_id::other;
+}
+
+std::string_view canonical_name(header_id id) noexcept {
+  auto i = static_cast<std::size_t>(id);
+  return i < table.size() ? table[i].name : std::string_view{};
+}
+
+bool is_list_header(header_id id) noexcept {
+  auto i = static_cast<std::size_t>(id);
+  return i < table.size() && table[i].list;
+}
+
+const header_view* message_view::find(header_id id) const noexcept {
+  for (const auto& h : headers)
+    if (h.id == id) return &h;
+  return nullptr;
+}
+
+const header_view* message_view::find(std::string_view name) const noexcept {
+  header_id id = lookup_header(name);
+  if (id != header_id::other) return find(id);
+  for (const auto& h : headers)
+    if (h.id == header_id::other && iequals(h.name, name)) return &h;
+  return nullptr;
+}
+
+std::size_t message_view::count(header_id id) const noexcept {
+  std::size_t n = 0;
+  for (const auto& h : headers) n += h.id == id ? 1 : 0;
+  return n;
+}
+
+std::error_code message_view::values(header_id id, std::vector<std::string_view>& out) const {
+  for (const auto& h : headers) {
+    if (h.id != id) continue;
+    if (is_list_header(id)) {
+      if (auto ec = split_commas(h.value, out)) return ec;
+    } else {
+      out.push_back(h.value);
+    }
+  }
+  return {};
+}
+
+std::error_code message_view::values(std::string_view name, std::vector<std::string_view>& out) const {
+  header_id id = lookup_header(name);
+  if (id != header_id::other) return values(id, out);
+  for (const auto& h : headers)
+    if (h.id == header_id::other && iequals(h.name, name)) out.push_back(h.value);
+  return {};
+}
+
+void message_view::clear() noexcept {
+  raw = method = request_uri = version = reason = body = {};
+  status = 0;
+  headers.clear();
+}
+
+owned_message::owned_message(const message_view& v)
+    : bytes_(std::make_unique<char[]>(v.raw.size() + 1)) {
+  if (!v.raw.empty()) std::memcpy(bytes_.get(), v.raw.data(), v.raw.size());
+  view_ = rebased(v, bytes_.get());
+}
+
+owned_message::owned_message(const owned_message& o)
+    : owned_message(o.view_) {}
+
+owned_message& owned_message::operator=(const owned_message& o) {
+  if (this != &o) *this = owned_message(o);
+  return *this;
+}
+
+owned_message::owned_message(owned_message&& o) noexcept
+    : bytes_(std::move(o.bytes_)), view_(std::move(o.view_)) {
+  o.view_.clear();
+}
+
+owned_message& owned_message::operator=(owned_message&& o) noexcept {
+  if (this != &o) {
+    bytes_ = std::move(o.bytes_);
+    view_ = std::move(o.view_);
+    o.view_.clear();
+  }
+  return *this;
+}
+
+owned_message to_owned(const message_view& v) { return owned_message(v); }
+
+std::string serialize(const message_view& v) {
+  std::string s;
+  s.reserve(v.raw.size() + 64);
+  if (v.is_request()) {
+    s.append(v.method).append(" ").append(v.request_uri).append(" ").append(v.version);
+  } else {
+    s.append(v.version).append(" ").append(std::to_string(v.status)).append(" ").append(v.reason);
+  }
+  s.append("\r\n");
+  for (const auto& h : v.headers) {
+    s.append(h.id == header_id::other ? h.name : canonical_name(h.id)).append(": ");
+    // RFC 3261 §7.3.1: a folded line break is LWS; dropping the CR/LF keeps the
+    // following SP/HTAB, which is the same value unfolded.
+    for (char c : h.value)
+      if (c != '\r' && c != '\n') s.push_back(c);
+    s.append("\r\n");
+  }
+  s.append("\r\n");
+  s.append(v.body);
+  return s;
+}
+
+}  // namespace sip

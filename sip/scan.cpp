@@ -151,7 +151,7 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
     unsigned d = static_cast<unsigned>(c - '0');
-    if (v > (max - d) / 10) return std::nullopt;
+    if (d > max || v > (max - d) / 10) return std::nullopt;  // no unsigned wrap when max < 9
     v = v * 10 + d;
   }
   return v;

@@ -1,0 +1,80 @@
+// Lexical helpers of sip/scan.hpp (RFC 3261 §25.1).
+#include <ostream>
+#include <doctest/doctest.h>
+
+#include "sip/error.hpp"
+#include "sip/scan.hpp"
+
+using namespace std::literals;
+
+TEST_CASE("scan: token characters and case-insensitive compare") {
+  for (char c : "abcXYZ019-.!%*_+`'~"sv) CHECK(sip::is_token_char(c));
+  for (char c : " \t\"(),/:;<=>?@[\\]{}\0"sv) CHECK_FALSE(sip::is_token_char(c));
+  CHECK(sip::iequals("Call-ID", "cALL-id"));
+  CHECK_FALSE(sip::iequals("Call-ID", "Call-IE"));
+  CHECK_FALSE(sip::iequals("To", "Top"));
+}
+
+TEST_CASE("scan: LWS includes folding, CRLF or LF") {
+  CHECK(sip::skip_lws(" \t x") == "x");
+  CHECK(sip::skip_lws("\r\n  x") == "x");
+  CHECK(sip::skip_lws("\n\tx") == "x");
+  CHECK(sip::skip_lws("\r\nx") == "\r\nx");  // a line break without WSP is not LWS
+  CHECK(sip::trim_lws("  a b \r\n ") == "a b");
+  CHECK(sip::trim_lws("") == "");
+}
+
+TEST_CASE("scan: quoted strings with escapes") {
+  std::string_view raw, rest;
+  REQUIRE_FALSE(sip::read_quoted(R"(  "a \"b\" \\c" <x>)", raw, rest));
+  CHECK(raw == R"(a \"b\" \\c)");
+  CHECK(rest == " <x>");
+  CHECK(sip::unescape_quoted(raw) == R"(a "b" \c)");
+  CHECK(sip::read_quoted(R"("open)", raw, rest) == sip::errc::bad_quoted_string);
+  CHECK(sip::read_quoted(R"("ends in escape\")", raw, rest) == sip::errc::bad_quoted_string);
+  CHECK(sip::read_quoted("noquote", raw, rest) == sip::errc::bad_quoted_string);
+}
+
+TEST_CASE("scan: split_commas respects quotes and angle brackets") {
+  std::vector<std::string_view> out;
+  REQUIRE_FALSE(sip::split_commas(R"("a, b" <sip:x;p=1,2>, <sip:y> ,, z)", out));
+  REQUIRE(out.size() == 3);
+  CHECK(out[0] == R"("a, b" <sip:x;p=1,2>)");
+  CHECK(out[1] == "<sip:y>");
+  CHECK(out[2] == "z");
+  out.clear();
+  CHECK(sip::split_commas(R"("a, b)", out) == sip::errc::bad_quoted_string);
+}
+
+TEST_CASE("scan: parameters") {
+  std::vector<sip::param> ps;
+  REQUIRE_FALSE(sip::parse_params(" ; tag = abc ;lr; x=\"q v\" ;received=[2001:db8::1]", ps));
+  REQUIRE(ps.size() == 4);
+  CHECK(ps[0].name == "tag");
+  CHECK(ps[0].value == "abc");
+  CHECK(ps[1].name == "lr");
+  CHECK_FALSE(ps[1].has_value);
+  CHECK(ps[2].quoted);
+  CHECK(ps[2].value == "q v");
+  CHECK(ps[3].value == "[2001:db8::1]");
+  CHECK(sip::find_param(ps, "TAG") == &ps[0]);
+  CHECK(sip::find_param(ps, "nope") == nullptr);
+  ps.clear();
+  CHECK(sip::parse_params(";;", ps) == sip::errc::bad_parameter);
+  CHECK(sip::parse_params("x=1", ps) == sip::errc::bad_parameter);
+  CHECK(sip::parse_params(";a=", ps) == sip::errc::bad_parameter);
+}
+
+TEST_CASE("scan: parse_decimal bounds") {
+  CHECK(sip::parse_decimal("0", 10) == 0u);
+  CHECK(sip::parse_decimal("0068", 255) == 68u);
+  CHECK(sip::parse_decimal("255", 255) == 255u);
+  CHECK_FALSE(sip::parse_decimal("256", 255));
+  CHECK_FALSE(sip::parse_decimal("9", 5));  // max below the digit: no unsigned wrap
+  CHECK(sip::parse_decimal("5", 5) == 5u);
+  CHECK(sip::parse_decimal("18446744073709551615", UINT64_MAX) == UINT64_MAX);
+  CHECK_FALSE(sip::parse_decimal("18446744073709551616", UINT64_MAX));
+  CHECK_FALSE(sip::parse_decimal("", 10));
+  CHECK_FALSE(sip::parse_decimal("-1", 10));
+  CHECK_FALSE(sip::parse_decimal(" 1", 10));
+}
