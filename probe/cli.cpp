@@ -1,5 +1,7 @@
 #include "probe/cli.hpp"
 
+#include "probe/credentials.hpp"
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -26,6 +28,9 @@ int run(int argc, char** argv) {
 
   action selected;
   setup_dns(app, selected);
+  setup_reach(app, selected);
+  setup_register(app, selected);
+  setup_diagnose(app, selected);
 
   try {
     app.parse(argc, argv);
@@ -39,6 +44,9 @@ int run(int argc, char** argv) {
     std::cerr << "Run 'sipprobe --help' for usage.\n";
     return exit_usage;
   }
+
+  // CLI11 holds its own copy now: take the password out of what `ps` shows.
+  scrub_password_argv(argc, argv);
 
   if (version) {
     std::cout << "sipprobe " << SIPPROBE_VERSION << "\n";

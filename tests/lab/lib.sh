@@ -3,11 +3,14 @@
 #
 #   lab_die MSG                      print "lab: MSG" and exit 1
 #   lab_free_port [udp|tcp|both]     a port on 127.0.0.1 free for that protocol (default both)
+#   lab_assign_port VAR [PROTO]      VAR=free port (kept when already set), distinct from the
+#                                    ports assigned before in this shell
 #   lab_start BASE CMD…              run CMD in its own session, output to BASE.log, PID to BASE.pid
 #   lab_wait_tcp BASE HOST PORT SECS wait until HOST:PORT accepts TCP; die (with BASE.log) if
 #                                    the process exits or SECS pass
 #   lab_wait_udp_bound BASE PORT SECS  wait until something is bound to UDP 127.0.0.1:PORT
 #   lab_stop BASE                    stop the process in BASE.pid (TERM, then KILL), remove the file
+#   lab_require CMD [PACKAGE]        die with an install hint unless CMD is installed
 #   lab_make_ca DIR                  DIR/ca.key + DIR/ca.crt (a throwaway test CA), once
 #   lab_make_cert DIR NAME SANS      DIR/NAME.key + DIR/NAME.crt signed by the CA, SANS as for
 #                                    openssl subjectAltName (e.g. "DNS:sip.test,IP:127.0.0.1")
@@ -18,28 +21,42 @@ lab_die() {
   exit 1
 }
 
-lab_port_in_use() {  # PROTO PORT
+lab_port_in_use() {  # PROTO PORT — any socket on it, listening or not
   local proto=$1 port=$2 flag
-  case $proto in udp) flag=-lun ;; tcp) flag=-ltn ;; esac
+  case $proto in udp) flag=-uan ;; tcp) flag=-tan ;; esac
   ss "$flag" "sport = :$port" 2>/dev/null | tail -n +2 | grep -q .
 }
 
 lab_free_port() {
   local proto=${1:-both} port i
+  # Below the kernel's ephemeral range (ip_local_port_range, 32768+ by default), so a
+  # client socket of a test running alongside cannot take the port between pick and bind.
+  local low=20000 high
+  high=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32767)
+  ((high > low)) || high=32767
   for i in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((low + RANDOM % (high - low)))
     case $proto in
       udp) lab_port_in_use udp "$port" && continue ;;
       tcp) lab_port_in_use tcp "$port" && continue ;;
       *) { lab_port_in_use udp "$port" || lab_port_in_use tcp "$port"; } && continue ;;
     esac
-    # Several services may ask within one script: remember what was handed out.
     [[ " ${LAB_PORTS_GIVEN:-} " == *" $port "* ]] && continue
-    LAB_PORTS_GIVEN="${LAB_PORTS_GIVEN:-} $port"
     echo "$port"
     return 0
   done
   lab_die "no free port found on 127.0.0.1"
+}
+
+# lab_assign_port VAR [udp|tcp|both] — sets VAR to a free port unless VAR is already set
+# (from the environment), never to one handed out before in this shell.
+lab_assign_port() {
+  local var=$1 port
+  if [[ -z "${!var:-}" ]]; then
+    port=$(lab_free_port "${2:-both}")
+    printf -v "$var" '%s' "$port"
+  fi
+  LAB_PORTS_GIVEN="${LAB_PORTS_GIVEN:-} ${!var}"
 }
 
 lab_start() {
@@ -105,4 +122,11 @@ lab_make_cert() {
   openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
     -days "${LAB_CERT_DAYS:-365}" -extfile "$dir/$name.ext" -out "$dir/$name.crt" >/dev/null 2>&1 ||
     lab_die "openssl could not sign the certificate for $name"
+}
+
+# lab_require CMD PACKAGE — die with an install hint unless CMD is installed (also looks in
+# /usr/sbin, which is not in every user's PATH: dnsmasq, kamailio live there).
+lab_require() {
+  command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] ||
+    lab_die "$1 is not installed (apt-get install ${2:-$1}; scripts/setup installs the lab)"
 }

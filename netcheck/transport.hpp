@@ -1,0 +1,144 @@
+// netcheck/transport.hpp — one client flow to one endpoint over UDP, TCP or TLS.
+//
+// A flow connects, sends bytes and receives whole messages; it knows nothing of SIP: the
+// caller passes a framer that says how long the first complete message in the buffered bytes
+// is. Everything runs on the caller's io_context (one thread, no strands, no mutexes).
+//
+// Contract shared by every operation:
+// - Every step has a deadline. A timeout is a result (errc::connect_timeout,
+//   errc::tls_handshake_timeout, errc::send_timeout, errc::receive_timeout) with the elapsed
+//   time recorded, never a bare operation_aborted.
+// - Handlers are never called from inside the initiating function; they run on the
+//   io_context. They are always called exactly once, even after close() or after the flow
+//   handle is destroyed (then with boost::asio::error::operation_aborted as std::error_code,
+//   i.e. `ec == std::errc::operation_canceled`). A handler that captures `this` of an object
+//   that may be gone must check for that first (or capture a shared_ptr).
+// - At most one connect, one send and one receive may be outstanding at a time; a send and a
+//   receive may be outstanding together (UDP retransmissions while waiting for the answer).
+//   A second operation of the same kind completes with errc::busy.
+// - OS errors pass through as std::error_code in the system category: compare with
+//   std::errc::connection_refused (TCP RST, or ICMP port unreachable on a connected UDP
+//   socket), std::errc::connection_reset, std::errc::host_unreachable, …
+#pragma once
+
+#include "netcheck/tls_report.hpp"
+#include "netcheck/common.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace netcheck {
+
+// transport and to_string(transport): netcheck/common.hpp (shared with rfc3263.hpp)
+
+// Where to connect. `host` is the name the certificate must match and the SNI (TLS only):
+// a DNS name (SNI + X509_VERIFY_PARAM_set1_host), an IP literal (no SNI,
+// X509_VERIFY_PARAM_set1_ip_asc) or empty (no SNI, name not checked: report.name_checked
+// stays false).
+struct endpoint_spec {
+  transport proto = transport::udp;
+  boost::asio::ip::address address;
+  std::uint16_t port = 0;
+  std::string host;
+  std::string to_string() const;  // "tls:[::1]:5061 (sip.test)"
+};
+
+// How long is the first complete message in `buffered`?
+//   > 0  its length in bytes (a value larger than buffered.size() means "the message will
+//        be this long, read more"; above max_message it is errc::message_too_large)
+//   = 0  no complete message yet, read more
+//   < 0  the bytes cannot be a message (errc::malformed_message; the flow's framing is lost)
+// For UDP the datagram is the message; the framer (if any) only validates it: < 0 is
+// malformed_message, anything else accepts the whole datagram.
+using framer = std::function<std::ptrdiff_t(std::string_view buffered)>;
+
+inline constexpr std::size_t max_datagram = 65535;
+inline constexpr std::size_t default_max_message = 64 * 1024;
+
+struct flow_options {
+  // Local address and/or port to bind before connecting (Via/Contact may need a fixed
+  // port); unset / 0 lets the kernel choose.
+  std::optional<boost::asio::ip::address> local_address;
+  std::uint16_t local_port = 0;
+  // Largest message a stream flow accepts; the receive buffer never grows beyond it.
+  std::size_t max_message = default_max_message;
+};
+
+// One received message (or, on malformed_message / truncated_message / message_too_large,
+// the offending bytes as evidence — at most max_message of them).
+struct received {
+  std::string bytes;
+  std::chrono::milliseconds elapsed{0};  // from async_receive to completion
+};
+
+namespace detail {
+class flow_impl;
+}
+
+class flow {
+ public:
+  using connect_handler = std::function<void(std::error_code)>;
+  using send_handler = std::function<void(std::error_code, std::chrono::milliseconds elapsed)>;
+  using receive_handler = std::function<void(std::error_code, received)>;
+
+  // `tls` is required for transport::tls (std::invalid_argument otherwise) and must outlive
+  // the flow's operations. Nothing happens on the network until async_connect.
+  flow(boost::asio::io_context& io, endpoint_spec remote, flow_options options = {},
+       tls_context* tls = nullptr);
+  // Closes the flow; pending handlers still run (with operation_aborted).
+  ~flow();
+  flow(flow&&) noexcept;
+  flow& operator=(flow&&) noexcept;
+  flow(const flow&) = delete;
+  flow& operator=(const flow&) = delete;
+
+  // UDP: opens a *connected* socket (no packet is sent; ICMP errors then surface on the next
+  // send/receive). TCP: connects; refused (RST) → std::errc::connection_refused, no answer
+  // → errc::connect_timeout. TLS: TCP, then the handshake with SNI and recorded
+  // verification, within the same deadline; a handshake that fails →
+  // errc::tls_handshake_failed or errc::tls_handshake_timeout, a certificate that does not
+  // verify → errc::tls_verify_failed (unless tls_options::insecure); tls() tells why.
+  // The flow is closed after any failure.
+  void async_connect(std::chrono::milliseconds timeout, connect_handler handler);
+
+  // Sends all of `bytes` (one datagram for UDP). A send timeout closes the flow (a stream
+  // with a partial write cannot carry another message).
+  void async_send(std::string bytes, std::chrono::milliseconds timeout, send_handler handler);
+
+  // Receives the next message. A receive timeout does not disturb the flow: a read may stay
+  // in flight, and what it brings is kept for the next async_receive. Bytes after a message
+  // stay buffered. Stream EOF: errc::connection_closed when nothing is buffered,
+  // errc::truncated_message otherwise.
+  void async_receive(framer frame, std::chrono::milliseconds timeout, receive_handler handler);
+
+  // Closes the socket now (no TLS close_notify); idempotent.
+  void close() noexcept;
+
+  bool is_open() const noexcept;  // connected and not closed
+  const endpoint_spec& remote() const noexcept;
+  // The local address and port actually in use (for Via / Contact); nullopt before connect.
+  std::optional<boost::asio::ip::address> local_address() const;
+  std::uint16_t local_port() const noexcept;
+  // Time of the TCP connect and of the TLS handshake (nullopt when not done).
+  std::optional<std::chrono::milliseconds> connect_time() const noexcept;
+  std::optional<std::chrono::milliseconds> handshake_time() const noexcept;
+  // What the TLS handshake showed (empty report for UDP/TCP or before the handshake).
+  const tls_report& tls() const noexcept;
+  // Bytes buffered after the last message returned (stream flows).
+  std::size_t buffered() const noexcept;
+
+ private:
+  std::shared_ptr<detail::flow_impl> impl_;
+};
+
+}  // namespace netcheck

@@ -1,0 +1,32 @@
+// probe/locate.hpp — turning what the user typed into an RFC 3263 request and resolver
+// settings, shared by dns, reach, register and diagnose so they agree on every rule.
+#pragma once
+
+#include "netcheck/dns.hpp"
+#include "netcheck/rfc3263.hpp"
+#include "probe/dns_target.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace probe {
+
+// The request for a parsed target; `transport` is the --transport text ("" for none).
+// Throws usage_error when --transport contradicts the target (transport=, sips).
+netcheck::locate_request locate_request_from(const dns_target& target, const std::string& transport);
+
+// Resolver settings for `servers` (--dns-server, validated: names are refused) within an
+// overall time limit: the per-try timeout leaves room for retries. Throws usage_error.
+netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>& servers,
+                                                  std::chrono::milliseconds overall);
+
+// Every transport on the same server, not only the configured one: another transport that
+// answers is what tells "wrong transport" from "firewall". An explicit port is a SIP port,
+// so TLS is only tried there when it was asked for (sips, transport=tls, --transport tls).
+netcheck::locate_request every_transport_request(netcheck::locate_request req);
+
+// parse_dns_target or usage_error naming the option.
+dns_target parse_target_or_throw(const std::string& text, const std::string& what);
+
+}  // namespace probe

@@ -1,0 +1,71 @@
+// probe/reach.hpp — "does anything answer there?": for each (target, transport), connect,
+// send OPTIONS, wait for any SIP response, all in parallel within one deadline.
+//
+// Any SIP response counts as reachable (even 4xx): the question is whether a SIP server
+// listens, not whether it likes us. UDP OPTIONS are retransmitted on Timer E.
+#pragma once
+
+#include "netcheck/rfc3263.hpp"
+#include "netcheck/tls_report.hpp"
+#include "netcheck/transport.hpp"
+#include "probe/catalog.hpp"
+#include "probe/transaction.hpp"
+#include "sip/random.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace probe {
+
+// One check's outcome. `verdict` is one of ok, refused, no_answer, tls_error, bad_reply.
+struct reach_check {
+  netcheck::target target;
+  std::string verdict = "no_answer";
+  std::string detail;                 // one line: what happened
+  double connect_ms = -1, handshake_ms = -1, rtt_ms = -1;
+  int retransmissions = 0;
+  int status = 0;                     // the OPTIONS answer
+  std::string reason;
+  std::string server;                 // Server (or User-Agent) of the answer
+  std::vector<std::string> allow;
+  std::string local;                  // our address:port
+  std::string received;               // Via received= the server saw
+  std::optional<std::uint16_t> rport; // Via rport= the server saw
+  std::optional<netcheck::tls_report> tls;
+};
+
+struct reach_settings {
+  std::chrono::milliseconds timeout{10000};
+  sip_timers timers;
+  netcheck::flow_options flow;  // --bind
+  std::function<void(std::string_view, std::string_view)> trace;
+};
+
+// Checks every target in parallel; `done` gets the checks in the order of `targets`.
+// `tls` may be null when no target is TLS; everything must outlive the operation.
+void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tls_context* tls,
+                 std::vector<netcheck::target> targets, const reach_settings& settings,
+                 std::function<void(std::vector<reach_check>)> done);
+
+// The catalog's network-level reasoning over checks that failed, or nullopt when every
+// check answered. `configured` limits which checks count as "the phone's": the others
+// only prove that another transport answers (wrong_transport).
+std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks);
+
+// Findings from the checks (tls_certificate_expiring).
+std::vector<finding> reach_findings(const std::vector<reach_check>& checks);
+
+nlohmann::json to_json(const reach_check& c);
+nlohmann::json tls_to_json(const netcheck::tls_report& t);
+
+// "127.0.0.1:5060", "[::1]:5061".
+std::string endpoint_text(const std::string& address, std::uint16_t port);
+
+}  // namespace probe

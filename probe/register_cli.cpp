@@ -1,0 +1,126 @@
+#include "probe/register_cli.hpp"
+
+#include "sip/scan.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace probe {
+
+void add_register_options(CLI::App& cmd, register_cli& o) {
+  cmd.add_option("aor", o.aor, "Address of record: sip:alice@example.com, sips:… or alice@example.com")->required();
+  add_common_options(cmd, o.common);
+  add_secret_options(cmd, o.secret);
+  cmd.add_option("--user", o.user, "Authentication username (default: the AOR's user)");
+  cmd.add_option("--realm", o.realm, "Expected realm: warn when the server's differs");
+  cmd.add_option("--registrar", o.route.registrar, "Send to HOST[:PORT] instead of locating the registrar by DNS");
+  cmd.add_option("--outbound-proxy", o.route.outbound_proxy, "Send through this proxy URI (sip:host[:port][;transport=…])");
+  cmd.add_option("--transport", o.transport, "udp, tcp or tls (default: what RFC 3263 picks)")
+      ->check(CLI::IsMember({"udp", "tcp", "tls"}, CLI::ignore_case));
+  cmd.add_option("--dns-server", o.route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
+  cmd.add_option("--ca-file", o.route.ca_file, "Trust the CAs in this PEM file for TLS (default: the system store)");
+  cmd.add_flag("--insecure", o.route.insecure, "Go on when the TLS certificate does not verify (still reported)");
+  cmd.add_option("--bind", o.route.bind, "Local ADDR[:PORT] to send from");
+  cmd.add_option("--expires", o.settings.expires, "Registration interval to ask for, in seconds")
+      ->check(CLI::Range(0u, 4294967295u))
+      ->capture_default_str();
+  cmd.add_flag("--keep", o.settings.keep, "Leave the probe's binding registered (default: remove it afterwards)");
+  cmd.add_flag("--query", o.settings.query, "Authenticated REGISTER without Contact: check credentials, list bindings, change nothing");
+  cmd.add_option("--contact", o.settings.contact, "Register this Contact URI (e.g. what the phone sends)");
+  cmd.add_option("--user-agent", o.settings.user_agent, "User-Agent header (default: sipprobe/<version>)");
+  cmd.add_option("--header", o.headers, "Extra header 'Name: value' (repeatable)");
+  cmd.add_flag("--trace", o.trace, "Print every message sent and received (on stderr), with times and addresses");
+  cmd.add_flag("--nagios", o.nagios, "Monitoring-plugin output and exit codes (OK 0, WARNING 1, CRITICAL 2, UNKNOWN 3)");
+  cmd.add_option("--warning", o.warning_ms, "--nagios: WARNING when the run takes longer than this many ms");
+  cmd.add_option("--critical", o.critical_ms, "--nagios: CRITICAL when the run takes longer than this many ms");
+}
+
+account make_account(register_cli& o) {
+  account a;
+  a.aor = parse_aor(o.aor);
+  a.auth_user = o.user;
+  a.expected_realm = o.realm;
+  a.credentials = acquire_secret(o.secret, process_secret_env());
+  protect_process_memory();
+  return a;
+}
+
+void finish_settings(register_cli& o) {
+  if (!o.transport.empty()) {
+    std::string t = o.transport;
+    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    o.route.transport = netcheck::transport_from_string(t);
+  }
+  for (const auto& h : o.headers) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0)
+      throw usage_error("--header needs 'Name: value', got: " + h);
+    std::string name = h.substr(0, colon);
+    std::string value = std::string(sip::trim_lws(std::string_view(h).substr(colon + 1)));
+    for (char c : name)
+      if (!sip::is_token_char(c)) throw usage_error("--header: not a header name: " + name);
+    for (char c : value)
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') throw usage_error("--header: control character in the value of " + name);
+    o.settings.extra.push_back({name, value});
+  }
+  if (o.trace) {
+    auto start = std::chrono::steady_clock::now();
+    o.settings.trace = [start](std::string_view where, std::string_view bytes) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      std::fprintf(stderr, "--- %8.1f ms %.*s\n%.*s\n", ms, static_cast<int>(where.size()), where.data(),
+                   static_cast<int>(bytes.size()), bytes.data());
+    };
+  }
+  if (o.nagios && o.common.json) throw usage_error("--nagios and --json exclude each other");
+}
+
+nagios_result nagios_line(const report& r, double warning_ms, double critical_ms) {
+  nagios_result n;
+  const auto& e = describe(r.primary.code);
+  const bool ok = r.primary.code == diagnosis_code::registered;
+  n.status = ok ? 0 : 2;  // an unreachable or silent registrar is CRITICAL, not UNKNOWN
+  std::string why;
+  if (ok) {
+    for (const auto& f : r.findings) {
+      if (f.code == finding_code::tls_certificate_expiring || f.code == finding_code::expires_raised ||
+          f.code == finding_code::nat_private_contact || f.code == finding_code::sip_alg_suspected) {
+        n.status = 1;
+        why += std::string(why.empty() ? "" : ", ") + std::string(describe(f.code).code);
+      }
+    }
+    if (critical_ms > 0 && r.elapsed_ms > critical_ms) n.status = 2, why += (why.empty() ? "" : ", ") + std::string("slow");
+    else if (warning_ms > 0 && r.elapsed_ms > warning_ms && n.status == 0) n.status = 1, why += (why.empty() ? "" : ", ") + std::string("slow");
+  }
+  static const char* names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+  double rtt = -1;
+  for (const auto& t : r.transactions)
+    if (t.rtt_ms >= 0) rtt = t.rtt_ms;
+  char perf[160];
+  std::snprintf(perf, sizeof perf, "rtt=%.1fms;;;0 total=%.1fms;%s;%s;0 expires=%llds", rtt < 0 ? 0.0 : rtt, r.elapsed_ms,
+                warning_ms > 0 ? std::to_string(warning_ms).c_str() : "", critical_ms > 0 ? std::to_string(critical_ms).c_str() : "",
+                static_cast<long long>(r.registration ? std::max<std::int64_t>(r.registration->expires, 0) : 0));
+  n.line = std::string("SIPPROBE ") + names[n.status] + " - " + std::string(e.code) + ": " + std::string(e.title) + " (" + r.aor + ")";
+  if (!why.empty()) n.line += " [" + why + "]";
+  n.line += " | " + std::string(perf);
+  return n;
+}
+
+int emit_report(const report& r, const register_cli& o) {
+  if (o.nagios) {
+    auto n = nagios_line(r, o.warning_ms, o.critical_ms);
+    std::cout << n.line << "\n";
+    return n.status;
+  }
+  if (o.common.json) {
+    std::cout << to_json(r).dump(2) << "\n";
+  } else {
+    write_text(std::cout, r, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
+  }
+  return exit_status_for(r.primary.code);
+}
+
+}  // namespace probe

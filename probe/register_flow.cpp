@@ -1,0 +1,384 @@
+#include "probe/register_flow.hpp"
+
+#include "netcheck/error.hpp"
+#include "probe/cli.hpp"
+#include "probe/evidence.hpp"
+#include "probe/register_logic.hpp"
+#include "sip/headers.hpp"
+
+#include <memory>
+
+namespace probe {
+
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+
+sip::uri parse_aor(const std::string& text) {
+  std::string t = text;
+  if (t.find(':') == std::string::npos || (t.rfind("sip:", 0) != 0 && t.rfind("sips:", 0) != 0 &&
+                                           t.find('@') != std::string::npos && t.find('@') < t.find(':')))
+    t = "sip:" + t;
+  sip::uri u;
+  if (auto ec = sip::parse_uri(t, u)) throw usage_error("not a SIP address of record: " + text + " (" + ec.message() + ")");
+  if (u.scheme == "tel") throw usage_error("a tel: URI is not an address of record: use sip:user@domain");
+  if (u.user.empty()) throw usage_error("the address of record needs a user part: " + text);
+  return u;
+}
+
+namespace {
+
+// Which request of the registration is on the wire.
+enum class phase { register_, cleanup };
+
+class register_op : public std::enable_shared_from_this<register_op> {
+ public:
+  register_op(netcheck::flow& f, const account& a, const register_settings& s, sip::id_factory& ids,
+              clock_type::time_point deadline, std::function<void(flow_outcome)> done)
+      : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)) {}
+
+  void start() {
+    call_id_ = ids_.call_id();
+    from_tag_ = ids_.tag();
+    state_.expires = set_.expires;
+    const auto proto = flow_.remote().proto;
+    const auto local = flow_.local_address();
+    local_host_ = local ? local->to_string() : "127.0.0.1";
+    local_port_ = flow_.local_port();
+    if (set_.contact) {
+      contact_ = *set_.contact;
+    } else {
+      contact_ = std::string(acct_.aor.scheme == "sips" ? "sips:" : "sip:") + acct_.aor.user + "@" +
+                 sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
+      if (proto != netcheck::transport::udp) contact_ += ";transport=" + std::string(netcheck::to_string(proto));
+    }
+    request_uri_ = acct_.aor.scheme + ":" + sip::host_for_uri(acct_.aor.host);
+    if (acct_.aor.port != 0) request_uri_ += ":" + std::to_string(acct_.aor.port);
+    send(phase::register_);
+  }
+
+ private:
+  struct challenge_state {
+    std::optional<sip::digest_challenge> ch;
+    sip::digest_qop qop = sip::digest_qop::none;
+    std::uint32_t nc = 0;
+    std::string note;
+  };
+
+  std::optional<sip::header_field> credentials(challenge_state& c, const char* header, std::string& error) {
+    if (!c.ch) return std::nullopt;
+    ++c.nc;  // RFC 7616 §3.4: nc counts the requests made with this nonce
+    std::string cnonce = ids_.cnonce();
+    sip::digest_inputs in;
+    in.username = acct_.auth_user.empty() ? std::string_view(acct_.aor.user) : std::string_view(acct_.auth_user);
+    in.password = acct_.credentials.password;
+    in.ha1 = acct_.credentials.ha1;
+    in.method = "REGISTER";
+    in.uri = request_uri_;
+    in.cnonce = cnonce;
+    in.nc = c.nc;
+    std::string value;
+    if (auto ec = sip::build_authorization(*c.ch, c.qop, in, value)) {
+      error = std::string("cannot answer the challenge: ") + ec.message();
+      return std::nullopt;
+    }
+    return sip::header_field{header, value};
+  }
+
+  void send(phase p) {
+    phase_ = p;
+    sip::request_spec spec;
+    spec.request_uri = request_uri_;
+    spec.to_uri = acct_.aor.to_string();
+    spec.from_uri = spec.to_uri;
+    spec.from_tag = from_tag_;
+    spec.call_id = call_id_;
+    spec.cseq = ++cseq_;
+    spec.via.transport = std::string(netcheck::to_string(flow_.remote().proto));
+    for (auto& ch : spec.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    spec.via.host = local_host_;
+    spec.via.port = local_port_;
+    spec.via.branch = ids_.branch();
+    spec.user_agent = set_.user_agent;
+    spec.extra = set_.extra;
+    if (p == phase::cleanup) {
+      spec.contact = contact_;
+      spec.expires = 0;  // RFC 3261 §10.2.2: remove this binding only
+    } else if (!set_.query) {
+      spec.contact = contact_;
+      spec.expires = state_.expires;
+    }
+    std::string error;
+    spec.authorization = credentials(www_, "Authorization", error);
+    auto proxy = credentials(proxy_, "Proxy-Authorization", error);
+    if (ids_.error()) error = "random number generator failed";
+    if (!error.empty()) return finish_local_error(error);
+    if (proxy) spec.extra.push_back(*proxy);
+    state_.sent_authorization = spec.authorization.has_value();
+    state_.sent_proxy_authorization = proxy.has_value();
+
+    sip::request req;
+    transaction_spec t;
+    if (auto ec = sip::build_request(spec, req); ec || sip::serialize(req, t.wire))
+      return finish_local_error("cannot build REGISTER: a value is not allowed in a SIP message (--header, --contact, --user-agent?)");
+    sent_via_ = sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
+    sent_branch_ = spec.via.branch;
+    t.branch = spec.via.branch;
+    t.method = "REGISTER";
+    t.cseq = spec.cseq;
+    t.timers = set_.timers;
+    auto left = std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
+    if (left <= milliseconds::zero()) return finish_timeout_before_send();
+    t.timeout = left;
+
+    transaction_record rec;
+    rec.request = "REGISTER";
+    rec.cseq = spec.cseq;
+    rec.transport = std::string(netcheck::to_string(flow_.remote().proto));
+    rec.local = sent_via_;
+    rec.remote = flow_.remote().address.to_string() + ":" + std::to_string(flow_.remote().port);
+    if (flow_.remote().address.is_v6()) rec.remote = "[" + flow_.remote().address.to_string() + "]:" + std::to_string(flow_.remote().port);
+    rec.note = request_note(p, spec);
+    if (set_.trace) {
+      // The trace names both ends; what it prints is the wire, which holds a digest
+      // response but never the password.
+      t.trace = [trace = set_.trace, local = rec.local, remote = rec.remote,
+                 proto = rec.transport](std::string_view direction, std::string_view bytes) {
+        const bool out = direction.rfind("sent", 0) == 0;
+        trace(std::string(direction) + " " + proto + " " + (out ? local + " -> " + remote : remote + " -> " + local), bytes);
+      };
+    }
+    out_.transactions.push_back(rec);
+
+    auto self = shared_from_this();
+    async_transaction(flow_, std::move(t), [self](transaction_result r) { self->on_result(std::move(r)); });
+  }
+
+  std::string request_note(phase p, const sip::request_spec& spec) const {
+    std::string note = p == phase::cleanup ? "remove our binding (Expires: 0)" : (set_.query ? "binding query" : "Expires " + std::to_string(state_.expires));
+    if (spec.authorization && www_.ch)
+      note += ", Digest " + std::string(sip::to_string(www_.ch->algorithm)) + " for realm \"" + www_.ch->realm + "\"";
+    if (state_.sent_proxy_authorization && proxy_.ch)
+      note += ", proxy Digest " + std::string(sip::to_string(proxy_.ch->algorithm)) + " for realm \"" + proxy_.ch->realm + "\"";
+    return note;
+  }
+
+  void on_result(transaction_result r) {
+    auto& rec = out_.transactions.back();
+    rec.retransmissions = r.retransmissions;
+    rec.provisional = r.provisional;
+    rec.rtt_ms = r.rtt_ms;
+    out_.malformed.insert(out_.malformed.end(), r.malformed.begin(), r.malformed.end());
+    if (!r.response) return on_network_failure(r);
+    const auto& m = r.response->view();
+    out_.sip_answered = true;
+    out_.final_status = m.status;
+    rec.status = m.status;
+    rec.reason = std::string(m.reason);
+    check_echo(m);
+    if (phase_ == phase::cleanup) return on_cleanup_response(m);
+
+    auto d = decide(state_, m);
+    switch (d.step) {
+      case next_step::answer_challenge:
+      case next_step::retry_stale: {
+        auto& slot = d.proxy ? proxy_ : www_;
+        const bool fresh_nonce = !slot.ch || slot.ch->nonce != d.challenge->nonce;
+        slot.ch = d.challenge;
+        slot.qop = d.qop;
+        if (fresh_nonce) slot.nc = 0;
+        slot.note = d.choice_reason;
+        if (d.step == next_step::retry_stale) {
+          state_.stale_retried = true;
+          out_.findings.push_back({finding_code::stale_nonce, "the server answered " + std::to_string(m.status) +
+                                                                  " with stale=true; retried with the new nonce"});
+        }
+        if (!acct_.expected_realm.empty() && acct_.expected_realm != d.challenge->realm && !realm_warned_) {
+          realm_warned_ = true;
+          out_.findings.push_back({finding_code::realm_mismatch, "expected realm \"" + acct_.expected_realm +
+                                                                     "\", the server challenges for \"" + d.challenge->realm + "\""});
+        }
+        if (acct_.credentials.password.empty() && acct_.credentials.ha1.empty())
+          return finish(diagnosis_code::auth_not_attempted, {std::to_string(m.status) + " challenge, and no password was given"});
+        rec.note += rec.note.empty() ? "" : "; ";
+        rec.note += "challenge: " + d.choice_reason;
+        return send(phase::register_);
+      }
+      case next_step::retry_expires:
+        state_.expires_retried = true;
+        raised_from_ = state_.expires;
+        state_.expires = d.new_expires;
+        return send(phase::register_);
+      case next_step::finished:
+        break;
+    }
+    if (d.code != diagnosis_code::registered) return finish(d.code, d.evidence);
+    on_registered(m, d);
+  }
+
+  void on_registered(const sip::message_view& m, const decision& d) {
+    registered_evidence_ = d.evidence;
+    registration_record reg;
+    reg.requested_expires = set_.query ? -1 : static_cast<std::int64_t>(raised_from_ ? raised_from_ : set_.expires);
+    auto b = read_bindings(m, set_.query ? std::string() : contact_);
+    for (const auto& x : b.bindings) reg.bindings.push_back({x.contact, x.expires, x.ours});
+    reg.expires = b.granted;
+    if (raised_from_)
+      out_.findings.push_back({finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
+                                                                 " s (423 Min-Expires); " + std::to_string(raised_from_) +
+                                                                 " s was refused: configure " + std::to_string(state_.expires)});
+    if (!set_.query) {
+      if (!b.ours_listed) {
+        out_.findings.push_back({finding_code::sip_alg_suspected,
+                                 "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
+      } else if (b.granted >= 0 && b.granted < state_.expires) {
+        out_.findings.push_back({finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
+                                                                    " s, granted " + std::to_string(b.granted) + " s"});
+      }
+      check_nat(m);
+    }
+    out_.registration = reg;
+    if (set_.query || set_.keep || !b.ours_listed) {
+      out_.registration->kept = set_.keep && b.ours_listed;
+      return finish(diagnosis_code::registered, registered_evidence_);
+    }
+    cleanup_attempts_ = 0;
+    send(phase::cleanup);
+  }
+
+  void on_cleanup_response(const sip::message_view& m) {
+    if (m.status >= 200 && m.status < 300) {
+      auto b = read_bindings(m, contact_);
+      out_.registration->removed = !b.ours_listed;
+      if (b.ours_listed) registered_evidence_.push_back("the binding was still listed after removal");
+      return finish(diagnosis_code::registered, registered_evidence_);
+    }
+    if ((m.status == 401 || m.status == 407) && cleanup_attempts_++ == 0) {
+      flow_state fresh;
+      auto d = decide(fresh, m);
+      if (d.challenge) {
+        auto& slot = d.proxy ? proxy_ : www_;
+        slot.ch = d.challenge;
+        slot.qop = d.qop;
+        slot.nc = 0;
+        return send(phase::cleanup);
+      }
+    }
+    registered_evidence_.push_back("removing our binding failed: " + std::to_string(m.status) + " " + std::string(m.reason));
+    finish(diagnosis_code::registered, registered_evidence_);
+  }
+
+  // RFC 3261 §8.2.6.2: Via, From tag, Call-ID and CSeq come back as sent, unless something
+  // in the path rewrote them.
+  void check_echo(const sip::message_view& m) {
+    if (alg_reported_) return;
+    std::vector<echoed_header> h;
+    sip::via top;
+    if (!sip::get::top_via(m, top)) {
+      std::string sent_by = (top.ipv6 ? "[" + std::string(top.host) + "]" : std::string(top.host));
+      if (top.port != 0) sent_by += ":" + std::to_string(top.port);
+      h.push_back({"Via sent-by", sent_via_, sent_by});
+      h.push_back({"Via branch", sent_branch_, std::string(top.branch())});
+    }
+    std::string_view cid;
+    if (!sip::get::call_id(m, cid)) h.push_back({"Call-ID", call_id_, std::string(cid)});
+    sip::name_addr from;
+    if (!sip::get::from(m, from)) h.push_back({"From tag", from_tag_, std::string(from.tag())});
+    if (auto f = check_rewrites(h)) {
+      alg_reported_ = true;
+      out_.findings.push_back(*f);
+    }
+  }
+
+  void check_nat(const sip::message_view& m) {
+    sip::via top;
+    if (sip::get::top_via(m, top)) return;
+    nat_facts f;
+    sip::uri c;
+    f.contact_host = sip::parse_uri(contact_, c) ? std::string() : c.host;
+    f.via_host = local_host_;
+    f.via_port = local_port_;
+    if (auto r = top.received()) f.received = std::string(*r);
+    f.rport = top.rport();
+    if (auto n = probe::check_nat(f)) out_.findings.push_back(*n);
+  }
+
+  void on_network_failure(const transaction_result& r) {
+    auto& rec = out_.transactions.back();
+    out_.network_error = r.ec;
+    diagnosis_code code = diagnosis_code::no_response;
+    std::string what;
+    if (r.ec == std::errc::connection_refused) {
+      code = diagnosis_code::port_unreachable;
+      what = "refused (ICMP port unreachable or TCP reset)";
+    } else if (r.ec == netcheck::errc::receive_timeout || r.ec == netcheck::errc::send_timeout) {
+      what = (r.provisional.empty() ? "no response after " : "no final response after ") +
+             std::to_string(static_cast<long>(r.elapsed_ms)) + " ms";
+      if (r.retransmissions > 0) what += " and " + std::to_string(r.retransmissions) + " retransmissions";
+      // RFC 3261 §17.1.2.2: a provisional response means the request arrived; the
+      // registrar (or what it waits for) never settled it.
+      if (!r.provisional.empty()) {
+        what += " (the registrar answered";
+        for (int s : r.provisional) what += " " + std::to_string(s);
+        what += ", then nothing)";
+      }
+    } else {
+      what = r.ec.message();
+    }
+    if (!r.malformed.empty()) code = diagnosis_code::malformed_response;
+    rec.reason = what;
+    std::vector<std::string> evidence{"REGISTER to " + rec.remote + " over " + rec.transport + ": " + what};
+    evidence.insert(evidence.end(), r.malformed.begin(), r.malformed.end());
+    if (phase_ == phase::cleanup) {
+      registered_evidence_.push_back("removing our binding got no answer: " + what);
+      return finish(diagnosis_code::registered, registered_evidence_);
+    }
+    finish(code, std::move(evidence));
+  }
+
+  void finish_local_error(const std::string& what) {
+    out_.network_error = {};
+    finish(diagnosis_code::unexpected_response, {what});
+  }
+
+  void finish_timeout_before_send() {
+    out_.network_error = netcheck::errc::receive_timeout;
+    finish(diagnosis_code::no_response, {"the time limit was reached before the next request could be sent"});
+  }
+
+  void finish(diagnosis_code code, std::vector<std::string> evidence) {
+    out_.primary.code = code;
+    out_.primary.evidence = std::move(evidence);
+    auto done = std::move(done_);
+    done(std::move(out_));
+  }
+
+  netcheck::flow& flow_;
+  const account& acct_;
+  const register_settings& set_;
+  sip::id_factory& ids_;
+  clock_type::time_point deadline_;
+  std::function<void(flow_outcome)> done_;
+
+  flow_state state_;
+  challenge_state www_, proxy_;
+  phase phase_ = phase::register_;
+  std::string call_id_, from_tag_, contact_, request_uri_, local_host_, sent_via_, sent_branch_;
+  std::uint16_t local_port_ = 0;
+  std::uint32_t cseq_ = 0;
+  std::uint32_t raised_from_ = 0;
+  int cleanup_attempts_ = 0;
+  bool realm_warned_ = false;
+  bool alg_reported_ = false;
+  std::vector<std::string> registered_evidence_;
+  flow_outcome out_;
+};
+
+}  // namespace
+
+void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
+                            sip::id_factory& ids, clock_type::time_point deadline,
+                            std::function<void(flow_outcome)> done) {
+  std::make_shared<register_op>(f, acct, settings, ids, deadline, std::move(done))->start();
+}
+
+}  // namespace probe

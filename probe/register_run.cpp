@@ -1,0 +1,290 @@
+#include "probe/register_run.hpp"
+
+#include "netcheck/error.hpp"
+#include "netcheck/tls_report.hpp"
+#include "netcheck/transport.hpp"
+#include "probe/cli.hpp"
+#include "probe/dns_target.hpp"
+#include "probe/locate.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+
+#include <memory>
+
+namespace probe {
+
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+dns_target parse_route_target(const std::string& text, const char* option) {
+  std::string error;
+  auto t = parse_dns_target(text, error);
+  if (!t) throw usage_error(std::string(option) + ": " + error);
+  return *t;
+}
+
+std::string endpoint_text(const netcheck::target& t) {
+  std::string a = t.address.find(':') != std::string::npos ? "[" + t.address + "]" : t.address;
+  return a + ":" + std::to_string(t.port);
+}
+
+}  // namespace
+
+netcheck::locate_request locate_request_for(const account& acct, const route_options& route) {
+  netcheck::locate_request req;
+  if (!route.registrar.empty() || !route.outbound_proxy.empty()) {
+    const bool proxy = route.registrar.empty();
+    auto t = parse_route_target(proxy ? route.outbound_proxy : route.registrar,
+                                proxy ? "--outbound-proxy" : "--registrar");
+    req.host = t.host;
+    req.port = t.port;
+    req.forced = t.transport;
+    req.secure = t.secure() || acct.aor.scheme == "sips";
+  } else {
+    req.host = acct.aor.host;
+    if (acct.aor.port != 0) req.port = acct.aor.port;
+    if (auto tp = acct.aor.param("transport")) req.forced = netcheck::transport_from_string(*tp);
+    req.secure = acct.aor.scheme == "sips";
+  }
+  if (route.transport) {
+    if (req.secure && *route.transport != netcheck::transport::tls)
+      throw usage_error("a sips: address of record needs --transport tls");
+    req.forced = route.transport;
+  }
+  return req;
+}
+
+namespace {
+
+class run_op : public std::enable_shared_from_this<run_op> {
+ public:
+  run_op(run_context ctx, const account& acct, const register_settings& settings, const route_options& route,
+         milliseconds timeout, std::function<void(report)> done)
+      : ctx_(ctx), acct_(acct), settings_(settings), route_(route), done_(std::move(done)) {
+    start_ = clock_type::now();
+    deadline_ = start_ + timeout;
+    rep_.aor = acct.aor.to_string();
+    req_ = locate_request_for(acct, route);
+    if (!route.bind.empty()) {
+      auto b = parse_route_target(route.bind, "--bind");
+      boost::system::error_code ec;
+      auto addr = boost::asio::ip::make_address(b.host, ec);
+      if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
+      flow_opts_.local_address = addr;
+      flow_opts_.local_port = b.port.value_or(0);
+    }
+    auto rs = resolver_settings_for(route.dns_servers, timeout);
+    try {
+      resolver_ = std::make_unique<netcheck::resolver>(ctx.io, rs);
+    } catch (const std::system_error& e) {
+      throw usage_error(std::string("--dns-server: ") + e.what());
+    }
+    const bool may_use_tls = req_.secure || !req_.forced || *req_.forced == netcheck::transport::tls;
+    if (may_use_tls) {
+      try {
+        tls_ = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({route.ca_file, route.insecure}));
+      } catch (const std::system_error& e) {
+        throw usage_error(std::string("--ca-file: ") + e.what());
+      }
+    }
+  }
+
+  void start(std::optional<netcheck::resolution> located) {
+    if (located) {
+      auto self = shared_from_this();
+      boost::asio::post(ctx_.io, [self, r = std::move(*located)]() mutable { self->on_located(std::move(r)); });
+      return;
+    }
+    netcheck::locate_limits limits;
+    limits.deadline = std::max(remaining(), milliseconds(1));
+    auto self = shared_from_this();
+    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](netcheck::resolution r) { self->on_located(std::move(r)); });
+  }
+
+ private:
+  milliseconds remaining() const {
+    return std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
+  }
+
+  void on_located(netcheck::resolution r) {
+    resolver_->cancel();
+    for (const auto& t : r.targets)
+      rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
+                              std::string(netcheck::to_string(t.via)), ""});
+    targets_ = std::move(r.targets);
+    if (targets_.empty()) {
+      diagnosis d{diagnosis_code::dns_failure, {}};
+      if (r.failed_query && *r.failed_query < r.queries.size()) {
+        const auto& q = r.queries[*r.failed_query];
+        d.evidence.push_back(std::string(netcheck::to_string(q.type)) + " " + q.name + ": " +
+                             std::string(netcheck::to_string(q.status)) + (q.detail.empty() ? "" : " (" + q.detail + ")"));
+      }
+      if (r.error) d.evidence.push_back("no target for " + req_.host + ": " + r.error.message());
+      rep_.primary = std::move(d);
+      return finish();
+    }
+    next_target();
+  }
+
+  void next_target() {
+    if (index_ >= targets_.size()) return conclude_failure();
+    if (remaining() <= milliseconds::zero()) {
+      rep_.targets[index_].result = "not tried: time limit reached";
+      return conclude_failure();
+    }
+    const auto& t = targets_[index_];
+    netcheck::endpoint_spec ep;
+    ep.proto = t.t;
+    boost::system::error_code ec;
+    ep.address = boost::asio::ip::make_address(t.address, ec);
+    ep.port = t.port;
+    // Verify the certificate against the name the user asked for (RFC 5922 §4).
+    ep.host = t.host;
+    if (ec || (t.t == netcheck::transport::tls && !tls_)) {
+      rep_.targets[index_].result = "skipped";
+      ++index_;
+      return next_target();
+    }
+    flow_ = std::make_unique<netcheck::flow>(ctx_.io, ep, flow_opts_, tls_.get());
+    // Share what is left among the targets still to try, so a silent first target does
+    // not use up the time a failover needs (RFC 3263 §4.3).
+    auto left = targets_.size() - index_;
+    auto budget = remaining() / static_cast<long>(left);
+    if (left == 1) budget = remaining();
+    target_deadline_ = clock_type::now() + budget;
+    auto self = shared_from_this();
+    flow_->async_connect(std::max(budget, milliseconds(1)), [self](std::error_code ec) { self->on_connected(ec); });
+  }
+
+  void on_connected(std::error_code ec) {
+    auto& rec = rep_.targets[index_];
+    const auto& tls = flow_->tls();
+    if (tls.has_certificate && tls.expires_within(30) && !cert_warned_) {
+      cert_warned_ = true;
+      rep_.findings.push_back({finding_code::tls_certificate_expiring,
+                               "the certificate of " + endpoint_text(targets_[index_]) + " (" + tls.subject_cn +
+                                   ") expires " + tls.not_after + ", in " + std::to_string(*tls.days_left) + " days"});
+    }
+    if (ec) {
+      failure f;
+      f.target = endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
+      if (ec == netcheck::errc::tls_verify_failed || ec == netcheck::errc::tls_handshake_failed ||
+          ec == netcheck::errc::tls_handshake_timeout) {
+        f.code = diagnosis_code::tls_failure;
+        f.what = ec == netcheck::errc::tls_verify_failed
+                     ? "certificate does not verify: " + tls.verify_reason + " (" + std::string(netcheck::to_string(tls.verdict)) +
+                           (tls.checked_name.empty() ? "" : ", checked against \"" + tls.checked_name + "\"") + ")"
+                     : (tls.handshake_error.empty() ? ec.message() : tls.handshake_error);
+      } else if (ec == std::errc::connection_refused) {
+        f.code = diagnosis_code::port_unreachable;
+        f.what = "connection refused (TCP reset)";
+      } else if (ec == netcheck::errc::connect_timeout) {
+        f.code = diagnosis_code::no_response;
+        f.what = "no answer to the TCP connect";
+      } else {
+        f.code = diagnosis_code::no_response;
+        f.what = ec.message();
+      }
+      rec.result = f.what;
+      failures_.push_back(f);
+      ++index_;
+      return next_target();
+    }
+    auto self = shared_from_this();
+    async_register_on_flow(*flow_, acct_, settings_, ctx_.ids, target_deadline_,
+                           [self](flow_outcome o) { self->on_registered(std::move(o)); });
+  }
+
+  void on_registered(flow_outcome o) {
+    auto& rec = rep_.targets[index_];
+    rep_.transactions.insert(rep_.transactions.end(), o.transactions.begin(), o.transactions.end());
+    // RFC 3263 §4.3: a transport failure or a 503 sends the client to the next target.
+    const bool failover = (!o.sip_answered && o.network_error) || o.final_status == 503;
+    if (failover && index_ + 1 < targets_.size()) {
+      // Keep every line of evidence: after the failover this is all the report keeps of
+      // the target (a 503's Retry-After, the replies that were not SIP).
+      for (const auto& e : o.primary.evidence) rec.result += (rec.result.empty() ? "" : "; ") + e;
+      if (rec.result.empty()) rec.result = "failed";
+      failures_.push_back({o.primary.code, rec.result, endpoint_text(targets_[index_])});
+      flow_->close();
+      ++index_;
+      return next_target();
+    }
+    rec.result = describe(o.primary.code).code.data();
+    rep_.primary = std::move(o.primary);
+    rep_.findings.insert(rep_.findings.end(), o.findings.begin(), o.findings.end());
+    rep_.registration = std::move(o.registration);
+    if (!failures_.empty() && (o.sip_answered)) {
+      rep_.findings.push_back({finding_code::srv_failover,
+                               failures_.front().target + " failed (" + failures_.front().what + "); " +
+                                   endpoint_text(targets_[index_]) + " answered"});
+    }
+    if (!failures_.empty() && !o.sip_answered) {
+      failures_.push_back({rep_.primary.code, rec.result, endpoint_text(targets_[index_])});
+      return conclude_failure();
+    }
+    flow_->close();
+    finish();
+  }
+
+  // Every target failed without a SIP answer: the catalog's network-level reasoning.
+  void conclude_failure() {
+    network_outcome n;
+    std::vector<std::string> evidence;
+    for (const auto& f : failures_) {
+      evidence.push_back(f.target + ": " + f.what);
+      if (f.code == diagnosis_code::tls_failure) n.tls_failed = true;
+      if (f.code == diagnosis_code::port_unreachable) n.refused = true;
+      if (f.code == diagnosis_code::malformed_response) n.malformed_reply = true;
+      if (f.code == diagnosis_code::service_unavailable) {
+        rep_.primary = {diagnosis_code::service_unavailable, {}};
+      }
+    }
+    if (rep_.primary.code != diagnosis_code::service_unavailable) rep_.primary.code = classify_network(n);
+    rep_.primary.evidence = std::move(evidence);
+    if (flow_) flow_->close();
+    finish();
+  }
+
+  void finish() {
+    rep_.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
+    auto done = std::move(done_);
+    done(std::move(rep_));
+  }
+
+  struct failure {
+    diagnosis_code code = diagnosis_code::no_response;
+    std::string what;
+    std::string target;
+  };
+
+  run_context ctx_;
+  const account& acct_;
+  const register_settings& settings_;
+  const route_options& route_;
+  std::function<void(report)> done_;
+  clock_type::time_point start_, deadline_, target_deadline_;
+  netcheck::locate_request req_;
+  netcheck::flow_options flow_opts_;
+  std::unique_ptr<netcheck::resolver> resolver_;
+  std::unique_ptr<netcheck::tls_context> tls_;
+  std::unique_ptr<netcheck::flow> flow_;
+  std::vector<netcheck::target> targets_;
+  std::size_t index_ = 0;
+  std::vector<failure> failures_;
+  bool cert_warned_ = false;
+  report rep_;
+};
+
+}  // namespace
+
+void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
+                        const route_options& route, milliseconds timeout, std::function<void(report)> done,
+                        std::optional<netcheck::resolution> located) {
+  std::make_shared<run_op>(ctx, acct, settings, route, timeout, std::move(done))->start(std::move(located));
+}
+
+}  // namespace probe

@@ -1,0 +1,170 @@
+#include "probe/transaction.hpp"
+
+#include "netcheck/error.hpp"
+#include "sip/error.hpp"
+#include "sip/headers.hpp"
+#include "sip/parse.hpp"
+
+#include <algorithm>
+#include <memory>
+
+namespace probe {
+
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+
+netcheck::framer sip_framer(netcheck::transport t) {
+  if (t == netcheck::transport::udp) {
+    // The datagram is the message; the transaction parses it and keeps the evidence.
+    return [](std::string_view buffered) { return static_cast<std::ptrdiff_t>(buffered.size()); };
+  }
+  return [](std::string_view buffered) -> std::ptrdiff_t {
+    sip::message_view m;
+    sip::parse_options lenient;
+    lenient.lenient = true;  // framing only: the transaction judges the content
+    auto r = sip::parse(buffered, m, sip::framing::stream, lenient);
+    if (r.ec == sip::errc::need_more) return 0;
+    if (!r.ec || r.consumed > 0) return static_cast<std::ptrdiff_t>(r.consumed);
+    return -1;
+  };
+}
+
+namespace {
+
+constexpr std::size_t max_malformed_kept = 8;
+
+class transaction_op : public std::enable_shared_from_this<transaction_op> {
+ public:
+  transaction_op(netcheck::flow& f, transaction_spec spec, std::function<void(transaction_result)> done)
+      : flow_(f), spec_(std::move(spec)), done_(std::move(done)),
+        udp_(f.remote().proto == netcheck::transport::udp) {}
+
+  void start() {
+    start_ = clock_type::now();
+    deadline_ = start_ + std::min(spec_.timeout, 64 * spec_.timers.t1);
+    interval_ = spec_.timers.t1;
+    next_retransmit_ = start_ + interval_;
+    send();
+    receive();
+  }
+
+ private:
+  void send() {
+    if (spec_.trace) spec_.trace(result_.retransmissions > 0 ? "sent (retransmission)" : "sent", spec_.wire);
+    auto self = shared_from_this();
+    auto budget = std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
+    flow_.async_send(spec_.wire, std::max(budget, milliseconds(1)), [self](std::error_code ec, milliseconds) {
+      // A send failure (ICMP refusal on a connected UDP socket shows up here too) ends the
+      // transaction; the receive still pending completes with operation_aborted.
+      if (ec) self->finish(ec);
+    });
+  }
+
+  void receive() {
+    if (finished_) return;
+    auto now = clock_type::now();
+    auto until = deadline_;
+    if (udp_) until = std::min(until, next_retransmit_);
+    auto wait = std::max(std::chrono::duration_cast<milliseconds>(until - now), milliseconds(1));
+    auto self = shared_from_this();
+    flow_.async_receive(sip_framer(flow_.remote().proto), wait,
+                        [self](std::error_code ec, netcheck::received r) { self->on_receive(ec, std::move(r)); });
+  }
+
+  void on_receive(std::error_code ec, netcheck::received r) {
+    if (finished_) return;
+    if (ec == netcheck::errc::receive_timeout) {
+      auto now = clock_type::now();
+      if (now >= deadline_) return finish(ec);
+      if (udp_ && now >= next_retransmit_) {
+        // RFC 3261 §17.1.2.2: retransmit, and double the interval up to T2.
+        ++result_.retransmissions;
+        send();
+        interval_ = provisional_seen_ ? spec_.timers.t2 : std::min(interval_ * 2, spec_.timers.t2);
+        next_retransmit_ = now + interval_;
+      }
+      return receive();
+    }
+    if (ec == netcheck::errc::malformed_message || ec == netcheck::errc::truncated_message ||
+        ec == netcheck::errc::message_too_large) {
+      keep_malformed(std::string(ec.message()) + " (" + std::to_string(r.bytes.size()) + " bytes)");
+      return finish(ec);
+    }
+    if (ec) return finish(ec);
+    handle_message(r.bytes);
+  }
+
+  void handle_message(const std::string& bytes) {
+    if (spec_.trace) spec_.trace("received", bytes);
+    sip::message_view m;
+    auto framing = udp_ ? sip::framing::datagram : sip::framing::stream;
+    auto pr = sip::parse(bytes, m, framing);
+    if (pr.ec) {
+      keep_malformed("reply is not valid SIP: " + pr.ec.message() + " at line " + std::to_string(pr.line) +
+                     ", byte " + std::to_string(pr.offset));
+      return receive();
+    }
+    if (m.is_request()) {
+      ++result_.stray;
+      return receive();
+    }
+    // RFC 3261 §17.1.3: the response matches when the top Via branch and the CSeq method
+    // are ours; we also require our CSeq number, so a late answer to the previous REGISTER
+    // of the same flow is not taken for this one.
+    sip::via top;
+    sip::cseq cs;
+    if (sip::get::top_via(m, top) || top.branch() != spec_.branch || sip::get::cseq(m, cs) ||
+        cs.method != spec_.method || cs.number != spec_.cseq) {
+      ++result_.stray;
+      return receive();
+    }
+    if (m.status < 200) {
+      result_.provisional.push_back(m.status);
+      if (!provisional_seen_ && udp_) {
+        // RFC 3261 §17.1.2.2: in Proceeding, retransmissions go on at T2.
+        provisional_seen_ = true;
+        interval_ = spec_.timers.t2;
+        next_retransmit_ = clock_type::now() + interval_;
+      }
+      return receive();
+    }
+    result_.rtt_ms = ms_since_start();
+    result_.response = sip::to_owned(m);
+    finish({});
+  }
+
+  void keep_malformed(std::string why) {
+    if (result_.malformed.size() < max_malformed_kept) result_.malformed.push_back(std::move(why));
+  }
+
+  double ms_since_start() const {
+    return std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
+  }
+
+  void finish(std::error_code ec) {
+    if (finished_) return;
+    finished_ = true;
+    result_.ec = ec;
+    result_.elapsed_ms = ms_since_start();
+    auto done = std::move(done_);
+    done(std::move(result_));
+  }
+
+  netcheck::flow& flow_;
+  transaction_spec spec_;
+  std::function<void(transaction_result)> done_;
+  bool udp_;
+  bool finished_ = false;
+  bool provisional_seen_ = false;
+  clock_type::time_point start_, deadline_, next_retransmit_;
+  milliseconds interval_{0};
+  transaction_result result_;
+};
+
+}  // namespace
+
+void async_transaction(netcheck::flow& f, transaction_spec spec, std::function<void(transaction_result)> done) {
+  std::make_shared<transaction_op>(f, std::move(spec), std::move(done))->start();
+}
+
+}  // namespace probe

@@ -1,0 +1,64 @@
+// probe/transaction.hpp — the non-INVITE client transaction of RFC 3261 §17.1.2, on a
+// connected netcheck::flow.
+//
+// Over UDP the request is retransmitted on Timer E (T1 doubling up to T2; T2 once a
+// provisional response arrived); over TCP/TLS it is sent once. The transaction ends at the
+// first final response that matches it (RFC 3261 §17.1.3: top Via branch and CSeq
+// method), at Timer F (64·T1), or at the caller's deadline, whichever comes first.
+// Responses to other transactions, requests, and replies that are not SIP are counted
+// and kept as evidence, never fatal.
+#pragma once
+
+#include "netcheck/transport.hpp"
+#include "sip/message.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace probe {
+
+struct sip_timers {
+  std::chrono::milliseconds t1{500};   // RFC 3261 §17.1.1.1: RTT estimate
+  std::chrono::milliseconds t2{4000};  // maximum retransmit interval for non-INVITE
+};
+
+struct transaction_spec {
+  std::string wire;         // the serialized request
+  std::string branch;       // our Via branch
+  std::string method;       // "REGISTER", "OPTIONS"
+  std::uint32_t cseq = 0;
+  std::chrono::milliseconds timeout{10000};  // capped at Timer F
+  sip_timers timers;
+  // --trace: called with every message sent ("sent") and received ("received").
+  std::function<void(std::string_view direction, std::string_view bytes)> trace;
+};
+
+struct transaction_result {
+  // Empty when a final response arrived. Otherwise: netcheck::errc::receive_timeout (no
+  // final response), std::errc::connection_refused (ICMP port unreachable / RST),
+  // netcheck::errc::malformed_message (a stream that could not be framed), or whatever
+  // the flow reported.
+  std::error_code ec;
+  std::optional<sip::owned_message> response;  // the final response
+  std::vector<int> provisional;                // 1xx statuses, in order
+  int retransmissions = 0;
+  double rtt_ms = -1;                 // first send to the final response
+  double elapsed_ms = 0;
+  std::vector<std::string> malformed; // why each non-SIP reply was rejected (bounded)
+  int stray = 0;                      // responses to other transactions, and requests
+};
+
+// Runs one transaction on `f` (connected). `done` runs once on the flow's io_context.
+// `f` must outlive the operation.
+void async_transaction(netcheck::flow& f, transaction_spec spec,
+                       std::function<void(transaction_result)> done);
+
+// The framer a stream flow needs to cut SIP messages (RFC 3261 §18.3, Content-Length).
+netcheck::framer sip_framer(netcheck::transport t);
+
+}  // namespace probe

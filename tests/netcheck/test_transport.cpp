@@ -1,0 +1,372 @@
+// Flows over UDP and TCP, and the reach probe, against in-process peers on loopback.
+#include <ostream>
+#include <doctest/doctest.h>
+
+#include "netcheck/error.hpp"
+#include "netcheck/transport.hpp"
+#include "netcheck/verdict.hpp"
+#include "transport_fakes.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace test_net;
+using netcheck::errc;
+using netcheck::transport;
+
+// ---- pure parts --------------------------------------------------------------------------
+
+TEST_CASE("transport: probe verdict for each error") {
+  using netcheck::probe_verdict;
+  using netcheck::verdict_for;
+  CHECK(verdict_for({}) == probe_verdict::ok);
+  CHECK(verdict_for(std::make_error_code(std::errc::connection_refused)) == probe_verdict::refused);
+  CHECK(verdict_for(std::make_error_code(std::errc::host_unreachable)) == probe_verdict::unreachable);
+  CHECK(verdict_for(std::make_error_code(std::errc::connection_reset)) == probe_verdict::closed);
+  CHECK(verdict_for(errc::connect_timeout) == probe_verdict::no_answer);
+  CHECK(verdict_for(errc::receive_timeout) == probe_verdict::no_answer);
+  CHECK(verdict_for(errc::tls_handshake_timeout) == probe_verdict::tls_error);
+  CHECK(verdict_for(errc::tls_handshake_failed) == probe_verdict::tls_error);
+  CHECK(verdict_for(errc::tls_verify_failed) == probe_verdict::tls_error);
+  CHECK(verdict_for(errc::malformed_message) == probe_verdict::bad_reply);
+  CHECK(verdict_for(errc::truncated_message) == probe_verdict::bad_reply);
+  CHECK(verdict_for(errc::message_too_large) == probe_verdict::bad_reply);
+  CHECK(verdict_for(errc::connection_closed) == probe_verdict::closed);
+  CHECK(verdict_for(std::make_error_code(std::errc::address_family_not_supported)) ==
+        probe_verdict::error);
+  CHECK(netcheck::to_string(probe_verdict::no_answer) == "no_answer");
+}
+
+TEST_CASE("transport: error messages of the transport enumerators") {
+  CHECK(std::error_code(errc::receive_timeout).message() == "no reply before the deadline");
+  CHECK(std::error_code(errc::truncated_message).message().find("middle of a message") !=
+        std::string::npos);
+  CHECK(std::error_code(errc::bad_ca_file).message().find("CA file") != std::string::npos);
+}
+
+// ---- UDP ---------------------------------------------------------------------------------
+
+static void udp_reply_case(asio::ip::address addr) {
+  asio::io_context io;
+  udp_peer peer(io, addr, 1, "pong\r\n\r\n");
+  netcheck::flow f(io, spec(transport::udp, addr, peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  CHECK(f.is_open());
+  REQUIRE(f.local_address());
+  CHECK(*f.local_address() == addr);
+  CHECK(f.local_port() != 0);
+  CHECK_FALSE(f.connect_time());  // no connection set-up on UDP
+
+  outcome o;
+  f.async_receive(blank_line_framer, 1000ms, capture(o));
+  CHECK_FALSE(send_sync(io, f, "ping"));
+  run_until(io, [&] { return o.done; });
+  REQUIRE(o.done);
+  CHECK_FALSE(o.ec);
+  CHECK(o.r.bytes == "pong\r\n\r\n");
+  CHECK(peer.count() == 1);
+  CHECK(peer.last_datagram() == "ping");
+  // The local endpoint reported is the one the peer saw (what goes into Via).
+  CHECK(peer.last_sender().port() == f.local_port());
+  CHECK(peer.last_sender().address() == *f.local_address());
+}
+
+TEST_CASE("transport: udp reply received over IPv4") { udp_reply_case(loopback4()); }
+
+TEST_CASE("transport: udp reply received over IPv6 ::1") { udp_reply_case(loopback6()); }
+
+TEST_CASE("transport: udp to a closed port is refused (ICMP port unreachable)") {
+  for (auto addr : {loopback4(), loopback6()}) {
+    CAPTURE(addr.to_string());
+    asio::io_context io;
+    unsigned short port = closed_udp_port(io, addr);
+    netcheck::flow f(io, spec(transport::udp, addr, port));
+    REQUIRE_FALSE(connect_sync(io, f));
+    outcome o;
+    f.async_receive(blank_line_framer, 1000ms, capture(o));
+    CHECK_FALSE(send_sync(io, f, "ping"));
+    run_until(io, [&] { return o.done; });
+    REQUIRE(o.done);
+    CHECK(o.ec == std::errc::connection_refused);
+    CHECK(o.elapsed < 500ms);
+  }
+}
+
+TEST_CASE("transport: udp silent server times out within the deadline") {
+  asio::io_context io;
+  udp_peer peer(io, loopback4(), 0, "");
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  CHECK_FALSE(send_sync(io, f, "ping"));
+  auto start = std::chrono::steady_clock::now();
+  outcome o = receive_sync(io, f, 200ms);
+  auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(o.done);
+  CHECK(o.ec == errc::receive_timeout);
+  CHECK(o.ec != std::errc::operation_canceled);
+  CHECK(o.elapsed >= 200ms);
+  CHECK(o.elapsed < 600ms);
+  CHECK(took < 1000ms);
+  CHECK(peer.count() == 1);
+  // A timeout leaves the flow usable: a later datagram is still received.
+  CHECK(f.is_open());
+}
+
+TEST_CASE("transport: udp late reply after a receive timeout is kept for the next receive") {
+  asio::io_context io;
+  udp_peer peer(io, loopback4(), 2, "late\r\n\r\n");  // answers the second datagram only
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  CHECK_FALSE(send_sync(io, f, "one"));
+  outcome first = receive_sync(io, f, 100ms);
+  CHECK(first.ec == errc::receive_timeout);
+  CHECK_FALSE(send_sync(io, f, "two"));
+  outcome second = receive_sync(io, f, 1000ms);
+  CHECK_FALSE(second.ec);
+  CHECK(second.r.bytes == "late\r\n\r\n");
+}
+
+TEST_CASE("transport: udp framer rejecting a datagram gives malformed_message with evidence") {
+  asio::io_context io;
+  udp_peer peer(io, loopback4(), 1, "!garbage");
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  outcome o;
+  f.async_receive(blank_line_framer, 1000ms, capture(o));
+  CHECK_FALSE(send_sync(io, f, "ping"));
+  run_until(io, [&] { return o.done; });
+  CHECK(o.ec == errc::malformed_message);
+  CHECK(o.r.bytes == "!garbage");
+}
+
+TEST_CASE("transport: udp binds the requested local port") {
+  asio::io_context io;
+  udp_peer peer(io, loopback4(), 1, "pong\r\n\r\n");
+  unsigned short local = closed_udp_port(io, loopback4());
+  netcheck::flow_options opts;
+  opts.local_address = loopback4();
+  opts.local_port = local;
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.port()), opts);
+  REQUIRE_FALSE(connect_sync(io, f));
+  CHECK(f.local_port() == local);
+  CHECK_FALSE(send_sync(io, f, "ping"));
+  outcome o = receive_sync(io, f);
+  CHECK_FALSE(o.ec);
+  CHECK(peer.last_sender().port() == local);
+}
+
+// ---- TCP ---------------------------------------------------------------------------------
+
+TEST_CASE("transport: tcp connect refused (RST)") {
+  for (auto addr : {loopback4(), loopback6()}) {
+    CAPTURE(addr.to_string());
+    asio::io_context io;
+    netcheck::flow f(io, spec(transport::tcp, addr, closed_tcp_port(io, addr)));
+    auto ec = connect_sync(io, f);
+    CHECK(ec == std::errc::connection_refused);
+    CHECK_FALSE(f.is_open());
+    // A failed flow refuses further work with a clear error, not a crash.
+    CHECK(send_sync(io, f, "x") == errc::not_connected);
+  }
+}
+
+TEST_CASE("transport: tcp connect timeout when SYNs go unanswered") {
+  // A listener that never accepts and whose backlog is full: Linux drops further SYNs.
+  asio::io_context io;
+  tcp::acceptor acc(io, tcp::endpoint(loopback4(), 0));
+  acc.listen(0);
+  std::vector<std::unique_ptr<tcp::socket>> fillers;
+  auto target = acc.local_endpoint();
+  for (int i = 0; i < 4; ++i) {
+    auto s = std::make_unique<tcp::socket>(io);
+    s->open(tcp::v4());
+    s->non_blocking(true);
+    // Raw connect(2): asio's synchronous connect would wait for the handshake to finish.
+    (void)::connect(s->native_handle(), target.data(), static_cast<socklen_t>(target.size()));
+    fillers.push_back(std::move(s));
+  }
+  netcheck::flow f(io, spec(transport::tcp, loopback4(), target.port()));
+  auto start = std::chrono::steady_clock::now();
+  auto ec = connect_sync(io, f, 300ms);
+  auto took = std::chrono::steady_clock::now() - start;
+  CHECK(ec == errc::connect_timeout);
+  CHECK(took >= 300ms);
+  CHECK(took < 1500ms);
+  CHECK_FALSE(f.is_open());
+}
+
+TEST_CASE("transport: tcp framed receive, two messages in one write and one split") {
+  asio::io_context io;
+  tcp_peer peer(io, loopback6(), [&io](std::shared_ptr<tcp::socket> s) {
+    write_later(io, s, 0ms, "A\r\n\r\nBB\r\n\r\nC", [&io, s] {
+      write_later(io, s, 50ms, "C\r", [&io, s] { write_later(io, s, 50ms, "\n\r\nD"); });
+    });
+  });
+  netcheck::flow f(io, spec(transport::tcp, loopback6(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  REQUIRE(f.connect_time());
+  CHECK(f.connect_time()->count() >= 0);
+  CHECK(*f.local_address() == loopback6());
+
+  auto a = receive_sync(io, f);
+  CHECK_FALSE(a.ec);
+  CHECK(a.r.bytes == "A\r\n\r\n");
+  auto b = receive_sync(io, f);
+  CHECK_FALSE(b.ec);
+  CHECK(b.r.bytes == "BB\r\n\r\n");
+  CHECK(f.buffered() == 1);  // the "C" of the next message stays buffered
+  auto c = receive_sync(io, f);
+  CHECK_FALSE(c.ec);
+  CHECK(c.r.bytes == "CC\r\n\r\n");
+  CHECK(c.elapsed >= 90ms);  // it took both later writes
+  CHECK(f.buffered() == 1);  // "D"
+}
+
+TEST_CASE("transport: tcp framer saying malformed gives malformed_message and bad_reply") {
+  asio::io_context io;
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
+    write_later(io, s, 0ms, "!not a message\r\n\r\n");
+  });
+  {
+    netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
+    REQUIRE_FALSE(connect_sync(io, f));
+    auto o = receive_sync(io, f);
+    CHECK(o.ec == errc::malformed_message);
+    CHECK(o.r.bytes == "!not a message\r\n\r\n");
+  }
+  CHECK(netcheck::verdict_for(errc::malformed_message) == netcheck::probe_verdict::bad_reply);
+}
+
+TEST_CASE("transport: tcp peer closing mid-message gives truncated_message") {
+  asio::io_context io;
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
+    write_later(io, s, 10ms, "SIP/2.0 200 OK\r\nVia: half", [s] { s->close(); });
+  });
+  netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  auto o = receive_sync(io, f);
+  CHECK(o.ec == errc::truncated_message);
+  CHECK(o.r.bytes == "SIP/2.0 200 OK\r\nVia: half");
+  // The end of the stream is sticky.
+  auto again = receive_sync(io, f);
+  CHECK(again.ec == errc::connection_closed);
+}
+
+TEST_CASE("transport: tcp peer closing without a reply gives connection_closed / closed") {
+  asio::io_context io;
+  tcp_peer peer(io, loopback4(), [](std::shared_ptr<tcp::socket> s) { s->close(); });
+  netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  auto o = receive_sync(io, f);
+  CHECK(o.ec == errc::connection_closed);
+  CHECK(o.r.bytes.empty());
+  CHECK(netcheck::verdict_for(o.ec) == netcheck::probe_verdict::closed);
+}
+
+TEST_CASE("transport: tcp oversized message is refused with bounded memory") {
+  asio::io_context io;
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
+    write_later(io, s, 0ms, std::string(200 * 1024, 'x'));
+  });
+  netcheck::flow_options opts;
+  opts.max_message = 4096;
+  netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()), opts);
+  REQUIRE_FALSE(connect_sync(io, f));
+  outcome o;
+  std::size_t largest_seen = 0;
+  f.async_receive(
+      [&](std::string_view b) {
+        largest_seen = std::max(largest_seen, b.size());
+        return blank_line_framer(b);
+      },
+      1000ms, capture(o));
+  run_until(io, [&] { return o.done; });
+  CHECK(o.ec == errc::message_too_large);
+  CHECK(o.r.bytes.size() == 4096);
+  CHECK(largest_seen == 4096);  // the buffer never grew beyond max_message
+  CHECK(f.buffered() == 0);
+}
+
+TEST_CASE("transport: tcp framer announcing a length beyond the limit fails early") {
+  asio::io_context io;
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
+    write_later(io, s, 0ms, "LEN 100000\r\n");
+  });
+  netcheck::flow_options opts;
+  opts.max_message = 1024;
+  netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()), opts);
+  REQUIRE_FALSE(connect_sync(io, f));
+  auto o = receive_sync(io, f, 1000ms, [](std::string_view) -> std::ptrdiff_t { return 100000; });
+  CHECK(o.ec == errc::message_too_large);
+  CHECK(o.elapsed < 500ms);
+}
+
+TEST_CASE("transport: tcp receive timeout keeps the flow and later bytes") {
+  asio::io_context io;
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
+    write_later(io, s, 200ms, "late\r\n\r\n");
+  });
+  netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  auto first = receive_sync(io, f, 50ms);
+  CHECK(first.ec == errc::receive_timeout);
+  CHECK(first.elapsed >= 50ms);
+  auto second = receive_sync(io, f, 1000ms);
+  CHECK_FALSE(second.ec);
+  CHECK(second.r.bytes == "late\r\n\r\n");
+}
+
+// ---- lifetime and misuse -----------------------------------------------------------------
+
+TEST_CASE("transport: destroying a flow with operations pending completes them as aborted") {
+  asio::io_context io;
+  std::vector<std::shared_ptr<tcp::socket>> held;  // the peer keeps its end open, silent
+  tcp_peer peer(io, loopback4(), [&held](std::shared_ptr<tcp::socket> s) { held.push_back(s); });
+  outcome o;
+  {
+    netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
+    REQUIRE_FALSE(connect_sync(io, f));
+    f.async_receive(blank_line_framer, 5000ms, capture(o));
+    run_until(io, [] { return false; }, 20ms);
+    CHECK_FALSE(o.done);
+  }  // the handle goes away with the receive pending
+  auto start = std::chrono::steady_clock::now();
+  run_until(io, [&] { return o.done; });
+  CHECK(o.done);
+  CHECK(o.ec == std::errc::operation_canceled);
+  CHECK(std::chrono::steady_clock::now() - start < 500ms);  // not after the 5 s deadline
+}
+
+TEST_CASE("transport: close during connect, second receive while one is pending") {
+  asio::io_context io;
+  udp_peer peer(io, loopback4(), 0, "");
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  outcome first, second;
+  f.async_receive(blank_line_framer, 1000ms, capture(first));
+  f.async_receive(blank_line_framer, 1000ms, capture(second));
+  run_until(io, [&] { return second.done; });
+  CHECK(second.ec == errc::busy);
+  CHECK_FALSE(first.done);
+  f.close();
+  run_until(io, [&] { return first.done; });
+  CHECK(first.ec == std::errc::operation_canceled);
+  CHECK_FALSE(f.is_open());
+
+  // A connect that is closed before it completes reports operation_aborted, not success.
+  tcp_peer tpeer(io, loopback4(), [](std::shared_ptr<tcp::socket>) {});
+  netcheck::flow g(io, spec(transport::tcp, loopback4(), tpeer.port()));
+  bool done = false;
+  std::error_code ec;
+  g.async_connect(1000ms, [&](std::error_code e) {
+    done = true;
+    ec = e;
+  });
+  g.close();
+  run_until(io, [&] { return done; });
+  CHECK(ec == std::errc::operation_canceled);
+}
