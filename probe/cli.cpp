@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 namespace probe {
 
@@ -18,7 +19,28 @@ void add_common_options(CLI::App& cmd, common_options& opts) {
       ->capture_default_str();
 }
 
+namespace {
+
+// With --nagios a usage error is the plugin's UNKNOWN (3), printed as a plugin line.
+bool nagios_mode(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--nagios") return true;
+  return false;
+}
+
+int usage_failure(const std::string& message, bool nagios) {
+  if (nagios) {
+    std::cout << "SIPPROBE UNKNOWN - " << message << "\n";
+    return 3;
+  }
+  std::cerr << "sipprobe: " << message << "\n";
+  return exit_usage;
+}
+
+}  // namespace
+
 int run(int argc, char** argv) {
+  const bool nagios = nagios_mode(argc, argv);
   CLI::App app{"sipprobe — find out why a SIP account will not register, and prove it",
                "sipprobe"};
   app.fallthrough();  // shared options may follow the subcommand
@@ -30,7 +52,9 @@ int run(int argc, char** argv) {
   setup_dns(app, selected);
   setup_reach(app, selected);
   setup_register(app, selected);
+  setup_analyze(app, selected);
   setup_diagnose(app, selected);
+  setup_batch(app, selected);
 
   try {
     app.parse(argc, argv);
@@ -40,9 +64,8 @@ int run(int argc, char** argv) {
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   } catch (const CLI::ParseError& e) {
     // CLI11's codes (105, 106, 109…) are not part of our contract: usage errors are 2.
-    std::cerr << "sipprobe: " << e.what() << "\n";
-    std::cerr << "Run 'sipprobe --help' for usage.\n";
-    return exit_usage;
+    if (!nagios) std::cerr << "Run 'sipprobe --help' for usage.\n";
+    return usage_failure(e.what(), nagios);
   }
 
   // CLI11 holds its own copy now: take the password out of what `ps` shows.
@@ -59,8 +82,7 @@ int run(int argc, char** argv) {
   try {
     return selected();
   } catch (const usage_error& e) {
-    std::cerr << "sipprobe: " << e.what() << "\n";
-    return exit_usage;
+    return usage_failure(e.what(), nagios);
   }
 }
 

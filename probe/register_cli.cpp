@@ -99,9 +99,14 @@ nagios_result nagios_line(const report& r, double warning_ms, double critical_ms
   double rtt = -1;
   for (const auto& t : r.transactions)
     if (t.rtt_ms >= 0) rtt = t.rtt_ms;
-  char perf[160];
+  auto threshold = [](double v) {
+    char b[32] = "";
+    if (v > 0) std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
+  char perf[200];
   std::snprintf(perf, sizeof perf, "rtt=%.1fms;;;0 total=%.1fms;%s;%s;0 expires=%llds", rtt < 0 ? 0.0 : rtt, r.elapsed_ms,
-                warning_ms > 0 ? std::to_string(warning_ms).c_str() : "", critical_ms > 0 ? std::to_string(critical_ms).c_str() : "",
+                threshold(warning_ms).c_str(), threshold(critical_ms).c_str(),
                 static_cast<long long>(r.registration ? std::max<std::int64_t>(r.registration->expires, 0) : 0));
   n.line = std::string("SIPPROBE ") + names[n.status] + " - " + std::string(e.code) + ": " + std::string(e.title) + " (" + r.aor + ")";
   if (!why.empty()) n.line += " [" + why + "]";

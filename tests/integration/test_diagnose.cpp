@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "support/lab.hpp"
+#include "support/probe_run.hpp"
 #include "support/process.hpp"
 #include "support/sockets.hpp"
 
@@ -12,7 +13,6 @@
 #include <string>
 
 using test_support::lab_service;
-using test_support::shell_quote;
 
 namespace {
 
@@ -22,15 +22,8 @@ struct json_run {
 };
 
 json_run run_json(const std::string& args, const std::string& password = "") {
-  std::string cmd = "PW=" + shell_quote(password) + " " + shell_quote(SIPPROBE_BINARY) + " " + args + " --json";
-  if (!password.empty()) cmd += " --password-env PW";
-  auto r = test_support::run(cmd + " 2>&1");
-  json_run out;
-  out.exit_code = r.exit_code;
-  out.j = nlohmann::json::parse(r.out, nullptr, false);
-  INFO("output: " << r.out);
-  REQUIRE_FALSE(out.j.is_discarded());
-  return out;
+  auto p = test_support::sipprobe(args, password);
+  return {p.exit_code, p.report};
 }
 
 const nlohmann::json* check_for(const nlohmann::json& j, const std::string& transport) {

@@ -4,15 +4,13 @@
 #include <doctest/doctest.h>
 
 #include "support/lab.hpp"
+#include "support/sockets.hpp"
 #include "support/probe_run.hpp"
 #include "support/process.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -31,38 +29,6 @@ std::string bindings(const lab_service& kam, const std::string& user) {
 }
 
 std::string registrar(const lab_service& kam, const char* key = "SIP_PORT") { return "--registrar 127.0.0.1:" + kam.get(key); }
-
-// A UDP socket that receives and never answers: a firewall that drops SIP.
-class udp_black_hole {
- public:
-  explicit udp_black_hole(int port) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  }
-  ~udp_black_hole() { ::close(fd_); }
-
- private:
-  int fd_ = -1;
-};
-
-// A TCP port on 127.0.0.1 that nothing listens on (bound, noted, closed).
-int closed_tcp_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 }  // namespace
 
@@ -159,7 +125,7 @@ TEST_CASE("register: expiry reduced by the registrar is a finding") {
 TEST_CASE("register: network failures") {
   lab_service kam("kamailio");
   SUBCASE("a UDP port that swallows packets: no_response, with retransmissions") {
-    udp_black_hole hole(std::stoi(kam.get("TCP_ONLY_PORT")));
+    test_support::udp_black_hole hole(std::stoi(kam.get("TCP_ONLY_PORT")));
     auto p = sipprobe("register sip:alice@sip.test --transport udp --timeout 2 " + registrar(kam, "TCP_ONLY_PORT"), "alice-secret");
     CHECK(p.exit_code == 1);
     CHECK(p.report["diagnosis"]["code"] == "no_response");
@@ -173,7 +139,7 @@ TEST_CASE("register: network failures") {
   }
   SUBCASE("a closed TCP port: port_unreachable") {
     auto p = sipprobe("register sip:alice@sip.test --transport tcp --timeout 3 --registrar 127.0.0.1:" +
-                      std::to_string(closed_tcp_port()), "alice-secret");
+                      std::to_string(test_support::closed_port()), "alice-secret");
     CHECK(p.exit_code == 1);
     CHECK(p.report["diagnosis"]["code"] == "port_unreachable");
     CHECK(p.report["elapsed_ms"] < 1000);
@@ -224,4 +190,29 @@ TEST_CASE("register: usage errors exit 2 with one line") {
                                       " register sip:a@b --password-env HOME --header 'nocolon' 2>&1");
   CHECK(bad_header.exit_code == 2);
   CHECK(bad_header.out.find("--header needs") != std::string::npos);
+  // A monitoring system reads a usage error as UNKNOWN, not as a registrar failure.
+  auto nagios = test_support::run(shell_quote(SIPPROBE_BINARY) + " register sip:a@b --nagios --expires abc 2>&1");
+  CHECK(nagios.exit_code == 3);
+  CHECK(nagios.out.rfind("SIPPROBE UNKNOWN - ", 0) == 0);
+}
+
+TEST_CASE("register: RFC 3263 through DNS, with SRV failover from a dead target") {
+  lab_service kam("kamailio");
+  const int dead = test_support::closed_port(SOCK_DGRAM);
+  lab_service dns("dnsmasq", {{"SIP_PORT", kam.get("SIP_PORT")}, {"DEAD_PORT", std::to_string(dead)}});
+  auto p = sipprobe("register sip:alice@failover.test --dns-server " + dns.get("DNS_SERVER"), "alice-secret");
+  CHECK(p.exit_code == 0);
+  CHECK(p.report["diagnosis"]["code"] == "registered");
+  CHECK(has_finding(p.report, "srv_failover"));
+  REQUIRE(p.report["targets"].size() == 2);
+  CHECK(p.report["targets"][0]["via"] == "srv");
+  CHECK(p.report["targets"][0]["port"] == dead);
+  CHECK(p.report["targets"][1]["port"] == std::stoi(kam.get("SIP_PORT")));
+  CHECK(p.report["targets"][1]["result"] == "registered");
+  CHECK(p.report["transactions"][0]["status"] == 0);  // the dead target never answered
+
+  auto missing = sipprobe("register sip:alice@nosuch.test --dns-server " + dns.get("DNS_SERVER"), "alice-secret");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.report["diagnosis"]["code"] == "dns_failure");
+  CHECK(missing.report["diagnosis"]["evidence"][0].get<std::string>().find("nosuch.test") != std::string::npos);
 }

@@ -66,8 +66,15 @@ lab_start() {
   echo $! >"$base.pid"
 }
 
+lab_pid_running() {  # PID — alive and not a zombie waiting to be reaped
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ "$state" != Z && "$state" != X ]]
+}
+
 lab_alive() {  # BASE
-  [[ -f "$1.pid" ]] && kill -0 "$(cat "$1.pid")" 2>/dev/null
+  [[ -f "$1.pid" ]] && lab_pid_running "$(cat "$1.pid")"
 }
 
 lab_wait_tcp() {
@@ -94,11 +101,11 @@ lab_stop() {
   local base=$1 pid i
   [[ -f "$base.pid" ]] || return 0
   pid=$(cat "$base.pid")
-  if kill -0 "$pid" 2>/dev/null; then
+  if lab_pid_running "$pid"; then
     # The process leads its own session (setsid): signal the whole group, children too.
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 50); do
-      kill -0 "$pid" 2>/dev/null || break
+      lab_pid_running "$pid" || break
       sleep 0.1
     done
     kill -KILL -- "-$pid" 2>/dev/null || true
