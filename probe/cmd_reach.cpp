@@ -5,6 +5,7 @@
 // Exit: 0 every check answered, 1 some check failed (the diagnosis says how), 2 usage.
 #include "netcheck/tls_report.hpp"
 #include "probe/cli.hpp"
+#include "probe/dns_report.hpp"
 #include "probe/locate.hpp"
 #include "probe/reach.hpp"
 #include "probe/report.hpp"
@@ -186,13 +187,7 @@ int run_reach(const reach_options& o) {
   run.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
   if (run.located.targets.empty()) {
-    diagnosis d{diagnosis_code::dns_failure, {}};
-    if (run.located.failed_query && *run.located.failed_query < run.located.queries.size()) {
-      const auto& q = run.located.queries[*run.located.failed_query];
-      d.evidence.push_back(std::string(netcheck::to_string(q.type)) + " " + q.name + ": " + std::string(netcheck::to_string(q.status)));
-    }
-    if (run.located.error) d.evidence.push_back(run.located.error.message());
-    run.primary = d;
+    run.primary = dns_diagnosis(run.located, req.host, res->servers());
   } else {
     run.primary = reach_diagnosis(run.checks);
   }

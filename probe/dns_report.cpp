@@ -65,17 +65,21 @@ std::string describe_query(const query_result& q) {
 }
 
 std::optional<diagnosis> dns_diagnosis(const dns_run& run) {
-  const auto& r = run.result;
+  return dns_diagnosis(run.result, run.target.host, run.servers);
+}
+
+std::optional<diagnosis> dns_diagnosis(const netcheck::resolution& r, const std::string& host,
+                                       const std::vector<std::string>& asked) {
   if (!r.targets.empty()) return std::nullopt;
   diagnosis d;
   d.code = diagnosis_code::dns_failure;
   std::string servers;
-  for (const auto& s : run.servers) servers += (servers.empty() ? "" : ", ") + s;
-  if (r.failed_query) {
+  for (const auto& s : asked) servers += (servers.empty() ? "" : ", ") + s;
+  if (r.failed_query && *r.failed_query < r.queries.size()) {
     d.evidence.push_back(describe_query(r.queries[*r.failed_query]) + " — " +
                          r.error.message());
   } else {
-    d.evidence.push_back("no target for " + run.target.host + ": " + plan_reason(r));
+    d.evidence.push_back("no target for " + host + ": " + plan_reason(r));
   }
   for (std::size_t i = 0; i < r.queries.size(); ++i)
     if (r.queries[i].status != dns_status::ok && (!r.failed_query || i != *r.failed_query))

@@ -35,6 +35,10 @@ struct dns_run {
 
 // dns_failure with evidence citing the failing record first, or nullopt when targets exist.
 std::optional<diagnosis> dns_diagnosis(const dns_run& run);
+// The same from a bare resolution (register, reach, diagnose): `host` is what was looked up,
+// `servers` the resolvers asked.
+std::optional<diagnosis> dns_diagnosis(const netcheck::resolution& r, const std::string& host,
+                                       const std::vector<std::string>& servers);
 
 // One line per query, e.g. "NAPTR nosuch.test: nxdomain (NXDOMAIN: the name does not exist)".
 std::string describe_query(const netcheck::query_result& q);

@@ -4,6 +4,7 @@
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
 #include "probe/cli.hpp"
+#include "probe/dns_report.hpp"
 #include "probe/dns_target.hpp"
 #include "probe/locate.hpp"
 
@@ -116,14 +117,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
                               std::string(netcheck::to_string(t.via)), ""});
     targets_ = std::move(r.targets);
     if (targets_.empty()) {
-      diagnosis d{diagnosis_code::dns_failure, {}};
-      if (r.failed_query && *r.failed_query < r.queries.size()) {
-        const auto& q = r.queries[*r.failed_query];
-        d.evidence.push_back(std::string(netcheck::to_string(q.type)) + " " + q.name + ": " +
-                             std::string(netcheck::to_string(q.status)) + (q.detail.empty() ? "" : " (" + q.detail + ")"));
-      }
-      if (r.error) d.evidence.push_back("no target for " + req_.host + ": " + r.error.message());
-      rep_.primary = std::move(d);
+      rep_.primary = *dns_diagnosis(r, req_.host, resolver_->servers());
       return finish();
     }
     next_target();

@@ -35,7 +35,7 @@ struct target_record {
   std::string host;
   std::string address;
   std::uint16_t port = 0;
-  std::string via;     // "naptr", "srv", "a", "given"
+  std::string via;     // "naptr", "srv", "a", "literal"
   std::string result;  // empty when not tried
 };
 
