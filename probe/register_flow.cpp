@@ -211,6 +211,11 @@ class register_op : public std::enable_shared_from_this<register_op> {
       case next_step::finished:
         break;
     }
+    if (d.code == diagnosis_code::redirected) {
+      std::vector<sip::name_addr> contacts;
+      bool star = false;
+      if (!sip::get::contacts(m, contacts, star) && !contacts.empty()) out_.redirect_to = std::string(contacts.front().uri_text);
+    }
     if (d.code != diagnosis_code::registered) return finish(d.code, d.evidence);
     on_registered(m, d);
   }

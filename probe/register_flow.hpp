@@ -49,6 +49,7 @@ struct flow_outcome {
   bool sip_answered = false;           // at least one SIP response arrived
   std::vector<std::string> malformed;  // replies that were not SIP
   int final_status = 0;                // of the latest request
+  std::string redirect_to;             // a 3xx's first Contact URI ("" otherwise)
 };
 
 // Runs the registration on `f` (connected) until `deadline`. `ids` makes branch, tag,

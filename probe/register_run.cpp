@@ -115,8 +115,14 @@ class run_op : public std::enable_shared_from_this<run_op> {
     for (const auto& t : r.targets)
       rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
                               std::string(netcheck::to_string(t.via)), ""});
-    targets_ = std::move(r.targets);
-    if (targets_.empty()) {
+    // After a redirect the new targets follow the old ones in the report; index_ and
+    // targets_ then count from the first new one.
+    const std::size_t first = rep_.targets.size() - r.targets.size();
+    targets_.clear();
+    targets_.resize(first);
+    for (auto& t : r.targets) targets_.push_back(std::move(t));
+    index_ = first;
+    if (r.targets.empty()) {
       rep_.primary = *dns_diagnosis(r, req_.host, resolver_->servers());
       return finish();
     }
@@ -195,6 +201,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   void on_registered(flow_outcome o) {
     auto& rec = rep_.targets[index_];
     rep_.transactions.insert(rep_.transactions.end(), o.transactions.begin(), o.transactions.end());
+    if (o.primary.code == diagnosis_code::redirected && !redirected_ && follow_redirect(o)) return;
     // RFC 3263 §4.3: a transport failure or a 503 sends the client to the next target.
     const bool failover = (!o.sip_answered && o.network_error) || o.final_status == 503;
     if (failover && index_ + 1 < targets_.size()) {
@@ -224,6 +231,32 @@ class run_op : public std::enable_shared_from_this<run_op> {
     finish();
   }
 
+  // RFC 3261 §21.3: a 3xx names where to register instead. We follow it once, through
+  // RFC 3263 again; the evidence keeps the redirect so the report tells the whole story.
+  bool follow_redirect(const flow_outcome& o) {
+    if (o.redirect_to.empty()) return false;
+    std::string why;
+    auto target = parse_dns_target(o.redirect_to, why);
+    if (!target) return false;
+    redirected_ = true;
+    redirect_evidence_ = o.primary.evidence;
+    redirect_evidence_.push_back("followed the redirect to " + o.redirect_to);
+    rep_.targets[index_].result = "redirected to " + o.redirect_to;
+    flow_->close();
+    req_.host = target->host;
+    req_.port = target->port;
+    if (target->transport) req_.forced = target->transport;
+    req_.secure = req_.secure || target->secure();
+    failures_.clear();
+    index_ = rep_.targets.size();
+    targets_.clear();
+    netcheck::locate_limits limits;
+    limits.deadline = std::max(remaining(), milliseconds(1));
+    auto self = shared_from_this();
+    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](netcheck::resolution r) { self->on_located(std::move(r)); });
+    return true;
+  }
+
   // Every target failed without a SIP answer: the catalog's network-level reasoning.
   void conclude_failure() {
     network_outcome n;
@@ -244,6 +277,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
   }
 
   void finish() {
+    if (redirected_)
+      rep_.primary.evidence.insert(rep_.primary.evidence.begin(), redirect_evidence_.begin(), redirect_evidence_.end());
     rep_.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
     auto done = std::move(done_);
     done(std::move(rep_));
@@ -270,6 +305,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
   std::size_t index_ = 0;
   std::vector<failure> failures_;
   bool cert_warned_ = false;
+  bool redirected_ = false;
+  std::vector<std::string> redirect_evidence_;
   report rep_;
 };
 

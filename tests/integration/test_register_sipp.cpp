@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include "support/lab.hpp"
+#include "support/sockets.hpp"
 #include "support/probe_run.hpp"
 #include "support/process.hpp"
 
@@ -260,13 +261,32 @@ TEST_CASE("register/sipp: 423 that cannot be satisfied is interval_too_brief") {
   }
 }
 
-TEST_CASE("register/sipp: 302 is redirected, naming the Contact") {
-  sipp_registrar reg("redirect");
-  auto p = sipprobe(reg.args("--transport udp"), password);
+TEST_CASE("register/sipp: a 302 is followed once, to the registrar it names") {
+  lab_service kam("kamailio");
+  lab_service redirect("sipp", {{"SCENARIO", "redirect"}, {"SIPP_REDIRECT_TO", "127.0.0.1:" + kam.get("SIP_PORT")}});
+  auto p = sipprobe("register sip:alice@sip.test --timeout 5 --transport udp --registrar 127.0.0.1:" + redirect.get("SIP_PORT"),
+                    password);
+  INFO(p.out);
+  CHECK(p.exit_code == 0);
+  CHECK(p.report["diagnosis"]["code"] == "registered");
+  CHECK(evidence_mentions(p.report, "followed the redirect to sip:127.0.0.1:" + kam.get("SIP_PORT")));
+  REQUIRE(p.report["targets"].size() == 2);
+  CHECK(p.report["targets"][1]["port"] == std::stoi(kam.get("SIP_PORT")));
+  REQUIRE(p.report["transactions"].size() >= 3);
+  CHECK(p.report["transactions"][0]["status"] == 302);
+  CHECK(p.report["transactions"][1]["status"] == 401);
+  CHECK(p.report["transactions"][2]["status"] == 200);
+}
+
+TEST_CASE("register/sipp: a 302 to a dead registrar says where it led") {
+  const int dead = test_support::closed_port(SOCK_DGRAM);
+  lab_service redirect("sipp", {{"SCENARIO", "redirect"}, {"SIPP_REDIRECT_TO", "127.0.0.1:" + std::to_string(dead)}});
+  auto p = sipprobe("register sip:alice@sip.test --timeout 3 --transport udp --registrar 127.0.0.1:" + redirect.get("SIP_PORT"),
+                    password);
   INFO(p.out);
   CHECK(p.exit_code == 1);
-  CHECK(p.report["diagnosis"]["code"] == "redirected");
-  CHECK(evidence_mentions(p.report, "sip:registrar2.sip.test:5080"));
+  CHECK(p.report["diagnosis"]["code"] == "port_unreachable");
+  CHECK(evidence_mentions(p.report, "followed the redirect to sip:127.0.0.1:" + std::to_string(dead)));
 }
 
 TEST_CASE("register/sipp: 404 over TCP is not_found (SIP framed on a stream)") {
