@@ -64,8 +64,9 @@ int run(int argc, char** argv) {
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   } catch (const CLI::ParseError& e) {
     // CLI11's codes (105, 106, 109…) are not part of our contract: usage errors are 2.
+    const int status = usage_failure(e.what(), nagios);
     if (!nagios) std::cerr << "Run 'sipprobe --help' for usage.\n";
-    return usage_failure(e.what(), nagios);
+    return status;
   }
 
   // CLI11 holds its own copy now: take the password out of what `ps` shows.

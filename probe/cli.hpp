@@ -43,7 +43,9 @@ int run(int argc, char** argv);
 // Subcommands (one file each).
 void setup_dns(CLI::App& parent, action& selected);
 void setup_register(CLI::App& parent, action& selected);
+void setup_analyze(CLI::App& parent, action& selected);
 void setup_reach(CLI::App& parent, action& selected);
 void setup_diagnose(CLI::App& parent, action& selected);
+void setup_batch(CLI::App& parent, action& selected);
 
 }  // namespace probe

@@ -1,0 +1,237 @@
+// Grouping messages into registration attempts (see analyze_attempts.hpp).
+#include "probe/analyze_attempts.hpp"
+
+#include "sip/headers.hpp"
+#include "sip/scan.hpp"
+
+#include <algorithm>
+
+namespace probe::analyze {
+namespace {
+
+// A final response that ends an attempt: anything but a challenge or 423, which the phone
+// answers with another REGISTER (RFC 3261 §22.2, §10.3 step 7).
+bool ends_attempt(int status) noexcept {
+  return status >= 200 && status != 401 && status != 407 && status != 423;
+}
+
+bool contains(std::string_view hay, std::string_view needle) noexcept {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+}  // namespace
+
+attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits)
+    : on_close_(std::move(on_close)), limits_(limits) {}
+
+void attempt_tracker::on_warning(std::string where, std::string what) {
+  ++warnings_total_;
+  if (warnings_.size() < limits_.max_warnings) warnings_.emplace_back(std::move(where), std::move(what));
+}
+
+bool attempt_tracker::is_retransmission(attempt& a, const kept_message& m) {
+  const bool request = m.msg->is_request();
+  const auto branch = m.branch();
+  // RFC 3261 §17.2.3: a retransmission repeats the branch and CSeq; without them (pasted
+  // traces) only identical bytes count as a repeat.
+  for (auto it = a.messages.rbegin(); it != a.messages.rend(); ++it) {
+    auto& k = *it;
+    if (k.msg->is_request() != request) continue;
+    if (!request && k.msg->status != m.msg->status) continue;
+    bool same = false;
+    if (!branch.empty() || m.cseq != 0) same = k.branch() == branch && k.cseq == m.cseq;
+    else same = k.msg->raw == m.msg->raw;
+    if (!same) continue;
+    ++k.repeats;
+    k.last_repeat = m.time;
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+// The branch parameter of the first Via value, by a plain scan (RFC 3261 §20.42); a full
+// parse_via per message costs more than everything else the tracker does.
+std::string_view top_branch(const sip::message_view& m) {
+  const auto* via = m.find(sip::header_id::via);
+  if (via == nullptr) return {};
+  auto v = via->value;
+  auto comma = v.find(',');
+  if (comma != std::string_view::npos) v = v.substr(0, comma);
+  for (std::size_t pos = v.find(';'); pos != std::string_view::npos; pos = v.find(';', pos + 1)) {
+    auto p = sip::trim_lws(v.substr(pos + 1));
+    if (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch=")) {
+      auto value = p.substr(7);
+      auto end = value.find_first_of("; \t\r\n");
+      return value.substr(0, end);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+void attempt_tracker::on_message(const sip::message_view& msg, const message_meta& meta) {
+  ++sip_messages_;
+  ++seq_;
+  if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
+
+  // Only REGISTER and the responses to it.
+  const auto* cseq_h = msg.find(sip::header_id::cseq);
+  sip::cseq cs;
+  const bool has_cseq = cseq_h != nullptr && !sip::parse_cseq(cseq_h->value, cs);
+  if (msg.is_request()) {
+    if (!sip::iequals(msg.method, "REGISTER")) return;
+  } else if (has_cseq && !sip::iequals(cs.method, "REGISTER")) {
+    return;
+  }
+  std::string_view call_id;
+  if (const auto* h = msg.find(sip::header_id::call_id)) call_id = h->value;
+  if (!call_id_filter.empty() && call_id != call_id_filter) return;
+  if (!aor_filter.empty()) {
+    const auto* to = msg.find(sip::header_id::to);
+    const auto* from = msg.find(sip::header_id::from);
+    if (!(to && contains(to->value, aor_filter)) && !(from && contains(from->value, aor_filter))) return;
+  }
+  ++register_messages_;
+  if (now_ >= 0) expire(now_);
+
+  const std::uint32_t cseq = has_cseq ? cs.number : 0;
+  std::string key(call_id);
+  auto it = open_.find(key);
+  if (it == open_.end()) {
+    // A late retransmission of something that already ended its attempt.
+    auto c = carried_.find(key);
+    if (c != carried_.end() && !key.empty() && cseq != 0 && cseq == c->second.closed_cseq &&
+        (meta.time < 0 || c->second.closed_time < 0 || meta.time - c->second.closed_time < limits_.idle_seconds)) {
+      ++retransmissions_;
+      return;
+    }
+    if (open_.size() >= limits_.max_open) {
+      // Close the least recently active attempt.
+      while (!queue_.empty()) {
+        const auto e = queue_.front();
+        queue_.pop_front();
+        auto o = by_serial_.find(e.serial);
+        if (o != by_serial_.end() && o->second->second.last_seq == e.seq) {
+          close(open_.find(o->second->first), false);
+          break;
+        }
+      }
+      if (open_.size() >= limits_.max_open) close(open_.begin(), false);
+    }
+    it = open_.emplace(key, attempt{}).first;
+    attempt& a = it->second;
+    a.serial = ++serial_;
+    a.call_id = key;
+    a.first_time = meta.time;
+    a.messages.reserve(4);
+    by_serial_.emplace(a.serial, &*it);
+    if (c != carried_.end()) {
+      a.carried_challenge = std::move(c->second.challenge);
+      carried_.erase(c);
+    }
+  }
+  attempt& a = it->second;
+  kept_message k;
+  k.msg = sip::to_owned(msg);
+  k.cseq = cseq;
+  if (auto b = top_branch(*k.msg); !b.empty()) {
+    k.branch_at = static_cast<std::uint32_t>(b.data() - k.msg->raw.data());
+    k.branch_len = static_cast<std::uint32_t>(b.size());
+  }
+  k.time = meta.time;
+  k.absolute_time = meta.absolute_time;
+  k.seq = seq_;
+  a.last_seq = seq_;
+  if (meta.time >= 0) a.last_time = meta.time;
+  if (a.first_time < 0) a.first_time = meta.time;
+  queue_.push_back({meta.time, seq_, a.serial});
+  if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
+
+  if (is_retransmission(a, k)) {
+    ++retransmissions_;
+    return;
+  }
+  k.src = meta.src;
+  k.dst = meta.dst;
+  k.transport = meta.transport;
+  if (files_.empty() || files_.back() != meta.file) files_.emplace_back(meta.file);
+  k.file = &files_.back();
+  k.where_no = meta.where;
+  k.packet = meta.packet;
+  k.body_on_wire = meta.body_on_wire;
+  const int status = msg.status;
+  if (a.messages.size() >= limits_.max_messages) {
+    a.messages.erase(a.messages.begin() + static_cast<std::ptrdiff_t>(limits_.keep_first));
+    ++a.dropped;
+  }
+  a.messages.push_back(std::move(k));
+  if (ends_attempt(status)) close(it, true);
+}
+
+void attempt_tracker::close(open_map::iterator it, bool ended) {
+  attempt a = std::move(it->second);
+  by_serial_.erase(a.serial);
+  open_.erase(it);
+  a.ended = ended;
+  if (!a.call_id.empty()) {
+    carried c;
+    // The challenge matters to the next attempt only when this one did not register
+    // (a 401 loop spread over attempts); copying it for every success costs time.
+    const bool registered = !a.messages.empty() && a.messages.back().msg->status >= 200 && a.messages.back().msg->status < 300;
+    if (!registered) {
+      for (auto m = a.messages.rbegin(); m != a.messages.rend(); ++m) {
+        if (m->msg->status == 401 || m->msg->status == 407) {
+          c.challenge = *m;
+          break;
+        }
+      }
+      if (!c.challenge && a.carried_challenge) c.challenge = a.carried_challenge;
+    }
+    if (!a.messages.empty()) {
+      c.closed_cseq = a.messages.back().cseq;
+      c.closed_time = a.last_time;
+    }
+    // Bounded: a trace with more Call-IDs than this forgets the older ones' challenges.
+    if (carried_.size() >= limits_.max_carried) carried_.clear();
+    carried_[a.call_id] = std::move(c);
+  }
+  on_close_(std::move(a));
+}
+
+void attempt_tracker::expire(double now) {
+  while (!queue_.empty()) {
+    const auto e = queue_.front();
+    if (e.time >= 0 && e.time > now - limits_.idle_seconds) break;
+    auto o = by_serial_.find(e.serial);
+    const bool current = o != by_serial_.end() && o->second->second.last_seq == e.seq;
+    if (current && e.time < 0) break;  // no time: only the end of the trace closes it
+    queue_.pop_front();
+    if (current) close(open_.find(o->second->first), false);
+  }
+}
+
+void attempt_tracker::compact_queue() {
+  std::deque<activity> fresh;
+  for (const auto& e : queue_) {
+    auto o = by_serial_.find(e.serial);
+    if (o != by_serial_.end() && o->second->second.last_seq == e.seq) fresh.push_back(e);
+  }
+  queue_.swap(fresh);
+}
+
+void attempt_tracker::finish() {
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  order.reserve(open_.size());
+  for (const auto& [key, a] : open_) order.emplace_back(a.last_seq, key);
+  std::sort(order.begin(), order.end());
+  for (const auto& [seq, key] : order) {
+    auto it = open_.find(key);
+    if (it != open_.end()) close(it, false);
+  }
+  queue_.clear();
+}
+
+}  // namespace probe::analyze

@@ -1,0 +1,157 @@
+// probe/analyze_attempts.hpp — grouping the REGISTER traffic of a trace into attempts.
+//
+// An attempt is one registration as a phone makes it: REGISTER, usually a challenge,
+// REGISTER with credentials, a final answer — all with one Call-ID (RFC 3261 §10.2: the
+// Call-ID and From tag stay the same, CSeq goes up). Messages without a Call-ID (hand-
+// trimmed pastes) form attempts by order.
+//
+// Memory is bounded by what is open, not by the trace:
+//  - An attempt closes on a final response that ends it (2xx, or 3xx–6xx other than a
+//    challenge 401/407 or a 423, which the phone is expected to answer with another
+//    REGISTER), or when nothing happened for `idle_seconds` of trace time (RFC 3261
+//    Timer F: 64*T1 = 32 s, the time a UDP client keeps retransmitting), or at the end.
+//    A closed attempt is handed to the close callback and forgotten.
+//  - An attempt keeps at most `max_messages` messages: the first `keep_first` and the
+//    latest; retransmissions are counted on the original, not stored.
+//  - At most `max_open` attempts are open; beyond that the least recently active closes.
+//  - Per Call-ID, the last challenge is carried over to the next attempt (a phone answers
+//    it in its next registration), for at most `max_carried` Call-IDs.
+// Other SIP traffic (INVITE, OPTIONS, …) is counted and ignored.
+#pragma once
+
+#include "probe/analyze_input.hpp"
+
+#include "sip/message.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace probe::analyze {
+
+// A short text kept inline, without allocation (addresses, transports); longer is cut.
+template <std::size_t N>
+class inline_text {
+ public:
+  inline_text() = default;
+  inline_text(std::string_view s) noexcept { assign(s); }  // NOLINT: implicit on purpose
+  void assign(std::string_view s) noexcept {
+    n_ = static_cast<std::uint8_t>(s.size() < N ? s.size() : N);
+    for (std::size_t i = 0; i < n_; ++i) d_[i] = s[i];
+  }
+  std::string_view view() const noexcept { return {d_, n_}; }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT
+  std::string str() const { return std::string(view()); }
+  bool empty() const noexcept { return n_ == 0; }
+
+ private:
+  char d_[N] = {};
+  std::uint8_t n_ = 0;
+  static_assert(N < 256);
+};
+
+// One message of an attempt, owned, with what the trace said about it. Kept small and
+// allocation-light: a busy trace stores hundreds of thousands of them over its run.
+struct kept_message {
+  sip::owned_message msg;
+  double time = -1;
+  bool absolute_time = false;
+  inline_text<56> src, dst;  // "[v6]:port" fits
+  inline_text<8> transport;
+  const std::string* file = nullptr;  // input name, owned by the tracker
+  std::uint64_t where_no = 0;         // line or packet number
+  bool packet = false;
+  std::int64_t body_on_wire = -1;
+  int repeats = 0;        // identical retransmissions seen after this one
+  double last_repeat = -1;
+  std::uint32_t cseq = 0;   // 0 when absent
+  std::uint32_t branch_at = 0, branch_len = 0;  // top Via branch, inside msg->raw
+  std::uint64_t seq = 0;    // order in the whole trace
+
+  std::string_view branch() const noexcept { return msg->raw.substr(branch_at, branch_len); }
+  std::string where() const { return position(file ? std::string_view(*file) : std::string_view(), where_no, packet); }
+};
+
+struct attempt {
+  std::uint64_t serial = 0;  // order of creation
+  std::string call_id;       // "" when the messages had none
+  std::vector<kept_message> messages;
+  std::size_t dropped = 0;   // messages left out in the middle (over max_messages)
+  std::optional<kept_message> carried_challenge;  // last 401/407 of this Call-ID before
+  double first_time = -1, last_time = -1;
+  std::uint64_t last_seq = 0;
+  bool ended = false;        // closed by a final response, not by idle time or the end
+};
+
+struct tracker_limits {
+  double idle_seconds = 32;
+  std::size_t max_open = 20000;
+  std::size_t max_messages = 48;
+  std::size_t keep_first = 8;
+  std::size_t max_carried = 50000;
+  std::size_t max_warnings = 100;
+};
+
+class attempt_tracker : public trace_sink {
+ public:
+  using close_fn = std::function<void(attempt&&)>;
+
+  explicit attempt_tracker(close_fn on_close, tracker_limits limits = {});
+
+  // Only attempts with this Call-ID / whose To or From URI contains this text.
+  std::string call_id_filter;
+  std::string aor_filter;
+
+  void on_message(const sip::message_view& msg, const message_meta& meta) override;
+  void on_warning(std::string where, std::string what) override;
+  // Closes every open attempt (in order of their last message).
+  void finish();
+
+  std::uint64_t sip_messages() const noexcept { return sip_messages_; }
+  std::uint64_t register_messages() const noexcept { return register_messages_; }
+  std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+  std::size_t open_attempts() const noexcept { return open_.size(); }
+  const std::vector<std::pair<std::string, std::string>>& warnings() const noexcept { return warnings_; }
+  std::uint64_t warnings_total() const noexcept { return warnings_total_; }
+
+ private:
+  struct carried {
+    std::optional<kept_message> challenge;
+    std::uint32_t closed_cseq = 0;
+    double closed_time = -1;
+  };
+  struct activity {
+    double time;
+    std::uint64_t seq;
+    std::uint64_t serial;
+  };
+  using open_map = std::unordered_map<std::string, attempt>;
+
+  void close(open_map::iterator it, bool ended);
+  void expire(double now);
+  void compact_queue();
+  bool is_retransmission(attempt& a, const kept_message& m);
+
+  close_fn on_close_;
+  tracker_limits limits_;
+  open_map open_;
+  std::unordered_map<std::uint64_t, open_map::value_type*> by_serial_;  // node pointers are stable
+  std::deque<std::string> files_;  // input names the kept messages point to
+  std::unordered_map<std::string, carried> carried_;
+  std::deque<activity> queue_;  // one entry per message, oldest first
+  std::uint64_t serial_ = 0;
+  std::uint64_t seq_ = 0;
+  double now_ = -1;
+  std::uint64_t sip_messages_ = 0;
+  std::uint64_t register_messages_ = 0;
+  std::uint64_t retransmissions_ = 0;
+  std::vector<std::pair<std::string, std::string>> warnings_;
+  std::uint64_t warnings_total_ = 0;
+};
+
+}  // namespace probe::analyze

@@ -1,0 +1,151 @@
+// Inputs of `sipprobe analyze`: format names, positions, reading text in bounded chunks,
+// and opening a file or standard input with its first bytes kept for detection.
+#include "probe/analyze_input.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace probe::analyze {
+
+std::string_view to_string(trace_format f) noexcept {
+  switch (f) {
+    case trace_format::automatic: return "auto";
+    case trace_format::text: return "text";
+    case trace_format::ngrep: return "ngrep";
+    case trace_format::asterisk: return "asterisk";
+    case trace_format::fslog: return "freeswitch";
+    case trace_format::sngrep: return "sngrep";
+    case trace_format::pcap: return "pcap";
+  }
+  return "text";
+}
+
+std::optional<trace_format> format_from_string(std::string_view s) noexcept {
+  if (s == "auto") return trace_format::automatic;
+  if (s == "text") return trace_format::text;
+  if (s == "ngrep") return trace_format::ngrep;
+  if (s == "asterisk") return trace_format::asterisk;
+  if (s == "freeswitch" || s == "fslog" || s == "kamailio") return trace_format::fslog;
+  if (s == "sngrep") return trace_format::sngrep;
+  if (s == "pcap" || s == "pcapng") return trace_format::pcap;
+  return std::nullopt;
+}
+
+std::string position(std::string_view file, std::uint64_t where, bool packet) {
+  std::string p(file);
+  if (packet) p += " packet ";
+  else p += ":";
+  p += std::to_string(where);
+  return p;
+}
+
+std::uint64_t read_text(std::FILE* f, std::string file, trace_format format, trace_sink& sink) {
+  text_reader reader(sink, std::move(file), format);
+  std::string buf;
+  std::array<char, 64 * 1024> chunk{};
+  std::uint64_t lineno = 0;
+  bool skipping = false;  // the rest of an over-long line
+  for (;;) {
+    const std::size_t n = std::fread(chunk.data(), 1, chunk.size(), f);
+    if (n == 0) break;
+    std::string_view in(chunk.data(), n);
+    while (!in.empty()) {
+      auto nl = in.find('\n');
+      auto part = in.substr(0, nl);
+      if (!skipping) {
+        if (buf.size() + part.size() <= text_reader::max_line) buf.append(part);
+        else buf.append(part.substr(0, text_reader::max_line - buf.size()));
+      }
+      if (nl == std::string_view::npos) {
+        if (buf.size() >= text_reader::max_line && !skipping) {
+          reader.line(buf, ++lineno);
+          buf.clear();
+          skipping = true;
+        }
+        break;
+      }
+      if (!skipping) reader.line(buf, ++lineno);
+      else skipping = false;
+      buf.clear();
+      in.remove_prefix(nl + 1);
+    }
+  }
+  if (!buf.empty() && !skipping) reader.line(buf, ++lineno);
+  reader.finish();
+  return reader.messages();
+}
+
+namespace {
+
+// A FILE that first replays the bytes read for format detection, then reads on.
+struct replay_cookie {
+  std::FILE* under = nullptr;
+  std::string head;
+  std::size_t pos = 0;
+};
+
+ssize_t replay_read(void* c, char* buf, std::size_t size) {
+  auto* r = static_cast<replay_cookie*>(c);
+  if (r->pos < r->head.size()) {
+    const std::size_t n = std::min(size, r->head.size() - r->pos);
+    std::memcpy(buf, r->head.data() + r->pos, n);
+    r->pos += n;
+    return static_cast<ssize_t>(n);
+  }
+  const std::size_t n = std::fread(buf, 1, size, r->under);
+  if (n == 0 && std::ferror(r->under)) return -1;
+  return static_cast<ssize_t>(n);
+}
+
+int replay_close(void* c) {
+  auto* r = static_cast<replay_cookie*>(c);
+  int rc = r->under == stdin ? 0 : std::fclose(r->under);
+  delete r;
+  return rc;
+}
+
+}  // namespace
+
+peeked_input open_input(const std::string& path) {
+  std::FILE* under = nullptr;
+  if (path == "-") {
+    under = stdin;
+  } else {
+    under = std::fopen(path.c_str(), "rb");
+    if (under == nullptr) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  }
+  // Large reads: a day's capture is gigabytes, and each layer's default 4 KiB buffer
+  // turns that into a million read calls. (setvbuf must precede the first read.)
+  std::setvbuf(under, nullptr, _IOFBF, 1 << 20);
+  auto* cookie = new replay_cookie;
+  cookie->under = under;
+  cookie->head.resize(peeked_input::head_bytes);
+  std::size_t got = 0;
+  while (got < cookie->head.size()) {
+    const std::size_t n = std::fread(cookie->head.data() + got, 1, cookie->head.size() - got, under);
+    if (n == 0) break;
+    got += n;
+  }
+  cookie->head.resize(got);
+  if (std::ferror(under)) {
+    const std::string why = std::strerror(errno);
+    replay_close(cookie);
+    throw std::runtime_error("cannot read " + path + ": " + why);
+  }
+  peeked_input in;
+  in.head = cookie->head;
+  cookie_io_functions_t io{};
+  io.read = replay_read;
+  io.close = replay_close;
+  in.file = fopencookie(cookie, "r", io);
+  if (in.file == nullptr) {
+    replay_close(cookie);
+    throw std::runtime_error("cannot read " + path + ": fopencookie failed");
+  }
+  std::setvbuf(in.file, nullptr, _IOFBF, 1 << 20);
+  return in;
+}
+
+}  // namespace probe::analyze

@@ -1,0 +1,130 @@
+// probe/analyze_input.hpp — `sipprobe analyze`: where SIP messages come from in a trace.
+//
+// A trace is read as a stream: readers hand each SIP message to a trace_sink as soon as it
+// is complete, together with what the trace says about it (time, addresses, position).
+// The message_view passed to the sink points into the reader's buffer and is valid only
+// during the call; a sink that keeps a message copies it (sip::to_owned).
+//
+// Formats: pcap/pcapng captures (probe/analyze_pcap.hpp) and text — pasted messages,
+// ngrep, Asterisk's chan_sip/pjsip logger, FreeSWITCH-style "recv N bytes from" logs and
+// sngrep's text export. Text is read line by line by one state machine: a line that looks
+// like a SIP start line opens a message; headers follow until an empty line; a body
+// follows when Content-Length says so. Log lines around the messages ("U a -> b",
+// "<--- Received SIP request … from UDP:a --->", "recv N bytes from udp/[a]:p at …")
+// give the next message its addresses and time; separators (`####`, `<------------->`,
+// `-----`) end a message. Pasted messages carry no reliable Content-Length: the reader
+// sets it to the body actually present before parsing (lenient mode).
+//
+// Nothing here throws on input: what cannot be parsed becomes a warning with its position.
+#pragma once
+
+#include "sip/message.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace probe::analyze {
+
+enum class trace_format { automatic, text, ngrep, asterisk, fslog, sngrep, pcap };
+
+std::string_view to_string(trace_format f) noexcept;
+// "text", "ngrep", "asterisk", "freeswitch" (or "fslog", "kamailio"), "sngrep", "pcap"
+// ("pcapng" too), "auto"; nullopt otherwise.
+std::optional<trace_format> format_from_string(std::string_view s) noexcept;
+
+// Decides the format from the first bytes of the input: pcap / pcapng magic numbers, then
+// the first recognisable text line. Text without any marker is `text`.
+trace_format detect_format(std::string_view head) noexcept;
+
+// What a trace says about one message besides its bytes.
+struct message_meta {
+  double time = -1;            // seconds: since the epoch (absolute) or since midnight; <0 unknown
+  bool absolute_time = false;  // `time` is a UTC date and time, not only a time of day
+  std::string_view src;        // "10.0.0.5:5060", "[2001:db8::1]:5060"; "" unknown
+  std::string_view dst;
+  std::string_view transport;  // "udp", "tcp", "tls"; "" unknown
+  std::string_view file;       // input name ("-" is standard input)
+  std::uint64_t where = 0;     // 1-based line (text) or packet number (capture)
+  bool packet = false;         // `where` is a packet number
+  // Datagram only: body bytes present after the header section (may differ from
+  // Content-Length); -1 when unknown (text, TCP).
+  std::int64_t body_on_wire = -1;
+};
+
+// "file:12" or "file packet 7".
+std::string position(std::string_view file, std::uint64_t where, bool packet);
+inline std::string position(const message_meta& m) { return position(m.file, m.where, m.packet); }
+
+class trace_sink {
+ public:
+  virtual ~trace_sink() = default;
+  virtual void on_message(const sip::message_view& msg, const message_meta& meta) = 0;
+  // A message or packet that could not be used; `where` from position().
+  virtual void on_warning(std::string where, std::string what) = 0;
+};
+
+// Parses the time found in a log line: "HH:MM:SS[.frac]", optionally preceded by a date
+// "YYYY-MM-DD" / "YYYY/MM/DD" (or ISO "YYYY-MM-DDTHH:MM:SS"). Returns false when there
+// is no time. Exposed for tests.
+bool parse_log_time(std::string_view line, double& seconds, bool& absolute) noexcept;
+
+// The text state machine. Feed it lines without their '\n' (a trailing '\r' is removed),
+// then finish(). Lines longer than max_line are cut (the message then fails to parse
+// and is reported, not kept).
+class text_reader {
+ public:
+  static constexpr std::size_t max_line = 16 * 1024;
+  static constexpr std::size_t max_message = 64 * 1024;
+
+  text_reader(trace_sink& sink, std::string file, trace_format format);
+  void line(std::string_view l, std::uint64_t lineno);
+  void finish();
+
+  std::uint64_t messages() const noexcept { return messages_; }
+
+ private:
+  enum class state { idle, headers, body };
+  void start_message(std::string_view l, std::uint64_t lineno, std::size_t indent);
+  void emit();
+  bool marker_line(std::string_view l);  // a log line with addresses, or a separator
+  void append(std::string_view l);
+
+  trace_sink& sink_;
+  std::string file_;
+  trace_format format_;
+  state state_ = state::idle;
+  std::string msg_;
+  std::size_t indent_ = 0;
+  std::int64_t body_left_ = 0;
+  bool too_long_ = false;
+  std::uint64_t start_line_ = 0;
+  std::uint64_t messages_ = 0;
+  // From the last marker line, for the next message.
+  std::string src_, dst_, transport_;
+  double time_ = -1;
+  bool absolute_ = false;
+  bool have_meta_ = false;
+  std::string msg_src_, msg_dst_, msg_transport_;
+  double msg_time_ = -1;
+  bool msg_absolute_ = false;
+};
+
+// Feeds `f` to a text_reader in fixed-size chunks (memory does not grow with the input).
+// Returns the number of messages found.
+std::uint64_t read_text(std::FILE* f, std::string file, trace_format format, trace_sink& sink);
+
+// An input with its first bytes already read for format detection. `file` reads the whole
+// input from the beginning (the peeked bytes are replayed), also for pipes and stdin.
+struct peeked_input {
+  std::FILE* file = nullptr;  // owned: close with std::fclose (pcap_close does it for pcap)
+  std::string head;           // up to head_bytes first bytes
+  static constexpr std::size_t head_bytes = 4096;
+};
+// Opens `path` ("-" = standard input). Throws std::runtime_error with a one-line reason.
+peeked_input open_input(const std::string& path);
+
+}  // namespace probe::analyze

@@ -1,0 +1,95 @@
+// probe/analyze_pcap.hpp — SIP out of pcap / pcapng captures.
+//
+// read_pcap() streams a capture through libpcap (pcap_fopen_offline + pcap_next_ex: one
+// packet in memory at a time) into a packet_decoder, which peels the link layer
+// (Ethernet with 802.1Q/802.1ad tags, Linux cooked SLL and SLL2, BSD loopback NULL/LOOP,
+// raw IP), IPv4 (fragments are skipped and counted) or IPv6 (extension headers skipped),
+// then UDP or TCP on any port: SIP is recognised by its start line, not by the port.
+//
+// TCP (RFC 3261 §18.3): each direction of a connection is a byte stream framed by
+// Content-Length (sip::parse in stream mode). Segments are taken in sequence order;
+// retransmitted bytes are ignored, a gap (a lost or out-of-order segment) drops what the
+// stream had buffered and the decoder waits for a segment that starts a SIP message. The
+// buffer per stream and the number of streams are bounded (limits below).
+#pragma once
+
+#include "probe/analyze_input.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+
+namespace probe::analyze {
+
+struct capture_stats {
+  std::uint64_t packets = 0;
+  std::uint64_t sip_messages = 0;
+  std::uint64_t not_ip = 0;          // link types or ethertypes other than IPv4/IPv6
+  std::uint64_t fragments = 0;       // IPv4/IPv6 fragments, skipped
+  std::uint64_t truncated = 0;       // packets cut by the snap length or malformed headers
+  std::uint64_t not_sip = 0;         // UDP/TCP payloads that are not SIP (RTP, DNS, …)
+  std::uint64_t keepalives = 0;      // CRLF / STUN keep-alives
+  std::uint64_t tcp_gaps = 0;        // stream buffers dropped at a sequence gap
+  std::uint64_t tcp_dropped = 0;     // stream buffers dropped for size or stream count
+};
+
+class packet_decoder {
+ public:
+  static constexpr std::size_t max_stream_buffer = 256 * 1024;
+  static constexpr std::size_t max_streams = 4096;
+  static constexpr double stream_idle_seconds = 300;
+
+  packet_decoder(trace_sink& sink, std::string file);
+  // One captured packet of link type `linktype` (a DLT_/LINKTYPE_ value).
+  void packet(int linktype, double time, const std::uint8_t* data, std::size_t caplen);
+  // Reports what the TCP streams still hold (an incomplete message) as warnings.
+  void finish();
+  // True when packet() can decode this link type.
+  static bool supported_linktype(int linktype) noexcept;
+
+  const capture_stats& stats() const noexcept { return stats_; }
+
+ private:
+  struct endpoint_pair {
+    std::array<std::uint8_t, 16> src{}, dst{};
+    std::uint16_t sport = 0, dport = 0;
+    bool v6 = false;
+    bool operator==(const endpoint_pair&) const = default;
+  };
+  struct pair_hash {
+    std::size_t operator()(const endpoint_pair& p) const noexcept;
+  };
+  struct tcp_stream {
+    std::uint32_t next_seq = 0;
+    std::string buf;
+    bool hunting = true;  // waiting for a segment that starts a SIP message
+    double last_time = 0;
+  };
+
+  void ip(const std::uint8_t* p, std::size_t n, double time);
+  void transport(int proto, const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
+  void udp(const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
+  void tcp(const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
+  void frame(tcp_stream& s, const endpoint_pair& ep, double time);
+  void deliver(const sip::message_view& m, const endpoint_pair& ep, double time, const char* transport,
+               std::int64_t body_on_wire);
+  void evict_streams(double now);
+
+  trace_sink& sink_;
+  std::string file_;
+  std::uint64_t packet_no_ = 0;
+  capture_stats stats_;
+  std::unordered_map<endpoint_pair, tcp_stream, pair_hash> streams_;
+  sip::message_view view_;  // reused: no allocation per message once warm
+  std::string scratch_;     // a datagram padded to its Content-Length
+};
+
+// Reads a capture from `f` (which pcap takes over and closes). Returns "" on success or a
+// one-line reason the capture cannot be read at all; a capture cut short is read up to the
+// cut and reported through sink.on_warning.
+std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& sink, capture_stats& stats);
+
+}  // namespace probe::analyze

@@ -1,0 +1,100 @@
+// probe/batch_run.hpp — the `sipprobe batch` scheduler: many registrations on one
+// io_context, at most `concurrency` in flight, at most `rate` started per second, results
+// handed out one per input row in input order.
+#pragma once
+
+#include "probe/batch_csv.hpp"
+#include "probe/register_run.hpp"
+#include "probe/report.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+namespace probe {
+
+// What is printed for one input row. Never holds a secret.
+struct batch_result {
+  std::size_t row = 0;
+  std::string label;
+  std::string aor;
+  std::string code;     // a catalog diagnosis code, or "row_error"
+  std::string verdict;  // "registered", "failed" or "row_error"
+  std::string detail;   // the catalog title, or the row error's reason
+  std::vector<std::string> evidence;
+  double elapsed_ms = 0;
+};
+
+// The result line for a finished registration.
+batch_result result_from_report(const batch_row& row, const report& r);
+batch_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why);
+
+// One item of input: a validated row, or a row error (already a result).
+struct batch_item {
+  std::optional<batch_row> row;
+  std::optional<batch_result> error;
+};
+
+struct batch_options {
+  std::size_t concurrency = 50;
+  double rate = 50;  // new registrations per second; 0: unlimited
+  std::chrono::milliseconds timeout{10000};
+  register_settings settings;  // defaults; a row's expires overrides
+  route_options route;         // defaults; a row's registrar and transport override
+};
+
+// Drives the batch. `next` yields the input items one by one (nullopt at the end); it is
+// only called when the scheduler has room, so input is read no faster than it is used.
+// `emit` receives every result exactly once, in input order. Everything is on `ctx.io`;
+// the scheduler must outlive the io_context's run().
+class batch_scheduler {
+ public:
+  batch_scheduler(run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
+                  std::function<void(const batch_result&)> emit);
+
+  // Starts pulling input; `done` runs once when the input is exhausted (or stop() was
+  // called) and every started row has been emitted.
+  void start(std::function<void()> done);
+
+  // Stops starting new rows; rows in flight finish (their own timeouts bound them) and
+  // are emitted. Rows not started yet produce no result.
+  void stop();
+
+  bool stopped() const noexcept { return stopping_; }
+  std::size_t in_flight() const noexcept { return in_flight_; }
+
+ private:
+  void pump();
+  void launch(std::size_t seq, batch_row row);
+  void finish(std::size_t seq, batch_result r);
+  void flush();
+  void maybe_done();
+
+  run_context ctx_;
+  batch_options opts_;
+  std::function<std::optional<batch_item>()> next_;
+  std::function<void(const batch_result&)> emit_;
+  std::function<void()> done_;
+  boost::asio::steady_timer timer_;
+  std::mt19937 jitter_rng_{std::random_device{}()};
+
+  std::size_t next_seq_ = 0;   // sequence number of the next item read
+  std::size_t emit_seq_ = 0;   // next sequence number to emit
+  std::map<std::size_t, std::optional<batch_result>> window_;  // started, not yet emitted
+  std::size_t in_flight_ = 0;
+  std::chrono::steady_clock::time_point next_start_{};
+  bool input_done_ = false;
+  bool stopping_ = false;
+  bool waiting_ = false;  // the rate timer is armed
+  bool finished_ = false;
+};
+
+}  // namespace probe

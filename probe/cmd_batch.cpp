@@ -1,0 +1,229 @@
+// `sipprobe batch`: validate many accounts from a CSV file by registering each for real.
+#include "probe/batch_csv.hpp"
+#include "probe/batch_run.hpp"
+#include "probe/cli.hpp"
+#include "probe/credentials.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+
+namespace probe {
+namespace {
+
+struct batch_cli {
+  std::string accounts;
+  std::size_t concurrency = 50;
+  double rate = 50;
+  std::string output = "jsonl";
+  std::string out;
+  bool summary = false;
+  double timeout_s = 10.0;
+  std::string transport;
+  batch_options opts;
+};
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+std::string format_ms(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", ms);
+  return buf;
+}
+
+void write_result(std::ostream& out, const batch_result& r, bool csv) {
+  if (csv) {
+    std::string evidence;
+    for (const auto& e : r.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
+    out << r.row << ',' << csv_field(r.label) << ',' << csv_field(r.aor) << ',' << r.code << ',' << r.verdict << ','
+        << csv_field(r.detail) << ',' << csv_field(evidence) << ',' << format_ms(r.elapsed_ms) << '\n';
+  } else {
+    nlohmann::json j = {{"row", r.row},         {"label", r.label},   {"aor", r.aor},
+                        {"code", r.code},       {"verdict", r.verdict}, {"detail", r.detail},
+                        {"evidence", r.evidence}, {"elapsed_ms", std::round(r.elapsed_ms * 10.0) / 10.0}};
+    out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  }
+  out.flush();
+}
+
+int run_batch(batch_cli& o) {
+  std::ios::sync_with_stdio(false);
+  if (!o.transport.empty()) o.opts.route.transport = netcheck::transport_from_string(o.transport);
+  o.opts.concurrency = o.concurrency;
+  o.opts.rate = o.rate;
+  o.opts.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
+
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (o.accounts != "-") {
+    file.open(o.accounts, std::ios::binary);
+    if (!file) throw usage_error("cannot read " + o.accounts + ": " + std::strerror(errno));
+    in = &file;
+  }
+  csv_reader reader(*in);
+  csv_record rec;
+  if (!reader.next(rec)) {
+    if (reader.bad()) throw usage_error("cannot read " + o.accounts);
+    throw usage_error("accounts file " + o.accounts + " is empty: it needs a header row (aor,password,…)");
+  }
+  if (!rec.error.empty()) throw usage_error("accounts file: header row: " + rec.error);
+  const batch_columns cols = parse_batch_header(rec.fields);
+
+  std::ofstream out_file;
+  std::ostream* out = &std::cout;
+  if (!o.out.empty() && o.out != "-") {
+    out_file.open(o.out, std::ios::binary | std::ios::trunc);
+    if (!out_file) throw usage_error("cannot write " + o.out + ": " + std::strerror(errno));
+    out = &out_file;
+  }
+  std::ostream& side = out == &std::cout ? std::cerr : std::cout;  // summary goes where results do not
+  const bool csv = o.output == "csv";
+  if (csv) *out << "row,label,aor,code,verdict,detail,evidence,elapsed_ms\n";
+  protect_process_memory();
+
+  boost::asio::io_context io;
+  sip::id_factory ids(sip::openssl_random());
+  std::random_device rd;
+  std::mt19937 rng(rd());
+  duplicate_guard dups;
+  const auto getenv = [](const char* name) -> const char* { return std::getenv(name); };
+
+  std::size_t read = 0, emitted = 0, ok = 0, failed = 0, row_errors = 0;
+  std::map<std::string, std::size_t> by_code;
+  auto next = [&]() -> std::optional<batch_item> {
+    csv_record r;
+    if (!reader.next(r)) return std::nullopt;
+    ++read;
+    auto v = validate_batch_row(cols, r, getenv);
+    batch_item item;
+    if (v.row) {
+      if (auto dup = dups.check(*v.row); !dup.empty()) v.error = std::move(dup);
+      else item.row = std::move(v.row);
+    }
+    if (!item.row) item.error = row_error_result(r.number, v.label, v.aor, v.error);
+    return item;
+  };
+  auto emit = [&](const batch_result& r) {
+    write_result(*out, r, csv);
+    ++emitted;
+    ++by_code[r.code];
+    if (r.verdict == "registered") ++ok;
+    else if (r.verdict == "row_error") ++row_errors;
+    else ++failed;
+  };
+
+  batch_scheduler sched({io, ids, rng}, o.opts, next, emit);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool interrupted = false;
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    interrupted = true;
+    sched.stop();
+  });
+
+  const auto started = std::chrono::steady_clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  // Progress only for a person watching: never in a pipe or a log.
+  const bool progress = ::isatty(STDERR_FILENO) == 1;
+  boost::asio::steady_timer tick(io);
+  std::function<void()> show;
+  show = [&] {
+    std::fprintf(stderr, "\r\033[Kbatch: %zu done of %zu read, %.1f/s, registered %zu, failed %zu, row_error %zu%s",
+                 emitted, read, seconds() > 0 ? static_cast<double>(emitted) / seconds() : 0.0, ok, failed, row_errors,
+                 sched.stopped() ? " (stopping)" : "");
+    tick.expires_after(std::chrono::milliseconds(250));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) show();
+    });
+  };
+  if (progress) show();
+
+  sched.start([&] {
+    signals.cancel();
+    tick.cancel();
+  });
+  io.run();
+  if (progress) std::fprintf(stderr, "\r\033[K");
+  out->flush();
+  if (!*out) throw std::runtime_error("writing the results failed");
+
+  if (o.summary) {
+    side << "code                       rows\n";
+    for (const auto& [code, n] : by_code) {
+      char line[80];
+      std::snprintf(line, sizeof line, "%-24s %6zu\n", code.c_str(), n);
+      side << line;
+    }
+    char line[160];
+    std::snprintf(line, sizeof line, "%-24s %6zu  (%.1f s, %.1f rows/s%s)\n", "total", emitted, seconds(),
+                  seconds() > 0 ? static_cast<double>(emitted) / seconds() : 0.0,
+                  interrupted ? ", interrupted: rows not started have no result" : "");
+    side << line;
+    side.flush();
+  }
+  if (interrupted) std::cerr << "sipprobe: batch interrupted after " << emitted << " rows; rows not started have no result\n";
+  return interrupted || failed > 0 || row_errors > 0 ? exit_failed : exit_ok;
+}
+
+}  // namespace
+
+void setup_batch(CLI::App& parent, action& selected) {
+  auto* cmd = parent.add_subcommand("batch", "Register many accounts from a CSV file and report one result per row");
+  auto o = std::make_shared<batch_cli>();
+  cmd->add_option("accounts", o->accounts, "CSV file with a header row (aor,password|password_env|ha1,…), or - for stdin")
+      ->required();
+  cmd->add_option("--concurrency", o->concurrency, "Registrations in flight at once")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
+      ->capture_default_str();
+  cmd->add_option("--rate", o->rate, "New registrations per second (0: unlimited)")
+      ->check(CLI::Range(0.0, 100000.0))
+      ->capture_default_str();
+  cmd->add_option("--output", o->output, "Result format: jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("--out", o->out, "Write the results to FILE (default: stdout)");
+  cmd->add_flag("--summary", o->summary, "Print a count per diagnosis code at the end (on stderr when results go to stdout)");
+  cmd->add_option("--timeout", o->timeout_s, "Time limit per registration in seconds")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--registrar", o->opts.route.registrar, "Default HOST[:PORT] for rows without a registrar column value");
+  cmd->add_option("--outbound-proxy", o->opts.route.outbound_proxy, "Send through this proxy URI");
+  cmd->add_option("--transport", o->transport, "Default transport: udp, tcp or tls")
+      ->check(CLI::IsMember({"udp", "tcp", "tls"}, CLI::ignore_case));
+  cmd->add_option("--dns-server", o->opts.route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
+  cmd->add_option("--ca-file", o->opts.route.ca_file, "Trust the CAs in this PEM file for TLS");
+  cmd->add_flag("--insecure", o->opts.route.insecure, "Go on when the TLS certificate does not verify");
+  cmd->add_option("--bind", o->opts.route.bind, "Local ADDR to send from");
+  cmd->add_option("--expires", o->opts.settings.expires, "Default registration interval to ask for, in seconds")
+      ->check(CLI::Range(0u, 4294967295u))
+      ->capture_default_str();
+  cmd->add_flag("--query", o->opts.settings.query,
+                "Authenticated REGISTER without Contact: check credentials, change no binding");
+  cmd->add_option("--user-agent", o->opts.settings.user_agent, "User-Agent header (default: sipprobe/<version>)");
+  cmd->callback([&selected, o] {
+    selected = [o] { return run_batch(*o); };
+  });
+}
+
+}  // namespace probe

@@ -1,0 +1,122 @@
+// `sipprobe analyze` on captures the test makes itself: tcpdump on `lo` around a real
+// `sipprobe register` against the lab Kamailio, then the capture analysed by the binary.
+#include <ostream>
+#include <doctest/doctest.h>
+
+#include "support/lab.hpp"
+#include "support/process.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+using test_support::lab_service;
+using test_support::shell_quote;
+
+namespace {
+
+// tcpdump writing FILE for the lab's port; stop() sends SIGINT and waits, so the capture
+// is flushed and complete when it returns. Without --immediate-mode, TPACKET_V3 holds
+// packets in a ring block until it fills or times out, and SIGINT loses them.
+class capture {
+ public:
+  capture(const std::string& dir, const std::string& port) : file_(dir + "/capture.pcap"), log_(dir + "/tcpdump.log") {
+    auto r = test_support::run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; tcpdump -i lo --immediate-mode -U -n -w " +
+                               shell_quote(file_) + " 'udp port " + port + " or tcp port " + port + "' >" + shell_quote(log_) +
+                               " 2>&1 & echo $!");
+    REQUIRE_MESSAGE(r.exit_code == 0, "tcpdump is not installed (scripts/setup installs it): " << r.out);
+    pid_ = std::stoi(r.out);
+    // tcpdump says "listening on lo" once the capture is armed.
+    for (int i = 0; i < 100; ++i) {
+      std::ifstream in(log_);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (ss.str().find("listening on") != std::string::npos) return;
+      REQUIRE_MESSAGE(::kill(pid_, 0) == 0, "tcpdump exited: " << ss.str());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("tcpdump did not start capturing within 5 s");
+  }
+  ~capture() { stop(); }
+  capture(const capture&) = delete;
+  capture& operator=(const capture&) = delete;
+
+  const std::string& stop() {
+    if (pid_ > 0) {
+      // --immediate-mode hands each packet over at once; a moment more lets the last
+      // ones (the binding removal) through before SIGINT makes tcpdump flush and exit.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      ::kill(pid_, SIGINT);
+      for (int i = 0; i < 100 && ::kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      // The shell that started it is gone; tcpdump is re-parented, so poll rather than wait.
+      pid_ = -1;
+    }
+    return file_;
+  }
+
+ private:
+  std::string file_, log_;
+  pid_t pid_ = -1;
+};
+
+struct result {
+  int exit_code;
+  nlohmann::json report;
+  std::string out;
+};
+
+result sipprobe(const std::string& args, const std::string& password = "") {
+  std::string cmd = "PW=" + shell_quote(password) + " " + shell_quote(SIPPROBE_BINARY) + " " + args;
+  if (!password.empty()) cmd += " --password-env PW";
+  auto r = test_support::run(cmd + " --json 2>&1");
+  return {r.exit_code, nlohmann::json::parse(r.out, nullptr, false), r.out};
+}
+
+}  // namespace
+
+TEST_CASE("analyze: a capture of a wrong password, then of a right one, against Kamailio") {
+  lab_service kam("kamailio");
+  const std::string port = kam.get("SIP_PORT");
+  const std::string reg = "register sip:alice@sip.test --registrar 127.0.0.1:" + port;
+
+  for (const bool right : {false, true}) {
+    CAPTURE(right);
+    const std::string dir = test_support::make_temp_dir(right ? "cap-ok" : "cap-bad");
+    std::string file;
+    {
+      capture cap(dir, port);
+      auto r = sipprobe(reg, right ? "alice-secret" : "not-the-password");
+      INFO(r.out);
+      CHECK(r.exit_code == (right ? 0 : 1));
+      file = cap.stop();
+    }
+    auto a = sipprobe("analyze " + shell_quote(file));
+    INFO(a.out);
+    REQUIRE_FALSE(a.report.is_discarded());
+    CHECK(a.exit_code == (right ? 0 : 1));
+    CHECK(a.report["schema"] == "sipprobe.report/1");
+    CHECK(a.report["input"]["files"][0]["format"] == "pcap");
+    CHECK(a.report["diagnosis"]["code"] == (right ? "registered" : "auth_failed"));
+    CHECK(a.report["aor"] == "sip:alice@sip.test");
+    REQUIRE(!a.report["attempts"].empty());
+    CHECK(a.report["attempts"][0]["messages"][0]["src"].get<std::string>().starts_with("127.0.0.1:"));
+    CHECK(a.report["attempts"][0]["messages"][0]["dst"] == "127.0.0.1:" + port);
+
+    // With the password the phone (here: sipprobe) used, the analysis can tell a wrong
+    // password from one the server refused.
+    auto checked = sipprobe("analyze " + shell_quote(file), "alice-secret");
+    INFO(checked.out);
+    std::string evidence;
+    for (const auto& e : checked.report["diagnosis"]["evidence"]) evidence += e.get<std::string>();
+    if (!right) CHECK(evidence.find("does not produce the response the phone sent") != std::string::npos);
+    else CHECK(evidence.find("produces the response the phone sent") != std::string::npos);
+    std::filesystem::remove_all(dir);
+  }
+}

@@ -1,0 +1,182 @@
+// `sipprobe batch` against the real Kamailio of tests/lab/kamailio, through the real binary:
+// one result per row in input order, the rate limit, and SIGINT in the middle of a run.
+#include <ostream>
+#include <doctest/doctest.h>
+
+#include "support/lab.hpp"
+#include "support/process.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using test_support::lab_service;
+using test_support::shell_quote;
+
+namespace {
+
+std::string write_file(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::vector<nlohmann::json> jsonl(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    INFO("line: " << line);
+    REQUIRE_FALSE(j.is_discarded());
+    lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
+std::string bindings(const lab_service& kam, const std::string& user) {
+  auto r = test_support::run(shell_quote(kam.script("bindings")) + " " + shell_quote(kam.dir()) + " " + user + " 2>&1");
+  REQUIRE_MESSAGE(r.exit_code == 0, "kamcmd failed: " << r.out);
+  return r.out;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("batch: one result per row, in input order, with the expected code") {
+  const std::string dir = test_support::make_temp_dir("batch");
+  const auto users = write_file(dir, "users.cfg", "$sht(users=>frank) = \"frank-secret\";\n");
+  lab_service kam("kamailio", {{"EXTRA_USERS_FILE", users}});
+  const auto csv = write_file(dir, "accounts.csv",
+                              "\xEF\xBB\xBF" "aor,password,label,transport\r\n"
+                              "sip:alice@sip.test,alice-secret,good alice,\r\n"          // 2
+                              "sip:bob@sip.test,bob-secret,\"good, bob\",tcp\r\n"        // 3
+                              "sip:frank@sip.test,not-franks,wrong password,\r\n"        // 4
+                              "sip:nobody@sip.test,whatever,unknown,\r\n"                // 5
+                              "sip:carol@sip.test,carol-secret,disabled,\r\n"            // 6
+                              "not an aor,x,bad aor,\r\n"                                // 7
+                              "sip:alice@sip.test,other-secret,duplicate,\r\n"           // 8
+                              "sip:bob@sip.test,,no password,\r\n"                       // 9
+                              "sip:bob@sip.test,bob-secret,too,many,fields\r\n"          // 10
+                              "sip:bob@sip.test,bob-secret,bad transport,sctp\r\n"       // 11
+                              "sip:dave@sip.test,dave-secret,busy,\r\n");                // 12
+  const auto out = dir + "/out.jsonl";
+  auto r = test_support::run("PW=unused " + shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
+                             " --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " --rate 0 --out " + shell_quote(out) +
+                             " --summary 2>&1");
+  INFO("sipprobe: " << r.out);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("registered") != std::string::npos);  // the summary table
+  const std::string text = slurp(out);
+  CHECK(text.find("alice-secret") == std::string::npos);
+  CHECK(text.find("other-secret") == std::string::npos);
+  CHECK(text.find("not-franks") == std::string::npos);
+  auto lines = jsonl(text);
+  const std::vector<std::pair<int, std::string>> expected = {
+      {2, "registered"}, {3, "registered"}, {4, "auth_failed"}, {5, "not_found"},  {6, "forbidden"},
+      {7, "row_error"},  {8, "row_error"},  {9, "row_error"},   {10, "row_error"}, {11, "row_error"},
+      {12, "temporarily_unavailable"}};
+  REQUIRE(lines.size() == expected.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    CAPTURE(lines[i].dump());
+    CHECK(lines[i]["row"] == expected[i].first);
+    CHECK(lines[i]["code"] == expected[i].second);
+  }
+  CHECK(lines[1]["label"] == "good, bob");
+  CHECK(lines[0]["verdict"] == "registered");
+  CHECK(lines[2]["verdict"] == "failed");
+  CHECK(lines[6]["detail"].get<std::string>().find("duplicate account") != std::string::npos);
+  CHECK(lines[7]["detail"].get<std::string>().find("missing password") != std::string::npos);
+  CHECK(lines[8]["detail"].get<std::string>().find("expected 4 fields") != std::string::npos);
+  CHECK(lines[9]["detail"].get<std::string>().find("unknown transport") != std::string::npos);
+  CHECK(bindings(kam, "alice") == "");
+  CHECK(bindings(kam, "bob") == "");
+
+  // The same file as CSV output, and from stdin.
+  auto c = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch - --output csv --registrar 127.0.0.1:" +
+                             kam.get("SIP_PORT") + " < " + shell_quote(csv) + " 2>/dev/null");
+  CHECK(c.exit_code == 1);
+  CHECK(c.out.rfind("row,label,aor,code,verdict,detail,evidence,elapsed_ms\n", 0) == 0);
+  CHECK(c.out.find("\n3,\"good, bob\",sip:bob@sip.test,registered,registered,") != std::string::npos);
+  CHECK(c.out.find("\n12,busy,sip:dave@sip.test,temporarily_unavailable,failed,") != std::string::npos);
+
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("batch: all registered exits 0, usage errors exit 2") {
+  lab_service kam("kamailio");
+  const std::string dir = test_support::make_temp_dir("batch");
+  const auto csv = write_file(dir, "ok.csv", "aor,password_env\nsip:alice@sip.test,ALICE_PW\nsip:bob@sip.test,BOB_PW\n");
+  auto r = test_support::run("ALICE_PW=alice-secret BOB_PW=bob-secret " + shell_quote(SIPPROBE_BINARY) + " batch " +
+                             shell_quote(csv) + " --query --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " 2>&1");
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  auto lines = jsonl(r.out);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["code"] == "registered");
+  CHECK(lines[1]["code"] == "registered");
+
+  const auto no_aor = write_file(dir, "bad.csv", "user,password\nalice,x\n");
+  CHECK(test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(no_aor) + " 2>&1").exit_code == 2);
+  CHECK(test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(dir + "/missing.csv") + " 2>&1").exit_code == 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("batch: --rate 20 over 20 rows takes about one second") {
+  lab_service kam("kamailio");
+  const std::string dir = test_support::make_temp_dir("batch");
+  std::string text = "aor,password\n";
+  for (int i = 0; i < 20; ++i) text += i % 2 ? "sip:alice@sip.test,alice-secret\n" : "sip:bob@sip.test,bob-secret\n";
+  const auto csv = write_file(dir, "rate.csv", text);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) + " --rate 20 --registrar 127.0.0.1:" +
+                             kam.get("SIP_PORT") + " 2>&1");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(jsonl(r.out).size() == 20);
+  // 20 starts 50 ms apart (±10 % jitter) span 0.95 s, plus the last registration. The
+  // lower bound is the rate limit itself; the upper one is loose because each run costs
+  // ~40 ms of CPU (measured) and a shared, loaded CI machine stretches the tail.
+  CHECK(s >= 0.85);
+  CHECK(s <= 2.0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("batch: SIGINT finishes the rows in flight, writes each once, leaves no binding") {
+  lab_service kam("kamailio");
+  const std::string dir = test_support::make_temp_dir("batch");
+  std::string text = "aor,password\n";
+  for (int i = 0; i < 40; ++i) text += i % 2 ? "sip:alice@sip.test,alice-secret\n" : "sip:bob@sip.test,bob-secret\n";
+  const auto csv = write_file(dir, "slow.csv", text);
+  const auto out = dir + "/out.jsonl";
+  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) + " --rate 4 --registrar 127.0.0.1:" +
+                             kam.get("SIP_PORT") + " --out " + shell_quote(out) +
+                             " 2>/dev/null & pid=$!; sleep 1.1; kill -INT $pid; wait $pid; echo rc=$?");
+  INFO(r.out);
+  CHECK(r.out == "rc=1\n");
+  const std::string written = slurp(out);
+  INFO(written);
+  REQUIRE_FALSE(written.empty());
+  CHECK(written.back() == '\n');
+  auto lines = jsonl(written);
+  CHECK(lines.size() >= 3);
+  CHECK(lines.size() < 40);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    CHECK(lines[i]["row"] == static_cast<int>(i) + 2);
+    CHECK(lines[i]["code"] == "registered");
+  }
+  CHECK(bindings(kam, "alice") == "");
+  CHECK(bindings(kam, "bob") == "");
+  std::filesystem::remove_all(dir);
+}
