@@ -64,7 +64,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
  public:
   run_op(run_context ctx, const account& acct, const register_settings& settings, const route_options& route,
          milliseconds timeout, std::function<void(report)> done)
-      : ctx_(ctx), acct_(acct), settings_(settings), route_(route), done_(std::move(done)) {
+      : ctx_(ctx), acct_(acct), settings_(settings), done_(std::move(done)) {
     start_ = clock_type::now();
     deadline_ = start_ + timeout;
     rep_.aor = acct.aor.to_string();
@@ -293,7 +293,6 @@ class run_op : public std::enable_shared_from_this<run_op> {
   run_context ctx_;
   const account& acct_;
   const register_settings& settings_;
-  const route_options& route_;
   std::function<void(report)> done_;
   clock_type::time_point start_, deadline_, target_deadline_;
   netcheck::locate_request req_;
