@@ -139,10 +139,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
         result_.detail = result_.target.t == netcheck::transport::udp ? "ICMP port unreachable" : "connection refused (TCP reset)";
         break;
       case netcheck::probe_verdict::tls_error:
-        result_.detail = ec == netcheck::errc::tls_verify_failed
-                             ? "certificate does not verify: " + tls.verify_reason + " (" +
-                                   std::string(netcheck::to_string(tls.verdict)) + ")"
-                             : (tls.handshake_error.empty() ? ec.message() : tls.handshake_error);
+        result_.detail = tls_failure_detail(ec, tls);
         break;
       case netcheck::probe_verdict::no_answer:
         result_.detail = "no answer within the time limit";
@@ -233,17 +230,24 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
   return d;
 }
 
+std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls) {
+  if (ec != netcheck::errc::tls_verify_failed) return tls.handshake_error.empty() ? ec.message() : tls.handshake_error;
+  return "certificate does not verify: " + tls.verify_reason + " (" + std::string(netcheck::to_string(tls.verdict)) +
+         (tls.checked_name.empty() ? "" : ", checked against \"" + tls.checked_name + "\"") + ")";
+}
+
+std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls) {
+  if (!tls.has_certificate || !tls.expires_within(30)) return std::nullopt;
+  return finding{finding_code::tls_certificate_expiring, "the certificate of " + endpoint + " (" + tls.subject_cn +
+                                                             ") expires " + tls.not_after + ", in " +
+                                                             std::to_string(*tls.days_left) + " days"};
+}
+
 std::vector<finding> reach_findings(const std::vector<reach_check>& checks) {
-  std::vector<finding> out;
-  for (const auto& c : checks) {
-    if (c.tls && c.tls->has_certificate && c.tls->expires_within(30)) {
-      out.push_back({finding_code::tls_certificate_expiring,
-                     "the certificate of " + endpoint_text(c.target.address, c.target.port) + " (" + c.tls->subject_cn +
-                         ") expires " + c.tls->not_after + ", in " + std::to_string(*c.tls->days_left) + " days"});
-      break;
-    }
-  }
-  return out;
+  for (const auto& c : checks)
+    if (c.tls)
+      if (auto f = certificate_expiry_finding(endpoint_text(c.target.address, c.target.port), *c.tls)) return {*f};
+  return {};
 }
 
 nlohmann::json tls_to_json(const netcheck::tls_report& t) {

@@ -65,6 +65,13 @@ std::vector<finding> reach_findings(const std::vector<reach_check>& checks);
 nlohmann::json to_json(const reach_check& c);
 nlohmann::json tls_to_json(const netcheck::tls_report& t);
 
+// One line on why TLS failed: the verification verdict and reason (and the name checked),
+// or the handshake error. Shared by reach and register so both say it the same way.
+std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls);
+
+// tls_certificate_expiring when the certificate of `endpoint` expires within 30 days.
+std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls);
+
 // "127.0.0.1:5060", "[::1]:5061".
 std::string endpoint_text(const std::string& address, std::uint16_t port);
 

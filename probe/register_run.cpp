@@ -7,6 +7,7 @@
 #include "probe/dns_report.hpp"
 #include "probe/dns_target.hpp"
 #include "probe/locate.hpp"
+#include "probe/reach.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -20,17 +21,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-dns_target parse_route_target(const std::string& text, const char* option) {
-  std::string error;
-  auto t = parse_dns_target(text, error);
-  if (!t) throw usage_error(std::string(option) + ": " + error);
-  return *t;
-}
-
-std::string endpoint_text(const netcheck::target& t) {
-  std::string a = t.address.find(':') != std::string::npos ? "[" + t.address + "]" : t.address;
-  return a + ":" + std::to_string(t.port);
-}
+std::string endpoint_text(const netcheck::target& t) { return probe::endpoint_text(t.address, t.port); }
 
 }  // namespace
 
@@ -38,7 +29,7 @@ netcheck::locate_request locate_request_for(const account& acct, const route_opt
   netcheck::locate_request req;
   if (!route.registrar.empty() || !route.outbound_proxy.empty()) {
     const bool proxy = route.registrar.empty();
-    auto t = parse_route_target(proxy ? route.outbound_proxy : route.registrar,
+    auto t = parse_target_or_throw(proxy ? route.outbound_proxy : route.registrar,
                                 proxy ? "--outbound-proxy" : "--registrar");
     req.host = t.host;
     req.port = t.port;
@@ -70,7 +61,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     rep_.aor = acct.aor.to_string();
     req_ = locate_request_for(acct, route);
     if (!route.bind.empty()) {
-      auto b = parse_route_target(route.bind, "--bind");
+      auto b = parse_target_or_throw(route.bind, "--bind");
       boost::system::error_code ec;
       auto addr = boost::asio::ip::make_address(b.host, ec);
       if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
@@ -162,11 +153,9 @@ class run_op : public std::enable_shared_from_this<run_op> {
   void on_connected(std::error_code ec) {
     auto& rec = rep_.targets[index_];
     const auto& tls = flow_->tls();
-    if (tls.has_certificate && tls.expires_within(30) && !cert_warned_) {
+    if (auto expiring = certificate_expiry_finding(endpoint_text(targets_[index_]), tls); expiring && !cert_warned_) {
       cert_warned_ = true;
-      rep_.findings.push_back({finding_code::tls_certificate_expiring,
-                               "the certificate of " + endpoint_text(targets_[index_]) + " (" + tls.subject_cn +
-                                   ") expires " + tls.not_after + ", in " + std::to_string(*tls.days_left) + " days"});
+      rep_.findings.push_back(*expiring);
     }
     if (ec) {
       failure f;
@@ -174,10 +163,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
       if (ec == netcheck::errc::tls_verify_failed || ec == netcheck::errc::tls_handshake_failed ||
           ec == netcheck::errc::tls_handshake_timeout) {
         f.code = diagnosis_code::tls_failure;
-        f.what = ec == netcheck::errc::tls_verify_failed
-                     ? "certificate does not verify: " + tls.verify_reason + " (" + std::string(netcheck::to_string(tls.verdict)) +
-                           (tls.checked_name.empty() ? "" : ", checked against \"" + tls.checked_name + "\"") + ")"
-                     : (tls.handshake_error.empty() ? ec.message() : tls.handshake_error);
+        f.what = tls_failure_detail(ec, tls);
       } else if (ec == std::errc::connection_refused) {
         f.code = diagnosis_code::port_unreachable;
         f.what = "connection refused (TCP reset)";
