@@ -1,6 +1,7 @@
 #include "netcheck/transport.hpp"
 
 #include "netcheck/error.hpp"
+#include "netcheck/flow_impl.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -86,9 +87,9 @@ void alert_callback(const SSL* ssl, int where, int ret) {
 
 }  // namespace
 
-class flow_impl : public std::enable_shared_from_this<flow_impl> {
+class socket_flow final : public flow_impl, public std::enable_shared_from_this<socket_flow> {
  public:
-  flow_impl(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls)
+  socket_flow(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls)
       : io_(io),
         remote_(std::move(remote)),
         options_(std::move(options)),
@@ -104,7 +105,7 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
 
   // ---- connect -------------------------------------------------------------------------
 
-  void async_connect(milliseconds timeout, flow::connect_handler handler) {
+  void async_connect(milliseconds timeout, flow::connect_handler handler) override {
     if (state_ != state::idle) {
       auto ec = state_ == state::closed ? make_error_code(errc::not_connected)
                                         : make_error_code(errc::busy);
@@ -114,7 +115,7 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
     state_ = state::connecting;
     connect_handler_ = std::move(handler);
     connect_start_ = clock_type::now();
-    arm(connect_timer_, connect_generation_, timeout, [](flow_impl& self) {
+    arm(connect_timer_, connect_generation_, timeout, [](socket_flow& self) {
       if (self.state_ != state::connecting) return;
       self.connect_timed_out_ = true;
       self.close_socket();  // the pending connect / handshake completes with operation_aborted
@@ -124,6 +125,10 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
     if (remote_.proto == transport::udp) {
       udp::endpoint peer(remote_.address, remote_.port);
       udp_.open(peer.protocol(), ec);
+      if (!ec && options_.socket_receive_buffer > 0) {
+        boost::system::error_code ignored;  // a smaller buffer is no reason to fail
+        udp_.set_option(asio::socket_base::receive_buffer_size(static_cast<int>(options_.socket_receive_buffer)), ignored);
+      }
       if (!ec) bind_local(udp_, ec);
       // A connected UDP socket: the kernel picks the source address by route (what goes into
       // Via), filters datagrams from other sources and reports ICMP port unreachable as
@@ -153,7 +158,7 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
 
   // ---- send ----------------------------------------------------------------------------
 
-  void async_send(std::string bytes, milliseconds timeout, flow::send_handler handler) {
+  void async_send(std::string bytes, milliseconds timeout, flow::send_handler handler) override {
     if (state_ != state::connected || send_pending_) {
       auto ec = make_error_code(send_pending_ ? errc::busy : errc::not_connected);
       asio::post(io_, [h = std::move(handler), ec] { h(ec, milliseconds{0}); });
@@ -164,7 +169,7 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
     send_buffer_ = std::move(bytes);
     send_handler_ = std::move(handler);
     send_start_ = clock_type::now();
-    arm(send_timer_, send_generation_, timeout, [](flow_impl& self) {
+    arm(send_timer_, send_generation_, timeout, [](socket_flow& self) {
       if (!self.send_pending_) return;
       self.send_timed_out_ = true;
       self.close();  // a partly written stream cannot carry another message
@@ -181,7 +186,7 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
 
   // ---- receive -------------------------------------------------------------------------
 
-  void async_receive(framer frame, milliseconds timeout, flow::receive_handler handler) {
+  void async_receive(framer frame, milliseconds timeout, flow::receive_handler handler) override {
     if (receive_pending_ || state_ != state::connected) {
       auto ec = make_error_code(receive_pending_ ? errc::busy : errc::not_connected);
       asio::post(io_, [h = std::move(handler), ec] { h(ec, received{}); });
@@ -191,7 +196,7 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
     framer_ = std::move(frame);
     receive_handler_ = std::move(handler);
     receive_start_ = clock_type::now();
-    arm(receive_timer_, receive_generation_, timeout, [](flow_impl& self) {
+    arm(receive_timer_, receive_generation_, timeout, [](socket_flow& self) {
       // The read (if any) stays in flight: what it brings later is kept for the next receive.
       if (self.receive_pending_) self.complete_receive(make_error_code(errc::receive_timeout), {});
     });
@@ -200,7 +205,7 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
 
   // ---- close and accessors -------------------------------------------------------------
 
-  void close() noexcept {
+  void close() noexcept override {
     if (state_ == state::closed) return;
     state_ = state::closed;
     connect_timer_.cancel();
@@ -209,14 +214,14 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
     close_socket();
   }
 
-  bool is_open() const noexcept { return state_ == state::connected; }
-  const endpoint_spec& remote() const noexcept { return remote_; }
-  std::optional<asio::ip::address> local_address() const { return local_address_; }
-  std::uint16_t local_port() const noexcept { return local_port_; }
-  std::optional<milliseconds> connect_time() const noexcept { return connect_time_; }
-  std::optional<milliseconds> handshake_time() const noexcept { return handshake_time_; }
-  const tls_report& tls() const noexcept { return report_; }
-  std::size_t buffered() const noexcept { return stream_buffer_.size(); }
+  bool is_open() const noexcept override { return state_ == state::connected; }
+  const endpoint_spec& remote() const noexcept override { return remote_; }
+  std::optional<asio::ip::address> local_address() const override { return local_address_; }
+  std::uint16_t local_port() const noexcept override { return local_port_; }
+  std::optional<milliseconds> connect_time() const noexcept override { return connect_time_; }
+  std::optional<milliseconds> handshake_time() const noexcept override { return handshake_time_; }
+  const tls_report& tls() const noexcept override { return report_; }
+  std::size_t buffered() const noexcept override { return stream_buffer_.size(); }
 
  private:
   enum class state { idle, connecting, connected, closed };
@@ -556,7 +561,9 @@ class flow_impl : public std::enable_shared_from_this<flow_impl> {
 }  // namespace detail
 
 flow::flow(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls)
-    : impl_(std::make_shared<detail::flow_impl>(io, std::move(remote), std::move(options), tls)) {}
+    : impl_(std::make_shared<detail::socket_flow>(io, std::move(remote), std::move(options), tls)) {}
+
+flow::flow(std::shared_ptr<detail::flow_impl> impl) : impl_(std::move(impl)) {}
 
 flow::~flow() {
   if (impl_) impl_->close();

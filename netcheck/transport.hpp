@@ -72,6 +72,9 @@ struct flow_options {
   std::uint16_t local_port = 0;
   // Largest message a stream flow accepts; the receive buffer never grows beyond it.
   std::size_t max_message = default_max_message;
+  // SO_RCVBUF for the socket (0: the system default). A UDP socket shared by many flows
+  // needs room for a burst of answers; the kernel caps it at net.core.rmem_max.
+  std::size_t socket_receive_buffer = 0;
 };
 
 // One received message (or, on malformed_message / truncated_message / message_too_large,
@@ -95,6 +98,8 @@ class flow {
   // the flow's operations. Nothing happens on the network until async_connect.
   flow(boost::asio::io_context& io, endpoint_spec remote, flow_options options = {},
        tls_context* tls = nullptr);
+  // A flow over another implementation (a shared link: netcheck/link.hpp).
+  explicit flow(std::shared_ptr<detail::flow_impl> impl);
   // Closes the flow; pending handlers still run (with operation_aborted).
   ~flow();
   flow(flow&&) noexcept;

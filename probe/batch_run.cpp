@@ -1,7 +1,12 @@
 #include "probe/batch_run.hpp"
 
 #include "probe/cli.hpp"
+#include "probe/locate.hpp"
+#include "probe/transaction.hpp"
 
+#include "netcheck/tls_report.hpp"
+
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
 #include <exception>
@@ -34,15 +39,58 @@ batch_result row_error_result(std::size_t row, std::string label, std::string ao
   return b;
 }
 
+struct batch_scheduler::job {
+  batch_row row;
+  register_settings settings;
+  route_options route;
+};
+
 batch_scheduler::batch_scheduler(run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
                                  std::function<void(const batch_result&)> emit)
     : ctx_(ctx), opts_(std::move(opts)), next_(std::move(next)), emit_(std::move(emit)), timer_(ctx.io) {
   if (opts_.concurrency == 0) opts_.concurrency = 1;
+  try {
+    resolver_ = std::make_unique<netcheck::resolver>(ctx_.io, resolver_settings_for(opts_.route.dns_servers, opts_.timeout));
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("--dns-server: ") + e.what());
+  }
+  netcheck::flow_options fo;
+  if (!opts_.route.bind.empty()) {
+    auto b = parse_target_or_throw(opts_.route.bind, "--bind");
+    boost::system::error_code ec;
+    fo.local_address = boost::asio::ip::make_address(b.host, ec);
+    if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
+    fo.local_port = b.port.value_or(0);
+  }
+  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, fo, nullptr, sip_framer(netcheck::transport::tcp),
+                                                 [](std::string_view m) { return sip_message_key(m); });
+  shared_ = {resolver_.get(), nullptr, links_.get()};
+  ctx_.shared = &shared_;
+  // Loading the system's CA store costs tens of milliseconds: only when a row may use
+  // TLS (launch()), or now when --ca-file names a file that must be checked first.
+  if (!opts_.route.ca_file.empty()) make_tls();
+}
+
+batch_scheduler::~batch_scheduler() = default;
+
+void batch_scheduler::make_tls() {
+  if (tls_) return;
+  try {
+    tls_ = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({opts_.route.ca_file, opts_.route.insecure}));
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("--ca-file: ") + e.what());
+  }
+  shared_.tls = tls_.get();
+  links_->set_tls(tls_.get());
 }
 
 void batch_scheduler::start(std::function<void()> done) {
   done_ = std::move(done);
   next_start_ = std::chrono::steady_clock::now();
+  boost::asio::post(ctx_.io, [this] { pump(); });
+}
+
+void batch_scheduler::input_ready() {
   boost::asio::post(ctx_.io, [this] { pump(); });
 }
 
@@ -72,6 +120,7 @@ void batch_scheduler::pump() {
       input_done_ = true;
       break;
     }
+    if (item->later) return;  // input_ready() pumps again
     const std::size_t seq = next_seq_++;
     if (item->error) {
       window_[seq] = std::move(item->error);
@@ -93,27 +142,64 @@ void batch_scheduler::pump() {
 void batch_scheduler::launch(std::size_t seq, batch_row row) {
   ++in_flight_;
   // async_register_run keeps references to the account, settings and route: they live
-  // here until its completion has run.
-  struct job {
-    batch_row row;
-    register_settings settings;
-    route_options route;
-  };
+  // in the job until its completion has run.
   auto j = std::make_shared<job>(job{std::move(row), opts_.settings, opts_.route});
   if (j->row.expires) j->settings.expires = *j->row.expires;
   if (!j->row.registrar.empty()) j->route.registrar = j->row.registrar;
   if (j->row.transport) j->route.transport = j->row.transport;
+  netcheck::locate_request req;
   try {
-    async_register_run(ctx_, j->row.acct, j->settings, j->route, opts_.timeout, [this, seq, j](report r) {
-      // Completion may come inline; finish on a fresh stack so pump() never re-enters.
-      boost::asio::post(ctx_.io, [this, seq, j, r = std::move(r)] { finish(seq, result_from_report(j->row, r)); });
-    });
+    req = locate_request_for(j->row.acct, j->route);
   } catch (const usage_error& e) {
     // A row whose registrar or route cannot be used (e.g. a bad registrar column).
-    boost::asio::post(ctx_.io, [this, seq, j, why = std::string(e.what())] {
-      finish(seq, row_error_result(j->row.number, j->row.label, j->row.aor, why));
-    });
+    return row_failed(seq, j, e.what());
   }
+  if (req.secure || !req.forced || *req.forced == netcheck::transport::tls) make_tls();
+  // One RFC 3263 answer serves every row with the same request.
+  std::string key = req.host + '|' + (req.port ? std::to_string(*req.port) : "") + '|' +
+                    (req.forced ? std::string(netcheck::to_string(*req.forced)) : "") + '|' + (req.secure ? "s" : "");
+  const auto now = std::chrono::steady_clock::now();
+  auto it = dns_.find(key);
+  if (it != dns_.end() && it->second.answer && now - it->second.at > std::chrono::duration<double>(dns_cache_seconds))
+    dns_.erase(it), it = dns_.end();
+  if (it != dns_.end()) {
+    auto& e = it->second;
+    if (e.answer) return run(seq, j, *e.answer);
+    e.waiting.push_back([this, seq, j, key] { run(seq, j, *dns_[key].answer); });
+    return;
+  }
+  dns_[key].waiting.push_back([this, seq, j, key] { run(seq, j, *dns_[key].answer); });
+  ++dns_lookups_;
+  netcheck::locate_limits limits;
+  limits.deadline = opts_.timeout;
+  netcheck::async_locate(*resolver_, req, limits, ctx_.rng, [this, key](netcheck::resolution r) {
+    auto& e = dns_[key];
+    e.answer = std::move(r);
+    e.at = std::chrono::steady_clock::now();
+    auto waiting = std::move(e.waiting);
+    e.waiting.clear();
+    for (auto& w : waiting) w();
+  });
+}
+
+void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j, const netcheck::resolution& located) {
+  try {
+    async_register_run(
+        ctx_, j->row.acct, j->settings, j->route, opts_.timeout,
+        [this, seq, j](report r) {
+          // Completion may come inline; finish on a fresh stack so pump() never re-enters.
+          boost::asio::post(ctx_.io, [this, seq, j, r = std::move(r)] { finish(seq, result_from_report(j->row, r)); });
+        },
+        located);
+  } catch (const usage_error& e) {
+    row_failed(seq, j, e.what());
+  }
+}
+
+void batch_scheduler::row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why) {
+  boost::asio::post(ctx_.io, [this, seq, j, why = std::move(why)] {
+    finish(seq, row_error_result(j->row.number, j->row.label, j->row.aor, why));
+  });
 }
 
 void batch_scheduler::finish(std::size_t seq, batch_result r) {
@@ -135,6 +221,8 @@ void batch_scheduler::maybe_done() {
   if (!input_done_ && !stopping_) return;
   finished_ = true;
   if (waiting_) timer_.cancel();
+  // The links keep a read pending; the resolver's lookups are all answered.
+  links_->close();
   if (done_) done_();
 }
 

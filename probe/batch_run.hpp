@@ -37,10 +37,12 @@ struct batch_result {
 batch_result result_from_report(const batch_row& row, const report& r);
 batch_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why);
 
-// One item of input: a validated row, or a row error (already a result).
+// One item of input: a validated row, a row error (already a result), or `later`: no
+// input yet; input_ready() is called when there is.
 struct batch_item {
   std::optional<batch_row> row;
   std::optional<batch_result> error;
+  bool later = false;
 };
 
 struct batch_options {
@@ -51,7 +53,13 @@ struct batch_options {
   route_options route;         // defaults; a row's registrar and transport override
 };
 
-// Drives the batch. `next` yields the input items one by one (nullopt at the end); it is
+// Drives the batch. Its rows share what RFC 3263/3261 let them share: one resolver and
+// the RFC 3263 answer per registrar (kept `dns_cache_seconds`), one TLS context, and one
+// link per endpoint — one UDP socket, or one TCP/TLS connection carrying every row's
+// transactions, answers routed by Via branch (netcheck/link.hpp).
+// Throws usage_error for a bad --dns-server, --ca-file or --bind (before any row).
+//
+// `next` yields the input items one by one (nullopt at the end); it is
 // only called when the scheduler has room, so input is read no faster than it is used.
 // `emit` receives every result exactly once, in input order. Everything is on `ctx.io`;
 // the scheduler must outlive the io_context's run().
@@ -59,10 +67,14 @@ class batch_scheduler {
  public:
   batch_scheduler(run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
                   std::function<void(const batch_result&)> emit);
+  ~batch_scheduler();
 
   // Starts pulling input; `done` runs once when the input is exhausted (or stop() was
   // called) and every started row has been emitted.
   void start(std::function<void()> done);
+
+  // More input can be read (after `next` said `later`).
+  void input_ready();
 
   // Stops starting new rows; rows in flight finish (their own timeouts bound them) and
   // are emitted. Rows not started yet produce no result.
@@ -70,16 +82,37 @@ class batch_scheduler {
 
   bool stopped() const noexcept { return stopping_; }
   std::size_t in_flight() const noexcept { return in_flight_; }
+  // Sharing, for the summary and the tests.
+  std::uint64_t dns_lookups() const noexcept { return dns_lookups_; }
+  std::uint64_t connections() const noexcept { return links_ ? links_->connects() : 0; }
+
+  static constexpr double dns_cache_seconds = 300;  // a batch is not a resolver cache
 
  private:
+  struct job;
+  struct dns_entry {
+    std::optional<netcheck::resolution> answer;
+    std::chrono::steady_clock::time_point at{};
+    std::vector<std::function<void()>> waiting;
+  };
+
+  void make_tls();
   void pump();
   void launch(std::size_t seq, batch_row row);
+  void run(std::size_t seq, const std::shared_ptr<job>& j, const netcheck::resolution& located);
+  void row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why);
   void finish(std::size_t seq, batch_result r);
   void flush();
   void maybe_done();
 
   run_context ctx_;
   batch_options opts_;
+  shared_resources shared_;
+  std::unique_ptr<netcheck::resolver> resolver_;
+  std::unique_ptr<netcheck::tls_context> tls_;
+  std::unique_ptr<netcheck::link_pool> links_;
+  std::map<std::string, dns_entry> dns_;
+  std::uint64_t dns_lookups_ = 0;
   std::function<std::optional<batch_item>()> next_;
   std::function<void(const batch_result&)> emit_;
   std::function<void()> done_;

@@ -1,5 +1,6 @@
 // `sipprobe batch`: validate many accounts from a CSV file by registering each for real.
 #include "probe/batch_csv.hpp"
+#include "probe/batch_input.hpp"
 #include "probe/batch_run.hpp"
 #include "probe/cli.hpp"
 #include "probe/credentials.hpp"
@@ -9,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,17 +76,27 @@ int run_batch(batch_cli& o) {
   o.opts.rate = o.rate;
   o.opts.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
 
-  std::ifstream file;
-  std::istream* in = &std::cin;
+  int fd = STDIN_FILENO;
   if (o.accounts != "-") {
-    file.open(o.accounts, std::ios::binary);
-    if (!file) throw usage_error("cannot read " + o.accounts + ": " + std::strerror(errno));
-    in = &file;
+    fd = ::open(o.accounts.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw usage_error("cannot read " + o.accounts + ": " + std::strerror(errno));
   }
-  csv_reader reader(*in);
+  struct fd_closer {
+    int fd;
+    ~fd_closer() {
+      if (fd != STDIN_FILENO) ::close(fd);
+    }
+  } closer{fd};
+
+  boost::asio::io_context io;
+  // The scheduler exists only after the header is read; until then nothing waits.
+  batch_scheduler* sched_ptr = nullptr;
+  record_feed feed(io, fd, std::max<std::size_t>(o.concurrency, 64), [&sched_ptr] {
+    if (sched_ptr) sched_ptr->input_ready();
+  });
   csv_record rec;
-  if (!reader.next(rec)) {
-    if (reader.bad()) throw usage_error("cannot read " + o.accounts);
+  if (!feed.take_blocking(rec)) {
+    if (auto why = feed.error(); !why.empty()) throw usage_error("cannot read " + o.accounts + ": " + why);
     throw usage_error("accounts file " + o.accounts + " is empty: it needs a header row (aor,password,…)");
   }
   if (!rec.error.empty()) throw usage_error("accounts file: header row: " + rec.error);
@@ -102,7 +114,6 @@ int run_batch(batch_cli& o) {
   if (csv) *out << "row,label,aor,code,verdict,detail,evidence,elapsed_ms\n";
   protect_process_memory();
 
-  boost::asio::io_context io;
   sip::id_factory ids(sip::openssl_random());
   std::random_device rd;
   std::mt19937 rng(rd());
@@ -113,7 +124,11 @@ int run_batch(batch_cli& o) {
   std::map<std::string, std::size_t> by_code;
   auto next = [&]() -> std::optional<batch_item> {
     csv_record r;
-    if (!reader.next(r)) return std::nullopt;
+    switch (feed.take(r)) {
+      case record_feed::status::end: return std::nullopt;
+      case record_feed::status::later: return batch_item{{}, {}, true};
+      case record_feed::status::record: break;
+    }
     ++read;
     auto v = validate_batch_row(cols, r, getenv);
     batch_item item;
@@ -134,6 +149,7 @@ int run_batch(batch_cli& o) {
   };
 
   batch_scheduler sched({io, ids, rng}, o.opts, next, emit);
+  sched_ptr = &sched;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   bool interrupted = false;
   signals.async_wait([&](const boost::system::error_code& ec, int) {
@@ -162,11 +178,14 @@ int run_batch(batch_cli& o) {
   sched.start([&] {
     signals.cancel();
     tick.cancel();
+    feed.stop();  // after an interrupt: read no further
   });
   io.run();
   if (progress) std::fprintf(stderr, "\r\033[K");
   out->flush();
   if (!*out) throw std::runtime_error("writing the results failed");
+  if (auto why = feed.error(); !why.empty())
+    std::cerr << "sipprobe: reading " << o.accounts << " failed after " << read << " rows: " << why << "\n";
 
   if (o.summary) {
     side << "code                       rows\n";
@@ -179,6 +198,10 @@ int run_batch(batch_cli& o) {
     std::snprintf(line, sizeof line, "%-24s %6zu  (%.1f s, %.1f rows/s%s)\n", "total", emitted, seconds(),
                   seconds() > 0 ? static_cast<double>(emitted) / seconds() : 0.0,
                   interrupted ? ", interrupted: rows not started have no result" : "");
+    side << line;
+    std::snprintf(line, sizeof line, "shared: %llu RFC 3263 lookups, %llu connections/sockets\n",
+                  static_cast<unsigned long long>(sched.dns_lookups()),
+                  static_cast<unsigned long long>(sched.connections()));
     side << line;
     side.flush();
   }

@@ -68,19 +68,28 @@ class run_op : public std::enable_shared_from_this<run_op> {
       flow_opts_.local_address = addr;
       flow_opts_.local_port = b.port.value_or(0);
     }
-    auto rs = resolver_settings_for(route.dns_servers, timeout);
-    try {
-      resolver_ = std::make_unique<netcheck::resolver>(ctx.io, rs);
-    } catch (const std::system_error& e) {
-      throw usage_error(std::string("--dns-server: ") + e.what());
-    }
-    const bool may_use_tls = req_.secure || !req_.forced || *req_.forced == netcheck::transport::tls;
-    if (may_use_tls) {
+    const shared_resources none;
+    const auto& shared = ctx.shared ? *ctx.shared : none;
+    links_ = shared.links;
+    resolver_ = shared.resolver;
+    if (!resolver_) {
+      auto rs = resolver_settings_for(route.dns_servers, timeout);
       try {
-        tls_ = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({route.ca_file, route.insecure}));
+        own_resolver_ = std::make_unique<netcheck::resolver>(ctx.io, rs);
+      } catch (const std::system_error& e) {
+        throw usage_error(std::string("--dns-server: ") + e.what());
+      }
+      resolver_ = own_resolver_.get();
+    }
+    tls_ = shared.tls;
+    const bool may_use_tls = req_.secure || !req_.forced || *req_.forced == netcheck::transport::tls;
+    if (may_use_tls && !tls_) {
+      try {
+        own_tls_ = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({route.ca_file, route.insecure}));
       } catch (const std::system_error& e) {
         throw usage_error(std::string("--ca-file: ") + e.what());
       }
+      tls_ = own_tls_.get();
     }
   }
 
@@ -102,7 +111,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   }
 
   void on_located(netcheck::resolution r) {
-    resolver_->cancel();
+    if (own_resolver_) own_resolver_->cancel();  // a shared one serves other runs too
     for (const auto& t : r.targets)
       rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
                               std::string(netcheck::to_string(t.via)), ""});
@@ -139,7 +148,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
       ++index_;
       return next_target();
     }
-    flow_ = std::make_unique<netcheck::flow>(ctx_.io, ep, flow_opts_, tls_.get());
+    flow_ = links_ ? std::make_unique<netcheck::flow>(links_->open(ep))
+                   : std::make_unique<netcheck::flow>(ctx_.io, ep, flow_opts_, tls_);
     // Share what is left among the targets still to try, so a silent first target does
     // not use up the time a failover needs (RFC 3263 §4.3).
     auto left = targets_.size() - index_;
@@ -283,8 +293,11 @@ class run_op : public std::enable_shared_from_this<run_op> {
   clock_type::time_point start_, deadline_, target_deadline_;
   netcheck::locate_request req_;
   netcheck::flow_options flow_opts_;
-  std::unique_ptr<netcheck::resolver> resolver_;
-  std::unique_ptr<netcheck::tls_context> tls_;
+  netcheck::resolver* resolver_ = nullptr;  // own_resolver_ or a shared one
+  std::unique_ptr<netcheck::resolver> own_resolver_;
+  netcheck::tls_context* tls_ = nullptr;     // own_tls_ or a shared one
+  std::unique_ptr<netcheck::tls_context> own_tls_;
+  netcheck::link_pool* links_ = nullptr;
   std::unique_ptr<netcheck::flow> flow_;
   std::vector<netcheck::target> targets_;
   std::size_t index_ = 0;

@@ -5,6 +5,7 @@
 
 #include "netcheck/common.hpp"
 #include "netcheck/dns.hpp"
+#include "netcheck/link.hpp"
 #include "netcheck/rfc3263.hpp"
 #include "probe/register_flow.hpp"
 #include "probe/report.hpp"
@@ -35,11 +36,21 @@ struct route_options {
 // --registrar / --outbound-proxy / --bind.
 netcheck::locate_request locate_request_for(const account& acct, const route_options& route);
 
+// What the runs of a batch share (batch_run.hpp): one resolver, one TLS context and one
+// link per endpoint (one UDP socket, one TCP/TLS connection). A null member: each run
+// makes its own, as `register` does.
+struct shared_resources {
+  netcheck::resolver* resolver = nullptr;
+  netcheck::tls_context* tls = nullptr;
+  netcheck::link_pool* links = nullptr;
+};
+
 // Everything a run needs from outside; tests may substitute the random parts.
 struct run_context {
   boost::asio::io_context& io;
   sip::id_factory& ids;
   std::mt19937& rng;  // RFC 2782 weighted SRV choice
+  const shared_resources* shared = nullptr;
 };
 
 // Runs the registration; `done` receives the finished report (elapsed_ms set).

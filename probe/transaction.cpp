@@ -4,6 +4,7 @@
 #include "sip/error.hpp"
 #include "sip/headers.hpp"
 #include "sip/parse.hpp"
+#include "sip/scan.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -27,6 +28,35 @@ netcheck::framer sip_framer(netcheck::transport t) {
     if (!r.ec || r.consumed > 0) return static_cast<std::ptrdiff_t>(r.consumed);
     return -1;
   };
+}
+
+std::string_view sip_message_key(std::string_view bytes) noexcept {
+  std::size_t pos = bytes.find('\n');  // skip the start line
+  while (pos != std::string_view::npos && pos + 1 < bytes.size()) {
+    const std::size_t begin = pos + 1;
+    const std::size_t end = std::min(bytes.find('\n', begin), bytes.size());
+    auto line = bytes.substr(begin, end - begin);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) return {};  // end of the header section: no Via
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      const auto name = sip::trim_lws(line.substr(0, colon));
+      if (sip::iequals(name, "Via") || sip::iequals(name, "v")) {
+        auto value = line.substr(colon + 1);
+        value = value.substr(0, value.find(','));  // the first Via value only
+        for (auto semi = value.find(';'); semi != std::string_view::npos; semi = value.find(';', semi + 1)) {
+          const auto p = sip::trim_lws(value.substr(semi + 1));
+          if (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch=")) {
+            const auto b = p.substr(7);
+            return b.substr(0, b.find_first_of("; \t,"));
+          }
+        }
+        return {};
+      }
+    }
+    pos = end;
+  }
+  return {};
 }
 
 namespace {

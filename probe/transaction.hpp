@@ -61,4 +61,9 @@ void async_transaction(netcheck::flow& f, transaction_spec spec,
 // The framer a stream flow needs to cut SIP messages (RFC 3261 §18.3, Content-Length).
 netcheck::framer sip_framer(netcheck::transport t);
 
+// The key a shared link routes SIP answers by (netcheck/link.hpp): the branch of the top
+// Via, which a response copies from its request (RFC 3261 §17.1.3). Found by a plain scan
+// of the header section; "" when there is none.
+std::string_view sip_message_key(std::string_view bytes) noexcept;
+
 }  // namespace probe

@@ -1,0 +1,352 @@
+// Shared links: many flows over one socket or connection (see link.hpp).
+#include "netcheck/link.hpp"
+
+#include "netcheck/error.hpp"
+#include "netcheck/flow_impl.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace netcheck {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+
+namespace detail {
+namespace {
+
+// A link reads for as long as it is open; the read is re-armed after this long idle.
+constexpr milliseconds idle_read{std::chrono::hours(1)};
+// Answers held for a flow that is not waiting (it is between two receives).
+constexpr std::size_t max_inbox = 8;
+
+std::error_code aborted() { return std::make_error_code(std::errc::operation_canceled); }
+
+}  // namespace
+
+class shared_flow;
+
+class link : public std::enable_shared_from_this<link> {
+ public:
+  link(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls, framer frame,
+       message_key key, std::function<void(link*)> on_dead, std::shared_ptr<std::uint64_t> unmatched)
+      : io_(io),
+        flow_(io, std::move(remote), std::move(options), tls),
+        frame_(std::move(frame)),
+        key_(std::move(key)),
+        on_dead_(std::move(on_dead)),
+        unmatched_(std::move(unmatched)) {}
+
+  void connect(milliseconds timeout, flow::connect_handler h);
+  void send(shared_flow* from, std::string bytes, milliseconds timeout, flow::send_handler h);
+  void detach(shared_flow* f) noexcept;
+  void attach(shared_flow* f) { members_.insert(f); }
+  void close() noexcept {
+    if (state_ == state::closed) return;
+    state_ = state::closed;
+    flow_.close();
+  }
+
+  bool is_open() const noexcept { return state_ == state::connected && flow_.is_open(); }
+  const flow& base() const noexcept { return flow_; }
+  asio::io_context& io() noexcept { return io_; }
+
+ private:
+  enum class state { idle, connecting, connected, failed, closed };
+  struct pending_send {
+    std::string bytes;
+    milliseconds timeout;
+    flow::send_handler handler;
+  };
+
+  void on_connect(std::error_code ec);
+  void send_next();
+  void read();
+  void on_read(std::error_code ec, received r);
+  void broadcast(std::error_code ec, const std::string& bytes);
+  void fail(std::error_code ec);
+
+  asio::io_context& io_;
+  flow flow_;
+  framer frame_;
+  message_key key_;
+  std::function<void(link*)> on_dead_;
+  std::shared_ptr<std::uint64_t> unmatched_;  // the pool's count; the link may outlive it
+  state state_ = state::idle;
+  std::vector<flow::connect_handler> connect_waiters_;
+  std::deque<pending_send> sends_;
+  bool sending_ = false;
+  std::unordered_set<shared_flow*> members_;
+  std::unordered_map<std::string, shared_flow*> owners_;
+};
+
+class shared_flow final : public flow_impl, public std::enable_shared_from_this<shared_flow> {
+ public:
+  explicit shared_flow(std::shared_ptr<link> l) : link_(std::move(l)), timer_(link_->io()) { link_->attach(this); }
+  ~shared_flow() override { link_->detach(this); }
+
+  void async_connect(milliseconds timeout, flow::connect_handler handler) override {
+    if (state_ != state::idle) {
+      auto ec = make_error_code(state_ == state::closed ? errc::not_connected : errc::busy);
+      return asio::post(link_->io(), [h = std::move(handler), ec] { h(ec); });
+    }
+    state_ = state::connecting;
+    link_->connect(timeout, [self = shared_from_this(), h = std::move(handler)](std::error_code ec) {
+      if (self->state_ == state::closed) ec = aborted();
+      else self->state_ = ec ? state::closed : state::connected;
+      h(ec);
+    });
+  }
+
+  void async_send(std::string bytes, milliseconds timeout, flow::send_handler handler) override {
+    if (state_ != state::connected || !link_->is_open()) {
+      return asio::post(link_->io(), [h = std::move(handler)] { h(make_error_code(errc::not_connected), milliseconds{0}); });
+    }
+    link_->send(this, std::move(bytes), timeout, std::move(handler));
+  }
+
+  void async_receive(framer, milliseconds timeout, flow::receive_handler handler) override {
+    if (receiving_ || state_ != state::connected) {
+      auto ec = make_error_code(receiving_ ? errc::busy : errc::not_connected);
+      return asio::post(link_->io(), [h = std::move(handler), ec] { h(ec, received{}); });
+    }
+    receiving_ = true;
+    handler_ = std::move(handler);
+    start_ = clock_type::now();
+    if (!inbox_.empty()) {
+      auto [ec, bytes] = std::move(inbox_.front());
+      inbox_.pop_front();
+      return complete(ec, std::move(bytes));
+    }
+    if (broken_) return complete(broken_, {});
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this(), mine = ++generation_](const boost::system::error_code& ec) {
+      if (ec || mine != self->generation_ || !self->receiving_) return;
+      self->complete(make_error_code(errc::receive_timeout), {});
+    });
+  }
+
+  void close() noexcept override {
+    if (state_ == state::closed) return;
+    state_ = state::closed;
+    if (receiving_) complete(aborted(), {});
+    link_->detach(this);
+    inbox_.clear();
+  }
+
+  // From the link: an answer with one of our keys (`routed`), or something for everyone
+  // waiting (garbage, a socket error).
+  void deliver(std::error_code ec, const std::string& bytes, bool routed) {
+    if (state_ == state::closed) return;
+    if (receiving_) return complete(ec, bytes);
+    if (routed && inbox_.size() < max_inbox) inbox_.emplace_back(ec, bytes);
+  }
+  // The link failed for good: what every later receive gets.
+  void broken(std::error_code ec) { broken_ = ec; }
+  bool waiting() const noexcept { return receiving_; }
+  std::vector<std::string>& keys() noexcept { return keys_; }
+
+  bool is_open() const noexcept override { return state_ == state::connected && link_->is_open(); }
+  const endpoint_spec& remote() const noexcept override { return link_->base().remote(); }
+  std::optional<asio::ip::address> local_address() const override { return link_->base().local_address(); }
+  std::uint16_t local_port() const noexcept override { return link_->base().local_port(); }
+  std::optional<milliseconds> connect_time() const noexcept override { return link_->base().connect_time(); }
+  std::optional<milliseconds> handshake_time() const noexcept override { return link_->base().handshake_time(); }
+  const tls_report& tls() const noexcept override { return link_->base().tls(); }
+  std::size_t buffered() const noexcept override { return 0; }
+
+ private:
+  enum class state { idle, connecting, connected, closed };
+
+  void complete(std::error_code ec, std::string bytes) {
+    timer_.cancel();
+    ++generation_;
+    receiving_ = false;
+    auto h = std::move(handler_);
+    handler_ = nullptr;
+    received r{std::move(bytes), std::chrono::duration_cast<milliseconds>(clock_type::now() - start_)};
+    asio::post(link_->io(), [h = std::move(h), ec, r = std::move(r)]() mutable { h(ec, std::move(r)); });
+  }
+
+  std::shared_ptr<link> link_;
+  asio::steady_timer timer_;
+  state state_ = state::idle;
+  bool receiving_ = false;
+  flow::receive_handler handler_;
+  clock_type::time_point start_{};
+  std::uint64_t generation_ = 0;
+  std::deque<std::pair<std::error_code, std::string>> inbox_;
+  std::error_code broken_;
+  std::vector<std::string> keys_;
+};
+
+void link::connect(milliseconds timeout, flow::connect_handler h) {
+  switch (state_) {
+    case state::connected:
+      return asio::post(io_, [h = std::move(h)] { h({}); });
+    case state::failed:
+    case state::closed:
+      return asio::post(io_, [h = std::move(h)] { h(make_error_code(errc::not_connected)); });
+    case state::connecting:
+      connect_waiters_.push_back(std::move(h));
+      return;
+    case state::idle:
+      state_ = state::connecting;
+      connect_waiters_.push_back(std::move(h));
+      flow_.async_connect(timeout, [self = shared_from_this()](std::error_code ec) { self->on_connect(ec); });
+      return;
+  }
+}
+
+void link::on_connect(std::error_code ec) {
+  if (state_ == state::closed) ec = aborted();
+  else if (ec) fail(ec);
+  else state_ = state::connected;
+  auto waiters = std::move(connect_waiters_);
+  connect_waiters_.clear();
+  for (auto& w : waiters) w(ec);
+  if (state_ == state::connected) read();
+}
+
+void link::send(shared_flow* from, std::string bytes, milliseconds timeout, flow::send_handler h) {
+  if (auto k = key_ ? key_(bytes) : std::string_view{}; !k.empty()) {
+    auto [it, fresh] = owners_.try_emplace(std::string(k), from);
+    if (fresh) from->keys().push_back(it->first);
+    else it->second = from;
+  }
+  sends_.push_back({std::move(bytes), timeout, std::move(h)});
+  if (!sending_) send_next();
+}
+
+void link::send_next() {
+  if (sends_.empty()) return;
+  sending_ = true;
+  auto next = std::move(sends_.front());
+  sends_.pop_front();
+  flow_.async_send(std::move(next.bytes), next.timeout,
+                   [self = shared_from_this(), h = std::move(next.handler)](std::error_code ec, milliseconds took) {
+                     self->sending_ = false;
+                     // A stream that timed out mid-write is closed: no later message can follow.
+                     if (ec && self->flow_.remote().proto != transport::udp && self->state_ == state::connected)
+                       self->fail(ec);
+                     h(ec, took);
+                     self->send_next();
+                   });
+}
+
+void link::read() {
+  flow_.async_receive(frame_, idle_read, [self = shared_from_this()](std::error_code ec, received r) {
+    self->on_read(ec, std::move(r));
+  });
+}
+
+void link::on_read(std::error_code ec, received r) {
+  if (state_ != state::connected) {
+    if (state_ == state::closed) broadcast(aborted(), {});
+    return;
+  }
+  if (ec == errc::receive_timeout) return read();
+  if (!ec) {
+    const auto k = key_ ? key_(r.bytes) : std::string_view{};
+    if (k.empty()) {
+      broadcast({}, r.bytes);
+    } else if (auto it = owners_.find(std::string(k)); it != owners_.end()) {
+      it->second->deliver({}, r.bytes, true);
+    } else {
+      ++*unmatched_;
+    }
+    return read();
+  }
+  // UDP: an ICMP refusal or a malformed datagram concerns whoever waits, and the socket
+  // goes on. A stream's framing or connection is gone.
+  broadcast(ec, r.bytes);
+  if (flow_.remote().proto == transport::udp && flow_.is_open()) return read();
+  fail(ec);
+}
+
+void link::broadcast(std::error_code ec, const std::string& bytes) {
+  // deliver() may post, never re-enter: iterating is safe.
+  for (auto* m : members_)
+    if (m->waiting()) m->deliver(ec, bytes, false);
+}
+
+void link::fail(std::error_code ec) {
+  if (state_ == state::failed || state_ == state::closed) return;
+  state_ = state::failed;
+  flow_.close();
+  for (auto* m : members_) m->broken(ec ? ec : make_error_code(errc::connection_closed));
+  if (on_dead_) on_dead_(this);
+}
+
+void link::detach(shared_flow* f) noexcept {
+  members_.erase(f);
+  for (const auto& k : f->keys()) {
+    auto it = owners_.find(k);
+    if (it != owners_.end() && it->second == f) owners_.erase(it);
+  }
+  f->keys().clear();
+}
+
+}  // namespace detail
+
+struct link_pool::state {
+  asio::io_context& io;
+  flow_options options;
+  tls_context* tls;
+  framer frame;
+  message_key key;
+  std::unordered_map<std::string, std::shared_ptr<detail::link>> links;
+  std::uint64_t connects = 0;
+  std::shared_ptr<std::uint64_t> unmatched = std::make_shared<std::uint64_t>(0);
+};
+
+link_pool::link_pool(asio::io_context& io, flow_options options, tls_context* tls, framer stream_framer,
+                     message_key key)
+    : s_(std::make_shared<state>(state{io, [&options] {
+                                         if (options.socket_receive_buffer == 0) options.socket_receive_buffer = udp_receive_buffer;
+                                         return std::move(options);
+                                       }(), tls, std::move(stream_framer), std::move(key), {}, 0})) {}
+
+link_pool::~link_pool() { close(); }
+
+flow link_pool::open(const endpoint_spec& remote) {
+  const std::string id = remote.to_string();
+  auto& l = s_->links[id];
+  if (!l) {
+    ++s_->connects;
+    std::weak_ptr<state> weak = s_;
+    l = std::make_shared<detail::link>(
+        s_->io, remote, s_->options, remote.proto == transport::tls ? s_->tls : nullptr,
+        remote.proto == transport::udp ? framer{} : s_->frame, s_->key,
+        [weak, id](detail::link* dead) {
+          auto s = weak.lock();
+          if (!s) return;
+          auto it = s->links.find(id);
+          if (it != s->links.end() && it->second.get() == dead) s->links.erase(it);
+        },
+        s_->unmatched);
+  }
+  return flow(std::make_shared<detail::shared_flow>(l));
+}
+
+void link_pool::set_tls(tls_context* tls) noexcept { s_->tls = tls; }
+
+void link_pool::close() noexcept {
+  auto links = std::move(s_->links);
+  s_->links.clear();
+  for (auto& [id, l] : links) l->close();
+}
+
+std::size_t link_pool::links() const noexcept { return s_->links.size(); }
+std::uint64_t link_pool::connects() const noexcept { return s_->connects; }
+std::uint64_t link_pool::unmatched() const noexcept { return *s_->unmatched; }
+
+}  // namespace netcheck
