@@ -143,10 +143,12 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
   }
 
   // From the link: an answer with one of our keys (`routed`), or something for everyone
-  // waiting (garbage, a socket error).
+  // waiting (garbage, a socket error). A routed answer comes from the link's completion
+  // handler, never from inside an initiating function, so our handler runs at once; a
+  // broadcast is posted, as the link is iterating over its flows.
   void deliver(std::error_code ec, const std::string& bytes, bool routed) {
     if (state_ == state::closed) return;
-    if (receiving_) return complete(ec, bytes);
+    if (receiving_) return complete(ec, bytes, routed);
     if (routed && inbox_.size() < max_inbox) inbox_.emplace_back(ec, bytes);
   }
   // The link failed for good: what every later receive gets.
@@ -166,13 +168,14 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
  private:
   enum class state { idle, connecting, connected, closed };
 
-  void complete(std::error_code ec, std::string bytes) {
+  void complete(std::error_code ec, std::string bytes, bool now = false) {
     timer_.cancel();
     ++generation_;
     receiving_ = false;
     auto h = std::move(handler_);
     handler_ = nullptr;
     received r{std::move(bytes), std::chrono::duration_cast<milliseconds>(clock_type::now() - start_)};
+    if (now) return h(ec, std::move(r));
     asio::post(link_->io(), [h = std::move(h), ec, r = std::move(r)]() mutable { h(ec, std::move(r)); });
   }
 

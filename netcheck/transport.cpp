@@ -164,6 +164,17 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       asio::post(io_, [h = std::move(handler), ec] { h(ec, milliseconds{0}); });
       return;
     }
+    if (remote_.proto == transport::udp) {
+      // A datagram goes out at once or not at all: try it now, without a timer; only a
+      // full socket buffer (EAGAIN) takes the path that waits.
+      boost::system::error_code ec;
+      udp_.non_blocking(true, ec);
+      if (!ec) udp_.send(asio::buffer(bytes), 0, ec);
+      if (ec != asio::error::would_block && ec != asio::error::try_again) {
+        asio::post(io_, [h = std::move(handler), ec = to_std(ec)] { h(ec, milliseconds{0}); });
+        return;
+      }
+    }
     send_pending_ = true;
     send_timed_out_ = false;
     send_buffer_ = std::move(bytes);

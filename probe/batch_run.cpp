@@ -9,10 +9,88 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
+#include <cstdio>
 #include <exception>
 #include <utility>
 
 namespace probe {
+
+namespace {
+
+// A JSON string (RFC 8259 §7). Bytes that are not UTF-8 (a CSV label, a server's reason
+// phrase) become U+FFFD, so every line stays valid JSON. By hand: one result per account,
+// and building a DOM per line cost more than the registration's own digest.
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", c);
+            out += esc;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // RFC 3629 §4: the well-formed sequences (no overlongs, surrogates or > U+10FFFF).
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    bool ok = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xbf);
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string batch_result_jsonl(const batch_result& r) {
+  // Keys sorted, as nlohmann::json writes an object (the README's examples).
+  std::string line = "{\"aor\":";
+  append_json_string(line, r.aor);
+  line += ",\"code\":";
+  append_json_string(line, r.code);
+  line += ",\"detail\":";
+  append_json_string(line, r.detail);
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.1f", r.elapsed_ms);
+  line += ",\"elapsed_ms\":";
+  line += ms;
+  line += ",\"evidence\":[";
+  for (std::size_t i = 0; i < r.evidence.size(); ++i) {
+    if (i > 0) line += ',';
+    append_json_string(line, r.evidence[i]);
+  }
+  line += "],\"label\":";
+  append_json_string(line, r.label);
+  line += ",\"row\":" + std::to_string(r.row) + ",\"verdict\":";
+  append_json_string(line, r.verdict);
+  line += "}\n";
+  return line;
+}
 
 batch_result result_from_report(const batch_row& row, const report& r) {
   batch_result b;

@@ -33,6 +33,10 @@ struct batch_result {
   double elapsed_ms = 0;
 };
 
+// One result as a JSON line (sipprobe.batch jsonl: aor, code, detail, elapsed_ms,
+// evidence, label, row, verdict), always valid JSON whatever bytes the fields hold.
+std::string batch_result_jsonl(const batch_result& r);
+
 // The result line for a finished registration.
 batch_result result_from_report(const batch_row& row, const report& r);
 batch_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why);

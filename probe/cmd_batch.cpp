@@ -8,8 +8,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -61,12 +59,8 @@ void write_result(std::ostream& out, const batch_result& r, bool csv) {
     out << r.row << ',' << csv_field(r.label) << ',' << csv_field(r.aor) << ',' << r.code << ',' << r.verdict << ','
         << csv_field(r.detail) << ',' << csv_field(evidence) << ',' << format_ms(r.elapsed_ms) << '\n';
   } else {
-    nlohmann::json j = {{"row", r.row},         {"label", r.label},   {"aor", r.aor},
-                        {"code", r.code},       {"verdict", r.verdict}, {"detail", r.detail},
-                        {"evidence", r.evidence}, {"elapsed_ms", std::round(r.elapsed_ms * 10.0) / 10.0}};
-    out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    out << batch_result_jsonl(r);
   }
-  out.flush();
 }
 
 int run_batch(batch_cli& o) {
@@ -139,8 +133,19 @@ int run_batch(batch_cli& o) {
     if (!item.row) item.error = row_error_result(r.number, v.label, v.aor, v.error);
     return item;
   };
+  // Results reach the output within 100 ms, without a write per row.
+  boost::asio::steady_timer flusher(io);
+  bool flush_armed = false;
   auto emit = [&](const batch_result& r) {
     write_result(*out, r, csv);
+    if (!flush_armed) {
+      flush_armed = true;
+      flusher.expires_after(std::chrono::milliseconds(100));
+      flusher.async_wait([&](const boost::system::error_code&) {
+        flush_armed = false;
+        out->flush();
+      });
+    }
     ++emitted;
     ++by_code[r.code];
     if (r.verdict == "registered") ++ok;
@@ -178,6 +183,7 @@ int run_batch(batch_cli& o) {
   sched.start([&] {
     signals.cancel();
     tick.cancel();
+    flusher.cancel();
     feed.stop();  // after an interrupt: read no further
   });
   io.run();

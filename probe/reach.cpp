@@ -87,7 +87,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     spec.extra.push_back({"Accept", "application/sdp"});
     sip::request req;
     transaction_spec ts;
-    if (ids_.error() || sip::build_request(spec, req) || sip::serialize(req, ts.wire)) {
+    if (ids_.error() || sip::build_wire(spec, req, ts.wire)) {
       result_.verdict = "no_answer";
       result_.detail = "could not build OPTIONS";
       return finish();

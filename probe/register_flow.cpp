@@ -118,7 +118,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
 
     sip::request req;
     transaction_spec t;
-    if (auto ec = sip::build_request(spec, req); ec || sip::serialize(req, t.wire))
+    if (auto ec = sip::build_wire(spec, req, t.wire))
       return finish_local_error("cannot build REGISTER: a value is not allowed in a SIP message (--header, --contact, --user-agent?)");
     sent_via_ = sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
     sent_branch_ = spec.via.branch;

@@ -141,10 +141,11 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
     // RFC 3261 §17.1.3: the response matches when the top Via branch and the CSeq method
     // are ours; we also require our CSeq number, so a late answer to the previous REGISTER
     // of the same flow is not taken for this one.
-    sip::via top;
+    // The branch by the same scan the shared links route by: a full Via parse per answer
+    // costs more than the rest of the match.
     sip::cseq cs;
-    if (sip::get::top_via(m, top) || top.branch() != spec_.branch || sip::get::cseq(m, cs) ||
-        cs.method != spec_.method || cs.number != spec_.cseq) {
+    if (sip_message_key(bytes) != spec_.branch || sip::get::cseq(m, cs) || cs.method != spec_.method ||
+        cs.number != spec_.cseq) {
       ++result_.stray;
       return receive();
     }

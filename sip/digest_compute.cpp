@@ -9,17 +9,28 @@
 namespace sip {
 namespace {
 
+// Fetched once: EVP_md5() and friends make OpenSSL 3 look the algorithm up in its
+// providers (under a lock) on every EVP_Digest call; a fetched EVP_MD skips that. Never
+// freed: it lives as long as the process.
+const EVP_MD* fetched(const char* name) noexcept { return EVP_MD_fetch(nullptr, name, nullptr); }
+
 const EVP_MD* md_for(digest_algorithm a) noexcept {
   switch (a) {
     case digest_algorithm::md5:
-    case digest_algorithm::md5_sess:
-      return EVP_md5();
+    case digest_algorithm::md5_sess: {
+      static const EVP_MD* md = fetched("MD5");
+      return md;
+    }
     case digest_algorithm::sha256:
-    case digest_algorithm::sha256_sess:
-      return EVP_sha256();
+    case digest_algorithm::sha256_sess: {
+      static const EVP_MD* md = fetched("SHA2-256");
+      return md;
+    }
     case digest_algorithm::sha512_256:
-    case digest_algorithm::sha512_256_sess:
-      return EVP_sha512_256();
+    case digest_algorithm::sha512_256_sess: {
+      static const EVP_MD* md = fetched("SHA2-512/256");
+      return md;
+    }
     case digest_algorithm::unknown:
       break;
   }

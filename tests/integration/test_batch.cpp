@@ -26,6 +26,12 @@ std::string write_file(const std::string& dir, const std::string& name, const st
   return path;
 }
 
+// `sipprobe batch CSV ARGS --registrar <lab>` with stderr folded into the output.
+test_support::run_result run_batch(const lab_service& kam, const std::string& csv, const std::string& args) {
+  return test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) + " " + args +
+                           " --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " 2>&1");
+}
+
 std::vector<nlohmann::json> jsonl(const std::string& text) {
   std::vector<nlohmann::json> lines;
   std::istringstream in(text);
@@ -188,9 +194,7 @@ TEST_CASE("batch: rows share one lookup and one TCP connection per registrar") {
   std::string text = "aor,password\n";
   for (int i = 0; i < 30; ++i) text += i % 2 ? "sip:alice@sip.test,alice-secret\n" : "sip:bob@sip.test,bob-secret\n";
   const auto csv = write_file(dir, "tcp.csv", text);
-  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
-                             " --rate 0 --concurrency 30 --transport tcp --summary --registrar 127.0.0.1:" +
-                             kam.get("SIP_PORT") + " 2>&1");
+  auto r = run_batch(kam, csv, "--rate 0 --concurrency 30 --transport tcp --summary");
   INFO(r.out);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("registered                   30") != std::string::npos);
@@ -206,9 +210,7 @@ TEST_CASE("batch: a fixed --bind port carries every row over one UDP socket") {
                               "aor,password\nsip:alice@sip.test,alice-secret\nsip:bob@sip.test,bob-secret\n"
                               "sip:alice@sip.test,alice-secret\nsip:bob@sip.test,bob-secret\n");
   const int port = test_support::closed_port(SOCK_DGRAM);
-  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
-                             " --rate 0 --concurrency 4 --transport udp --bind 127.0.0.1:" + std::to_string(port) +
-                             " --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " 2>&1");
+  auto r = run_batch(kam, csv, "--rate 0 --concurrency 4 --transport udp --bind 127.0.0.1:" + std::to_string(port));
   INFO(r.out);
   CHECK(r.exit_code == 0);
   auto lines = jsonl(r.out);

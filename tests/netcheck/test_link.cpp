@@ -55,28 +55,36 @@ class reversing_udp_peer {
   udp::endpoint from_;
 };
 
+// Two flows of `pool` to a UDP `port`: both connect, wait, then send `ma` and `mb`; the
+// answers each got.
+std::pair<outcome, outcome> exchange_two(asio::io_context& io, netcheck::link_pool& pool, unsigned short port,
+                                         std::string ma, std::string mb) {
+  auto a = pool.open(spec(transport::udp, loopback4(), port));
+  auto b = pool.open(spec(transport::udp, loopback4(), port));
+  REQUIRE_FALSE(connect_sync(io, a));
+  REQUIRE_FALSE(connect_sync(io, b));
+  CHECK(a.local_port() == b.local_port());
+  outcome oa, ob;
+  a.async_receive(nullptr, 2000ms, capture(oa));
+  b.async_receive(nullptr, 2000ms, capture(ob));
+  CHECK_FALSE(send_sync(io, a, std::move(ma)));
+  CHECK_FALSE(send_sync(io, b, std::move(mb)));
+  run_until(io, [&] { return oa.done && ob.done; });
+  REQUIRE(oa.done);
+  REQUIRE(ob.done);
+  CHECK_FALSE(oa.ec);
+  CHECK_FALSE(ob.ec);
+  return {oa, ob};
+}
+
 }  // namespace
 
 TEST_CASE("link: two flows share one UDP socket and each gets its own answer") {
   asio::io_context io;
   reversing_udp_peer peer(io, 2);
   netcheck::link_pool pool(io, {}, nullptr, blank_line_framer, colon_key);
-  auto a = pool.open(spec(transport::udp, loopback4(), peer.port()));
-  auto b = pool.open(spec(transport::udp, loopback4(), peer.port()));
-  REQUIRE_FALSE(connect_sync(io, a));
-  REQUIRE_FALSE(connect_sync(io, b));
+  auto [oa, ob] = exchange_two(io, pool, peer.port(), "a: one", "b: two");
   CHECK(pool.links() == 1);
-  CHECK(a.local_port() == b.local_port());
-  outcome oa, ob;
-  a.async_receive(nullptr, 2000ms, capture(oa));
-  b.async_receive(nullptr, 2000ms, capture(ob));
-  CHECK_FALSE(send_sync(io, a, "a: one"));
-  CHECK_FALSE(send_sync(io, b, "b: two"));
-  run_until(io, [&] { return oa.done && ob.done; });
-  REQUIRE(oa.done);
-  REQUIRE(ob.done);
-  CHECK_FALSE(oa.ec);
-  CHECK_FALSE(ob.ec);
   CHECK(oa.r.bytes == "a: one");  // answered second, still routed to a
   CHECK(ob.r.bytes == "b: two");
   REQUIRE(peer.senders.size() == 2);
@@ -99,18 +107,7 @@ TEST_CASE("link: an answer nobody owns is dropped; a keyless one goes to every w
   CHECK(pool.unmatched() == 1);
 
   reversing_udp_peer garbage(io, 2, "garbage without a key");
-  auto x = pool.open(spec(transport::udp, loopback4(), garbage.port()));
-  auto y = pool.open(spec(transport::udp, loopback4(), garbage.port()));
-  REQUIRE_FALSE(connect_sync(io, x));
-  REQUIRE_FALSE(connect_sync(io, y));
-  outcome ox, oy;
-  x.async_receive(nullptr, 2000ms, capture(ox));
-  y.async_receive(nullptr, 2000ms, capture(oy));
-  CHECK_FALSE(send_sync(io, x, "x: 1"));
-  CHECK_FALSE(send_sync(io, y, "y: 2"));
-  run_until(io, [&] { return ox.done && oy.done; });
-  CHECK_FALSE(ox.ec);
-  CHECK_FALSE(oy.ec);
+  auto [ox, oy] = exchange_two(io, pool, garbage.port(), "x: 1", "y: 2");
   CHECK(ox.r.bytes == "garbage without a key");
   CHECK(oy.r.bytes == "garbage without a key");
   pool.close();

@@ -163,3 +163,21 @@ TEST_CASE("id_factory: a failing generator yields no identifier and an error") {
   CHECK(ids.branch().empty());
   CHECK(ids.error() == sip::errc::random_failure);
 }
+
+TEST_CASE("build_wire: the same bytes as build_request + serialize, and the same refusals") {
+  sip::request a, b;
+  std::string via_two, via_one;
+  REQUIRE_FALSE(sip::build_request(sample_register(), a));
+  REQUIRE_FALSE(sip::serialize(a, via_two));
+  REQUIRE_FALSE(sip::build_wire(sample_register(), b, via_one));
+  CHECK(via_one == via_two);
+
+  auto bad = sample_register();
+  bad.extra.push_back({"X-Bad", "line\r\nbreak"});
+  std::string wire = "untouched";
+  CHECK(sip::build_wire(bad, b, wire) == sip::errc::bad_builder_input);
+  CHECK(wire == "untouched");
+  bad = sample_register();
+  bad.extra.push_back({"Content-Length", "5"});  // ours to write
+  CHECK(sip::build_wire(bad, b, wire) == sip::errc::bad_builder_input);
+}

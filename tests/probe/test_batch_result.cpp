@@ -1,0 +1,57 @@
+// The batch result line: valid JSON whatever bytes a CSV label or a server's text holds.
+#include <ostream>
+#include <doctest/doctest.h>
+
+#include "probe/batch_run.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+probe::batch_result sample() {
+  probe::batch_result r;
+  r.row = 7;
+  r.label = "desk \"7\", 2nd floor\\back";
+  r.aor = "sip:alice@sip.test";
+  r.code = "auth_failed";
+  r.verdict = "failed";
+  r.detail = "Wrong credentials";
+  r.evidence = {"401 Unauthorized\r\nagain", "tab\there", std::string("nul\0x", 5)};
+  r.elapsed_ms = 12.345;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("batch result: the JSON line round-trips every field") {
+  const auto r = sample();
+  const auto line = probe::batch_result_jsonl(r);
+  REQUIRE(line.back() == '\n');
+  CHECK(line.find('\n') == line.size() - 1);  // one line, whatever the fields hold
+  const auto j = nlohmann::json::parse(line);
+  CHECK(j["row"] == 7);
+  CHECK(j["label"] == r.label);
+  CHECK(j["aor"] == r.aor);
+  CHECK(j["code"] == "auth_failed");
+  CHECK(j["verdict"] == "failed");
+  CHECK(j["detail"] == r.detail);
+  REQUIRE(j["evidence"].size() == 3);
+  CHECK(j["evidence"][0] == r.evidence[0]);
+  CHECK(j["evidence"][1] == r.evidence[1]);
+  CHECK(j["evidence"][2] == r.evidence[2]);
+  CHECK(j["elapsed_ms"].get<double>() == doctest::Approx(12.3));
+  // Keys sorted, as the README shows them.
+  CHECK(line.rfind("{\"aor\":", 0) == 0);
+}
+
+TEST_CASE("batch result: bytes that are not UTF-8 become U+FFFD, valid UTF-8 stays") {
+  auto r = sample();
+  r.label = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x9e";      // é € 📞
+  r.evidence = {"bad \xff\xfe end", "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "cut \xe2\x82"};
+  const auto j = nlohmann::json::parse(probe::batch_result_jsonl(r));
+  CHECK(j["label"] == r.label);
+  CHECK(j["evidence"][0] == "bad \xef\xbf\xbd\xef\xbf\xbd end");
+  CHECK(j["evidence"][1] == "overlong \xef\xbf\xbd\xef\xbf\xbd");
+  CHECK(j["evidence"][2] == "surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  CHECK(j["evidence"][3] == "cut \xef\xbf\xbd\xef\xbf\xbd");
+}
