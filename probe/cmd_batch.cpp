@@ -9,8 +9,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace probe {
 namespace {
@@ -61,6 +64,28 @@ void write_result(std::ostream& out, const batch_result& r, bool csv) {
   } else {
     out << batch_result_jsonl(r);
   }
+}
+
+// Lines in a regular file (by pread, so the reader's offset stays), for the progress
+// line's total and ETA; nullopt for a pipe or a terminal. Approximate: a quoted field may
+// hold a line break. Read in blocks, never held whole.
+std::optional<std::size_t> count_lines(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::array<char, 64 * 1024> buf{};
+  std::size_t lines = 0;
+  off_t at = 0;
+  char last = '\n';
+  for (;;) {
+    const auto n = ::pread(fd, buf.data(), buf.size(), at);
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    for (const char* p = buf.data(); (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(n) - static_cast<std::size_t>(p - buf.data())))) != nullptr; ++p)
+      ++lines;
+    last = buf[static_cast<std::size_t>(n) - 1];
+    at += n;
+  }
+  return last == '\n' ? lines : lines + 1;
 }
 
 int run_batch(batch_cli& o) {
@@ -168,11 +193,25 @@ int run_batch(batch_cli& o) {
   // Progress only for a person watching: never in a pipe or a log.
   const bool progress = ::isatty(STDERR_FILENO) == 1;
   boost::asio::steady_timer tick(io);
+  const auto total = progress ? count_lines(fd) : std::nullopt;  // data rows + the header
   std::function<void()> show;
   show = [&] {
-    std::fprintf(stderr, "\r\033[Kbatch: %zu done of %zu read, %.1f/s, registered %zu, failed %zu, row_error %zu%s",
-                 emitted, read, seconds() > 0 ? static_cast<double>(emitted) / seconds() : 0.0, ok, failed, row_errors,
-                 sched.stopped() ? " (stopping)" : "");
+    const double rate = seconds() > 0 ? static_cast<double>(emitted) / seconds() : 0.0;
+    char done[96];
+    if (total && *total > 1) {
+      const std::size_t rows = *total - 1;
+      const std::size_t left = rows > emitted ? rows - emitted : 0;
+      const long eta = rate > 0 ? static_cast<long>(static_cast<double>(left) / rate + 0.5) : -1;
+      if (eta >= 0)
+        std::snprintf(done, sizeof done, "%zu/~%zu (%.0f%%), ETA %ld:%02ld", emitted, rows,
+                      100.0 * static_cast<double>(emitted) / static_cast<double>(rows), eta / 60, eta % 60);
+      else
+        std::snprintf(done, sizeof done, "%zu/~%zu", emitted, rows);
+    } else {
+      std::snprintf(done, sizeof done, "%zu done of %zu read", emitted, read);
+    }
+    std::fprintf(stderr, "\r\033[Kbatch: %s, %.1f/s, registered %zu, failed %zu, row_error %zu%s", done, rate, ok,
+                 failed, row_errors, sched.stopped() ? " (stopping)" : "");
     tick.expires_after(std::chrono::milliseconds(250));
     tick.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) show();

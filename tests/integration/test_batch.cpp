@@ -188,7 +188,7 @@ TEST_CASE("batch: SIGINT finishes the rows in flight, writes each once, leaves n
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("batch: rows share one lookup and one TCP connection per registrar") {
+TEST_CASE("batch: rows share one lookup and one TCP or TLS connection per registrar") {
   lab_service kam("kamailio");
   const std::string dir = test_support::make_temp_dir("batch");
   std::string text = "aor,password\n";
@@ -200,6 +200,15 @@ TEST_CASE("batch: rows share one lookup and one TCP connection per registrar") {
   CHECK(r.out.find("registered                   30") != std::string::npos);
   // 30 registrations in flight at once, and yet one RFC 3263 answer and one connection.
   CHECK(r.out.find("shared: 1 RFC 3263 lookups, 1 connections/sockets") != std::string::npos);
+
+  // TLS: one handshake carries every row's transactions.
+  auto t = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
+                             " --rate 0 --concurrency 30 --transport tls --summary --ca-file " +
+                             shell_quote(kam.get("CA_FILE")) + " --registrar 127.0.0.1:" + kam.get("TLS_PORT") + " 2>&1");
+  INFO(t.out);
+  CHECK(t.exit_code == 0);
+  CHECK(t.out.find("registered                   30") != std::string::npos);
+  CHECK(t.out.find("shared: 1 RFC 3263 lookups, 1 connections/sockets") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
