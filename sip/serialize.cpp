@@ -3,6 +3,8 @@
 #include "sip/error.hpp"
 #include "sip/scan.hpp"
 
+#include <array>
+
 namespace sip {
 namespace {
 
@@ -38,8 +40,19 @@ std::string quote(std::string_view s) {
 }
 
 // An URI goes inside <…>, so it may not contain '>' or white space.
+// Bytes a URI we write between < and > must not hold: controls, DEL, white space, < and >.
+inline constexpr auto uri_stop = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (char c : {'\x7f', ' ', '<', '>'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+// One pass with a table: every request carries three URIs.
 bool safe_uri(std::string_view v) noexcept {
-  return !v.empty() && safe_value(v) && !has_space(v) && v.find_first_of("<>") == std::string_view::npos;
+  bool bad = v.empty();
+  for (unsigned char c : v) bad |= uri_stop[c];
+  return !bad;
 }
 
 }  // namespace
