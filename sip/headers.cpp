@@ -297,9 +297,9 @@ namespace get {
 std::error_code top_via(const message_view& m, via& out) {
   const header_view* h = m.find(header_id::via);
   if (h == nullptr) return errc::header_absent;
-  std::vector<std::string_view> parts;
-  if (split_commas(h->value, parts) || parts.empty()) return errc::bad_via;
-  return parse_via(parts.front(), out);
+  std::string_view first;
+  if (first_comma_element(h->value, first) || first.empty()) return errc::bad_via;
+  return parse_via(first, out);
 }
 
 std::error_code vias(const message_view& m, std::vector<via>& out) {

@@ -76,13 +76,17 @@ std::string unescape_quoted(std::string_view raw) {
   return out;
 }
 
-std::error_code split_commas(std::string_view value, std::vector<std::string_view>& out) {
+namespace {
+
+// Calls `take(element)` for each non-empty top-level element until it returns false.
+template <class Take>
+std::error_code each_comma_element(std::string_view value, Take take) {
   std::size_t start = 0;
   bool in_quote = false;
   bool in_angle = false;
   auto emit = [&](std::size_t end) {
     auto part = trim_lws(value.substr(start, end - start));
-    if (!part.empty()) out.push_back(part);
+    return part.empty() || take(part);
   };
   for (std::size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
@@ -95,13 +99,30 @@ std::error_code split_commas(std::string_view value, std::vector<std::string_vie
     else if (c == '<') in_angle = true;
     else if (c == '>') in_angle = false;
     else if (c == ',' && !in_angle) {
-      emit(i);
+      if (!emit(i)) return {};
       start = i + 1;
     }
   }
   if (in_quote) return errc::bad_quoted_string;
   emit(value.size());
   return {};
+}
+
+}  // namespace
+
+std::error_code split_commas(std::string_view value, std::vector<std::string_view>& out) {
+  return each_comma_element(value, [&out](std::string_view part) {
+    out.push_back(part);
+    return true;
+  });
+}
+
+std::error_code first_comma_element(std::string_view value, std::string_view& out) {
+  out = {};
+  return each_comma_element(value, [&out](std::string_view part) {
+    out = part;
+    return false;
+  });
 }
 
 std::error_code parse_params(std::string_view s, std::vector<param>& out) {

@@ -33,6 +33,9 @@ std::string unescape_quoted(std::string_view raw);
 // Splits a header value at top-level commas: commas inside quotes or <…> do not split.
 // Empty elements (",,") are dropped. Returns errc::bad_quoted_string on an open quote.
 std::error_code split_commas(std::string_view value, std::vector<std::string_view>& out);
+// The first element split_commas() would give, without building the list (a response's
+// top Via is all a client reads); errc::bad_quoted_string as above, "" when there is none.
+std::error_code first_comma_element(std::string_view value, std::string_view& out);
 
 // A `;name[=value]` parameter. `value` is unquoted (escapes left in) when `quoted`.
 struct param {

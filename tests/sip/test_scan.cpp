@@ -78,3 +78,14 @@ TEST_CASE("scan: parse_decimal bounds") {
   CHECK_FALSE(sip::parse_decimal("-1", 10));
   CHECK_FALSE(sip::parse_decimal(" 1", 10));
 }
+
+TEST_CASE("scan: first_comma_element is split_commas' first element") {
+  std::string_view first;
+  REQUIRE_FALSE(sip::first_comma_element(R"( , "a, b" <sip:x;p=1,2>, <sip:y>)", first));
+  CHECK(first == R"("a, b" <sip:x;p=1,2>)");
+  REQUIRE_FALSE(sip::first_comma_element("SIP/2.0/UDP h;branch=z9hG4bKa", first));
+  CHECK(first == "SIP/2.0/UDP h;branch=z9hG4bKa");
+  REQUIRE_FALSE(sip::first_comma_element(" ,, ", first));
+  CHECK(first.empty());
+  CHECK(sip::first_comma_element(R"("a, b)", first) == sip::errc::bad_quoted_string);
+}
