@@ -88,7 +88,7 @@ constexpr std::array<header_info, static_cast<std::size_t>(header_id::count_)> t
     {"Security-Verify", '\0', true},
 }};
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Maps 'a'..'z' to the id with that compact form.
 constexpr std::array<header_id, 26> make_compact() {
@@ -99,23 +99,23 @@ constexpr std::array<header_id, 26> make_compact() {
 }
 constexpr auto compact_ids = make_compact();
 
-// Full names bucketed by lower-case first letter, so a lookup compares a handful of
-// names instead of the whole table (the parser looks up every header it reads).
-constexpr std::size_t bucket_size = 16;  // largest bucket today: 12 names under "r"
-struct buckets {
-  std::array<std::array<std::uint8_t, bucket_size>, 26> ids{};
-  std::array<std::uint8_t, 26> count{};
-};
-constexpr buckets make_buckets() {
-  buckets b;
-  for (std::size_t i = 1; i < table.size(); ++i) {
-    char c = table[i].name[0];
-    auto l = static_cast<std::size_t>((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) - 'a');
-    b.ids[l][b.count[l]++] = static_cast<std::uint8_t>(i);
-  }
-  return b;
+// Full names in an open-addressing table keyed by length and first and last letter, so a
+// lookup compares about one name (the parser looks up every header it reads).
+constexpr std::size_t name_slots = 256;  // a power of two, well above the 68 names
+constexpr std::size_t name_slot(std::string_view name) noexcept {
+  return (name.size() * 37 + static_cast<unsigned char>(lower(name.front())) * 7 +
+          static_cast<unsigned char>(lower(name.back())) * 3) & (name_slots - 1);
 }
-constexpr buckets name_buckets = make_buckets();
+constexpr std::array<std::uint8_t, name_slots> make_names() {
+  std::array<std::uint8_t, name_slots> slots{};  // 0 (`other`): empty
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    std::size_t h = name_slot(table[i].name);
+    while (slots[h] != 0) h = (h + 1) & (name_slots - 1);
+    slots[h] = static_cast<std::uint8_t>(i);
+  }
+  return slots;
+}
+constexpr auto name_ids = make_names();
 
 bool inside(std::string_view outer, std::string_view v) noexcept {
   std::less_equal<const char*> le;
@@ -151,12 +151,13 @@ header_id lookup_header(std::string_view name) noexcept {
     return (c >= 'a' && c <= 'z') ? compact_ids[static_cast<std::size_t>(c - 'a')] : header_id::other;
   }
   if (name.empty()) return header_id::other;
-  char c = lower(name[0]);
-  if (c < 'a' || c > 'z') return header_id::other;
-  auto l = static_cast<std::size_t>(c - 'a');
-  for (std::size_t k = 0; k < name_buckets.count[l]; ++k) {
-    std::size_t i = name_buckets.ids[l][k];
-    if (table[i].name.size() == name.size() && iequals(table[i].name, name)) return static_cast<header_id>(i);
+  for (std::size_t h = name_slot(name); name_ids[h] != 0; h = (h + 1) & (name_slots - 1)) {
+    const auto full = table[name_ids[h]].name;
+    if (full.size() != name.size()) continue;
+    std::size_t i = 0;
+    while (i < name.size() && name[i] == full[i]) ++i;  // the usual spelling, then any case
+    while (i < name.size() && lower(name[i]) == lower(full[i])) ++i;
+    if (i == name.size()) return static_cast<header_id>(name_ids[h]);
   }
   return header_id::other;
 }
