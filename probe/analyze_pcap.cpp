@@ -5,7 +5,6 @@
 #include "sip/scan.hpp"
 
 #include <arpa/inet.h>
-#include <pcap/pcap.h>
 
 #include <cstring>
 #include <optional>
@@ -271,10 +270,17 @@ void packet_decoder::udp(const endpoint_pair& ep, const std::uint8_t* p, std::si
     return;
   }
   // Body bytes the datagram really carries, to compare with Content-Length (an ALG that
-  // rewrites addresses without fixing the length leaves them different).
-  const auto raw_at = static_cast<std::size_t>(view_.raw.data() - payload.data());
-  auto end = view_.raw.find("\r\n\r\n");
-  if (end != std::string_view::npos) body = static_cast<std::int64_t>(n - (raw_at + end + 4));
+  // rewrites addresses without fixing the length leaves them different): what follows the
+  // first CRLF CRLF. When the header section ends with one, that is the first (an earlier
+  // one would have been the empty line), so the search is only needed for LF-only pastes.
+  const auto body_at = static_cast<std::size_t>(view_.body.data() - payload.data());
+  if (body_at >= 4 && payload.substr(body_at - 4, 4) == "\r\n\r\n") {
+    body = static_cast<std::int64_t>(n - body_at);
+  } else {
+    const auto raw_at = static_cast<std::size_t>(view_.raw.data() - payload.data());
+    auto end = view_.raw.find("\r\n\r\n");
+    if (end != std::string_view::npos) body = static_cast<std::int64_t>(n - (raw_at + end + 4));
+  }
   deliver(view_, ep, time, "udp", body);
 }
 
@@ -394,50 +400,6 @@ void packet_decoder::finish() {
       sink_.on_warning(file_, "capture ends with " + std::to_string(s.buf.size()) +
                                   " bytes of an incomplete SIP message in a TCP stream");
   streams_.clear();
-}
-
-std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& sink, capture_stats& stats) {
-  char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* pc = pcap_fopen_offline(f, errbuf);
-  if (pc == nullptr) {
-    std::fclose(f);
-    return file + ": not a capture libpcap can read: " + errbuf;
-  }
-  const int lt = pcap_datalink(pc);
-  if (!packet_decoder::supported_linktype(lt)) {
-    const char* name = pcap_datalink_val_to_name(lt);
-    pcap_close(pc);
-    return file + ": unsupported link type " + std::to_string(lt) + (name ? std::string(" (") + name + ")" : "");
-  }
-  packet_decoder dec(sink, file);
-  pcap_pkthdr* hdr = nullptr;
-  const u_char* data = nullptr;
-  for (;;) {
-    const int rc = pcap_next_ex(pc, &hdr, &data);
-    if (rc == 1) {
-      const double t = static_cast<double>(hdr->ts.tv_sec) + static_cast<double>(hdr->ts.tv_usec) / 1e6;
-      dec.packet(lt, t, data, hdr->caplen);
-      continue;
-    }
-    if (rc == PCAP_ERROR) {
-      sink.on_warning(position(file, dec.stats().packets + 1, true),
-                      std::string("capture cut short: ") + pcap_geterr(pc) + "; read up to here");
-    }
-    break;  // PCAP_ERROR_BREAK: end of file
-  }
-  dec.finish();
-  pcap_close(pc);
-  const auto& s = dec.stats();
-  stats.packets += s.packets;
-  stats.sip_messages += s.sip_messages;
-  stats.not_ip += s.not_ip;
-  stats.fragments += s.fragments;
-  stats.truncated += s.truncated;
-  stats.not_sip += s.not_sip;
-  stats.keepalives += s.keepalives;
-  stats.tcp_gaps += s.tcp_gaps;
-  stats.tcp_dropped += s.tcp_dropped;
-  return {};
 }
 
 }  // namespace probe::analyze

@@ -1,10 +1,12 @@
 // probe/analyze_pcap.hpp — SIP out of pcap / pcapng captures.
 //
-// read_pcap() streams a capture through libpcap (pcap_fopen_offline + pcap_next_ex: one
-// packet in memory at a time) into a packet_decoder, which peels the link layer
-// (Ethernet with 802.1Q/802.1ad tags, Linux cooked SLL and SLL2, BSD loopback NULL/LOOP,
-// raw IP), IPv4 (fragments are skipped and counted) or IPv6 (extension headers skipped),
-// then UDP or TCP on any port: SIP is recognised by its start line, not by the port.
+// read_pcap() streams a capture into a packet_decoder: classic pcap read in fixed-size
+// blocks (probe/analyze_pcap_read.cpp), pcapng and the rest through libpcap
+// (pcap_fopen_offline + pcap_next_ex); memory does not grow with the file. The decoder
+// peels the link layer (Ethernet with 802.1Q/802.1ad tags, Linux cooked SLL and SLL2,
+// BSD loopback NULL/LOOP, raw IP), IPv4 (fragments are skipped and counted) or IPv6
+// (extension headers skipped), then UDP or TCP on any port: SIP is recognised by its
+// start line, not by the port.
 //
 // TCP (RFC 3261 §18.3): each direction of a connection is a byte stream framed by
 // Content-Length (sip::parse in stream mode). Segments are taken in sequence order;
@@ -87,7 +89,7 @@ class packet_decoder {
   std::string scratch_;     // a datagram padded to its Content-Length
 };
 
-// Reads a capture from `f` (which pcap takes over and closes). Returns "" on success or a
+// Reads a capture from `f` (taken over and closed). Returns "" on success or a
 // one-line reason the capture cannot be read at all; a capture cut short is read up to the
 // cut and reported through sink.on_warning.
 std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& sink, capture_stats& stats);
