@@ -2,9 +2,12 @@
 #include "probe/analyze_attempts.hpp"
 
 #include "sip/headers.hpp"
+#include "sip/parse.hpp"
 #include "sip/scan.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 namespace probe::analyze {
 namespace {
@@ -21,6 +24,47 @@ bool contains(std::string_view hay, std::string_view needle) noexcept {
 
 }  // namespace
 
+stored_message::stored_message(const sip::message_view& m)
+    : bytes_(new char[m.raw.size()]), size_(m.raw.size()), status_(m.status) {
+  if (size_ != 0) std::memcpy(bytes_.get(), m.raw.data(), size_);
+  bool auth = false, proxy_auth = false;
+  for (const auto& h : m.headers) {
+    auth = auth || h.id == sip::header_id::authorization;
+    proxy_auth = proxy_auth || h.id == sip::header_id::proxy_authorization;
+  }
+  authorization_ = auth;
+  proxy_authorization_ = proxy_auth;
+}
+
+stored_message::stored_message(const stored_message& o)
+    : bytes_(new char[o.size_]),
+      size_(o.size_),
+      status_(o.status_),
+      authorization_(o.authorization_),
+      proxy_authorization_(o.proxy_authorization_) {
+  if (size_ != 0) std::memcpy(bytes_.get(), o.bytes_.get(), size_);
+}
+
+stored_message& stored_message::operator=(const stored_message& o) {
+  if (this != &o) *this = stored_message(o);
+  return *this;
+}
+
+const sip::message_view& stored_message::operator*() const {
+  if (!view_) {
+    view_ = std::make_unique<sip::message_view>();
+    sip::parse_options opt;
+    opt.lenient = true;
+    if (sip::parse(raw(), *view_, sip::framing::datagram, opt).ec) {
+      // Bytes no reader would have handed over: keep what is known rather than fail.
+      view_->clear();
+      view_->raw = raw();
+      view_->status = status_;
+    }
+  }
+  return *view_;
+}
+
 attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits)
     : on_close_(std::move(on_close)), limits_(limits) {}
 
@@ -29,21 +73,21 @@ void attempt_tracker::on_warning(std::string where, std::string what) {
   if (warnings_.size() < limits_.max_warnings) warnings_.emplace_back(std::move(where), std::move(what));
 }
 
-bool attempt_tracker::is_retransmission(attempt& a, const kept_message& m) {
-  const bool request = m.msg->is_request();
-  const auto branch = m.branch();
+bool attempt_tracker::is_retransmission(attempt& a, const sip::message_view& m, std::string_view branch,
+                                        std::uint32_t cseq, double time) {
+  const bool request = m.is_request();
   // RFC 3261 §17.2.3: a retransmission repeats the branch and CSeq; without them (pasted
   // traces) only identical bytes count as a repeat.
   for (auto it = a.messages.rbegin(); it != a.messages.rend(); ++it) {
     auto& k = *it;
-    if (k.msg->is_request() != request) continue;
-    if (!request && k.msg->status != m.msg->status) continue;
+    if (k.msg.is_request() != request) continue;
+    if (!request && k.msg.status() != m.status) continue;
     bool same = false;
-    if (!branch.empty() || m.cseq != 0) same = k.branch() == branch && k.cseq == m.cseq;
-    else same = k.msg->raw == m.msg->raw;
+    if (!branch.empty() || cseq != 0) same = k.branch() == branch && k.cseq == cseq;
+    else same = k.msg.raw() == m.raw;
     if (!same) continue;
     ++k.repeats;
-    k.last_repeat = m.time;
+    k.last_repeat = time;
     return true;
   }
   return false;
@@ -63,7 +107,10 @@ std::string_view top_branch(const sip::message_view& m) {
     auto p = sip::trim_lws(v.substr(pos + 1));
     if (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch=")) {
       auto value = p.substr(7);
-      auto end = value.find_first_of("; \t\r\n");
+      std::size_t end = 0;  // by hand: find_first_of costs a memchr per byte
+      while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
+             value[end] != '\n')
+        ++end;
       return value.substr(0, end);
     }
   }
@@ -98,12 +145,11 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   if (now_ >= 0) expire(now_);
 
   const std::uint32_t cseq = has_cseq ? cs.number : 0;
-  std::string key(call_id);
-  auto it = open_.find(key);
+  auto it = open_.find(call_id);
   if (it == open_.end()) {
     // A late retransmission of something that already ended its attempt.
-    auto c = carried_.find(key);
-    if (c != carried_.end() && !key.empty() && cseq != 0 && cseq == c->second.closed_cseq &&
+    auto c = carried_.find(call_id);
+    if (c != carried_.end() && !call_id.empty() && cseq != 0 && cseq == c->second.closed_cseq &&
         (meta.time < 0 || c->second.closed_time < 0 || meta.time - c->second.closed_time < limits_.idle_seconds)) {
       ++retransmissions_;
       return;
@@ -120,11 +166,12 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
         }
       }
       if (open_.size() >= limits_.max_open) close(open_.begin(), false);
+      c = carried_.find(call_id);  // closing changed carried_: `c` may be stale
     }
-    it = open_.emplace(key, attempt{}).first;
+    it = open_.emplace(std::string(call_id), attempt{}).first;
     attempt& a = it->second;
     a.serial = ++serial_;
-    a.call_id = key;
+    a.call_id = it->first;
     a.first_time = meta.time;
     a.messages.reserve(4);
     by_serial_.emplace(a.serial, &*it);
@@ -134,56 +181,60 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
     }
   }
   attempt& a = it->second;
-  kept_message k;
-  k.msg = sip::to_owned(msg);
-  k.cseq = cseq;
-  if (auto b = top_branch(*k.msg); !b.empty()) {
-    k.branch_at = static_cast<std::uint32_t>(b.data() - k.msg->raw.data());
-    k.branch_len = static_cast<std::uint32_t>(b.size());
-  }
-  k.time = meta.time;
-  k.absolute_time = meta.absolute_time;
-  k.seq = seq_;
   a.last_seq = seq_;
   if (meta.time >= 0) a.last_time = meta.time;
   if (a.first_time < 0) a.first_time = meta.time;
   queue_.push_back({meta.time, seq_, a.serial});
   if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
 
-  if (is_retransmission(a, k)) {
+  // Checked on the view, before anything is copied.
+  auto branch = top_branch(msg);
+  const std::less_equal<const char*> le;
+  if (!branch.empty() && !(le(msg.raw.data(), branch.data()) && le(branch.data() + branch.size(), msg.raw.data() + msg.raw.size())))
+    branch = {};  // not inside the message's bytes: a copy would not keep it either
+  if (is_retransmission(a, msg, branch, cseq, meta.time)) {
     ++retransmissions_;
     return;
   }
-  k.src = meta.src;
-  k.dst = meta.dst;
-  k.transport = meta.transport;
   if (files_.empty() || files_.back() != meta.file) files_.emplace_back(meta.file);
-  k.file = &files_.back();
-  k.where_no = meta.where;
-  k.packet = meta.packet;
-  k.body_on_wire = meta.body_on_wire;
-  const int status = msg.status;
   if (a.messages.size() >= limits_.max_messages) {
     a.messages.erase(a.messages.begin() + static_cast<std::ptrdiff_t>(limits_.keep_first));
     ++a.dropped;
   }
-  a.messages.push_back(std::move(k));
-  if (ends_attempt(status)) close(it, true);
+  // Built in place: a kept_message is a few hundred bytes, and there is one per message.
+  kept_message& k = a.messages.emplace_back();
+  k.msg = stored_message(msg);
+  k.cseq = cseq;
+  if (!branch.empty()) {
+    k.branch_at = static_cast<std::uint32_t>(branch.data() - msg.raw.data());
+    k.branch_len = static_cast<std::uint32_t>(branch.size());
+  }
+  k.time = meta.time;
+  k.absolute_time = meta.absolute_time;
+  k.seq = seq_;
+  k.src = meta.src;
+  k.dst = meta.dst;
+  k.transport = meta.transport;
+  k.file = &files_.back();
+  k.where_no = meta.where;
+  k.packet = meta.packet;
+  k.body_on_wire = meta.body_on_wire;
+  if (ends_attempt(msg.status)) close(it, true);
 }
 
 void attempt_tracker::close(open_map::iterator it, bool ended) {
-  attempt a = std::move(it->second);
+  auto node = open_.extract(it);  // its key moves on to carried_
+  attempt a = std::move(node.mapped());
   by_serial_.erase(a.serial);
-  open_.erase(it);
   a.ended = ended;
   if (!a.call_id.empty()) {
     carried c;
     // The challenge matters to the next attempt only when this one did not register
     // (a 401 loop spread over attempts); copying it for every success costs time.
-    const bool registered = !a.messages.empty() && a.messages.back().msg->status >= 200 && a.messages.back().msg->status < 300;
+    const bool registered = !a.messages.empty() && a.messages.back().msg.status() >= 200 && a.messages.back().msg.status() < 300;
     if (!registered) {
       for (auto m = a.messages.rbegin(); m != a.messages.rend(); ++m) {
-        if (m->msg->status == 401 || m->msg->status == 407) {
+        if (m->msg.status() == 401 || m->msg.status() == 407) {
           c.challenge = *m;
           break;
         }
@@ -196,7 +247,7 @@ void attempt_tracker::close(open_map::iterator it, bool ended) {
     }
     // Bounded: a trace with more Call-IDs than this forgets the older ones' challenges.
     if (carried_.size() >= limits_.max_carried) carried_.clear();
-    carried_[a.call_id] = std::move(c);
+    carried_.insert_or_assign(std::move(node.key()), std::move(c));
   }
   on_close_(std::move(a));
 }

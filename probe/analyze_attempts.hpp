@@ -24,10 +24,13 @@
 #include "sip/message.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -42,7 +45,7 @@ class inline_text {
   inline_text(std::string_view s) noexcept { assign(s); }  // NOLINT: implicit on purpose
   void assign(std::string_view s) noexcept {
     n_ = static_cast<std::uint8_t>(s.size() < N ? s.size() : N);
-    for (std::size_t i = 0; i < n_; ++i) d_[i] = s[i];
+    if (n_ != 0) std::memcpy(d_, s.data(), n_);
   }
   std::string_view view() const noexcept { return {d_, n_}; }
   operator std::string_view() const noexcept { return view(); }  // NOLINT
@@ -55,10 +58,45 @@ class inline_text {
   static_assert(N < 256);
 };
 
+// The bytes of a kept message and the few facts read from every one of them (by the
+// tracker and classify()). The whole message_view is parsed again from the bytes on
+// first use (operator*, operator->): diagnose() reads it, classify() only for the last
+// answer of a failed attempt. Most attempts of a big trace are counted and dropped
+// without that, and copying every message's header table was most of the tracker's time.
+// So the bytes must be a message sip::parse accepted in lenient mode — what the readers
+// hand to trace_sink — and parsing them again gives the same message.
+class stored_message {
+ public:
+  stored_message() = default;
+  explicit stored_message(const sip::message_view& m);
+  stored_message(const stored_message& o);
+  stored_message& operator=(const stored_message& o);
+  stored_message(stored_message&&) noexcept = default;
+  stored_message& operator=(stored_message&&) noexcept = default;
+  ~stored_message() = default;
+
+  std::string_view raw() const noexcept { return {bytes_.get(), size_}; }
+  int status() const noexcept { return status_; }  // 0 for a request
+  bool is_request() const noexcept { return status_ == 0; }
+  bool has_authorization() const noexcept { return authorization_; }
+  bool has_proxy_authorization() const noexcept { return proxy_authorization_; }
+
+  // The parsed message (parsed on the first call; views into raw()).
+  const sip::message_view& operator*() const;
+  const sip::message_view* operator->() const { return &**this; }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  std::size_t size_ = 0;
+  int status_ = 0;
+  bool authorization_ = false, proxy_authorization_ = false;
+  mutable std::unique_ptr<sip::message_view> view_;
+};
+
 // One message of an attempt, owned, with what the trace said about it. Kept small and
 // allocation-light: a busy trace stores hundreds of thousands of them over its run.
 struct kept_message {
-  sip::owned_message msg;
+  stored_message msg;
   double time = -1;
   bool absolute_time = false;
   inline_text<56> src, dst;  // "[v6]:port" fits
@@ -70,10 +108,10 @@ struct kept_message {
   int repeats = 0;        // identical retransmissions seen after this one
   double last_repeat = -1;
   std::uint32_t cseq = 0;   // 0 when absent
-  std::uint32_t branch_at = 0, branch_len = 0;  // top Via branch, inside msg->raw
+  std::uint32_t branch_at = 0, branch_len = 0;  // top Via branch, inside msg.raw()
   std::uint64_t seq = 0;    // order in the whole trace
 
-  std::string_view branch() const noexcept { return msg->raw.substr(branch_at, branch_len); }
+  std::string_view branch() const noexcept { return msg.raw().substr(branch_at, branch_len); }
   std::string where() const { return position(file ? std::string_view(*file) : std::string_view(), where_no, packet); }
 };
 
@@ -130,19 +168,24 @@ class attempt_tracker : public trace_sink {
     std::uint64_t seq;
     std::uint64_t serial;
   };
-  using open_map = std::unordered_map<std::string, attempt>;
+  // Call-IDs are looked up as views into the message: no string per message.
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using open_map = std::unordered_map<std::string, attempt, text_hash, std::equal_to<>>;
 
   void close(open_map::iterator it, bool ended);
   void expire(double now);
   void compact_queue();
-  bool is_retransmission(attempt& a, const kept_message& m);
+  bool is_retransmission(attempt& a, const sip::message_view& m, std::string_view branch, std::uint32_t cseq, double time);
 
   close_fn on_close_;
   tracker_limits limits_;
   open_map open_;
   std::unordered_map<std::uint64_t, open_map::value_type*> by_serial_;  // node pointers are stable
   std::deque<std::string> files_;  // input names the kept messages point to
-  std::unordered_map<std::string, carried> carried_;
+  std::unordered_map<std::string, carried, text_hash, std::equal_to<>> carried_;
   std::deque<activity> queue_;  // one entry per message, oldest first
   std::uint64_t serial_ = 0;
   std::uint64_t seq_ = 0;
