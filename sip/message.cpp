@@ -117,6 +117,27 @@ constexpr std::array<std::uint8_t, name_slots> make_names() {
 }
 constexpr auto name_ids = make_names();
 
+template <class T>
+T load(const char* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// a[0, n) == b[0, n) by words, overlapping at the end: names usually come spelled as in
+// the table, and a byte loop over them cost more than the rest of the lookup.
+bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
+    return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+  }
+  if (n >= 4) return load<std::uint32_t>(a) == load<std::uint32_t>(b) && load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 bool inside(std::string_view outer, std::string_view v) noexcept {
   std::less_equal<const char*> le;
   return v.data() != nullptr && le(outer.data(), v.data()) &&
@@ -154,8 +175,8 @@ header_id lookup_header(std::string_view name) noexcept {
   for (std::size_t h = name_slot(name); name_ids[h] != 0; h = (h + 1) & (name_slots - 1)) {
     const auto full = table[name_ids[h]].name;
     if (full.size() != name.size()) continue;
+    if (same_bytes(name.data(), full.data(), name.size())) return static_cast<header_id>(name_ids[h]);
     std::size_t i = 0;
-    while (i < name.size() && name[i] == full[i]) ++i;  // the usual spelling, then any case
     while (i < name.size() && lower(name[i]) == lower(full[i])) ++i;
     if (i == name.size()) return static_cast<header_id>(name_ids[h]);
   }

@@ -56,6 +56,8 @@ class parser {
 
   line_status read_line(std::size_t pos, std::size_t origin, std::size_t& end, std::size_t& next,
                         parse_result& err) const;
+  // Offset from s of the first ':' in [s, e), or e - s.
+  std::size_t colon_in(std::size_t s, std::size_t e) const noexcept;
   // Where a line starting at `origin` becomes too long (max_line + 2 bytes on), or n_.
   std::size_t line_stop(std::size_t origin) const noexcept {
     const std::size_t room = opt_.max_line + 2;
@@ -207,6 +209,22 @@ parse_result parser::start_line(std::size_t s, std::size_t e) {
   return {};
 }
 
+
+// A header name is a few bytes: one 16-byte compare usually finds the colon.
+std::size_t parser::colon_in(std::size_t s, std::size_t e) const noexcept {
+  std::size_t i = s;
+#if defined(__SSE2__)
+  if (s + 16 <= n_) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf_.data() + s));
+    const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+    if (hits != 0) return std::min(e, s + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hits)))) - s;
+    i = std::min(e, s + 16);
+  }
+#endif
+  while (i < e && buf_[i] != ':') ++i;
+  return i - s;
+}
+
 // Trims SP/HTAB around a value that is one line: no CR or LF inside, so no folding for
 // trim_lws to look for.
 std::string_view trim_wsp(std::string_view v) noexcept {
@@ -218,21 +236,33 @@ std::string_view trim_wsp(std::string_view v) noexcept {
 
 parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
   std::string_view field = buf_.substr(s, e - s);
-  std::size_t i = 0;
-  while (i < field.size() && is_token_char(field[i])) ++i;
-  if (i == 0) return fail(errc::bad_header_name, s);
-  std::size_t j = i;
-  while (j < field.size() && is_wsp(field[j])) ++j;  // HCOLON = *( SP / HTAB ) ":" SWS
-  if (j == field.size() || field[j] != ':') {
-    if (j == i && j < field.size() && field.find(':') != std::string_view::npos)
-      return fail(errc::bad_header_name, s + i);
-    return fail(errc::bad_header_line, s + j);
+  // Most names are ones lookup_header knows, made of token characters only: when the
+  // bytes before the first colon are one of them, they need no scan of their own.
+  std::size_t i = 0, j = 0;
+  header_id id = header_id::other;
+  const std::size_t colon = colon_in(s, e);
+  if (colon != 0 && colon != field.size()) id = lookup_header(field.substr(0, colon));
+  if (id != header_id::other) {
+    i = j = colon;
+  } else {
+    while (i < field.size() && is_token_char(field[i])) ++i;
+    if (i == 0) return fail(errc::bad_header_name, s);
+    j = i;
+    while (j < field.size() && is_wsp(field[j])) ++j;  // HCOLON = *( SP / HTAB ) ":" SWS
+    if (j == field.size() || field[j] != ':') {
+      if (j == i && j < field.size() && field.find(':') != std::string_view::npos)
+        return fail(errc::bad_header_name, s + i);
+      return fail(errc::bad_header_line, s + j);
+    }
+    if (i != colon) id = lookup_header(field.substr(0, i));  // a name then SP/HTAB
   }
   const auto raw_value = field.substr(j + 1);
-  header_view h{field.substr(0, i), folded ? trim_lws(raw_value) : trim_wsp(raw_value), header_id::other};
-  h.id = lookup_header(h.name);
+  // Filled in place: a header_view built on the stack and copied in stalls on the copy.
+  header_view& h = out_.headers.emplace_back();
+  h.name = field.substr(0, i);
+  h.value = folded ? trim_lws(raw_value) : trim_wsp(raw_value);
   if (h.value.empty()) h.value = field.substr(field.size());  // keep the view inside the buffer
-  out_.headers.push_back(h);
+  h.id = id;
 
   if (h.id == header_id::content_length) {
     // RFC 3261 §20.14; a second, different value makes the framing ambiguous (RFC 4475

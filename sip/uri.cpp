@@ -149,15 +149,17 @@ bool is_hostname(std::string_view s) noexcept {
   if (s.empty()) return false;
   if (s.back() == '.') s.remove_suffix(1);
   if (s.empty()) return false;
+  // One pass (every Request-URI host comes here): labels of alphanumerics and inner
+  // hyphens, the last one starting with a letter.
   std::size_t start = 0;
-  while (true) {
-    std::size_t dot = s.find('.', start);
-    std::string_view label = s.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (label.empty() || label.front() == '-' || label.back() == '-') return false;
-    for (char c : label)
-      if (!is_alnum(c) && c != '-') return false;
-    if (dot == std::string_view::npos) return is_alpha(label.front());
-    start = dot + 1;
+  for (std::size_t i = 0;; ++i) {
+    if (i == s.size() || s[i] == '.') {
+      if (i == start || s[start] == '-' || s[i - 1] == '-') return false;
+      if (i == s.size()) return is_alpha(s[start]);
+      start = i + 1;
+    } else if (!is_alnum(s[i]) && s[i] != '-') {
+      return false;
+    }
   }
 }
 
