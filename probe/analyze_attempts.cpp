@@ -27,21 +27,19 @@ bool contains(std::string_view hay, std::string_view needle) noexcept {
 stored_message::stored_message(const sip::message_view& m)
     : bytes_(new char[m.raw.size()]), size_(m.raw.size()), status_(m.status) {
   if (size_ != 0) std::memcpy(bytes_.get(), m.raw.data(), size_);
-  bool auth = false, proxy_auth = false;
+  std::uint8_t facts = 0;
   for (const auto& h : m.headers) {
-    auth = auth || h.id == sip::header_id::authorization;
-    proxy_auth = proxy_auth || h.id == sip::header_id::proxy_authorization;
+    if (h.id == sip::header_id::authorization) facts |= authorization;
+    if (h.id == sip::header_id::proxy_authorization) facts |= proxy_authorization;
   }
-  authorization_ = auth;
-  proxy_authorization_ = proxy_auth;
+  facts_ = facts;
 }
 
 stored_message::stored_message(const stored_message& o)
     : bytes_(new char[o.size_]),
       size_(o.size_),
       status_(o.status_),
-      authorization_(o.authorization_),
-      proxy_authorization_(o.proxy_authorization_) {
+      facts_(o.facts_) {
   if (size_ != 0) std::memcpy(bytes_.get(), o.bytes_.get(), size_);
 }
 
@@ -212,9 +210,9 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   k.time = meta.time;
   k.absolute_time = meta.absolute_time;
   k.seq = seq_;
-  k.src = meta.src;
-  k.dst = meta.dst;
-  k.transport = meta.transport;
+  k.src.assign(meta.src);  // in place, not through a temporary
+  k.dst.assign(meta.dst);
+  k.transport.assign(meta.transport);
   k.file = &files_.back();
   k.where_no = meta.where;
   k.packet = meta.packet;
@@ -235,7 +233,7 @@ void attempt_tracker::close(open_map::iterator it, bool ended) {
     if (!registered) {
       for (auto m = a.messages.rbegin(); m != a.messages.rend(); ++m) {
         if (m->msg.status() == 401 || m->msg.status() == 407) {
-          c.challenge = *m;
+          c.challenge = std::make_shared<const kept_message>(*m);
           break;
         }
       }

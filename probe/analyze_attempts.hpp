@@ -78,18 +78,19 @@ class stored_message {
   std::string_view raw() const noexcept { return {bytes_.get(), size_}; }
   int status() const noexcept { return status_; }  // 0 for a request
   bool is_request() const noexcept { return status_ == 0; }
-  bool has_authorization() const noexcept { return authorization_; }
-  bool has_proxy_authorization() const noexcept { return proxy_authorization_; }
+  bool has_authorization() const noexcept { return (facts_ & authorization) != 0; }
+  bool has_proxy_authorization() const noexcept { return (facts_ & proxy_authorization) != 0; }
 
   // The parsed message (parsed on the first call; views into raw()).
   const sip::message_view& operator*() const;
   const sip::message_view* operator->() const { return &**this; }
 
  private:
+  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2;
   std::unique_ptr<char[]> bytes_;
   std::size_t size_ = 0;
   int status_ = 0;
-  bool authorization_ = false, proxy_authorization_ = false;
+  std::uint8_t facts_ = 0;
   mutable std::unique_ptr<sip::message_view> view_;
 };
 
@@ -120,7 +121,7 @@ struct attempt {
   std::string call_id;       // "" when the messages had none
   std::vector<kept_message> messages;
   std::size_t dropped = 0;   // messages left out in the middle (over max_messages)
-  std::optional<kept_message> carried_challenge;  // last 401/407 of this Call-ID before
+  std::shared_ptr<const kept_message> carried_challenge;  // last 401/407 of this Call-ID before
   double first_time = -1, last_time = -1;
   std::uint64_t last_seq = 0;
   bool ended = false;        // closed by a final response, not by idle time or the end
@@ -159,7 +160,7 @@ class attempt_tracker : public trace_sink {
 
  private:
   struct carried {
-    std::optional<kept_message> challenge;
+    std::shared_ptr<const kept_message> challenge;  // shared with the attempts it passes through
     std::uint32_t closed_cseq = 0;
     double closed_time = -1;
   };
@@ -168,10 +169,12 @@ class attempt_tracker : public trace_sink {
     std::uint64_t seq;
     std::uint64_t serial;
   };
-  // Call-IDs are looked up as views into the message: no string per message.
+  // Call-IDs are looked up as views into the message: no string per message. Not
+  // noexcept on purpose: libstdc++ then keeps each node's hash instead of hashing the
+  // keys again while it walks a bucket (that tripled the hashing).
   struct text_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   using open_map = std::unordered_map<std::string, attempt, text_hash, std::equal_to<>>;
 

@@ -135,6 +135,7 @@ void add_finding(std::vector<finding>& fs, finding f) {
 // Pairs requests and responses: top Via branch, else CSeq, else order (pasted traces).
 std::vector<txn> pair_messages(const attempt& a) {
   std::vector<txn> txns;
+  txns.reserve(a.messages.size());  // at most one each: no regrowth, once per attempt
   const kept_message* last_challenge = a.carried_challenge ? &*a.carried_challenge : nullptr;
   for (const auto& k : a.messages) {
     // Only the facts kept with every message: classify() runs this for every attempt.

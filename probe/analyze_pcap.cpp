@@ -196,36 +196,54 @@ void packet_decoder::transport(int proto, const endpoint_pair& ep_in, const std:
   }
 }
 
+namespace {
+
+// "a.b.c.d:port" or "[v6]:port" into out (room for INET6_ADDRSTRLEN + 8); returns the length.
+// By hand: snprintf per message shows in profiles of day-long captures.
+std::size_t format_endpoint(char* out, const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6) {
+  char* p = out;
+  if (v6) {
+    *p++ = '[';
+    inet_ntop(AF_INET6, a.data(), p, INET6_ADDRSTRLEN);
+    p += std::strlen(p);
+    *p++ = ']';
+  } else {
+    for (int i = 12; i < 16; ++i) {
+      unsigned v = a[static_cast<std::size_t>(i)];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+      if (i < 15) *p++ = '.';
+    }
+  }
+  *p++ = ':';
+  char digits[6];
+  int n = 0;
+  unsigned v = port;
+  do digits[n++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  while (n > 0) *p++ = digits[--n];
+  return static_cast<std::size_t>(p - out);
+}
+
+}  // namespace
+
+std::string_view packet_decoder::endpoint_text(const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6,
+                                               std::size_t avoid, std::size_t& slot) {
+  slot = (a[15] * 31u + a[14] * 7u + a[13] + port * 3u) % endpoint_slots;
+  if (slot == avoid) slot = (slot + 1) % endpoint_slots;  // src's text must stay valid
+  auto& e = (*endpoints_)[slot];
+  if (e.len == 0 || e.port != port || e.v6 != v6 || e.addr != a) {
+    e.addr = a, e.port = port, e.v6 = v6;
+    e.len = static_cast<std::uint8_t>(format_endpoint(e.text, a, port, v6));
+  }
+  return {e.text, e.len};
+}
+
 void packet_decoder::deliver(const sip::message_view& m, const endpoint_pair& ep, double time,
                              const char* transport, std::int64_t body_on_wire) {
-  char src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8];
-  // By hand: snprintf per message shows in profiles of day-long captures.
-  auto format = [&ep](char* out, const std::array<std::uint8_t, 16>& a, std::uint16_t port) {
-    char* p = out;
-    if (ep.v6) {
-      *p++ = '[';
-      inet_ntop(AF_INET6, a.data(), p, INET6_ADDRSTRLEN);
-      p += std::strlen(p);
-      *p++ = ']';
-    } else {
-      for (int i = 12; i < 16; ++i) {
-        unsigned v = a[static_cast<std::size_t>(i)];
-        if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-        if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-        *p++ = static_cast<char>('0' + v % 10);
-        if (i < 15) *p++ = '.';
-      }
-    }
-    *p++ = ':';
-    char digits[6];
-    int n = 0;
-    unsigned v = port;
-    do digits[n++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
-    while (n > 0) *p++ = digits[--n];
-    *p = '\0';
-  };
-  format(src, ep.src, ep.sport);
-  format(dst, ep.dst, ep.dport);
+  std::size_t src_slot = 0, dst_slot = 0;
+  const auto src = endpoint_text(ep.src, ep.sport, ep.v6, endpoint_slots, src_slot);
+  const auto dst = endpoint_text(ep.dst, ep.dport, ep.v6, src_slot, dst_slot);
   ++stats_.sip_messages;
   message_meta meta;
   meta.time = time;

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -85,8 +86,25 @@ class packet_decoder {
   std::uint64_t packet_no_ = 0;
   capture_stats stats_;
   std::unordered_map<endpoint_pair, tcp_stream, pair_hash> streams_;
+  // Address texts, cached by endpoint: a capture repeats a few of them (the registrar's
+  // on every message), and formatting two per message was a tenth of the decoder.
+  static constexpr std::size_t endpoint_slots = 256;
+  struct endpoint_entry {
+    std::array<std::uint8_t, 16> addr{};
+    std::uint16_t port = 0;
+    bool v6 = false;
+    std::uint8_t len = 0;  // 0: empty
+    char text[64] = {};    // "[v6]:port" fits
+  };
+  // The text of an endpoint, valid until the next call that does not pass its `slot` as
+  // `avoid`.
+  std::string_view endpoint_text(const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6,
+                                 std::size_t avoid, std::size_t& slot);
+
   sip::message_view view_;  // reused: no allocation per message once warm
   std::string scratch_;     // a datagram padded to its Content-Length
+  std::unique_ptr<std::array<endpoint_entry, endpoint_slots>> endpoints_ =
+      std::make_unique<std::array<endpoint_entry, endpoint_slots>>();
 };
 
 // Reads a capture from `f` (taken over and closed). Returns "" on success or a

@@ -54,7 +54,10 @@ std::string short_time(double t, bool absolute) {
 void attempt_store::add(attempt a) {
   ++total_;
   const auto code = classify(a);
-  ++by_code_[std::string(describe(code).code)];
+  const std::string_view name = describe(code).code;
+  auto counted = by_code_.find(name);
+  if (counted == by_code_.end()) counted = by_code_.emplace(std::string(name), 0).first;
+  ++counted->second;
   auto p = std::make_shared<const attempt>(std::move(a));
   if (!primary_ || p->last_seq > primary_->last_seq) primary_ = p;
   last_.push_back({std::move(p), code});
