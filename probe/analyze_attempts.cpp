@@ -157,32 +157,38 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
       while (!queue_.empty()) {
         const auto e = queue_.front();
         queue_.pop_front();
-        auto o = by_serial_.find(e.serial);
-        if (o != by_serial_.end() && o->second->second.last_seq == e.seq) {
-          close(open_.find(o->second->first), false);
+        if (current(e)) {
+          close(open_.find(slots_[e.slot].node->first), false);
           break;
         }
       }
       if (open_.size() >= limits_.max_open) close(open_.begin(), false);
       c = carried_.find(call_id);  // closing changed carried_: `c` may be stale
     }
-    it = open_.emplace(std::string(call_id), attempt{}).first;
-    attempt& a = it->second;
+    it = open_.emplace(std::string(call_id), open_attempt{}).first;
+    if (free_slots_.empty()) {
+      free_slots_.push_back(static_cast<std::uint32_t>(slots_.size()));
+      slots_.emplace_back();
+    }
+    it->second.slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[it->second.slot].node = &*it;
+    attempt& a = it->second.a;
     a.serial = ++serial_;
     a.call_id = it->first;
     a.first_time = meta.time;
     a.messages.reserve(4);
-    by_serial_.emplace(a.serial, &*it);
     if (c != carried_.end()) {
       a.carried_challenge = std::move(c->second.challenge);
       carried_.erase(c);
     }
   }
-  attempt& a = it->second;
+  attempt& a = it->second.a;
   a.last_seq = seq_;
+  slots_[it->second.slot].last_seq = seq_;
   if (meta.time >= 0) a.last_time = meta.time;
   if (a.first_time < 0) a.first_time = meta.time;
-  queue_.push_back({meta.time, seq_, a.serial});
+  queue_.push_back({meta.time, seq_, it->second.slot});
   if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
 
   // Checked on the view, before anything is copied.
@@ -222,8 +228,9 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
 
 void attempt_tracker::close(open_map::iterator it, bool ended) {
   auto node = open_.extract(it);  // its key moves on to carried_
-  attempt a = std::move(node.mapped());
-  by_serial_.erase(a.serial);
+  attempt a = std::move(node.mapped().a);
+  slots_[node.mapped().slot] = {};
+  free_slots_.push_back(node.mapped().slot);
   a.ended = ended;
   if (!a.call_id.empty()) {
     carried c;
@@ -254,27 +261,24 @@ void attempt_tracker::expire(double now) {
   while (!queue_.empty()) {
     const auto e = queue_.front();
     if (e.time >= 0 && e.time > now - limits_.idle_seconds) break;
-    auto o = by_serial_.find(e.serial);
-    const bool current = o != by_serial_.end() && o->second->second.last_seq == e.seq;
-    if (current && e.time < 0) break;  // no time: only the end of the trace closes it
+    const bool live = current(e);
+    if (live && e.time < 0) break;  // no time: only the end of the trace closes it
     queue_.pop_front();
-    if (current) close(open_.find(o->second->first), false);
+    if (live) close(open_.find(slots_[e.slot].node->first), false);
   }
 }
 
 void attempt_tracker::compact_queue() {
   std::deque<activity> fresh;
-  for (const auto& e : queue_) {
-    auto o = by_serial_.find(e.serial);
-    if (o != by_serial_.end() && o->second->second.last_seq == e.seq) fresh.push_back(e);
-  }
+  for (const auto& e : queue_)
+    if (current(e)) fresh.push_back(e);
   queue_.swap(fresh);
 }
 
 void attempt_tracker::finish() {
   std::vector<std::pair<std::uint64_t, std::string>> order;
   order.reserve(open_.size());
-  for (const auto& [key, a] : open_) order.emplace_back(a.last_seq, key);
+  for (const auto& [key, o] : open_) order.emplace_back(o.a.last_seq, key);
   std::sort(order.begin(), order.end());
   for (const auto& [seq, key] : order) {
     auto it = open_.find(key);

@@ -167,7 +167,7 @@ class attempt_tracker : public trace_sink {
   struct activity {
     double time;
     std::uint64_t seq;
-    std::uint64_t serial;
+    std::uint32_t slot;  // of the attempt the message went to
   };
   // Call-IDs are looked up as views into the message: no string per message. Not
   // noexcept on purpose: libstdc++ then keeps each node's hash instead of hashing the
@@ -176,9 +176,21 @@ class attempt_tracker : public trace_sink {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using open_map = std::unordered_map<std::string, attempt, text_hash, std::equal_to<>>;
+  struct open_attempt {
+    attempt a;
+    std::uint32_t slot = 0;
+  };
+  using open_map = std::unordered_map<std::string, open_attempt, text_hash, std::equal_to<>>;
+  // Each open attempt holds a slot (reused once it closes): the activity queue names its
+  // entries by slot, and an entry is current when the slot's last message is the entry's.
+  // A reused slot only sees later messages, so an old entry never looks current.
+  struct open_slot {
+    std::uint64_t last_seq = 0;  // 0: free
+    open_map::value_type* node = nullptr;  // node pointers are stable
+  };
 
   void close(open_map::iterator it, bool ended);
+  bool current(const activity& e) const noexcept { return slots_[e.slot].last_seq == e.seq; }
   void expire(double now);
   void compact_queue();
   bool is_retransmission(attempt& a, const sip::message_view& m, std::string_view branch, std::uint32_t cseq, double time);
@@ -186,7 +198,8 @@ class attempt_tracker : public trace_sink {
   close_fn on_close_;
   tracker_limits limits_;
   open_map open_;
-  std::unordered_map<std::uint64_t, open_map::value_type*> by_serial_;  // node pointers are stable
+  std::vector<open_slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
   std::deque<std::string> files_;  // input names the kept messages point to
   std::unordered_map<std::string, carried, text_hash, std::equal_to<>> carried_;
   std::deque<activity> queue_;  // one entry per message, oldest first
