@@ -109,7 +109,8 @@ class packet_decoder {
 
 // Reads a capture from `f` (taken over and closed). Returns "" on success or a
 // one-line reason the capture cannot be read at all; a capture cut short is read up to the
-// cut and reported through sink.on_warning.
+// cut and reported through sink.on_warning. `sink` is called from a second thread (a
+// relay_sink, probe/analyze_relay.hpp), in order, and not after read_pcap returns.
 std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& sink, capture_stats& stats);
 
 }  // namespace probe::analyze
