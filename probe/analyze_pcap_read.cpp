@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -73,38 +75,74 @@ std::optional<classic_header> classic(const unsigned char* h) noexcept {
   return c;
 }
 
+// Read buffers, reused. A block is released on whichever thread drops its last
+// reference (the relay's, once the messages in it are delivered).
+class block_pool : public std::enable_shared_from_this<block_pool> {
+ public:
+  std::shared_ptr<unsigned char> get() {
+    std::unique_ptr<unsigned char[]> b;
+    {
+      std::lock_guard lock(mutex_);
+      if (!spare_.empty()) {
+        b = std::move(spare_.back());
+        spare_.pop_back();
+      }
+    }
+    if (!b) b = std::make_unique_for_overwrite<unsigned char[]>(buffer_bytes);
+    return {b.release(), [pool = shared_from_this()](unsigned char* p) { pool->put(p); }};
+  }
+
+ private:
+  void put(unsigned char* p) {
+    std::lock_guard lock(mutex_);
+    spare_.emplace_back(p);
+  }
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<unsigned char[]>> spare_;
+};
+
 // A window on a FILE: fill(n) makes n bytes at data() available (fewer at the end).
+// Bytes once read stay where they are: a block is never written again after it is left
+// for the next one (the unread tail is copied over), so messages decoded from a block
+// reach the relay as views into it, not copies.
 class block_reader {
  public:
-  explicit block_reader(std::FILE* f) : f_(f), buf_(buffer_bytes) {
+  block_reader(std::FILE* f, relay_sink& relay) : f_(f), relay_(relay) {
     // The FILE has read ahead: the descriptor is usable only once set to where the FILE is.
     const int fd = fileno(f);
     const long at = fd >= 0 ? std::ftell(f) : -1;
     if (at >= 0 && ::lseek(fd, at, SEEK_SET) == at) fd_ = fd;
+    next_block();
   }
 
   std::size_t fill(std::size_t n) {
     if (end_ - pos_ < n && !done_) {
-      std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
-      end_ -= pos_;
-      pos_ = 0;
-      while (end_ < n && !done_) {
-        const std::size_t room = buf_.size() - end_;
+      if (buffer_bytes - pos_ < n) next_block();
+      while (end_ - pos_ < n && !done_) {
+        const std::size_t room = buffer_bytes - end_;
         const std::size_t got = fd_ >= 0 ? read_fd(room) : read_file(room);
         end_ += got;
       }
     }
     return std::min(n, end_ - pos_);
   }
-  const unsigned char* data() const noexcept { return buf_.data() + pos_; }
+  const unsigned char* data() const noexcept { return buf_.get() + pos_; }
   void skip(std::size_t n) noexcept { pos_ += n; }
   // A read error hides what a short read would otherwise mean.
   const std::string& error() const noexcept { return error_; }
 
  private:
+  void next_block() {
+    auto next = pool_->get();
+    if (buf_) std::memcpy(next.get(), buf_.get() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+    buf_ = std::move(next);
+    relay_.share({reinterpret_cast<const char*>(buf_.get()), buffer_bytes}, buf_);
+  }
   std::size_t read_fd(std::size_t room) {
     for (;;) {
-      const ssize_t got = ::read(fd_, buf_.data() + end_, room);
+      const ssize_t got = ::read(fd_, buf_.get() + end_, room);
       if (got > 0) return static_cast<std::size_t>(got);
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) error_ = std::string("error reading dump file: ") + std::strerror(errno);
@@ -114,7 +152,7 @@ class block_reader {
   }
   std::size_t read_file(std::size_t room) {
     const std::size_t want = room >= fill_block ? room / fill_block * fill_block : room;
-    const std::size_t got = std::fread(buf_.data() + end_, 1, want, f_);
+    const std::size_t got = std::fread(buf_.get() + end_, 1, want, f_);
     if (got < want) {
       done_ = true;
       if (std::ferror(f_)) error_ = std::string("error reading dump file: ") + std::strerror(errno);
@@ -123,16 +161,18 @@ class block_reader {
   }
 
   std::FILE* f_;
+  relay_sink& relay_;
   int fd_ = -1;
-  std::vector<unsigned char> buf_;
+  std::shared_ptr<block_pool> pool_ = std::make_shared<block_pool>();
+  std::shared_ptr<unsigned char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool done_ = false;
   std::string error_;
 };
 
 // Decodes every record; returns "" at the end of the file, else why the rest is unreadable.
-std::string read_classic(std::FILE* f, const classic_header& h, packet_decoder& dec) {
-  block_reader in(f);
+std::string read_classic(std::FILE* f, const classic_header& h, packet_decoder& dec, relay_sink& relay) {
+  block_reader in(f, relay);
   for (;;) {
     const std::size_t got = in.fill(record_header_bytes);
     if (got < record_header_bytes) {
@@ -206,7 +246,7 @@ std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& out, ca
   const std::size_t got = std::fread(head, 1, sizeof head, f);
   const auto classic_file = got == sizeof head ? classic(head) : std::nullopt;
   if (classic_file) {
-    const std::string err = read_classic(f, *classic_file, dec);
+    const std::string err = read_classic(f, *classic_file, dec, sink);
     if (!err.empty())
       sink.on_warning(position(file, dec.stats().packets + 1, true), "capture cut short: " + err + "; read up to here");
     std::fclose(f);

@@ -23,6 +23,7 @@ void relay_sink::batch::clear() noexcept {
   headers.clear();
   events.clear();
   texts.clear();
+  owners.clear();
   last_file = last_transport = {};
 }
 
@@ -59,14 +60,18 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
   }
   batch& b = *current_;
   event& e = b.events.emplace_back();  // in place: events are a few hundred bytes
-  const std::string_view raw = b.copy(m.raw);
-  // Views into the message's bytes point into their copy; anything else (a view a sink
-  // built by hand) is copied on its own.
-  const auto base = reinterpret_cast<std::uintptr_t>(m.raw.data());
+  // Whether v lies inside `area` (an unsigned offset wraps when v starts before it).
+  auto inside = [](std::string_view v, std::string_view area) {
+    const auto off = reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(area.data());
+    return v.data() != nullptr && area.data() != nullptr && off <= area.size() && v.size() <= area.size() - off;
+  };
+  const bool shared = inside(m.raw, shared_);
+  const std::string_view raw = shared ? m.raw : b.copy(m.raw);
+  // Views into shared bytes stay; views into the message's bytes point into their copy;
+  // anything else (a view a sink built by hand) is copied on its own.
   auto keep = [&](std::string_view v) -> std::string_view {
-    const auto off = reinterpret_cast<std::uintptr_t>(v.data()) - base;  // wraps when before
-    if (v.data() != nullptr && raw.data() != nullptr && off <= raw.size() && v.size() <= raw.size() - off)
-      return {raw.data() + off, v.size()};
+    if (shared ? inside(v, shared_) : false) return v;
+    if (!shared && inside(v, m.raw)) return {raw.data() + (v.data() - m.raw.data()), v.size()};
     return b.copy(v);
   };
   e.view.raw = raw;
@@ -98,6 +103,12 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
   if (b.used >= batch_bytes || b.events.size() >= batch_events) send();
 }
 
+void relay_sink::share(std::string_view region, std::shared_ptr<const void> owner) {
+  shared_ = region;
+  shared_owner_ = std::move(owner);
+  current_->owners.push_back(shared_owner_);
+}
+
 void relay_sink::on_warning(std::string where, std::string what) {
   batch& b = *current_;
   b.texts.emplace_back(std::move(where), std::move(what));
@@ -127,6 +138,7 @@ void relay_sink::send() {
     current_->bytes = std::make_unique<char[]>(initial_capacity);
     current_->capacity = initial_capacity;
   }
+  if (shared_owner_) current_->owners.push_back(shared_owner_);  // the next messages may use it too
 }
 
 void relay_sink::finish() {

@@ -5,7 +5,8 @@
 // the same; with the tracker on its own thread the two halves of a big capture run side
 // by side. The inner sink sees exactly the calls it would have seen directly, in the same
 // order, from one thread (the relay's): messages are copied — bytes, header table,
-// meta — into batches, and rebuilt as a message_view for the call. Memory is bounded by
+// meta — into batches, and rebuilt as a message_view for the call. Bytes a reader keeps
+// unchanged for long enough (share()) are not copied, only pointed to. Memory is bounded by
 // the batches in flight (batch_bytes each, at most max_batches).
 //
 // The producer side (on_message, on_warning, finish) is used from one thread; finish()
@@ -41,6 +42,10 @@ class relay_sink : public trace_sink {
 
   void on_message(const sip::message_view& msg, const message_meta& meta) override;
   void on_warning(std::string where, std::string what) override;
+  // Views inside `region` are passed on as they are, not copied, and `owner` is kept
+  // until the messages given from now on have been delivered. The bytes in `region` that
+  // a message refers to must not change until then. Replaces the previous region.
+  void share(std::string_view region, std::shared_ptr<const void> owner);
   // Waits until the inner sink has seen everything; rethrows what it threw.
   void finish();
 
@@ -61,6 +66,7 @@ class relay_sink : public trace_sink {
     std::vector<sip::header_view> headers;
     std::vector<event> events;
     std::vector<std::pair<std::string, std::string>> texts;
+    std::vector<std::shared_ptr<const void>> owners;  // of shared regions its views point into
     std::string_view last_file, last_transport;  // copies of the last ones, in `bytes`
 
     std::string_view copy(std::string_view v) noexcept;  // needs room
@@ -73,6 +79,8 @@ class relay_sink : public trace_sink {
 
   trace_sink& inner_;
   std::unique_ptr<batch> current_;
+  std::string_view shared_;  // see share()
+  std::shared_ptr<const void> shared_owner_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::unique_ptr<batch>> full_;  // in order

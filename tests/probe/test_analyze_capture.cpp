@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -170,6 +171,23 @@ TEST_CASE("analyze: the relay hands on every call in order, from its own thread"
     relay.finish();
   }
   CHECK(relayed.calls == direct.calls);
+
+  // Shared bytes are pointed to, not copied, and their owner is let go once delivered.
+  auto block = std::make_shared<std::string>(text);
+  sip::message_view in_block;
+  REQUIRE_FALSE(sip::parse(*block, in_block, sip::framing::datagram, opt).ec);
+  record shared_direct, shared_relayed;
+  {
+    relay_sink relay(shared_relayed);
+    relay.share(*block, block);
+    for (int i = 0; i < 10000; ++i) {
+      relay.on_message(in_block, {});
+      shared_direct.on_message(in_block, {});
+    }
+    relay.finish();
+  }
+  CHECK(shared_relayed.calls == shared_direct.calls);
+  CHECK(block.use_count() == 1);
 
   struct thrower : trace_sink {
     int seen = 0;
