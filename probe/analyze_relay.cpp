@@ -46,11 +46,30 @@ relay_sink::~relay_sink() {
   thread_.join();
 }
 
+namespace {
+
+// Whether v lies inside `area` (the unsigned offset wraps when v starts before it).
+bool inside(std::string_view v, std::string_view area) noexcept {
+  const auto off = reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(area.data());
+  return v.data() != nullptr && area.data() != nullptr && off <= area.size() && v.size() <= area.size() - off;
+}
+
+}  // namespace
+
 void relay_sink::on_message(const sip::message_view& m, const message_meta& meta) {
-  // Room for the bytes, for views a sink built outside them, and for the meta texts.
-  std::size_t need = m.raw.size() + m.method.size() + m.request_uri.size() + m.version.size() + m.reason.size() +
-                     m.body.size() + meta.src.size() + meta.dst.size() + meta.transport.size() + meta.file.size();
-  for (const auto& h : m.headers) need += h.name.size() + h.value.size();
+  // A message a reader shared (every view of a parsed message lies in its bytes) goes as
+  // it is: its header table is copied whole, nothing else is looked at.
+  bool shared = inside(m.raw, shared_);
+  for (std::string_view v : {m.method, m.request_uri, m.version, m.reason, m.body})
+    shared = shared && (v.data() == nullptr || inside(v, shared_));
+  for (const auto& h : m.headers) shared = shared && inside(h.name, shared_) && inside(h.value, shared_);
+
+  // Room for what is copied: the bytes and views of a message not shared, the meta texts.
+  std::size_t need = meta.src.size() + meta.dst.size() + meta.transport.size() + meta.file.size();
+  if (!shared) {
+    need += m.raw.size() + m.method.size() + m.request_uri.size() + m.version.size() + m.reason.size() + m.body.size();
+    for (const auto& h : m.headers) need += h.name.size() + h.value.size();
+  }
   if (current_->used + need > current_->capacity) {
     if (!current_->events.empty()) send();
     if (need > current_->capacity) {  // one message bigger than a batch: the batch is empty
@@ -60,34 +79,33 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
   }
   batch& b = *current_;
   event& e = b.events.emplace_back();  // in place: events are a few hundred bytes
-  // Whether v lies inside `area` (an unsigned offset wraps when v starts before it).
-  auto inside = [](std::string_view v, std::string_view area) {
-    const auto off = reinterpret_cast<std::uintptr_t>(v.data()) - reinterpret_cast<std::uintptr_t>(area.data());
-    return v.data() != nullptr && area.data() != nullptr && off <= area.size() && v.size() <= area.size() - off;
-  };
-  const bool shared = inside(m.raw, shared_);
-  const std::string_view raw = shared ? m.raw : b.copy(m.raw);
-  // Views into shared bytes stay; views into the message's bytes point into their copy;
-  // anything else (a view a sink built by hand) is copied on its own.
-  auto keep = [&](std::string_view v) -> std::string_view {
-    if (shared ? inside(v, shared_) : false) return v;
-    if (!shared && inside(v, m.raw)) return {raw.data() + (v.data() - m.raw.data()), v.size()};
-    return b.copy(v);
-  };
-  e.view.raw = raw;
-  e.view.method = keep(m.method);
-  e.view.request_uri = keep(m.request_uri);
-  e.view.version = keep(m.version);
-  e.view.status = m.status;
-  e.view.reason = keep(m.reason);
-  e.view.body = keep(m.body);
   e.first_header = static_cast<std::uint32_t>(b.headers.size());
   e.headers = static_cast<std::uint32_t>(m.headers.size());
-  for (const auto& h : m.headers) {
-    sip::header_view& c = b.headers.emplace_back();  // in place: a copy from the stack stalls
-    c.name = keep(h.name);
-    c.value = keep(h.value);
-    c.id = h.id;
+  e.view.status = m.status;
+  if (shared) {
+    e.view.raw = m.raw, e.view.method = m.method, e.view.request_uri = m.request_uri, e.view.version = m.version;
+    e.view.reason = m.reason, e.view.body = m.body;
+    b.headers.insert(b.headers.end(), m.headers.begin(), m.headers.end());
+  } else {
+    // Views into the message's bytes point into their copy; anything else (a view a sink
+    // built by hand) is copied on its own.
+    const std::string_view raw = b.copy(m.raw);
+    auto keep = [&](std::string_view v) -> std::string_view {
+      if (inside(v, m.raw)) return {raw.data() + (v.data() - m.raw.data()), v.size()};
+      return b.copy(v);
+    };
+    e.view.raw = raw;
+    e.view.method = keep(m.method);
+    e.view.request_uri = keep(m.request_uri);
+    e.view.version = keep(m.version);
+    e.view.reason = keep(m.reason);
+    e.view.body = keep(m.body);
+    for (const auto& h : m.headers) {
+      sip::header_view& c = b.headers.emplace_back();  // in place: a copy from the stack stalls
+      c.name = keep(h.name);
+      c.value = keep(h.value);
+      c.id = h.id;
+    }
   }
   // The file name and the transport rarely change: kept once per batch.
   auto same = [&b](std::string_view v, std::string_view& last) {
