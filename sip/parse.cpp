@@ -273,6 +273,7 @@ parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
     cl_ = *v;
     cl_offset_ = at(h.value);
   }
+  if (opt_.lenient) return {};  // the counts are for check_strict
   std::size_t slot = slot_of(h.id);
   if (slot != s_count && ++counts_[slot] == 2 && slot != s_via && dup_offset_ == 0) dup_offset_ = s;
   return {};
