@@ -165,7 +165,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
       if (open_.size() >= limits_.max_open) close(open_.begin(), false);
       c = carried_.find(call_id);  // closing changed carried_: `c` may be stale
     }
-    it = open_.emplace(std::string(call_id), open_attempt{}).first;
+    it = open_.emplace(call_id, open_attempt{}).first;
     if (free_slots_.empty()) {
       free_slots_.push_back(static_cast<std::uint32_t>(slots_.size()));
       slots_.emplace_back();
@@ -175,7 +175,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
     slots_[it->second.slot].node = &*it;
     attempt& a = it->second.a;
     a.serial = ++serial_;
-    a.call_id = it->first;
+    a.call_id = std::string_view(it->first);
     a.first_time = meta.time;
     a.messages.reserve(4);
     if (c != carried_.end()) {
@@ -278,10 +278,10 @@ void attempt_tracker::compact_queue() {
 void attempt_tracker::finish() {
   std::vector<std::pair<std::uint64_t, std::string>> order;
   order.reserve(open_.size());
-  for (const auto& [key, o] : open_) order.emplace_back(o.a.last_seq, key);
+  for (const auto& [key, o] : open_) order.emplace_back(o.a.last_seq, std::string_view(key));
   std::sort(order.begin(), order.end());
   for (const auto& [seq, key] : order) {
-    auto it = open_.find(key);
+    auto it = open_.find(std::string_view(key));
     if (it != open_.end()) close(it, false);
   }
   queue_.clear();

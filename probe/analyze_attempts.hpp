@@ -28,6 +28,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -180,7 +181,9 @@ class attempt_tracker : public trace_sink {
     attempt a;
     std::uint32_t slot = 0;
   };
-  using open_map = std::unordered_map<std::string, open_attempt, text_hash, std::equal_to<>>;
+  // Both maps take their nodes and keys from pool_: an attempt adds and removes a node in
+  // each, and carried_ empties at once when full (tens of thousands of nodes).
+  using open_map = std::pmr::unordered_map<std::pmr::string, open_attempt, text_hash, std::equal_to<>>;
   // Each open attempt holds a slot (reused once it closes): the activity queue names its
   // entries by slot, and an entry is current when the slot's last message is the entry's.
   // A reused slot only sees later messages, so an old entry never looks current.
@@ -197,11 +200,12 @@ class attempt_tracker : public trace_sink {
 
   close_fn on_close_;
   tracker_limits limits_;
-  open_map open_;
+  std::pmr::unsynchronized_pool_resource pool_;  // before the maps: it outlives them
+  open_map open_{&pool_};
   std::vector<open_slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::deque<std::string> files_;  // input names the kept messages point to
-  std::unordered_map<std::string, carried, text_hash, std::equal_to<>> carried_;
+  std::pmr::unordered_map<std::pmr::string, carried, text_hash, std::equal_to<>> carried_{&pool_};
   std::deque<activity> queue_;  // one entry per message, oldest first
   std::uint64_t serial_ = 0;
   std::uint64_t seq_ = 0;
