@@ -102,8 +102,12 @@ std::string_view top_branch(const sip::message_view& m) {
   auto comma = v.find(',');
   if (comma != std::string_view::npos) v = v.substr(0, comma);
   for (std::size_t pos = v.find(';'); pos != std::string_view::npos; pos = v.find(';', pos + 1)) {
-    auto p = sip::trim_lws(v.substr(pos + 1));
-    if (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch=")) {
+    // The usual ";branch=z9hG4bK…" needs no trimming (its value starts with a byte that
+    // trimming keeps) and no case-blind compare.
+    const auto q = v.substr(pos + 1);
+    const bool plain = q.size() > 7 && q.starts_with("branch=") && sip::is_token_char(q[7]);
+    const auto p = plain ? q : sip::trim_lws(q);
+    if (plain || (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch="))) {
       auto value = p.substr(7);
       std::size_t end = 0;  // by hand: find_first_of costs a memchr per byte
       while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
