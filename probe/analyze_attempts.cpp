@@ -2,9 +2,12 @@
 #include "probe/analyze_attempts.hpp"
 
 #include "sip/headers.hpp"
+#include "sip/parse.hpp"
 #include "sip/scan.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 namespace probe::analyze {
 namespace {
@@ -21,6 +24,45 @@ bool contains(std::string_view hay, std::string_view needle) noexcept {
 
 }  // namespace
 
+stored_message::stored_message(const sip::message_view& m)
+    : bytes_(new char[m.raw.size()]), size_(m.raw.size()), status_(m.status) {
+  if (size_ != 0) std::memcpy(bytes_.get(), m.raw.data(), size_);
+  std::uint8_t facts = 0;
+  for (const auto& h : m.headers) {
+    if (h.id == sip::header_id::authorization) facts |= authorization;
+    if (h.id == sip::header_id::proxy_authorization) facts |= proxy_authorization;
+  }
+  facts_ = facts;
+}
+
+stored_message::stored_message(const stored_message& o)
+    : bytes_(new char[o.size_]),
+      size_(o.size_),
+      status_(o.status_),
+      facts_(o.facts_) {
+  if (size_ != 0) std::memcpy(bytes_.get(), o.bytes_.get(), size_);
+}
+
+stored_message& stored_message::operator=(const stored_message& o) {
+  if (this != &o) *this = stored_message(o);
+  return *this;
+}
+
+const sip::message_view& stored_message::operator*() const {
+  if (!view_) {
+    view_ = std::make_unique<sip::message_view>();
+    sip::parse_options opt;
+    opt.lenient = true;
+    if (sip::parse(raw(), *view_, sip::framing::datagram, opt).ec) {
+      // Bytes no reader would have handed over: keep what is known rather than fail.
+      view_->clear();
+      view_->raw = raw();
+      view_->status = status_;
+    }
+  }
+  return *view_;
+}
+
 attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits)
     : on_close_(std::move(on_close)), limits_(limits) {}
 
@@ -29,21 +71,21 @@ void attempt_tracker::on_warning(std::string where, std::string what) {
   if (warnings_.size() < limits_.max_warnings) warnings_.emplace_back(std::move(where), std::move(what));
 }
 
-bool attempt_tracker::is_retransmission(attempt& a, const kept_message& m) {
-  const bool request = m.msg->is_request();
-  const auto branch = m.branch();
+bool attempt_tracker::is_retransmission(attempt& a, const sip::message_view& m, std::string_view branch,
+                                        std::uint32_t cseq, double time) {
+  const bool request = m.is_request();
   // RFC 3261 §17.2.3: a retransmission repeats the branch and CSeq; without them (pasted
   // traces) only identical bytes count as a repeat.
   for (auto it = a.messages.rbegin(); it != a.messages.rend(); ++it) {
     auto& k = *it;
-    if (k.msg->is_request() != request) continue;
-    if (!request && k.msg->status != m.msg->status) continue;
+    if (k.msg.is_request() != request) continue;
+    if (!request && k.msg.status() != m.status) continue;
     bool same = false;
-    if (!branch.empty() || m.cseq != 0) same = k.branch() == branch && k.cseq == m.cseq;
-    else same = k.msg->raw == m.msg->raw;
+    if (!branch.empty() || cseq != 0) same = k.branch() == branch && k.cseq == cseq;
+    else same = k.msg.raw() == m.raw;
     if (!same) continue;
     ++k.repeats;
-    k.last_repeat = m.time;
+    k.last_repeat = time;
     return true;
   }
   return false;
@@ -60,10 +102,17 @@ std::string_view top_branch(const sip::message_view& m) {
   auto comma = v.find(',');
   if (comma != std::string_view::npos) v = v.substr(0, comma);
   for (std::size_t pos = v.find(';'); pos != std::string_view::npos; pos = v.find(';', pos + 1)) {
-    auto p = sip::trim_lws(v.substr(pos + 1));
-    if (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch=")) {
+    // The usual ";branch=z9hG4bK…" needs no trimming (its value starts with a byte that
+    // trimming keeps) and no case-blind compare.
+    const auto q = v.substr(pos + 1);
+    const bool plain = q.size() > 7 && q.starts_with("branch=") && sip::is_token_char(q[7]);
+    const auto p = plain ? q : sip::trim_lws(q);
+    if (plain || (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch="))) {
       auto value = p.substr(7);
-      auto end = value.find_first_of("; \t\r\n");
+      std::size_t end = 0;  // by hand: find_first_of costs a memchr per byte
+      while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
+             value[end] != '\n')
+        ++end;
       return value.substr(0, end);
     }
   }
@@ -98,12 +147,11 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   if (now_ >= 0) expire(now_);
 
   const std::uint32_t cseq = has_cseq ? cs.number : 0;
-  std::string key(call_id);
-  auto it = open_.find(key);
+  auto it = open_.find(call_id);
   if (it == open_.end()) {
     // A late retransmission of something that already ended its attempt.
-    auto c = carried_.find(key);
-    if (c != carried_.end() && !key.empty() && cseq != 0 && cseq == c->second.closed_cseq &&
+    auto c = carried_.find(call_id);
+    if (c != carried_.end() && !call_id.empty() && cseq != 0 && cseq == c->second.closed_cseq &&
         (meta.time < 0 || c->second.closed_time < 0 || meta.time - c->second.closed_time < limits_.idle_seconds)) {
       ++retransmissions_;
       return;
@@ -113,78 +161,90 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
       while (!queue_.empty()) {
         const auto e = queue_.front();
         queue_.pop_front();
-        auto o = by_serial_.find(e.serial);
-        if (o != by_serial_.end() && o->second->second.last_seq == e.seq) {
-          close(open_.find(o->second->first), false);
+        if (current(e)) {
+          close(open_.find(slots_[e.slot].node->first), false);
           break;
         }
       }
       if (open_.size() >= limits_.max_open) close(open_.begin(), false);
+      c = carried_.find(call_id);  // closing changed carried_: `c` may be stale
     }
-    it = open_.emplace(key, attempt{}).first;
-    attempt& a = it->second;
+    it = open_.emplace(call_id, open_attempt{}).first;
+    if (free_slots_.empty()) {
+      free_slots_.push_back(static_cast<std::uint32_t>(slots_.size()));
+      slots_.emplace_back();
+    }
+    it->second.slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[it->second.slot].node = &*it;
+    attempt& a = it->second.a;
     a.serial = ++serial_;
-    a.call_id = key;
+    a.call_id = std::string_view(it->first);
     a.first_time = meta.time;
     a.messages.reserve(4);
-    by_serial_.emplace(a.serial, &*it);
     if (c != carried_.end()) {
       a.carried_challenge = std::move(c->second.challenge);
       carried_.erase(c);
     }
   }
-  attempt& a = it->second;
-  kept_message k;
-  k.msg = sip::to_owned(msg);
-  k.cseq = cseq;
-  if (auto b = top_branch(*k.msg); !b.empty()) {
-    k.branch_at = static_cast<std::uint32_t>(b.data() - k.msg->raw.data());
-    k.branch_len = static_cast<std::uint32_t>(b.size());
-  }
-  k.time = meta.time;
-  k.absolute_time = meta.absolute_time;
-  k.seq = seq_;
+  attempt& a = it->second.a;
   a.last_seq = seq_;
+  slots_[it->second.slot].last_seq = seq_;
   if (meta.time >= 0) a.last_time = meta.time;
   if (a.first_time < 0) a.first_time = meta.time;
-  queue_.push_back({meta.time, seq_, a.serial});
+  queue_.push_back({meta.time, seq_, it->second.slot});
   if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
 
-  if (is_retransmission(a, k)) {
+  // Checked on the view, before anything is copied.
+  auto branch = top_branch(msg);
+  const std::less_equal<const char*> le;
+  if (!branch.empty() && !(le(msg.raw.data(), branch.data()) && le(branch.data() + branch.size(), msg.raw.data() + msg.raw.size())))
+    branch = {};  // not inside the message's bytes: a copy would not keep it either
+  if (is_retransmission(a, msg, branch, cseq, meta.time)) {
     ++retransmissions_;
     return;
   }
-  k.src = meta.src;
-  k.dst = meta.dst;
-  k.transport = meta.transport;
   if (files_.empty() || files_.back() != meta.file) files_.emplace_back(meta.file);
-  k.file = &files_.back();
-  k.where_no = meta.where;
-  k.packet = meta.packet;
-  k.body_on_wire = meta.body_on_wire;
-  const int status = msg.status;
   if (a.messages.size() >= limits_.max_messages) {
     a.messages.erase(a.messages.begin() + static_cast<std::ptrdiff_t>(limits_.keep_first));
     ++a.dropped;
   }
-  a.messages.push_back(std::move(k));
-  if (ends_attempt(status)) close(it, true);
+  // Built in place: a kept_message is a few hundred bytes, and there is one per message.
+  kept_message& k = a.messages.emplace_back();
+  k.msg = stored_message(msg);
+  k.cseq = cseq;
+  if (!branch.empty()) {
+    k.branch_at = static_cast<std::uint32_t>(branch.data() - msg.raw.data());
+    k.branch_len = static_cast<std::uint32_t>(branch.size());
+  }
+  k.time = meta.time;
+  k.absolute_time = meta.absolute_time;
+  k.seq = seq_;
+  k.src.assign(meta.src);  // in place, not through a temporary
+  k.dst.assign(meta.dst);
+  k.transport.assign(meta.transport);
+  k.file = &files_.back();
+  k.where_no = meta.where;
+  k.packet = meta.packet;
+  k.body_on_wire = meta.body_on_wire;
+  if (ends_attempt(msg.status)) close(it, true);
 }
 
 void attempt_tracker::close(open_map::iterator it, bool ended) {
-  attempt a = std::move(it->second);
-  by_serial_.erase(a.serial);
-  open_.erase(it);
+  auto node = open_.extract(it);  // its key moves on to carried_
+  attempt a = std::move(node.mapped().a);
+  slots_[node.mapped().slot] = {};
+  free_slots_.push_back(node.mapped().slot);
   a.ended = ended;
   if (!a.call_id.empty()) {
     carried c;
     // The challenge matters to the next attempt only when this one did not register
     // (a 401 loop spread over attempts); copying it for every success costs time.
-    const bool registered = !a.messages.empty() && a.messages.back().msg->status >= 200 && a.messages.back().msg->status < 300;
+    const bool registered = !a.messages.empty() && a.messages.back().msg.status() >= 200 && a.messages.back().msg.status() < 300;
     if (!registered) {
       for (auto m = a.messages.rbegin(); m != a.messages.rend(); ++m) {
-        if (m->msg->status == 401 || m->msg->status == 407) {
-          c.challenge = *m;
+        if (m->msg.status() == 401 || m->msg.status() == 407) {
+          c.challenge = std::make_shared<const kept_message>(*m);
           break;
         }
       }
@@ -196,7 +256,7 @@ void attempt_tracker::close(open_map::iterator it, bool ended) {
     }
     // Bounded: a trace with more Call-IDs than this forgets the older ones' challenges.
     if (carried_.size() >= limits_.max_carried) carried_.clear();
-    carried_[a.call_id] = std::move(c);
+    carried_.insert_or_assign(std::move(node.key()), std::move(c));
   }
   on_close_(std::move(a));
 }
@@ -205,30 +265,27 @@ void attempt_tracker::expire(double now) {
   while (!queue_.empty()) {
     const auto e = queue_.front();
     if (e.time >= 0 && e.time > now - limits_.idle_seconds) break;
-    auto o = by_serial_.find(e.serial);
-    const bool current = o != by_serial_.end() && o->second->second.last_seq == e.seq;
-    if (current && e.time < 0) break;  // no time: only the end of the trace closes it
+    const bool live = current(e);
+    if (live && e.time < 0) break;  // no time: only the end of the trace closes it
     queue_.pop_front();
-    if (current) close(open_.find(o->second->first), false);
+    if (live) close(open_.find(slots_[e.slot].node->first), false);
   }
 }
 
 void attempt_tracker::compact_queue() {
   std::deque<activity> fresh;
-  for (const auto& e : queue_) {
-    auto o = by_serial_.find(e.serial);
-    if (o != by_serial_.end() && o->second->second.last_seq == e.seq) fresh.push_back(e);
-  }
+  for (const auto& e : queue_)
+    if (current(e)) fresh.push_back(e);
   queue_.swap(fresh);
 }
 
 void attempt_tracker::finish() {
   std::vector<std::pair<std::uint64_t, std::string>> order;
   order.reserve(open_.size());
-  for (const auto& [key, a] : open_) order.emplace_back(a.last_seq, key);
+  for (const auto& [key, o] : open_) order.emplace_back(o.a.last_seq, std::string_view(key));
   std::sort(order.begin(), order.end());
   for (const auto& [seq, key] : order) {
-    auto it = open_.find(key);
+    auto it = open_.find(std::string_view(key));
     if (it != open_.end()) close(it, false);
   }
   queue_.clear();

@@ -24,10 +24,14 @@
 #include "sip/message.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
+#include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -42,7 +46,7 @@ class inline_text {
   inline_text(std::string_view s) noexcept { assign(s); }  // NOLINT: implicit on purpose
   void assign(std::string_view s) noexcept {
     n_ = static_cast<std::uint8_t>(s.size() < N ? s.size() : N);
-    for (std::size_t i = 0; i < n_; ++i) d_[i] = s[i];
+    if (n_ != 0) std::memcpy(d_, s.data(), n_);
   }
   std::string_view view() const noexcept { return {d_, n_}; }
   operator std::string_view() const noexcept { return view(); }  // NOLINT
@@ -55,10 +59,46 @@ class inline_text {
   static_assert(N < 256);
 };
 
+// The bytes of a kept message and the few facts read from every one of them (by the
+// tracker and classify()). The whole message_view is parsed again from the bytes on
+// first use (operator*, operator->): diagnose() reads it, classify() only for the last
+// answer of a failed attempt. Most attempts of a big trace are counted and dropped
+// without that, and copying every message's header table was most of the tracker's time.
+// So the bytes must be a message sip::parse accepted in lenient mode — what the readers
+// hand to trace_sink — and parsing them again gives the same message.
+class stored_message {
+ public:
+  stored_message() = default;
+  explicit stored_message(const sip::message_view& m);
+  stored_message(const stored_message& o);
+  stored_message& operator=(const stored_message& o);
+  stored_message(stored_message&&) noexcept = default;
+  stored_message& operator=(stored_message&&) noexcept = default;
+  ~stored_message() = default;
+
+  std::string_view raw() const noexcept { return {bytes_.get(), size_}; }
+  int status() const noexcept { return status_; }  // 0 for a request
+  bool is_request() const noexcept { return status_ == 0; }
+  bool has_authorization() const noexcept { return (facts_ & authorization) != 0; }
+  bool has_proxy_authorization() const noexcept { return (facts_ & proxy_authorization) != 0; }
+
+  // The parsed message (parsed on the first call; views into raw()).
+  const sip::message_view& operator*() const;
+  const sip::message_view* operator->() const { return &**this; }
+
+ private:
+  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2;
+  std::unique_ptr<char[]> bytes_;
+  std::size_t size_ = 0;
+  int status_ = 0;
+  std::uint8_t facts_ = 0;
+  mutable std::unique_ptr<sip::message_view> view_;
+};
+
 // One message of an attempt, owned, with what the trace said about it. Kept small and
 // allocation-light: a busy trace stores hundreds of thousands of them over its run.
 struct kept_message {
-  sip::owned_message msg;
+  stored_message msg;
   double time = -1;
   bool absolute_time = false;
   inline_text<56> src, dst;  // "[v6]:port" fits
@@ -70,10 +110,10 @@ struct kept_message {
   int repeats = 0;        // identical retransmissions seen after this one
   double last_repeat = -1;
   std::uint32_t cseq = 0;   // 0 when absent
-  std::uint32_t branch_at = 0, branch_len = 0;  // top Via branch, inside msg->raw
+  std::uint32_t branch_at = 0, branch_len = 0;  // top Via branch, inside msg.raw()
   std::uint64_t seq = 0;    // order in the whole trace
 
-  std::string_view branch() const noexcept { return msg->raw.substr(branch_at, branch_len); }
+  std::string_view branch() const noexcept { return msg.raw().substr(branch_at, branch_len); }
   std::string where() const { return position(file ? std::string_view(*file) : std::string_view(), where_no, packet); }
 };
 
@@ -82,7 +122,7 @@ struct attempt {
   std::string call_id;       // "" when the messages had none
   std::vector<kept_message> messages;
   std::size_t dropped = 0;   // messages left out in the middle (over max_messages)
-  std::optional<kept_message> carried_challenge;  // last 401/407 of this Call-ID before
+  std::shared_ptr<const kept_message> carried_challenge;  // last 401/407 of this Call-ID before
   double first_time = -1, last_time = -1;
   std::uint64_t last_seq = 0;
   bool ended = false;        // closed by a final response, not by idle time or the end
@@ -121,28 +161,51 @@ class attempt_tracker : public trace_sink {
 
  private:
   struct carried {
-    std::optional<kept_message> challenge;
+    std::shared_ptr<const kept_message> challenge;  // shared with the attempts it passes through
     std::uint32_t closed_cseq = 0;
     double closed_time = -1;
   };
   struct activity {
     double time;
     std::uint64_t seq;
-    std::uint64_t serial;
+    std::uint32_t slot;  // of the attempt the message went to
   };
-  using open_map = std::unordered_map<std::string, attempt>;
+  // Call-IDs are looked up as views into the message: no string per message. Not
+  // noexcept on purpose: libstdc++ then keeps each node's hash instead of hashing the
+  // keys again while it walks a bucket (that tripled the hashing).
+  struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct open_attempt {
+    attempt a;
+    std::uint32_t slot = 0;
+  };
+  // Both maps take their nodes and keys from pool_: an attempt adds and removes a node in
+  // each, and carried_ empties at once when full (tens of thousands of nodes).
+  using open_map = std::pmr::unordered_map<std::pmr::string, open_attempt, text_hash, std::equal_to<>>;
+  // Each open attempt holds a slot (reused once it closes): the activity queue names its
+  // entries by slot, and an entry is current when the slot's last message is the entry's.
+  // A reused slot only sees later messages, so an old entry never looks current.
+  struct open_slot {
+    std::uint64_t last_seq = 0;  // 0: free
+    open_map::value_type* node = nullptr;  // node pointers are stable
+  };
 
   void close(open_map::iterator it, bool ended);
+  bool current(const activity& e) const noexcept { return slots_[e.slot].last_seq == e.seq; }
   void expire(double now);
   void compact_queue();
-  bool is_retransmission(attempt& a, const kept_message& m);
+  bool is_retransmission(attempt& a, const sip::message_view& m, std::string_view branch, std::uint32_t cseq, double time);
 
   close_fn on_close_;
   tracker_limits limits_;
-  open_map open_;
-  std::unordered_map<std::uint64_t, open_map::value_type*> by_serial_;  // node pointers are stable
+  std::pmr::unsynchronized_pool_resource pool_;  // before the maps: it outlives them
+  open_map open_{&pool_};
+  std::vector<open_slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
   std::deque<std::string> files_;  // input names the kept messages point to
-  std::unordered_map<std::string, carried> carried_;
+  std::pmr::unordered_map<std::pmr::string, carried, text_hash, std::equal_to<>> carried_{&pool_};
   std::deque<activity> queue_;  // one entry per message, oldest first
   std::uint64_t serial_ = 0;
   std::uint64_t seq_ = 0;

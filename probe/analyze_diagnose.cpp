@@ -44,8 +44,6 @@ std::optional<sip::digest_credentials> credentials(const sip::message_view& m, b
   return cr;
 }
 
-bool has_header(const sip::message_view& m, sip::header_id id) { return m.find(id) != nullptr; }
-
 std::vector<sip::digest_challenge> challenges(const sip::message_view& m) {
   std::vector<std::string_view> values;
   std::vector<sip::digest_challenge> out;
@@ -137,18 +135,20 @@ void add_finding(std::vector<finding>& fs, finding f) {
 // Pairs requests and responses: top Via branch, else CSeq, else order (pasted traces).
 std::vector<txn> pair_messages(const attempt& a) {
   std::vector<txn> txns;
+  txns.reserve(a.messages.size());  // at most one each: no regrowth, once per attempt
   const kept_message* last_challenge = a.carried_challenge ? &*a.carried_challenge : nullptr;
   for (const auto& k : a.messages) {
-    const auto& m = *k.msg;
+    // Only the facts kept with every message: classify() runs this for every attempt.
+    const auto& m = k.msg;
     if (m.is_request()) {
       txn t;
       t.req = &k;
-      if (has_header(m, sip::header_id::authorization) || has_header(m, sip::header_id::proxy_authorization))
-        t.challenge = last_challenge;
+      if (m.has_authorization() || m.has_proxy_authorization()) t.challenge = last_challenge;
       txns.push_back(std::move(t));
       continue;
     }
-    if (m.status == 401 || m.status == 407) last_challenge = &k;
+    const int status = m.status();
+    if (status == 401 || status == 407) last_challenge = &k;
     txn* match = nullptr;
     for (auto it = txns.rbegin(); it != txns.rend() && !match; ++it) {
       if (!it->req) continue;
@@ -160,11 +160,11 @@ std::vector<txn> pair_messages(const attempt& a) {
         match = &*it;
       }
     }
-    if (match == nullptr || (m.status >= 200 && match->final != nullptr)) {
+    if (match == nullptr || (status >= 200 && match->final != nullptr)) {
       txns.push_back({});
       match = &txns.back();
     }
-    if (m.status < 200) match->provisional.push_back(&k);
+    if (status < 200) match->provisional.push_back(&k);
     else match->final = &k;
   }
   return txns;
@@ -174,15 +174,15 @@ std::vector<txn> pair_messages(const attempt& a) {
 response_outcome outcome_of(const txn& last) {
   response_outcome out;
   if (!last.final) return out;
-  const auto& fm = *last.final->msg;
-  out.status = fm.status;
-  out.sent_authorization = last.req && has_header(*last.req->msg, sip::header_id::authorization);
-  out.sent_proxy_authorization = last.req && has_header(*last.req->msg, sip::header_id::proxy_authorization);
-  if (fm.status == 401 || fm.status == 407)
-    for (const auto& ch : challenges(fm)) out.stale = out.stale || ch.stale;
-  if (fm.status == 423) {
+  // The kept facts first; the whole message is parsed only for what they do not say.
+  out.status = last.final->msg.status();
+  out.sent_authorization = last.req && last.req->msg.has_authorization();
+  out.sent_proxy_authorization = last.req && last.req->msg.has_proxy_authorization();
+  if (out.status == 401 || out.status == 407)
+    for (const auto& ch : challenges(*last.final->msg)) out.stale = out.stale || ch.stale;
+  if (out.status == 423) {
     std::uint32_t min = 0;
-    out.min_expires_unusable = sip::get::min_expires(fm, min) || (last.req && requested_expires(*last.req->msg) >= min);
+    out.min_expires_unusable = sip::get::min_expires(*last.final->msg, min) || (last.req && requested_expires(*last.req->msg) >= min);
   }
   return out;
 }

@@ -108,6 +108,20 @@ int replay_close(void* c) {
 
 }  // namespace
 
+std::FILE* prepend(std::string head, std::FILE* under) {
+  auto* cookie = new replay_cookie{under, std::move(head), 0};
+  cookie_io_functions_t io{};
+  io.read = replay_read;
+  io.close = replay_close;
+  std::FILE* f = fopencookie(cookie, "r", io);
+  if (f == nullptr) {
+    delete cookie;
+    return nullptr;
+  }
+  std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
+  return f;
+}
+
 peeked_input open_input(const std::string& path) {
   std::FILE* under = nullptr;
   if (path == "-") {
@@ -119,32 +133,31 @@ peeked_input open_input(const std::string& path) {
   // Large reads: a day's capture is gigabytes, and each layer's default 4 KiB buffer
   // turns that into a million read calls. (setvbuf must precede the first read.)
   std::setvbuf(under, nullptr, _IOFBF, 1 << 20);
-  auto* cookie = new replay_cookie;
-  cookie->under = under;
-  cookie->head.resize(peeked_input::head_bytes);
+  peeked_input in;
+  in.head.resize(peeked_input::head_bytes);
   std::size_t got = 0;
-  while (got < cookie->head.size()) {
-    const std::size_t n = std::fread(cookie->head.data() + got, 1, cookie->head.size() - got, under);
+  while (got < in.head.size()) {
+    const std::size_t n = std::fread(in.head.data() + got, 1, in.head.size() - got, under);
     if (n == 0) break;
     got += n;
   }
-  cookie->head.resize(got);
+  in.head.resize(got);
   if (std::ferror(under)) {
     const std::string why = std::strerror(errno);
-    replay_close(cookie);
+    if (under != stdin) std::fclose(under);
     throw std::runtime_error("cannot read " + path + ": " + why);
   }
-  peeked_input in;
-  in.head = cookie->head;
-  cookie_io_functions_t io{};
-  io.read = replay_read;
-  io.close = replay_close;
-  in.file = fopencookie(cookie, "r", io);
+  // A file goes back to its start; only what cannot seek (stdin, a pipe) needs the head
+  // replayed, through a FILE that costs a copy per read.
+  if (under != stdin && std::fseek(under, 0, SEEK_SET) == 0) {
+    in.file = under;
+    return in;
+  }
+  in.file = prepend(in.head, under);
   if (in.file == nullptr) {
-    replay_close(cookie);
+    if (under != stdin) std::fclose(under);
     throw std::runtime_error("cannot read " + path + ": fopencookie failed");
   }
-  std::setvbuf(in.file, nullptr, _IOFBF, 1 << 20);
   return in;
 }
 

@@ -118,7 +118,8 @@ class text_reader {
 std::uint64_t read_text(std::FILE* f, std::string file, trace_format format, trace_sink& sink);
 
 // An input with its first bytes already read for format detection. `file` reads the whole
-// input from the beginning (the peeked bytes are replayed), also for pipes and stdin.
+// input from the beginning (a file is rewound; for pipes and stdin the peeked bytes are
+// replayed).
 struct peeked_input {
   std::FILE* file = nullptr;  // owned: close with std::fclose (pcap_close does it for pcap)
   std::string head;           // up to head_bytes first bytes
@@ -126,5 +127,10 @@ struct peeked_input {
 };
 // Opens `path` ("-" = standard input). Throws std::runtime_error with a one-line reason.
 peeked_input open_input(const std::string& path);
+
+// A FILE that reads `head` first, then the rest of `under`: bytes already read from a
+// stream put back in front of it, also for pipes. Closing it closes `under` (unless that
+// is stdin). nullptr if the FILE cannot be made; `under` is then left open.
+std::FILE* prepend(std::string head, std::FILE* under);
 
 }  // namespace probe::analyze

@@ -5,7 +5,6 @@
 #include "sip/scan.hpp"
 
 #include <arpa/inet.h>
-#include <pcap/pcap.h>
 
 #include <cstring>
 #include <optional>
@@ -197,36 +196,54 @@ void packet_decoder::transport(int proto, const endpoint_pair& ep_in, const std:
   }
 }
 
+namespace {
+
+// "a.b.c.d:port" or "[v6]:port" into out (room for INET6_ADDRSTRLEN + 8); returns the length.
+// By hand: snprintf per message shows in profiles of day-long captures.
+std::size_t format_endpoint(char* out, const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6) {
+  char* p = out;
+  if (v6) {
+    *p++ = '[';
+    inet_ntop(AF_INET6, a.data(), p, INET6_ADDRSTRLEN);
+    p += std::strlen(p);
+    *p++ = ']';
+  } else {
+    for (int i = 12; i < 16; ++i) {
+      unsigned v = a[static_cast<std::size_t>(i)];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+      if (i < 15) *p++ = '.';
+    }
+  }
+  *p++ = ':';
+  char digits[6];
+  int n = 0;
+  unsigned v = port;
+  do digits[n++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  while (n > 0) *p++ = digits[--n];
+  return static_cast<std::size_t>(p - out);
+}
+
+}  // namespace
+
+std::string_view packet_decoder::endpoint_text(const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6,
+                                               std::size_t avoid, std::size_t& slot) {
+  slot = (a[15] * 31u + a[14] * 7u + a[13] + port * 3u) % endpoint_slots;
+  if (slot == avoid) slot = (slot + 1) % endpoint_slots;  // src's text must stay valid
+  auto& e = (*endpoints_)[slot];
+  if (e.len == 0 || e.port != port || e.v6 != v6 || e.addr != a) {
+    e.addr = a, e.port = port, e.v6 = v6;
+    e.len = static_cast<std::uint8_t>(format_endpoint(e.text, a, port, v6));
+  }
+  return {e.text, e.len};
+}
+
 void packet_decoder::deliver(const sip::message_view& m, const endpoint_pair& ep, double time,
                              const char* transport, std::int64_t body_on_wire) {
-  char src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8];
-  // By hand: snprintf per message shows in profiles of day-long captures.
-  auto format = [&ep](char* out, const std::array<std::uint8_t, 16>& a, std::uint16_t port) {
-    char* p = out;
-    if (ep.v6) {
-      *p++ = '[';
-      inet_ntop(AF_INET6, a.data(), p, INET6_ADDRSTRLEN);
-      p += std::strlen(p);
-      *p++ = ']';
-    } else {
-      for (int i = 12; i < 16; ++i) {
-        unsigned v = a[static_cast<std::size_t>(i)];
-        if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-        if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-        *p++ = static_cast<char>('0' + v % 10);
-        if (i < 15) *p++ = '.';
-      }
-    }
-    *p++ = ':';
-    char digits[6];
-    int n = 0;
-    unsigned v = port;
-    do digits[n++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
-    while (n > 0) *p++ = digits[--n];
-    *p = '\0';
-  };
-  format(src, ep.src, ep.sport);
-  format(dst, ep.dst, ep.dport);
+  std::size_t src_slot = 0, dst_slot = 0;
+  const auto src = endpoint_text(ep.src, ep.sport, ep.v6, endpoint_slots, src_slot);
+  const auto dst = endpoint_text(ep.dst, ep.dport, ep.v6, src_slot, dst_slot);
   ++stats_.sip_messages;
   message_meta meta;
   meta.time = time;
@@ -271,10 +288,17 @@ void packet_decoder::udp(const endpoint_pair& ep, const std::uint8_t* p, std::si
     return;
   }
   // Body bytes the datagram really carries, to compare with Content-Length (an ALG that
-  // rewrites addresses without fixing the length leaves them different).
-  const auto raw_at = static_cast<std::size_t>(view_.raw.data() - payload.data());
-  auto end = view_.raw.find("\r\n\r\n");
-  if (end != std::string_view::npos) body = static_cast<std::int64_t>(n - (raw_at + end + 4));
+  // rewrites addresses without fixing the length leaves them different): what follows the
+  // first CRLF CRLF. When the header section ends with one, that is the first (an earlier
+  // one would have been the empty line), so the search is only needed for LF-only pastes.
+  const auto body_at = static_cast<std::size_t>(view_.body.data() - payload.data());
+  if (body_at >= 4 && payload.substr(body_at - 4, 4) == "\r\n\r\n") {
+    body = static_cast<std::int64_t>(n - body_at);
+  } else {
+    const auto raw_at = static_cast<std::size_t>(view_.raw.data() - payload.data());
+    auto end = view_.raw.find("\r\n\r\n");
+    if (end != std::string_view::npos) body = static_cast<std::int64_t>(n - (raw_at + end + 4));
+  }
   deliver(view_, ep, time, "udp", body);
 }
 
@@ -394,50 +418,6 @@ void packet_decoder::finish() {
       sink_.on_warning(file_, "capture ends with " + std::to_string(s.buf.size()) +
                                   " bytes of an incomplete SIP message in a TCP stream");
   streams_.clear();
-}
-
-std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& sink, capture_stats& stats) {
-  char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* pc = pcap_fopen_offline(f, errbuf);
-  if (pc == nullptr) {
-    std::fclose(f);
-    return file + ": not a capture libpcap can read: " + errbuf;
-  }
-  const int lt = pcap_datalink(pc);
-  if (!packet_decoder::supported_linktype(lt)) {
-    const char* name = pcap_datalink_val_to_name(lt);
-    pcap_close(pc);
-    return file + ": unsupported link type " + std::to_string(lt) + (name ? std::string(" (") + name + ")" : "");
-  }
-  packet_decoder dec(sink, file);
-  pcap_pkthdr* hdr = nullptr;
-  const u_char* data = nullptr;
-  for (;;) {
-    const int rc = pcap_next_ex(pc, &hdr, &data);
-    if (rc == 1) {
-      const double t = static_cast<double>(hdr->ts.tv_sec) + static_cast<double>(hdr->ts.tv_usec) / 1e6;
-      dec.packet(lt, t, data, hdr->caplen);
-      continue;
-    }
-    if (rc == PCAP_ERROR) {
-      sink.on_warning(position(file, dec.stats().packets + 1, true),
-                      std::string("capture cut short: ") + pcap_geterr(pc) + "; read up to here");
-    }
-    break;  // PCAP_ERROR_BREAK: end of file
-  }
-  dec.finish();
-  pcap_close(pc);
-  const auto& s = dec.stats();
-  stats.packets += s.packets;
-  stats.sip_messages += s.sip_messages;
-  stats.not_ip += s.not_ip;
-  stats.fragments += s.fragments;
-  stats.truncated += s.truncated;
-  stats.not_sip += s.not_sip;
-  stats.keepalives += s.keepalives;
-  stats.tcp_gaps += s.tcp_gaps;
-  stats.tcp_dropped += s.tcp_dropped;
-  return {};
 }
 
 }  // namespace probe::analyze

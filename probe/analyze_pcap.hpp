@@ -1,10 +1,12 @@
 // probe/analyze_pcap.hpp — SIP out of pcap / pcapng captures.
 //
-// read_pcap() streams a capture through libpcap (pcap_fopen_offline + pcap_next_ex: one
-// packet in memory at a time) into a packet_decoder, which peels the link layer
-// (Ethernet with 802.1Q/802.1ad tags, Linux cooked SLL and SLL2, BSD loopback NULL/LOOP,
-// raw IP), IPv4 (fragments are skipped and counted) or IPv6 (extension headers skipped),
-// then UDP or TCP on any port: SIP is recognised by its start line, not by the port.
+// read_pcap() streams a capture into a packet_decoder: classic pcap read in fixed-size
+// blocks (probe/analyze_pcap_read.cpp), pcapng and the rest through libpcap
+// (pcap_fopen_offline + pcap_next_ex); memory does not grow with the file. The decoder
+// peels the link layer (Ethernet with 802.1Q/802.1ad tags, Linux cooked SLL and SLL2,
+// BSD loopback NULL/LOOP, raw IP), IPv4 (fragments are skipped and counted) or IPv6
+// (extension headers skipped), then UDP or TCP on any port: SIP is recognised by its
+// start line, not by the port.
 //
 // TCP (RFC 3261 §18.3): each direction of a connection is a byte stream framed by
 // Content-Length (sip::parse in stream mode). Segments are taken in sequence order;
@@ -19,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -83,13 +86,31 @@ class packet_decoder {
   std::uint64_t packet_no_ = 0;
   capture_stats stats_;
   std::unordered_map<endpoint_pair, tcp_stream, pair_hash> streams_;
+  // Address texts, cached by endpoint: a capture repeats a few of them (the registrar's
+  // on every message), and formatting two per message was a tenth of the decoder.
+  static constexpr std::size_t endpoint_slots = 256;
+  struct endpoint_entry {
+    std::array<std::uint8_t, 16> addr{};
+    std::uint16_t port = 0;
+    bool v6 = false;
+    std::uint8_t len = 0;  // 0: empty
+    char text[64] = {};    // "[v6]:port" fits
+  };
+  // The text of an endpoint, valid until the next call that does not pass its `slot` as
+  // `avoid`.
+  std::string_view endpoint_text(const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6,
+                                 std::size_t avoid, std::size_t& slot);
+
   sip::message_view view_;  // reused: no allocation per message once warm
   std::string scratch_;     // a datagram padded to its Content-Length
+  std::unique_ptr<std::array<endpoint_entry, endpoint_slots>> endpoints_ =
+      std::make_unique<std::array<endpoint_entry, endpoint_slots>>();
 };
 
-// Reads a capture from `f` (which pcap takes over and closes). Returns "" on success or a
+// Reads a capture from `f` (taken over and closed). Returns "" on success or a
 // one-line reason the capture cannot be read at all; a capture cut short is read up to the
-// cut and reported through sink.on_warning.
+// cut and reported through sink.on_warning. `sink` is called from a second thread (a
+// relay_sink, probe/analyze_relay.hpp), in order, and not after read_pcap returns.
 std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& sink, capture_stats& stats);
 
 }  // namespace probe::analyze

@@ -54,37 +54,54 @@ std::string short_time(double t, bool absolute) {
 void attempt_store::add(attempt a) {
   ++total_;
   const auto code = classify(a);
-  ++by_code_[std::string(describe(code).code)];
-  auto p = std::make_shared<const attempt>(std::move(a));
-  if (!primary_ || p->last_seq > primary_->last_seq) primary_ = p;
-  last_.push_back({std::move(p), code});
+  const std::string_view name = describe(code).code;
+  auto counted = by_code_.find(name);
+  if (counted == by_code_.end()) counted = by_code_.emplace(std::string(name), 0).first;
+  ++counted->second;
+  last_.push_back({std::move(a), code});
+  const attempt* added = &last_.back().a;
+  if (!primary_ || added->last_seq > primary_->last_seq) primary_ = added;
   if (last_.size() > max_) {
-    if (last_.front().code != diagnosis_code::registered) {
-      failed_.push_back(std::move(last_.front()));
-      if (failed_.size() > max_) failed_.pop_front();
+    held& old = last_.front();
+    if (old.code != diagnosis_code::registered) {
+      failed_.push_back(std::move(old));
+      if (primary_ == &old.a) primary_ = &failed_.back().a;
+      if (failed_.size() > max_) {
+        keep_primary(failed_.front().a);
+        failed_.pop_front();
+      }
+    } else {
+      keep_primary(old.a);
     }
     last_.pop_front();
   }
 }
 
+void attempt_store::keep_primary(attempt& leaving) {
+  if (primary_ != &leaving) return;
+  primary_kept_ = std::move(leaving);
+  primary_ = &*primary_kept_;
+}
+
 void attempt_store::finalize(const diagnose_options& o) {
   std::vector<const attempt*> v;
-  for (const auto& h : failed_) v.push_back(h.a.get());
-  for (const auto& h : last_) v.push_back(h.a.get());
+  for (const auto& h : failed_) v.push_back(&h.a);
+  for (const auto& h : last_) v.push_back(&h.a);
   // The primary attempt is always shown, even when later-closing attempts pushed it out.
-  if (primary_ && std::none_of(v.begin(), v.end(), [this](const attempt* a) { return a == primary_.get(); }))
-    v.push_back(primary_.get());
+  if (primary_ && std::none_of(v.begin(), v.end(), [this](const attempt* a) { return a == primary_; }))
+    v.push_back(primary_);
   std::sort(v.begin(), v.end(), [](const attempt* a, const attempt* b) { return a->last_seq < b->last_seq; });
   results_.clear();
   results_.reserve(v.size());
   primary_result_ = nullptr;
   for (const auto* a : v) {
     results_.push_back(diagnose(*a, o));
-    if (a == primary_.get()) primary_result_ = &results_.back();
+    if (a == primary_) primary_result_ = &results_.back();
   }
   last_.clear();
   failed_.clear();
-  primary_.reset();
+  primary_kept_.reset();
+  primary_ = nullptr;
 }
 
 std::vector<const attempt_result*> attempt_store::kept() const {

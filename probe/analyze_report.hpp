@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,7 +43,7 @@ class attempt_store {
   void finalize(const diagnose_options& o);
 
   std::uint64_t total() const noexcept { return total_; }
-  const std::map<std::string, std::uint64_t>& by_diagnosis() const noexcept { return by_code_; }
+  const std::map<std::string, std::uint64_t, std::less<>>& by_diagnosis() const noexcept { return by_code_; }
   bool summarized() const noexcept { return total_ > max_; }
   // After finalize(): the attempts kept, in trace order (by their last message), and the
   // primary one (also among them).
@@ -51,15 +52,20 @@ class attempt_store {
 
  private:
   struct held {
-    std::shared_ptr<const attempt> a;
+    attempt a;
     diagnosis_code code;
   };
+  // Keeps the primary attempt alive when it leaves both windows.
+  void keep_primary(attempt& leaving);
+
   std::size_t max_;
   std::uint64_t total_ = 0;
-  std::map<std::string, std::uint64_t> by_code_;
+  std::map<std::string, std::uint64_t, std::less<>> by_code_;  // found by view: no string per attempt
+  // By value: a deque keeps its elements in place while its ends change.
   std::deque<held> last_;
   std::deque<held> failed_;  // failed ones that dropped out of last_
-  std::shared_ptr<const attempt> primary_;
+  std::optional<attempt> primary_kept_;
+  const attempt* primary_ = nullptr;  // in last_, failed_ or primary_kept_
   std::vector<attempt_result> results_;
   const attempt_result* primary_result_ = nullptr;
 };

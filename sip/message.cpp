@@ -3,6 +3,8 @@
 #include "sip/scan.hpp"
 
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 
@@ -88,7 +90,7 @@ constexpr std::array<header_info, static_cast<std::size_t>(header_id::count_)> t
     {"Security-Verify", '\0', true},
 }};
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Maps 'a'..'z' to the id with that compact form.
 constexpr std::array<header_id, 26> make_compact() {
@@ -99,23 +101,89 @@ constexpr std::array<header_id, 26> make_compact() {
 }
 constexpr auto compact_ids = make_compact();
 
-// Full names bucketed by lower-case first letter, so a lookup compares a handful of
-// names instead of the whole table (the parser looks up every header it reads).
-constexpr std::size_t bucket_size = 16;  // largest bucket today: 12 names under "r"
-struct buckets {
-  std::array<std::array<std::uint8_t, bucket_size>, 26> ids{};
-  std::array<std::uint8_t, 26> count{};
-};
-constexpr buckets make_buckets() {
-  buckets b;
-  for (std::size_t i = 1; i < table.size(); ++i) {
-    char c = table[i].name[0];
-    auto l = static_cast<std::size_t>((c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) - 'a');
-    b.ids[l][b.count[l]++] = static_cast<std::uint8_t>(i);
-  }
-  return b;
+// Full names in an open-addressing table keyed by length and first and last letter, so a
+// lookup compares about one name (the parser looks up every header it reads).
+constexpr std::size_t name_slots = 256;  // a power of two, well above the 68 names
+constexpr std::size_t name_slot(std::string_view name) noexcept {
+  return (name.size() * 37 + static_cast<unsigned char>(lower(name.front())) * 7 +
+          static_cast<unsigned char>(lower(name.back())) * 3) & (name_slots - 1);
 }
-constexpr buckets name_buckets = make_buckets();
+constexpr std::array<std::uint8_t, name_slots> make_names() {
+  std::array<std::uint8_t, name_slots> slots{};  // 0 (`other`): empty
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    std::size_t h = name_slot(table[i].name);
+    while (slots[h] != 0) h = (h + 1) & (name_slots - 1);
+    slots[h] = static_cast<std::uint8_t>(i);
+  }
+  return slots;
+}
+constexpr auto name_ids = make_names();
+
+template <class T>
+T load(const char* p) noexcept {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// The usual spelling of a name, as two words: its first and last 8 bytes (4, or 2, for a
+// shorter name; they overlap). A name in a message is looked up by the same two loads,
+// one hash and one compare; anything else (another case, a compact form, an unknown
+// name, a name over 16 bytes) takes the table walk below.
+struct spelling {
+  std::uint64_t head = 0, tail = 0;
+  std::uint8_t size = 0;  // 0: empty
+  header_id id = header_id::other;
+};
+constexpr std::size_t spelling_slots = 1024;
+
+constexpr std::uint64_t word(std::string_view s, std::size_t at, std::size_t n) noexcept {
+  std::uint64_t w = 0;  // what load<> gives on this machine
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto b = static_cast<std::uint64_t>(static_cast<unsigned char>(s[at + i]));
+    w |= std::endian::native == std::endian::little ? b << (8 * i) : b << (8 * (n - 1 - i));
+  }
+  return w;
+}
+constexpr std::size_t word_size(std::size_t n) noexcept { return n >= 8 ? 8 : n >= 4 ? 4 : 2; }
+constexpr std::size_t spelling_slot(std::uint64_t head, std::uint64_t tail, std::size_t n) noexcept {
+  return static_cast<std::size_t>(((head ^ (tail * 0x9E3779B97F4A7C15ull) ^ n) * 0x9FB21C651E98DF25ull) >> 54) &
+         (spelling_slots - 1);
+}
+constexpr std::array<spelling, spelling_slots> make_spellings() {
+  std::array<spelling, spelling_slots> slots{};
+  for (std::size_t i = 1; i < table.size(); ++i) {
+    const auto name = table[i].name;
+    if (name.size() < 2 || name.size() > 16) continue;
+    const std::size_t w = word_size(name.size());
+    spelling e{word(name, 0, w), word(name, name.size() - w, w), static_cast<std::uint8_t>(name.size()), static_cast<header_id>(i)};
+    auto& slot = slots[spelling_slot(e.head, e.tail, name.size())];
+    if (slot.size == 0) slot = e;  // a collision leaves the later name to the table walk
+  }
+  return slots;
+}
+constexpr auto spellings = make_spellings();
+// The hash keeps every name of 2 to 16 bytes in its own slot.
+static_assert([] {
+  std::size_t placed = 0, fit = 0;
+  for (const auto& e : spellings) placed += e.size != 0;
+  for (std::size_t i = 1; i < table.size(); ++i) fit += table[i].name.size() >= 2 && table[i].name.size() <= 16;
+  return placed == fit;
+}());
+
+// a[0, n) == b[0, n) by words, overlapping at the end: names usually come spelled as in
+// the table, and a byte loop over them cost more than the rest of the lookup.
+bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
+    return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
+  }
+  if (n >= 4) return load<std::uint32_t>(a) == load<std::uint32_t>(b) && load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
 
 bool inside(std::string_view outer, std::string_view v) noexcept {
   std::less_equal<const char*> le;
@@ -151,12 +219,22 @@ header_id lookup_header(std::string_view name) noexcept {
     return (c >= 'a' && c <= 'z') ? compact_ids[static_cast<std::size_t>(c - 'a')] : header_id::other;
   }
   if (name.empty()) return header_id::other;
-  char c = lower(name[0]);
-  if (c < 'a' || c > 'z') return header_id::other;
-  auto l = static_cast<std::size_t>(c - 'a');
-  for (std::size_t k = 0; k < name_buckets.count[l]; ++k) {
-    std::size_t i = name_buckets.ids[l][k];
-    if (table[i].name.size() == name.size() && iequals(table[i].name, name)) return static_cast<header_id>(i);
+  if (name.size() <= 16) {
+    const std::size_t n = name.size();
+    std::uint64_t head = 0, tail = 0;
+    if (n >= 8) head = load<std::uint64_t>(name.data()), tail = load<std::uint64_t>(name.data() + n - 8);
+    else if (n >= 4) head = load<std::uint32_t>(name.data()), tail = load<std::uint32_t>(name.data() + n - 4);
+    else head = load<std::uint16_t>(name.data()), tail = load<std::uint16_t>(name.data() + n - 2);
+    const auto& e = spellings[spelling_slot(head, tail, n)];
+    if (e.size == n && e.head == head && e.tail == tail) return e.id;
+  }
+  for (std::size_t h = name_slot(name); name_ids[h] != 0; h = (h + 1) & (name_slots - 1)) {
+    const auto full = table[name_ids[h]].name;
+    if (full.size() != name.size()) continue;
+    if (same_bytes(name.data(), full.data(), name.size())) return static_cast<header_id>(name_ids[h]);
+    std::size_t i = 0;
+    while (i < name.size() && lower(name[i]) == lower(full[i])) ++i;
+    if (i == name.size()) return static_cast<header_id>(name_ids[h]);
   }
   return header_id::other;
 }

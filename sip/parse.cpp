@@ -6,6 +6,13 @@
 #include "sip/uri.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sip {
 namespace {
@@ -49,8 +56,15 @@ class parser {
 
   line_status read_line(std::size_t pos, std::size_t origin, std::size_t& end, std::size_t& next,
                         parse_result& err) const;
+  // Offset from s of the first ':' in [s, e), or e - s.
+  std::size_t colon_in(std::size_t s, std::size_t e) const noexcept;
+  // Where a line starting at `origin` becomes too long (max_line + 2 bytes on), or n_.
+  std::size_t line_stop(std::size_t origin) const noexcept {
+    const std::size_t room = opt_.max_line + 2;
+    return (room < opt_.max_line || n_ - origin <= room) ? n_ : origin + room;
+  }
   parse_result start_line(std::size_t s, std::size_t e);
-  parse_result header(std::size_t s, std::size_t e);
+  parse_result header(std::size_t s, std::size_t e, bool folded);
   parse_result check_request_uri(std::size_t consumed) const;
   parse_result check_strict(std::size_t header_end, std::size_t consumed) const;
 
@@ -67,16 +81,58 @@ class parser {
   std::size_t dup_offset_ = 0;  // first repeated single-valued header, 0 = none
 };
 
+// Bytes read_line must look at: CTLs (HTAB, CR and LF among them) and DEL. Everything else
+// is line content.
+bool is_special(unsigned char c) noexcept { return c < 0x20 || c == 0x7F; }
+
+// Index of the first special byte in [i, stop), or `stop`. This loop sees every byte of
+// every message and a header line is mostly plain text, so it takes 16 bytes at a time
+// (SSE2, in every x86-64), else 8 (SWAR, little-endian): in `hits` the lowest flagged byte
+// is exact — a borrow only moves upwards, from a byte that is itself special.
+std::size_t find_special(const char* p, std::size_t i, std::size_t stop) noexcept {
+#if defined(__SSE2__)
+  const __m128i ctl_max = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+  for (; i + 16 <= stop; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x);  // x <= 0x1F, unsigned
+    const int hits = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del)));
+    if (hits != 0) return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hits)));
+  }
+#endif
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (; i + 8 <= stop; i += 8) {
+      std::uint64_t x;
+      std::memcpy(&x, p + i, 8);
+      const std::uint64_t ctl = (x - ones * 0x20) & ~x & highs;
+      const std::uint64_t y = x ^ (ones * 0x7F);
+      const std::uint64_t del = (y - ones) & ~y & highs;
+      if (const std::uint64_t hits = ctl | del; hits != 0)
+        return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
+    }
+  }
+  while (i < stop && !is_special(static_cast<unsigned char>(p[i]))) ++i;
+  return i;
+}
+
 // Finds the end of the line starting at `pos`. A line is at most max_line bytes counted
 // from `origin` (the header's first line, so folded continuations count too).
 line_status parser::read_line(std::size_t pos, std::size_t origin, std::size_t& end,
                               std::size_t& next, parse_result& err) const {
-  for (std::size_t i = pos; i < n_; ++i) {
-    if (i - origin > opt_.max_line + 1) {
-      err = fail(errc::line_too_long, origin);
-      return line_status::error;
-    }
+  // Bytes past `stop` make the line too long; it is only reported when the scan gets there.
+  const std::size_t stop = line_stop(origin);
+  for (std::size_t i = find_special(buf_.data(), pos, stop); i < stop; i = find_special(buf_.data(), i + 1, stop)) {
     auto c = static_cast<unsigned char>(buf_[i]);
+    if (c == '\r') {
+      // RFC 3261 §7: lines end in CRLF; a CR followed by anything else is not a line end.
+      if (i + 1 < n_ && buf_[i + 1] != '\n') {
+        err = fail(errc::bad_line_ending, i);
+        return line_status::error;
+      }
+      if (i + 1 == stop) continue;  // at the end of the buffer, or its LF is past the limit
+      c = '\n';  // CRLF: the LF ends the line
+      ++i;
+    }
     if (c == '\n') {
       end = (i > pos && buf_[i - 1] == '\r') ? i - 1 : i;
       next = i + 1;
@@ -86,20 +142,16 @@ line_status parser::read_line(std::size_t pos, std::size_t origin, std::size_t& 
       }
       return line_status::ok;
     }
-    if (c == '\r') {
-      // RFC 3261 §7: lines end in CRLF; a CR followed by anything else is not a line end.
-      if (i + 1 < n_ && buf_[i + 1] != '\n') {
-        err = fail(errc::bad_line_ending, i);
-        return line_status::error;
-      }
-      continue;
-    }
     // Control bytes are only legal as a quoted-pair ("\" CTL, RFC 3261 §25.1; RFC 4475
     // §3.1.1.2 has BEL, NUL and DEL escaped in a display name).
-    if (((c < 0x20 && c != '\t') || c == 0x7F) && !(i > pos && buf_[i - 1] == '\\')) {
+    if (c != '\t' && !(i > pos && buf_[i - 1] == '\\')) {
       err = fail(errc::bad_line_ending, i);
       return line_status::error;
     }
+  }
+  if (stop < n_) {
+    err = fail(errc::line_too_long, origin);
+    return line_status::error;
   }
   if (f_ == framing::stream) return line_status::need_more;
   end = (n_ > pos && buf_[n_ - 1] == '\r') ? n_ - 1 : n_;
@@ -157,22 +209,60 @@ parse_result parser::start_line(std::size_t s, std::size_t e) {
   return {};
 }
 
-parse_result parser::header(std::size_t s, std::size_t e) {
-  std::string_view field = buf_.substr(s, e - s);
-  std::size_t i = 0;
-  while (i < field.size() && is_token_char(field[i])) ++i;
-  if (i == 0) return fail(errc::bad_header_name, s);
-  std::size_t j = i;
-  while (j < field.size() && is_wsp(field[j])) ++j;  // HCOLON = *( SP / HTAB ) ":" SWS
-  if (j == field.size() || field[j] != ':') {
-    if (j == i && j < field.size() && field.find(':') != std::string_view::npos)
-      return fail(errc::bad_header_name, s + i);
-    return fail(errc::bad_header_line, s + j);
+
+// A header name is a few bytes: one 16-byte compare usually finds the colon.
+std::size_t parser::colon_in(std::size_t s, std::size_t e) const noexcept {
+  std::size_t i = s;
+#if defined(__SSE2__)
+  if (s + 16 <= n_) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf_.data() + s));
+    const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+    if (hits != 0) return std::min(e, s + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hits)))) - s;
+    i = std::min(e, s + 16);
   }
-  header_view h{field.substr(0, i), trim_lws(field.substr(j + 1)), header_id::other};
-  h.id = lookup_header(h.name);
+#endif
+  while (i < e && buf_[i] != ':') ++i;
+  return i - s;
+}
+
+// Trims SP/HTAB around a value that is one line: no CR or LF inside, so no folding for
+// trim_lws to look for.
+std::string_view trim_wsp(std::string_view v) noexcept {
+  std::size_t b = 0, e = v.size();
+  while (b < e && is_wsp(v[b])) ++b;
+  while (e > b && is_wsp(v[e - 1])) --e;
+  return v.substr(b, e - b);
+}
+
+parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
+  std::string_view field = buf_.substr(s, e - s);
+  // Most names are ones lookup_header knows, made of token characters only: when the
+  // bytes before the first colon are one of them, they need no scan of their own.
+  std::size_t i = 0, j = 0;
+  header_id id = header_id::other;
+  const std::size_t colon = colon_in(s, e);
+  if (colon != 0 && colon != field.size()) id = lookup_header(field.substr(0, colon));
+  if (id != header_id::other) {
+    i = j = colon;
+  } else {
+    while (i < field.size() && is_token_char(field[i])) ++i;
+    if (i == 0) return fail(errc::bad_header_name, s);
+    j = i;
+    while (j < field.size() && is_wsp(field[j])) ++j;  // HCOLON = *( SP / HTAB ) ":" SWS
+    if (j == field.size() || field[j] != ':') {
+      if (j == i && j < field.size() && field.find(':') != std::string_view::npos)
+        return fail(errc::bad_header_name, s + i);
+      return fail(errc::bad_header_line, s + j);
+    }
+    if (i != colon) id = lookup_header(field.substr(0, i));  // a name then SP/HTAB
+  }
+  const auto raw_value = field.substr(j + 1);
+  // Filled in place: a header_view built on the stack and copied in stalls on the copy.
+  header_view& h = out_.headers.emplace_back();
+  h.name = field.substr(0, i);
+  h.value = folded ? trim_lws(raw_value) : trim_wsp(raw_value);
   if (h.value.empty()) h.value = field.substr(field.size());  // keep the view inside the buffer
-  out_.headers.push_back(h);
+  h.id = id;
 
   if (h.id == header_id::content_length) {
     // RFC 3261 §20.14; a second, different value makes the framing ambiguous (RFC 4475
@@ -183,6 +273,7 @@ parse_result parser::header(std::size_t s, std::size_t e) {
     cl_ = *v;
     cl_offset_ = at(h.value);
   }
+  if (opt_.lenient) return {};  // the counts are for check_strict
   std::size_t slot = slot_of(h.id);
   if (slot != s_count && ++counts_[slot] == 2 && slot != s_via && dup_offset_ == 0) dup_offset_ = s;
   return {};
@@ -193,8 +284,8 @@ parse_result parser::check_request_uri(std::size_t consumed) const {
   std::size_t off = at(u);
   // RFC 3261 §25.1: Request-URI = SIP-URI / SIPS-URI / absoluteURI, never in <> and
   // without whitespace.
-  if (std::size_t ws = u.find_first_of(" \t"); ws != std::string_view::npos)
-    return fail(errc::bad_request_uri, off + ws, consumed);
+  for (std::size_t ws = 0; ws < u.size(); ++ws)  // not find_first_of: a memchr per byte
+    if (is_wsp(u[ws])) return fail(errc::bad_request_uri, off + ws, consumed);
   std::size_t colon = u.find(':');
   std::string_view scheme = u.substr(0, colon == std::string_view::npos ? 0 : colon);
   if (iequals(scheme, "sip") || iequals(scheme, "sips") || iequals(scheme, "tel")) {
@@ -268,19 +359,32 @@ parse_result parser::run() {
     if (is_wsp(c)) return fail(errc::bad_folding, pos);
     if (out_.headers.size() >= opt_.max_headers) return fail(errc::too_many_headers, pos);
     std::size_t hstart = pos;
-    st = read_line(pos, hstart, end, next, err);
-    if (st == line_status::error) return err;
-    if (st == line_status::need_more) return more();
+    // The usual header line is plain bytes up to a CRLF within the limit: found here,
+    // without a call. Anything else (a lone CR or LF, HTAB or another CTL, the end of the
+    // buffer, an over-long line) goes through read_line.
+    const std::size_t stop = line_stop(hstart);
+    const std::size_t cr = find_special(buf_.data(), pos, stop);
+    if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - hstart <= opt_.max_line) {
+      end = cr;
+      next = cr + 2;
+      st = line_status::ok;
+    } else {
+      st = read_line(pos, hstart, end, next, err);
+      if (st == line_status::error) return err;
+      if (st == line_status::need_more) return more();
+    }
     std::size_t value_end = end;
+    bool folded = false;
     // RFC 3261 §7.3.1: a line starting with SP or HTAB continues the previous header.
     while (st == line_status::ok && next < n_ && is_wsp(buf_[next])) {
       st = read_line(next, hstart, end, next, err);
       if (st == line_status::error) return err;
       if (st == line_status::need_more) return more();
       value_end = end;
+      folded = true;
     }
     if (st == line_status::ok && next == n_ && f_ == framing::stream) return more();
-    if (auto r = header(hstart, value_end); r.ec) return r;
+    if (auto r = header(hstart, value_end, folded); r.ec) return r;
     pos = next;
   }
 

@@ -2,23 +2,16 @@
 
 #include "sip/error.hpp"
 
-#include <cstring>
-
 namespace sip {
-
-bool is_token_char(char c) noexcept {
-  // RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return c != '\0' && std::strchr("-.!%*_+`'~", c) != nullptr;
-}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    // Different bytes match only as the two cases of one letter (0x20 apart).
+    const auto lx = static_cast<unsigned char>(x | 0x20);
+    if (lx != (y | 0x20) || lx < 'a' || lx > 'z') return false;
   }
   return true;
 }

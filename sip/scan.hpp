@@ -6,6 +6,7 @@
 // allocates except where a std::string or std::vector is returned by value.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,8 +16,21 @@
 
 namespace sip {
 
+namespace detail {
+// RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~").
+// A table: the parser asks for every byte of every header name.
+constexpr std::array<bool, 256> make_token_table() noexcept {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+inline constexpr std::array<bool, 256> token_table = make_token_table();
+}  // namespace detail
+
 // RFC 3261 §25.1 `token` characters.
-bool is_token_char(char c) noexcept;
+inline bool is_token_char(char c) noexcept { return detail::token_table[static_cast<unsigned char>(c)]; }
 // Case-insensitive ASCII comparison.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
