@@ -246,8 +246,11 @@ void link::send_next() {
 }
 
 void link::read() {
-  flow_.async_receive(frame_, idle_read, [self = shared_from_this()](std::error_code ec, received r) {
-    self->on_read(ec, std::move(r));
+  // A weak reference: the read is always pending, and its handler lives inside flow_,
+  // which the link owns; a strong one would keep both alive for ever once nothing runs
+  // the io_context any more. The flows and the pool own the link.
+  flow_.async_receive(frame_, idle_read, [weak = weak_from_this()](std::error_code ec, received r) {
+    if (auto self = weak.lock()) self->on_read(ec, std::move(r));
   });
 }
 
