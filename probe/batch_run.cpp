@@ -4,9 +4,6 @@
 #include "probe/locate.hpp"
 #include "probe/transaction.hpp"
 
-#include "netcheck/tls_report.hpp"
-
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
 #include <cstdio>
@@ -65,7 +62,30 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+std::string format_ms(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", ms);
+  return buf;
+}
+
 }  // namespace
+
+std::string batch_result_csv(const batch_result& r) {
+  std::string evidence;
+  for (const auto& e : r.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
+  return std::to_string(r.row) + ',' + csv_field(r.label) + ',' + csv_field(r.aor) + ',' + r.code + ',' + r.verdict +
+         ',' + csv_field(r.detail) + ',' + csv_field(evidence) + ',' + format_ms(r.elapsed_ms) + '\n';
+}
 
 std::string batch_result_jsonl(const batch_result& r) {
   // Keys sorted, as nlohmann::json writes an object (the README's examples).
@@ -75,10 +95,7 @@ std::string batch_result_jsonl(const batch_result& r) {
   append_json_string(line, r.code);
   line += ",\"detail\":";
   append_json_string(line, r.detail);
-  char ms[32];
-  std::snprintf(ms, sizeof ms, "%.1f", r.elapsed_ms);
-  line += ",\"elapsed_ms\":";
-  line += ms;
+  line += ",\"elapsed_ms\":" + format_ms(r.elapsed_ms);
   line += ",\"evidence\":[";
   for (std::size_t i = 0; i < r.evidence.size(); ++i) {
     if (i > 0) line += ',';
@@ -127,20 +144,8 @@ batch_scheduler::batch_scheduler(run_context ctx, batch_options opts, std::funct
                                  std::function<void(const batch_result&)> emit)
     : ctx_(ctx), opts_(std::move(opts)), next_(std::move(next)), emit_(std::move(emit)), timer_(ctx.io) {
   if (opts_.concurrency == 0) opts_.concurrency = 1;
-  try {
-    resolver_ = std::make_unique<netcheck::resolver>(ctx_.io, resolver_settings_for(opts_.route.dns_servers, opts_.timeout));
-  } catch (const std::system_error& e) {
-    throw usage_error(std::string("--dns-server: ") + e.what());
-  }
-  netcheck::flow_options fo;
-  if (!opts_.route.bind.empty()) {
-    auto b = parse_target_or_throw(opts_.route.bind, "--bind");
-    boost::system::error_code ec;
-    fo.local_address = boost::asio::ip::make_address(b.host, ec);
-    if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
-    fo.local_port = b.port.value_or(0);
-  }
-  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, fo, nullptr, sip_framer(netcheck::transport::tcp),
+  resolver_ = make_resolver(ctx_.io, opts_.route.dns_servers, opts_.timeout);
+  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, bind_options(opts_.route.bind), nullptr, sip_framer(netcheck::transport::tcp),
                                                  [](std::string_view m) { return sip_message_key(m); });
   shared_ = {resolver_.get(), nullptr, links_.get()};
   ctx_.shared = &shared_;
@@ -153,11 +158,7 @@ batch_scheduler::~batch_scheduler() = default;
 
 void batch_scheduler::make_tls() {
   if (tls_) return;
-  try {
-    tls_ = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({opts_.route.ca_file, opts_.route.insecure}));
-  } catch (const std::system_error& e) {
-    throw usage_error(std::string("--ca-file: ") + e.what());
-  }
+  tls_ = probe::make_tls(opts_.route.ca_file, opts_.route.insecure);
   shared_.tls = tls_.get();
   links_->set_tls(tls_.get());
 }
@@ -232,7 +233,7 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
     // A row whose registrar or route cannot be used (e.g. a bad registrar column).
     return row_failed(seq, j, e.what());
   }
-  if (req.secure || !req.forced || *req.forced == netcheck::transport::tls) make_tls();
+  if (may_use_tls(req)) make_tls();
   // One RFC 3263 answer serves every row with the same request.
   std::string key = req.host + '|' + (req.port ? std::to_string(*req.port) : "") + '|' +
                     (req.forced ? std::string(netcheck::to_string(*req.forced)) : "") + '|' + (req.secure ? "s" : "");

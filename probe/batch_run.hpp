@@ -36,6 +36,9 @@ struct batch_result {
 // One result as a JSON line (sipprobe.batch jsonl: aor, code, detail, elapsed_ms,
 // evidence, label, row, verdict), always valid JSON whatever bytes the fields hold.
 std::string batch_result_jsonl(const batch_result& r);
+// The same as a CSV line (row,label,aor,code,verdict,detail,evidence,elapsed_ms; RFC 4180
+// quoting, evidence joined with "; ").
+std::string batch_result_csv(const batch_result& r);
 
 // The result line for a finished registration.
 batch_result result_from_report(const batch_row& row, const report& r);

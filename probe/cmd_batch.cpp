@@ -39,31 +39,8 @@ struct batch_cli {
   batch_options opts;
 };
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
-
-std::string format_ms(double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", ms);
-  return buf;
-}
-
 void write_result(std::ostream& out, const batch_result& r, bool csv) {
-  if (csv) {
-    std::string evidence;
-    for (const auto& e : r.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
-    out << r.row << ',' << csv_field(r.label) << ',' << csv_field(r.aor) << ',' << r.code << ',' << r.verdict << ','
-        << csv_field(r.detail) << ',' << csv_field(evidence) << ',' << format_ms(r.elapsed_ms) << '\n';
-  } else {
-    out << batch_result_jsonl(r);
-  }
+  out << (csv ? batch_result_csv(r) : batch_result_jsonl(r));
 }
 
 // Lines in a regular file (by pread, so the reader's offset stays), for the progress

@@ -52,18 +52,8 @@ int run_diagnose(register_cli& o) {
   const auto alt_req = every_transport_request(configured_req);
 
   boost::asio::io_context io;
-  std::unique_ptr<netcheck::resolver> res;
-  try {
-    res = std::make_unique<netcheck::resolver>(io, resolver_settings_for(o.route.dns_servers, overall));
-  } catch (const std::system_error& e) {
-    throw usage_error(std::string("--dns-server: ") + e.what());
-  }
-  std::unique_ptr<netcheck::tls_context> tls;
-  try {
-    tls = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({o.route.ca_file, o.route.insecure}));
-  } catch (const std::system_error& e) {
-    throw usage_error(std::string("--ca-file: ") + e.what());
-  }
+  auto res = make_resolver(io, o.route.dns_servers, overall);
+  auto tls = make_tls(o.route.ca_file, o.route.insecure);
   sip::id_factory ids(sip::openssl_random());
   std::mt19937 rng{std::random_device{}()};
   const auto start = std::chrono::steady_clock::now();

@@ -139,30 +139,13 @@ int run_reach(const reach_options& o) {
   auto req = locate_request_from(target, o.transport);
   if (o.transport.empty()) req = every_transport_request(req);
   const auto overall = std::chrono::milliseconds(static_cast<long>(o.common.timeout_s * 1000));
-  auto settings = resolver_settings_for(o.servers, overall);
   const auto start = std::chrono::steady_clock::now();
 
   boost::asio::io_context io;
-  std::unique_ptr<netcheck::resolver> res;
-  try {
-    res = std::make_unique<netcheck::resolver>(io, settings);
-  } catch (const std::system_error& e) {
-    throw usage_error(std::string("--dns-server: ") + e.what());
-  }
-  std::unique_ptr<netcheck::tls_context> tls;
-  try {
-    tls = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({o.ca_file, o.insecure}));
-  } catch (const std::system_error& e) {
-    throw usage_error(std::string("--ca-file: ") + e.what());
-  }
+  auto res = make_resolver(io, o.servers, overall);
+  auto tls = make_tls(o.ca_file, o.insecure);
   reach_settings rs;
-  if (!o.bind.empty()) {
-    auto b = parse_target_or_throw(o.bind, "--bind");
-    boost::system::error_code ec;
-    rs.flow.local_address = boost::asio::ip::make_address(b.host, ec);
-    if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
-    rs.flow.local_port = b.port.value_or(0);
-  }
+  rs.flow = bind_options(o.bind);
 
   reach_run run;
   run.input = o.target;

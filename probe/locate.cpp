@@ -3,6 +3,8 @@
 #include "netcheck/error.hpp"
 #include "probe/cli.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <algorithm>
 
 namespace probe {
@@ -62,6 +64,39 @@ netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>
   settings.timeout = std::clamp(overall / 4, std::chrono::milliseconds(100), std::chrono::milliseconds(2000));
   settings.tries = 3;
   return settings;
+}
+
+netcheck::flow_options bind_options(const std::string& bind) {
+  netcheck::flow_options fo;
+  if (bind.empty()) return fo;
+  auto b = parse_target_or_throw(bind, "--bind");
+  boost::system::error_code ec;
+  fo.local_address = boost::asio::ip::make_address(b.host, ec);
+  if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
+  fo.local_port = b.port.value_or(0);
+  return fo;
+}
+
+std::unique_ptr<netcheck::resolver> make_resolver(boost::asio::io_context& io, const std::vector<std::string>& servers,
+                                                  std::chrono::milliseconds overall) {
+  auto settings = resolver_settings_for(servers, overall);
+  try {
+    return std::make_unique<netcheck::resolver>(io, settings);
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("--dns-server: ") + e.what());
+  }
+}
+
+std::unique_ptr<netcheck::tls_context> make_tls(const std::string& ca_file, bool insecure) {
+  try {
+    return std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({ca_file, insecure}));
+  } catch (const std::system_error& e) {
+    throw usage_error(std::string("--ca-file: ") + e.what());
+  }
+}
+
+bool may_use_tls(const netcheck::locate_request& req) noexcept {
+  return req.secure || !req.forced || *req.forced == netcheck::transport::tls;
 }
 
 }  // namespace probe

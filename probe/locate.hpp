@@ -4,9 +4,14 @@
 
 #include "netcheck/dns.hpp"
 #include "netcheck/rfc3263.hpp"
+#include "netcheck/tls_report.hpp"
+#include "netcheck/transport.hpp"
 #include "probe/dns_target.hpp"
 
+#include <boost/asio/io_context.hpp>
+
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,5 +33,17 @@ netcheck::locate_request every_transport_request(netcheck::locate_request req);
 
 // parse_dns_target or usage_error naming the option.
 dns_target parse_target_or_throw(const std::string& text, const std::string& what);
+
+// --bind ADDR[:PORT] as flow options (empty: none); usage_error unless ADDR is an IP.
+netcheck::flow_options bind_options(const std::string& bind);
+
+// The resolver for --dns-server (resolver_settings_for) and the TLS context for --ca-file;
+// usage_error naming the option when they cannot be made.
+std::unique_ptr<netcheck::resolver> make_resolver(boost::asio::io_context& io, const std::vector<std::string>& servers,
+                                                  std::chrono::milliseconds overall);
+std::unique_ptr<netcheck::tls_context> make_tls(const std::string& ca_file, bool insecure);
+
+// Whether RFC 3263 may pick TLS for this request (then a TLS context is needed).
+bool may_use_tls(const netcheck::locate_request& req) noexcept;
 
 }  // namespace probe

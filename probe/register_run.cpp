@@ -60,35 +60,19 @@ class run_op : public std::enable_shared_from_this<run_op> {
     deadline_ = start_ + timeout;
     rep_.aor = acct.aor.to_string();
     req_ = locate_request_for(acct, route);
-    if (!route.bind.empty()) {
-      auto b = parse_target_or_throw(route.bind, "--bind");
-      boost::system::error_code ec;
-      auto addr = boost::asio::ip::make_address(b.host, ec);
-      if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
-      flow_opts_.local_address = addr;
-      flow_opts_.local_port = b.port.value_or(0);
-    }
     const shared_resources none;
     const auto& shared = ctx.shared ? *ctx.shared : none;
     links_ = shared.links;
+    // A shared link carries its own flow options; a flow of our own needs --bind.
+    if (!links_) flow_opts_ = bind_options(route.bind);
     resolver_ = shared.resolver;
     if (!resolver_) {
-      auto rs = resolver_settings_for(route.dns_servers, timeout);
-      try {
-        own_resolver_ = std::make_unique<netcheck::resolver>(ctx.io, rs);
-      } catch (const std::system_error& e) {
-        throw usage_error(std::string("--dns-server: ") + e.what());
-      }
+      own_resolver_ = make_resolver(ctx.io, route.dns_servers, timeout);
       resolver_ = own_resolver_.get();
     }
     tls_ = shared.tls;
-    const bool may_use_tls = req_.secure || !req_.forced || *req_.forced == netcheck::transport::tls;
-    if (may_use_tls && !tls_) {
-      try {
-        own_tls_ = std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({route.ca_file, route.insecure}));
-      } catch (const std::system_error& e) {
-        throw usage_error(std::string("--ca-file: ") + e.what());
-      }
+    if (may_use_tls(req_) && !tls_) {
+      own_tls_ = make_tls(route.ca_file, route.insecure);
       tls_ = own_tls_.get();
     }
   }
