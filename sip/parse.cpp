@@ -81,47 +81,13 @@ class parser {
   std::size_t dup_offset_ = 0;  // first repeated single-valued header, 0 = none
 };
 
-// Bytes read_line must look at: CTLs (HTAB, CR and LF among them) and DEL. Everything else
-// is line content.
-bool is_special(unsigned char c) noexcept { return c < 0x20 || c == 0x7F; }
-
-// Index of the first special byte in [i, stop), or `stop`. This loop sees every byte of
-// every message and a header line is mostly plain text, so it takes 16 bytes at a time
-// (SSE2, in every x86-64), else 8 (SWAR, little-endian): in `hits` the lowest flagged byte
-// is exact — a borrow only moves upwards, from a byte that is itself special.
-std::size_t find_special(const char* p, std::size_t i, std::size_t stop) noexcept {
-#if defined(__SSE2__)
-  const __m128i ctl_max = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
-  for (; i + 16 <= stop; i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x);  // x <= 0x1F, unsigned
-    const int hits = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del)));
-    if (hits != 0) return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hits)));
-  }
-#endif
-  if constexpr (std::endian::native == std::endian::little) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    for (; i + 8 <= stop; i += 8) {
-      std::uint64_t x;
-      std::memcpy(&x, p + i, 8);
-      const std::uint64_t ctl = (x - ones * 0x20) & ~x & highs;
-      const std::uint64_t y = x ^ (ones * 0x7F);
-      const std::uint64_t del = (y - ones) & ~y & highs;
-      if (const std::uint64_t hits = ctl | del; hits != 0)
-        return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
-    }
-  }
-  while (i < stop && !is_special(static_cast<unsigned char>(p[i]))) ++i;
-  return i;
-}
-
 // Finds the end of the line starting at `pos`. A line is at most max_line bytes counted
 // from `origin` (the header's first line, so folded continuations count too).
 line_status parser::read_line(std::size_t pos, std::size_t origin, std::size_t& end,
                               std::size_t& next, parse_result& err) const {
   // Bytes past `stop` make the line too long; it is only reported when the scan gets there.
   const std::size_t stop = line_stop(origin);
-  for (std::size_t i = find_special(buf_.data(), pos, stop); i < stop; i = find_special(buf_.data(), i + 1, stop)) {
+  for (std::size_t i = find_control(buf_.data(), pos, stop); i < stop; i = find_control(buf_.data(), i + 1, stop)) {
     auto c = static_cast<unsigned char>(buf_[i]);
     if (c == '\r') {
       // RFC 3261 §7: lines end in CRLF; a CR followed by anything else is not a line end.
@@ -363,7 +329,7 @@ parse_result parser::run() {
     // without a call. Anything else (a lone CR or LF, HTAB or another CTL, the end of the
     // buffer, an over-long line) goes through read_line.
     const std::size_t stop = line_stop(hstart);
-    const std::size_t cr = find_special(buf_.data(), pos, stop);
+    const std::size_t cr = find_control(buf_.data(), pos, stop);
     if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - hstart <= opt_.max_line) {
       end = cr;
       next = cr + 2;

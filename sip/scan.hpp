@@ -34,6 +34,10 @@ inline bool is_token_char(char c) noexcept { return detail::token_table[static_c
 // Case-insensitive ASCII comparison.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// Index of the first control byte (below 0x20, or DEL) in `p[from, stop)`, or `stop`.
+// 16 bytes at a time: every header value sipprobe writes or reads goes through it.
+std::size_t find_control(const char* p, std::size_t from, std::size_t stop) noexcept;
+
 // Linear white space: SP, HTAB, and a CRLF (or LF) followed by SP/HTAB (folding).
 std::string_view trim_lws(std::string_view s) noexcept;
 std::string_view skip_lws(std::string_view s) noexcept;

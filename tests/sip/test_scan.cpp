@@ -89,3 +89,25 @@ TEST_CASE("scan: first_comma_element is split_commas' first element") {
   CHECK(first.empty());
   CHECK(sip::first_comma_element(R"("a, b)", first) == sip::errc::bad_quoted_string);
 }
+
+TEST_CASE("scan: find_control finds the first control byte at every position and length") {
+  // Every position of the byte in every length up to 40 crosses the 16- and 8-byte steps.
+  for (unsigned char c : {0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x7f}) {
+    for (std::size_t len = 1; len <= 40; ++len) {
+      for (std::size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(c);
+        if (at + 1 < len) s[at + 1] = '\x01';  // a later one must not win
+        CAPTURE(int(c));
+        CAPTURE(len);
+        CAPTURE(at);
+        CHECK(sip::find_control(s.data(), 0, s.size()) == at);
+        CHECK(sip::find_control(s.data(), at + 1, s.size()) == (at + 1 < len ? at + 1 : len));
+      }
+    }
+  }
+  // Not controls: space, '~', bytes >= 0x80 (UTF-8), and 0x20 just above the range.
+  const std::string plain = "a ~\x80\xff\xc3\xa9 0123456789abcdefghijklmnopqrstuvwxyz";
+  CHECK(sip::find_control(plain.data(), 0, plain.size()) == plain.size());
+  CHECK(sip::find_control(plain.data(), 5, 5) == 5);
+}
