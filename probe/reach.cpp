@@ -85,9 +85,8 @@ class check_op : public std::enable_shared_from_this<check_op> {
     spec.via.port = flow_->local_port();
     spec.via.branch = ids_.branch();
     spec.extra.push_back({"Accept", "application/sdp"});
-    sip::request req;
     transaction_spec ts;
-    if (ids_.error() || sip::build_wire(spec, req, ts.wire)) {
+    if (ids_.error() || sip::build_wire(spec, ts.wire)) {
       result_.verdict = "no_answer";
       result_.detail = "could not build OPTIONS";
       return finish();

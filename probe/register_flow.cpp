@@ -6,6 +6,8 @@
 #include "probe/register_logic.hpp"
 #include "sip/headers.hpp"
 
+#include <algorithm>
+#include <array>
 #include <memory>
 
 namespace probe {
@@ -53,6 +55,21 @@ class register_op : public std::enable_shared_from_this<register_op> {
     }
     request_uri_ = acct_.aor.scheme + ":" + sip::host_for_uri(acct_.aor.host);
     if (acct_.aor.port != 0) request_uri_ += ":" + std::to_string(acct_.aor.port);
+    // What every request of this registration shares; send() sets the rest.
+    spec_.request_uri = request_uri_;
+    spec_.to_uri = acct_.aor.to_string();
+    spec_.from_uri = spec_.to_uri;
+    spec_.from_tag = from_tag_;
+    spec_.call_id = call_id_;
+    spec_.via.transport = std::string(netcheck::to_string(proto));
+    for (auto& ch : spec_.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    spec_.via.host = local_host_;
+    spec_.via.port = local_port_;
+    spec_.user_agent = set_.user_agent;
+    sent_via_ = sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
+    transport_text_ = std::string(netcheck::to_string(proto));
+    const auto& remote = flow_.remote();
+    remote_text_ = sip::host_for_uri(remote.address.to_string()) + ":" + std::to_string(remote.port);
     send(phase::register_);
   }
 
@@ -86,19 +103,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
 
   void send(phase p) {
     phase_ = p;
-    sip::request_spec spec;
-    spec.request_uri = request_uri_;
-    spec.to_uri = acct_.aor.to_string();
-    spec.from_uri = spec.to_uri;
-    spec.from_tag = from_tag_;
-    spec.call_id = call_id_;
+    auto& spec = spec_;
     spec.cseq = ++cseq_;
-    spec.via.transport = std::string(netcheck::to_string(flow_.remote().proto));
-    for (auto& ch : spec.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    spec.via.host = local_host_;
-    spec.via.port = local_port_;
     spec.via.branch = ids_.branch();
-    spec.user_agent = set_.user_agent;
     spec.extra = set_.extra;
     if (p == phase::cleanup) {
       spec.contact = contact_;
@@ -106,6 +113,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
     } else if (!set_.query) {
       spec.contact = contact_;
       spec.expires = state_.expires;
+    } else {
+      spec.contact.reset();
+      spec.expires.reset();
     }
     std::string error;
     spec.authorization = credentials(www_, "Authorization", error);
@@ -116,11 +126,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
     state_.sent_authorization = spec.authorization.has_value();
     state_.sent_proxy_authorization = proxy.has_value();
 
-    sip::request req;
     transaction_spec t;
-    if (auto ec = sip::build_wire(spec, req, t.wire))
+    if (auto ec = sip::build_wire(spec, t.wire))
       return finish_local_error("cannot build REGISTER: a value is not allowed in a SIP message (--header, --contact, --user-agent?)");
-    sent_via_ = sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
     sent_branch_ = spec.via.branch;
     t.branch = spec.via.branch;
     t.method = "REGISTER";
@@ -130,13 +138,12 @@ class register_op : public std::enable_shared_from_this<register_op> {
     if (left <= milliseconds::zero()) return finish_timeout_before_send();
     t.timeout = left;
 
-    transaction_record rec;
+    auto& rec = out_.transactions.emplace_back();
     rec.request = "REGISTER";
     rec.cseq = spec.cseq;
-    rec.transport = std::string(netcheck::to_string(flow_.remote().proto));
+    rec.transport = transport_text_;
     rec.local = sent_via_;
-    rec.remote = flow_.remote().address.to_string() + ":" + std::to_string(flow_.remote().port);
-    if (flow_.remote().address.is_v6()) rec.remote = "[" + flow_.remote().address.to_string() + "]:" + std::to_string(flow_.remote().port);
+    rec.remote = remote_text_;
     rec.note = request_note(p, spec);
     if (set_.trace) {
       // The trace names both ends; what it prints is the wire, which holds a digest
@@ -147,7 +154,6 @@ class register_op : public std::enable_shared_from_this<register_op> {
         trace(std::string(direction) + " " + proto + " " + (out ? local + " -> " + remote : remote + " -> " + local), bytes);
       };
     }
-    out_.transactions.push_back(rec);
 
     auto self = shared_from_this();
     async_transaction(flow_, std::move(t), [self](transaction_result r) { self->on_result(std::move(r)); });
@@ -276,18 +282,28 @@ class register_op : public std::enable_shared_from_this<register_op> {
   // in the path rewrote them.
   void check_echo(const sip::message_view& m) {
     if (alg_reported_) return;
-    std::vector<echoed_header> h;
+    struct echo {
+      const char* name;
+      std::string_view sent, echoed;
+    };
+    std::array<echo, 4> e;
+    std::size_t n = 0;
     sip::via top;
+    std::string sent_by;
     if (!sip::get::top_via(m, top)) {
-      std::string sent_by = (top.ipv6 ? "[" + std::string(top.host) + "]" : std::string(top.host));
+      sent_by = sip::host_for_uri(top.host);
       if (top.port != 0) sent_by += ":" + std::to_string(top.port);
-      h.push_back({"Via sent-by", sent_via_, sent_by});
-      h.push_back({"Via branch", sent_branch_, std::string(top.branch())});
+      e[n++] = {"Via sent-by", sent_via_, sent_by};
+      e[n++] = {"Via branch", sent_branch_, top.branch()};
     }
     std::string_view cid;
-    if (!sip::get::call_id(m, cid)) h.push_back({"Call-ID", call_id_, std::string(cid)});
+    if (!sip::get::call_id(m, cid)) e[n++] = {"Call-ID", call_id_, cid};
     sip::name_addr from;
-    if (!sip::get::from(m, from)) h.push_back({"From tag", from_tag_, std::string(from.tag())});
+    if (!sip::get::from(m, from)) e[n++] = {"From tag", from_tag_, from.tag()};
+    // The common case, every header as sent, costs no strings.
+    if (std::all_of(e.begin(), e.begin() + n, [](const echo& x) { return x.sent == x.echoed; })) return;
+    std::vector<echoed_header> h;
+    for (std::size_t i = 0; i < n; ++i) h.push_back({e[i].name, std::string(e[i].sent), std::string(e[i].echoed)});
     if (auto f = check_rewrites(h)) {
       alg_reported_ = true;
       out_.findings.push_back(*f);
@@ -368,6 +384,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
   challenge_state www_, proxy_;
   phase phase_ = phase::register_;
   std::string call_id_, from_tag_, contact_, request_uri_, local_host_, sent_via_, sent_branch_;
+  std::string transport_text_, remote_text_;  // for the ladder: "udp", "192.0.2.7:5060"
+  sip::request_spec spec_;
   std::uint16_t local_port_ = 0;
   std::uint32_t cseq_ = 0;
   std::uint32_t raised_from_ = 0;

@@ -11,11 +11,9 @@ namespace {
 // A header value may hold any byte but CR, LF and NUL (and other C0 controls except HTAB):
 // anything else would end the header early or smuggle in another one.
 bool safe_value(std::string_view v) noexcept {
-  // Without an early exit the loop vectorises: every header value of every request we
-  // send comes through here.
-  unsigned bad = 0;
-  for (unsigned char c : v) bad |= static_cast<unsigned>((c < 0x20) & (c != '\t')) | static_cast<unsigned>(c == 0x7f);
-  return bad == 0;
+  for (std::size_t i = find_control(v.data(), 0, v.size()); i < v.size(); i = find_control(v.data(), i + 1, v.size()))
+    if (v[i] != '\t') return false;
+  return true;
 }
 
 bool safe_token(std::string_view v) noexcept {
@@ -55,10 +53,11 @@ bool safe_uri(std::string_view v) noexcept {
   return !bad;
 }
 
-}  // namespace
+bool safe_header(std::string_view name, std::string_view value) noexcept {
+  // Content-Length is ours to write: a second one would make the framing ambiguous.
+  return safe_token(name) && safe_value(value) && !iequals(name, "Content-Length") && !iequals(name, "l");
+}
 
-namespace {
-void write_wire(const request& req, std::string& out);
 }  // namespace
 
 std::string default_user_agent() { return std::string("sipprobe/") + SIPPROBE_VERSION; }
@@ -71,11 +70,8 @@ std::string host_for_uri(std::string_view host) {
 
 std::error_code validate(const request& req) {
   if (!safe_token(req.method) || !safe_uri(req.uri)) return errc::bad_builder_input;
-  for (const auto& h : req.headers) {
-    if (!safe_token(h.name) || !safe_value(h.value)) return errc::bad_builder_input;
-    // Content-Length is ours to write: a second one would make the framing ambiguous.
-    if (iequals(h.name, "Content-Length") || iequals(h.name, "l")) return errc::bad_builder_input;
-  }
+  for (const auto& h : req.headers)
+    if (!safe_header(h.name, h.value)) return errc::bad_builder_input;
   return {};
 }
 
@@ -100,24 +96,84 @@ std::error_code serialize(const request& req, std::string& out) {
   return {};
 }
 
-std::error_code build_wire(const request_spec& spec, request& req, std::string& wire) {
-  if (auto ec = build_request(spec, req)) return ec;  // validated
-  write_wire(req, wire);
-  return {};
-}
+namespace {
 
-std::error_code build_request(const request_spec& s, request& out) {
+// Everything build_request() and build_wire() take from the spec, checked once: every
+// header they assemble is made of these parts, so a good spec gives a valid message.
+std::error_code check_spec(const request_spec& s) {
   if (s.request_uri.empty() || s.to_uri.empty() || s.from_uri.empty() || s.from_tag.empty() ||
       s.call_id.empty() || s.via.host.empty())
     return errc::bad_builder_input;
   // RFC 3261 §8.1.1.7: the magic cookie marks an RFC 3261 branch.
   if (s.via.branch.rfind("z9hG4bK", 0) != 0 || !safe_token(s.via.branch)) return errc::bad_builder_input;
-  if (!safe_token(s.via.transport) || !safe_token(s.from_tag) || !safe_value(s.call_id) ||
-      has_space(s.call_id) || !safe_value(s.from_display) || !safe_uri(s.to_uri) ||
-      !safe_uri(s.from_uri) || !safe_value(s.via.host) || has_space(s.via.host))
+  if (!safe_token(s.method) || !safe_uri(s.request_uri) || !safe_token(s.via.transport) ||
+      !safe_token(s.from_tag) || !safe_value(s.call_id) || has_space(s.call_id) ||
+      !safe_value(s.from_display) || !safe_uri(s.to_uri) || !safe_uri(s.from_uri) ||
+      !safe_value(s.via.host) || has_space(s.via.host) || !safe_value(s.user_agent))
     return errc::bad_builder_input;
   if (s.contact && *s.contact != "*" && !safe_uri(*s.contact)) return errc::bad_builder_input;
+  if (s.authorization && !safe_header(s.authorization->name, s.authorization->value)) return errc::bad_builder_input;
+  for (const auto& h : s.extra)
+    if (!safe_header(h.name, h.value)) return errc::bad_builder_input;
+  return {};
+}
 
+template <class Sink>
+void append_host(Sink& out, std::string_view host) {
+  const bool bracket = host.find(':') != std::string_view::npos && host.front() != '[';
+  if (bracket) out.append("[");
+  out.append(host);
+  if (bracket) out.append("]");
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  std::size_t i = sizeof digits;
+  do digits[--i] = static_cast<char>('0' + n % 10); while ((n /= 10) != 0);
+  out.append(digits + i, sizeof digits - i);
+}
+
+}  // namespace
+
+// The hot path of every request sipprobe sends: straight from the spec to the bytes, with
+// the same header order and text as build_request() + serialize() (a unit test holds the
+// two together), and no intermediate request.
+std::error_code build_wire(const request_spec& s, std::string& wire) {
+  if (auto ec = check_spec(s)) return ec;
+  std::size_t size = 160 + s.method.size() * 2 + s.request_uri.size() + s.via.transport.size() + s.via.host.size() +
+                     s.via.branch.size() + s.from_display.size() * 2 + s.from_uri.size() + s.from_tag.size() +
+                     s.to_uri.size() + s.call_id.size() + (s.contact ? s.contact->size() : 0) + s.user_agent.size();
+  if (s.authorization) size += s.authorization->name.size() + s.authorization->value.size() + 4;
+  for (const auto& h : s.extra) size += h.name.size() + h.value.size() + 4;
+  if (s.user_agent.empty()) size += 32;
+  wire.clear();
+  wire.reserve(size);
+  wire.append(s.method).append(" ").append(s.request_uri).append(" SIP/2.0\r\n");
+  wire.append("Via: SIP/2.0/").append(s.via.transport).append(" ");
+  append_host(wire, s.via.host);
+  if (s.via.port != 0) wire.append(":"), append_number(wire, s.via.port);
+  if (s.via.rport) wire.append(";rport");  // RFC 3581 §3: empty rport asks for the source port
+  wire.append(";branch=").append(s.via.branch).append("\r\n");
+  wire.append("Max-Forwards: 70\r\nFrom: ");  // RFC 3261 §8.1.1.6
+  if (!s.from_display.empty()) wire.append(quote(s.from_display)).append(" ");
+  wire.append("<").append(s.from_uri).append(">;tag=").append(s.from_tag).append("\r\n");
+  wire.append("To: <").append(s.to_uri).append(">\r\n");
+  wire.append("Call-ID: ").append(s.call_id).append("\r\n");
+  wire.append("CSeq: "), append_number(wire, s.cseq), wire.append(" ").append(s.method).append("\r\n");
+  if (s.contact) {
+    if (*s.contact == "*") wire.append("Contact: *\r\n");
+    else wire.append("Contact: <").append(*s.contact).append(">\r\n");
+  }
+  if (s.expires) wire.append("Expires: "), append_number(wire, *s.expires), wire.append("\r\n");
+  if (s.authorization) wire.append(s.authorization->name).append(": ").append(s.authorization->value).append("\r\n");
+  wire.append("User-Agent: ").append(s.user_agent.empty() ? default_user_agent() : s.user_agent).append("\r\n");
+  for (const auto& h : s.extra) wire.append(h.name).append(": ").append(h.value).append("\r\n");
+  wire.append("Content-Length: 0\r\n\r\n");
+  return {};
+}
+
+std::error_code build_request(const request_spec& s, request& out) {
+  if (auto ec = check_spec(s)) return ec;
   out = request{};
   out.method = s.method;
   out.uri = s.request_uri;
@@ -127,10 +183,10 @@ std::error_code build_request(const request_spec& s, request& out) {
 
   std::string via = "SIP/2.0/" + s.via.transport + " " + host_for_uri(s.via.host);
   if (s.via.port != 0) via += ":" + std::to_string(s.via.port);
-  if (s.via.rport) via += ";rport";  // RFC 3581 §3: empty rport asks for the source port
+  if (s.via.rport) via += ";rport";
   via += ";branch=" + s.via.branch;
   add("Via", std::move(via));
-  add("Max-Forwards", "70");  // RFC 3261 §8.1.1.6
+  add("Max-Forwards", "70");
   std::string from = s.from_display.empty() ? std::string() : quote(s.from_display) + " ";
   add("From", from + "<" + s.from_uri + ">;tag=" + s.from_tag);
   add("To", "<" + s.to_uri + ">");
@@ -141,8 +197,7 @@ std::error_code build_request(const request_spec& s, request& out) {
   if (s.authorization) add(s.authorization->name, s.authorization->value);
   add("User-Agent", s.user_agent.empty() ? default_user_agent() : s.user_agent);
   for (const auto& h : s.extra) add(h.name, h.value);
-  // Validate the assembled message once, so one check covers every field above.
-  return validate(out);
+  return {};
 }
 
 }  // namespace sip

@@ -66,8 +66,9 @@ struct request_spec {
 // (request URI, To, From, tag, Call-ID, branch, Via host) or a branch without the cookie.
 std::error_code build_request(const request_spec& spec, request& out);
 
-// build_request() then serialize(), validating the message once: what a client sends.
-std::error_code build_wire(const request_spec& spec, request& req, std::string& wire);
+// The bytes build_request() then serialize() would give, written straight from the spec
+// (what a client sends, once per request). On error `wire` is left as it was.
+std::error_code build_wire(const request_spec& spec, std::string& wire);
 
 // "sipprobe/<version>".
 std::string default_user_agent();

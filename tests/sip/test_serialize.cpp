@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -165,19 +166,63 @@ TEST_CASE("id_factory: a failing generator yields no identifier and an error") {
 }
 
 TEST_CASE("build_wire: the same bytes as build_request + serialize, and the same refusals") {
-  sip::request a, b;
-  std::string via_two, via_one;
-  REQUIRE_FALSE(sip::build_request(sample_register(), a));
-  REQUIRE_FALSE(sip::serialize(a, via_two));
-  REQUIRE_FALSE(sip::build_wire(sample_register(), b, via_one));
-  CHECK(via_one == via_two);
+  std::vector<sip::request_spec> specs;
+  specs.push_back(sample_register());
+  auto s = sample_register();
+  s.from_display = "Alice \"A\" \\ B";
+  s.via.host = "2001:db8::7";
+  s.via.port = 0;
+  s.via.rport = false;
+  s.via.transport = "TLS";
+  s.contact = "*";
+  s.expires = 0;
+  s.cseq = 4294967295u;
+  s.user_agent.clear();
+  s.authorization = sip::header_field{"Proxy-Authorization", "Digest username=\"a\""};
+  s.extra = {{"X-One", "1"}, {"Supported", "path, outbound"}};
+  specs.push_back(s);
+  s = sample_register();
+  s.method = "OPTIONS";
+  s.contact.reset();
+  s.expires.reset();
+  s.via.host = "[2001:db8::8]";
+  specs.push_back(s);
+  for (const auto& spec : specs) {
+    CAPTURE(spec.method);
+    sip::request a;
+    std::string via_two, via_one;
+    REQUIRE_FALSE(sip::build_request(spec, a));
+    REQUIRE_FALSE(sip::serialize(a, via_two));
+    REQUIRE_FALSE(sip::build_wire(spec, via_one));
+    CHECK(via_one == via_two);
+  }
 
+  auto check_refused = [](const sip::request_spec& bad) {
+    std::string wire = "untouched";
+    sip::request req;
+    CHECK(sip::build_request(bad, req) == sip::errc::bad_builder_input);
+    CHECK(sip::build_wire(bad, wire) == sip::errc::bad_builder_input);
+    CHECK(wire == "untouched");
+  };
   auto bad = sample_register();
   bad.extra.push_back({"X-Bad", "line\r\nbreak"});
-  std::string wire = "untouched";
-  CHECK(sip::build_wire(bad, b, wire) == sip::errc::bad_builder_input);
-  CHECK(wire == "untouched");
+  check_refused(bad);
   bad = sample_register();
   bad.extra.push_back({"Content-Length", "5"});  // ours to write
-  CHECK(sip::build_wire(bad, b, wire) == sip::errc::bad_builder_input);
+  check_refused(bad);
+  bad = sample_register();
+  bad.extra.push_back({"l", "5"});  // its compact form
+  check_refused(bad);
+  bad = sample_register();
+  bad.authorization = sip::header_field{"Authorization", "Digest\nX: y"};
+  check_refused(bad);
+  bad = sample_register();
+  bad.user_agent = "agent\r\nX-Injected: 1";
+  check_refused(bad);
+  bad = sample_register();
+  bad.method = "REG ISTER";
+  check_refused(bad);
+  bad = sample_register();
+  bad.request_uri = "sip:example.com>";
+  check_refused(bad);
 }
