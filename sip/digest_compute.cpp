@@ -82,15 +82,41 @@ void append_quoted(std::string& out, std::string_view name, std::string_view val
   out.push_back('"');
 }
 
-std::string join(std::initializer_list<std::string_view> parts) {
-  std::string s;
+// One digest context per thread, reset for each hash: EVP_Digest() allocates and frees a
+// context every call, and a registration hashes three to five times.
+EVP_MD_CTX* reused_context() noexcept {
+  struct holder {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~holder() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local holder h;
+  return h.ctx;
+}
+
+// H(p1 ":" p2 ":" …) in lower-case hex. The parts are hashed where they lie, so no joined
+// copy (which would hold the password) is made. `out` may be one of the parts: it is
+// written only after the hash is final.
+std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string_view> parts, std::string& out) {
+  const EVP_MD* md = md_for(a);
+  if (!md) return digest_errc::unsupported_algorithm;
+  EVP_MD_CTX* ctx = reused_context();
+  if (!ctx || EVP_DigestInit_ex2(ctx, md, nullptr) != 1) return digest_errc::hash_failure;
   bool first = true;
   for (auto p : parts) {
-    if (!first) s.push_back(':');
+    if ((!first && EVP_DigestUpdate(ctx, ":", 1) != 1) || EVP_DigestUpdate(ctx, p.data(), p.size()) != 1)
+      return digest_errc::hash_failure;
     first = false;
-    s += p;
   }
-  return s;
+  unsigned char buf[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) return digest_errc::hash_failure;
+  static constexpr char digits[] = "0123456789abcdef";
+  out.resize(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = digits[buf[i] >> 4];
+    out[2 * i + 1] = digits[buf[i] & 0x0f];
+  }
+  return {};
 }
 
 std::string show(std::string_view v) { return "\"" + std::string(v) + "\""; }
@@ -98,20 +124,7 @@ std::string show(std::string_view v) { return "\"" + std::string(v) + "\""; }
 }  // namespace
 
 std::error_code digest_hash_hex(digest_algorithm a, std::string_view data, std::string& out) {
-  const EVP_MD* md = md_for(a);
-  if (!md) return digest_errc::unsupported_algorithm;
-  unsigned char buf[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), buf, &len, md, nullptr) != 1)
-    return digest_errc::hash_failure;
-  static constexpr char digits[] = "0123456789abcdef";
-  out.clear();
-  out.reserve(2 * len);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(digits[buf[i] >> 4]);
-    out.push_back(digits[buf[i] & 0x0f]);
-  }
-  return {};
+  return hash_parts(a, {data}, out);
 }
 
 std::string format_nc(std::uint32_t nc) {
@@ -123,7 +136,7 @@ std::string format_nc(std::uint32_t nc) {
 
 std::error_code compute_userhash(digest_algorithm a, std::string_view username,
                                  std::string_view realm, std::string& out) {
-  return digest_hash_hex(a, join({username, realm}), out);
+  return hash_parts(a, {username, realm}, out);
 }
 
 std::error_code compute_ha1(digest_algorithm a, std::string_view realm, std::string_view nonce,
@@ -135,12 +148,12 @@ std::error_code compute_ha1(digest_algorithm a, std::string_view realm, std::str
     for (char c : in.ha1)
       if (!is_hex(c)) return digest_errc::bad_ha1;
     out = lower(in.ha1);
-  } else if (auto ec = digest_hash_hex(a, join({in.username, realm, in.password}), out)) {
+  } else if (auto ec = hash_parts(a, {in.username, realm, in.password}, out)) {
     return ec;
   }
   // RFC 7616 §3.4.2: the -sess forms hash the HA1 again with nonce and cnonce, once per
   // session; a stored HA1 is re-hashed the same way.
-  if (is_sess(a)) return digest_hash_hex(a, join({out, nonce, in.cnonce}), out);
+  if (is_sess(a)) return hash_parts(a, {out, nonce, in.cnonce}, out);
   return {};
 }
 
@@ -153,14 +166,13 @@ std::error_code compute_response(digest_algorithm a, digest_qop qop, std::string
   // RFC 7616 §3.4.3: A2 = Method ":" request-uri [ ":" H(entity-body) ] for auth-int.
   if (qop == digest_qop::auth_int) {
     if (auto ec = digest_hash_hex(a, in.body, body_hash)) return ec;
-    if (auto ec = digest_hash_hex(a, join({in.method, in.uri, body_hash}), ha2)) return ec;
-  } else if (auto ec = digest_hash_hex(a, join({in.method, in.uri}), ha2)) {
+    if (auto ec = hash_parts(a, {in.method, in.uri, body_hash}, ha2)) return ec;
+  } else if (auto ec = hash_parts(a, {in.method, in.uri}, ha2)) {
     return ec;
   }
   // RFC 7616 §3.4.1 with qop; RFC 2069 (RFC 2617 §3.2.2.1 compatibility) without.
-  if (qop == digest_qop::none) return digest_hash_hex(a, join({ha1, nonce, ha2}), out);
-  return digest_hash_hex(a, join({ha1, nonce, format_nc(in.nc), in.cnonce, to_string(qop), ha2}),
-                         out);
+  if (qop == digest_qop::none) return hash_parts(a, {ha1, nonce, ha2}, out);
+  return hash_parts(a, {ha1, nonce, format_nc(in.nc), in.cnonce, to_string(qop), ha2}, out);
 }
 
 std::error_code build_authorization(const digest_challenge& ch, digest_qop qop,
