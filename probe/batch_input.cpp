@@ -90,7 +90,13 @@ void record_feed::read_loop() {
     csv_record r;
     const bool got = reader.next(r);
     std::unique_lock lock(m_);
-    cv_.wait(lock, [this] { return stopping_ || queue_.size() < capacity_; });
+    if (queue_.size() >= capacity_) {
+      // Full: wait until the loop has taken half, so the two threads meet once per
+      // capacity/2 records rather than once per record (each meeting is a futex call).
+      reader_waiting_ = true;
+      cv_.wait(lock, [this] { return stopping_ || queue_.size() <= low_water(); });
+      reader_waiting_ = false;
+    }
     if (stopping_) return;
     if (got) queue_.push_back(std::move(r));
     else end_ = true, error_ = read_error;
@@ -108,7 +114,7 @@ record_feed::status record_feed::take(csv_record& r) {
   if (!queue_.empty()) {
     r = std::move(queue_.front());
     queue_.pop_front();
-    cv_.notify_all();
+    if (reader_waiting_ && queue_.size() <= low_water()) cv_.notify_all();
     return status::record;
   }
   if (end_ || stopping_) {

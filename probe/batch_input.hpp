@@ -47,6 +47,7 @@ class record_feed {
 
  private:
   void read_loop();
+  std::size_t low_water() const noexcept { return capacity_ / 2; }
 
   boost::asio::io_context& io_;
   int fd_;
@@ -60,7 +61,8 @@ class record_feed {
   std::deque<csv_record> queue_;
   bool end_ = false;
   bool stopping_ = false;
-  bool waiting_ = false;  // the loop was told `later`
+  bool waiting_ = false;         // the loop was told `later`
+  bool reader_waiting_ = false;  // the reader waits for room (the queue was full)
   std::string error_;
   std::thread thread_;
 };
