@@ -91,36 +91,6 @@ bool attempt_tracker::is_retransmission(attempt& a, const sip::message_view& m, 
   return false;
 }
 
-namespace {
-
-// The branch parameter of the first Via value, by a plain scan (RFC 3261 §20.42); a full
-// parse_via per message costs more than everything else the tracker does.
-std::string_view top_branch(const sip::message_view& m) {
-  const auto* via = m.find(sip::header_id::via);
-  if (via == nullptr) return {};
-  auto v = via->value;
-  auto comma = v.find(',');
-  if (comma != std::string_view::npos) v = v.substr(0, comma);
-  for (std::size_t pos = v.find(';'); pos != std::string_view::npos; pos = v.find(';', pos + 1)) {
-    // The usual ";branch=z9hG4bK…" needs no trimming (its value starts with a byte that
-    // trimming keeps) and no case-blind compare.
-    const auto q = v.substr(pos + 1);
-    const bool plain = q.size() > 7 && q.starts_with("branch=") && sip::is_token_char(q[7]);
-    const auto p = plain ? q : sip::trim_lws(q);
-    if (plain || (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch="))) {
-      auto value = p.substr(7);
-      std::size_t end = 0;  // by hand: find_first_of costs a memchr per byte
-      while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
-             value[end] != '\n')
-        ++end;
-      return value.substr(0, end);
-    }
-  }
-  return {};
-}
-
-}  // namespace
-
 void attempt_tracker::on_message(const sip::message_view& msg, const message_meta& meta) {
   ++sip_messages_;
   ++seq_;
@@ -196,7 +166,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
 
   // Checked on the view, before anything is copied.
-  auto branch = top_branch(msg);
+  auto branch = sip::get::top_via_branch(msg);
   const std::less_equal<const char*> le;
   if (!branch.empty() && !(le(msg.raw.data(), branch.data()) && le(branch.data() + branch.size(), msg.raw.data() + msg.raw.size())))
     branch = {};  // not inside the message's bytes: a copy would not keep it either

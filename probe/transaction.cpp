@@ -38,8 +38,8 @@ std::string_view sip_message_key(std::string_view bytes) noexcept {
     auto line = bytes.substr(begin, end - begin);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) return {};  // end of the header section: no Via
-    const auto colon = line.find(':');
-    if (colon != std::string_view::npos) {
+    // Only "Via" and its compact "v" start with a V: other lines are skipped unread.
+    if (const auto colon = (line[0] | 0x20) == 'v' ? line.find(':') : std::string_view::npos; colon != std::string_view::npos) {
       const auto name = sip::trim_lws(line.substr(0, colon));
       if (sip::iequals(name, "Via") || sip::iequals(name, "v")) {
         auto value = line.substr(colon + 1);
@@ -141,10 +141,10 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
     // RFC 3261 §17.1.3: the response matches when the top Via branch and the CSeq method
     // are ours; we also require our CSeq number, so a late answer to the previous REGISTER
     // of the same flow is not taken for this one.
-    // The branch by the same scan the shared links route by: a full Via parse per answer
-    // costs more than the rest of the match.
+    // The branch by a plain scan: a full Via parse per answer costs more than the rest of
+    // the match.
     sip::cseq cs;
-    if (sip_message_key(bytes) != spec_.branch || sip::get::cseq(m, cs) || cs.method != spec_.method ||
+    if (sip::get::top_via_branch(m) != spec_.branch || sip::get::cseq(m, cs) || cs.method != spec_.method ||
         cs.number != spec_.cseq) {
       ++result_.stray;
       return receive();

@@ -302,6 +302,28 @@ std::error_code top_via(const message_view& m, via& out) {
   return parse_via(first, out);
 }
 
+std::string_view top_via_branch(const message_view& m) noexcept {
+  const header_view* h = m.find(header_id::via);
+  if (h == nullptr) return {};
+  auto v = h->value;
+  v = v.substr(0, v.find(','));  // a branch holds no comma, a quoted or <> part holds no branch
+  for (std::size_t pos = v.find(';'); pos != std::string_view::npos; pos = v.find(';', pos + 1)) {
+    // The usual ";branch=z9hG4bK…" needs no trimming and no case-blind compare.
+    const auto q = v.substr(pos + 1);
+    const bool plain = q.size() > 7 && q.starts_with("branch=") && is_token_char(q[7]);
+    const auto p = plain ? q : trim_lws(q);
+    if (plain || (p.size() > 7 && iequals(p.substr(0, 7), "branch="))) {
+      const auto value = p.substr(7);
+      std::size_t end = 0;  // by hand: find_first_of costs a memchr per byte
+      while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
+             value[end] != '\n')
+        ++end;
+      return value.substr(0, end);
+    }
+  }
+  return {};
+}
+
 std::error_code vias(const message_view& m, std::vector<via>& out) {
   bool any = false;
   for (const auto& h : m.headers) {

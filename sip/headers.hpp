@@ -88,6 +88,9 @@ std::error_code parse_retry_after(std::string_view value, retry_after& out);
 namespace get {
 
 std::error_code top_via(const message_view& m, via& out);
+// The branch parameter of the top Via by a plain scan, without parsing the Via (a client
+// matches every response by it, RFC 3261 §17.1.3); "" when there is none.
+std::string_view top_via_branch(const message_view& m) noexcept;
 std::error_code vias(const message_view& m, std::vector<via>& out);  // all, in order
 std::error_code from(const message_view& m, name_addr& out);
 std::error_code to(const message_view& m, name_addr& out);
