@@ -6,6 +6,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <array>
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <utility>
@@ -14,12 +16,24 @@ namespace probe {
 
 namespace {
 
+// Printable ASCII that a JSON string holds as it is (RFC 8259 §7), all but " and backslash.
+inline constexpr auto json_plain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
 // A JSON string (RFC 8259 §7). Bytes that are not UTF-8 (a CSV label, a server's reason
 // phrase) become U+FFFD, so every line stays valid JSON. By hand: one result per account,
 // and building a DOM per line cost more than the registration's own digest.
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
+    // Plain printable ASCII, most of every line, is copied a run at a time.
+    std::size_t run = i;
+    while (run < s.size() && json_plain[static_cast<unsigned char>(s[run])]) ++run;
+    out.append(s.data() + i, run - i);
+    if ((i = run) == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -72,10 +86,12 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
+// "%.1f", without printf's machinery: to_chars rounds the same way (correctly, from the
+// binary value).
 std::string format_ms(double ms) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", ms);
-  return buf;
+  const auto r = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 1);
+  return std::string(buf, r.ec == std::errc() ? r.ptr : buf);
 }
 
 }  // namespace
@@ -89,7 +105,9 @@ std::string batch_result_csv(const batch_result& r) {
 
 std::string batch_result_jsonl(const batch_result& r) {
   // Keys sorted, as nlohmann::json writes an object (the README's examples).
-  std::string line = "{\"aor\":";
+  std::string line;
+  line.reserve(160 + r.aor.size() + r.detail.size() + r.label.size());
+  line += "{\"aor\":";
   append_json_string(line, r.aor);
   line += ",\"code\":";
   append_json_string(line, r.code);
@@ -109,7 +127,7 @@ std::string batch_result_jsonl(const batch_result& r) {
   return line;
 }
 
-batch_result result_from_report(const batch_row& row, const report& r) {
+batch_result result_from_report(const batch_row& row, report&& r) {
   batch_result b;
   b.row = row.number;
   b.label = row.label;
@@ -118,7 +136,7 @@ batch_result result_from_report(const batch_row& row, const report& r) {
   b.code = std::string(e.code);
   b.verdict = r.primary.code == diagnosis_code::registered ? "registered" : "failed";
   b.detail = std::string(e.title);
-  b.evidence = r.primary.evidence;
+  b.evidence = std::move(r.primary.evidence);
   b.elapsed_ms = r.elapsed_ms;
   return b;
 }
@@ -138,6 +156,7 @@ struct batch_scheduler::job {
   batch_row row;
   register_settings settings;
   route_options route;
+  netcheck::locate_request request;  // locate_request_for(row, route), made once
 };
 
 batch_scheduler::batch_scheduler(run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
@@ -222,11 +241,11 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   ++in_flight_;
   // async_register_run keeps references to the account, settings and route: they live
   // in the job until its completion has run.
-  auto j = std::make_shared<job>(job{std::move(row), opts_.settings, opts_.route});
+  auto j = std::make_shared<job>(job{std::move(row), opts_.settings, opts_.route, {}});
   if (j->row.expires) j->settings.expires = *j->row.expires;
   if (!j->row.registrar.empty()) j->route.registrar = j->row.registrar;
   if (j->row.transport) j->route.transport = j->row.transport;
-  netcheck::locate_request req;
+  auto& req = j->request;
   try {
     req = locate_request_for(j->row.acct, j->route);
   } catch (const usage_error& e) {
@@ -267,9 +286,11 @@ void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j, const 
         ctx_, j->row.acct, j->settings, j->route, opts_.timeout,
         [this, seq, j](report r) {
           // Completion may come inline; finish on a fresh stack so pump() never re-enters.
-          boost::asio::post(ctx_.io, [this, seq, j, r = std::move(r)] { finish(seq, result_from_report(j->row, r)); });
+          boost::asio::post(ctx_.io, [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable {
+            finish(seq, std::move(b));
+          });
         },
-        located);
+        prelocated{j->request, located});
   } catch (const usage_error& e) {
     row_failed(seq, j, e.what());
   }

@@ -41,7 +41,7 @@ std::string batch_result_jsonl(const batch_result& r);
 std::string batch_result_csv(const batch_result& r);
 
 // The result line for a finished registration.
-batch_result result_from_report(const batch_row& row, const report& r);
+batch_result result_from_report(const batch_row& row, report&& r);
 batch_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why);
 
 // One item of input: a validated row, a row error (already a result), or `later`: no

@@ -189,7 +189,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       case next_step::retry_stale: {
         auto& slot = d.proxy ? proxy_ : www_;
         const bool fresh_nonce = !slot.ch || slot.ch->nonce != d.challenge->nonce;
-        slot.ch = d.challenge;
+        slot.ch = std::move(d.challenge);
         slot.qop = d.qop;
         if (fresh_nonce) slot.nc = 0;
         slot.note = d.choice_reason;
@@ -198,10 +198,10 @@ class register_op : public std::enable_shared_from_this<register_op> {
           out_.findings.push_back({finding_code::stale_nonce, "the server answered " + std::to_string(m.status) +
                                                                   " with stale=true; retried with the new nonce"});
         }
-        if (!acct_.expected_realm.empty() && acct_.expected_realm != d.challenge->realm && !realm_warned_) {
+        if (!acct_.expected_realm.empty() && acct_.expected_realm != slot.ch->realm && !realm_warned_) {
           realm_warned_ = true;
           out_.findings.push_back({finding_code::realm_mismatch, "expected realm \"" + acct_.expected_realm +
-                                                                     "\", the server challenges for \"" + d.challenge->realm + "\""});
+                                                                     "\", the server challenges for \"" + slot.ch->realm + "\""});
         }
         if (acct_.credentials.password.empty() && acct_.credentials.ha1.empty())
           return finish(diagnosis_code::auth_not_attempted, {std::to_string(m.status) + " challenge, and no password was given"});
@@ -268,7 +268,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       auto d = decide(fresh, m);
       if (d.challenge) {
         auto& slot = d.proxy ? proxy_ : www_;
-        slot.ch = d.challenge;
+        slot.ch = std::move(d.challenge);
         slot.qop = d.qop;
         slot.nc = 0;
         return send(phase::cleanup);

@@ -43,26 +43,28 @@ decision on_challenge(const flow_state& st, const sip::message_view& m, bool pro
     auto d = finished(diagnosis_code::auth_unsupported, status_line(m) + ": " + choice.reason);
     return d;
   }
-  const auto& ch = challenges[*choice.index];
+  auto& ch = challenges[*choice.index];
 
   decision d;
   d.proxy = proxy;
-  d.challenge = ch;
   d.qop = choice.qop;
-  d.choice_reason = choice.reason;
+  d.choice_reason = std::move(choice.reason);
   if (!answered) {
     d.step = next_step::answer_challenge;
+    d.challenge = std::move(ch);
     return d;
   }
   // RFC 7616 §3.3: stale=true means the nonce expired but the credentials were right.
   if (ch.stale && !st.stale_retried) {
     d.step = next_step::retry_stale;
+    d.challenge = std::move(ch);
     return d;
   }
   auto code = proxy ? diagnosis_code::proxy_auth_failed : diagnosis_code::auth_failed;
+  const bool stale = ch.stale;
   d = finished(code, status_line(m) + " again after " + (proxy ? "Proxy-Authorization" : "Authorization") +
                          " was sent (realm \"" + ch.realm + "\")");
-  if (ch.stale) d.evidence.push_back("the server kept answering stale=true after a fresh nonce was used");
+  if (stale) d.evidence.push_back("the server kept answering stale=true after a fresh nonce was used");
   return d;
 }
 

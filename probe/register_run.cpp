@@ -12,6 +12,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
+#include <iterator>
 #include <memory>
 
 namespace probe {
@@ -54,12 +55,12 @@ namespace {
 class run_op : public std::enable_shared_from_this<run_op> {
  public:
   run_op(run_context ctx, const account& acct, const register_settings& settings, const route_options& route,
-         milliseconds timeout, std::function<void(report)> done)
+         milliseconds timeout, std::function<void(report)> done, const netcheck::locate_request* request)
       : ctx_(ctx), acct_(acct), settings_(settings), done_(std::move(done)) {
     start_ = clock_type::now();
     deadline_ = start_ + timeout;
     rep_.aor = acct.aor.to_string();
-    req_ = locate_request_for(acct, route);
+    req_ = request ? *request : locate_request_for(acct, route);
     const shared_resources none;
     const auto& shared = ctx.shared ? *ctx.shared : none;
     links_ = shared.links;
@@ -147,7 +148,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
   void on_connected(std::error_code ec) {
     auto& rec = rep_.targets[index_];
     const auto& tls = flow_->tls();
-    if (auto expiring = certificate_expiry_finding(endpoint_text(targets_[index_]), tls); expiring && !cert_warned_) {
+    if (auto expiring = tls.has_certificate ? certificate_expiry_finding(endpoint_text(targets_[index_]), tls) : std::nullopt;
+        expiring && !cert_warned_) {
       cert_warned_ = true;
       rep_.findings.push_back(*expiring);
     }
@@ -180,7 +182,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
 
   void on_registered(flow_outcome o) {
     auto& rec = rep_.targets[index_];
-    rep_.transactions.insert(rep_.transactions.end(), o.transactions.begin(), o.transactions.end());
+    rep_.transactions.insert(rep_.transactions.end(), std::make_move_iterator(o.transactions.begin()),
+                             std::make_move_iterator(o.transactions.end()));
     if (o.primary.code == diagnosis_code::redirected && !redirected_ && follow_redirect(o)) return;
     // RFC 3263 §4.3: a transport failure or a 503 sends the client to the next target.
     const bool failover = (!o.sip_answered && o.network_error) || o.final_status == 503;
@@ -196,7 +199,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
     }
     rec.result = describe(o.primary.code).code.data();
     rep_.primary = std::move(o.primary);
-    rep_.findings.insert(rep_.findings.end(), o.findings.begin(), o.findings.end());
+    rep_.findings.insert(rep_.findings.end(), std::make_move_iterator(o.findings.begin()),
+                         std::make_move_iterator(o.findings.end()));
     rep_.registration = std::move(o.registration);
     if (!failures_.empty() && (o.sip_answered)) {
       rep_.findings.push_back({finding_code::srv_failover,
@@ -296,8 +300,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
 
 void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
                         const route_options& route, milliseconds timeout, std::function<void(report)> done,
-                        std::optional<netcheck::resolution> located) {
-  std::make_shared<run_op>(ctx, acct, settings, route, timeout, std::move(done))->start(std::move(located));
+                        std::optional<prelocated> located) {
+  auto op = std::make_shared<run_op>(ctx, acct, settings, route, timeout, std::move(done),
+                                     located ? &located->request : nullptr);
+  op->start(located ? std::optional<netcheck::resolution>(std::move(located->answer)) : std::nullopt);
 }
 
 }  // namespace probe

@@ -56,11 +56,15 @@ struct run_context {
 // Runs the registration; `done` receives the finished report (elapsed_ms set).
 // Throws usage_error for configuration problems found before any I/O (bad CA file,
 // bad --dns-server).
-// `located`, when given, is the RFC 3263 resolution already made for locate_request_for()
-// (diagnose resolves once for both its checks and the registration).
+// `located`, when given, is the RFC 3263 step already made: locate_request_for()'s request
+// and its resolution (diagnose resolves once for both its checks and the registration; a
+// batch once per registrar).
+struct prelocated {
+  netcheck::locate_request request;
+  netcheck::resolution answer;
+};
 void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
                         const route_options& route, std::chrono::milliseconds timeout,
-                        std::function<void(report)> done,
-                        std::optional<netcheck::resolution> located = std::nullopt);
+                        std::function<void(report)> done, std::optional<prelocated> located = std::nullopt);
 
 }  // namespace probe

@@ -105,6 +105,13 @@ std::string unescape_quoted(std::string_view raw) {
 
 namespace {
 
+// The bytes that change the state of the comma split.
+inline constexpr auto comma_stop = [] {
+  std::array<bool, 256> t{};
+  for (char c : {'"', '<', '>', ','}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 // Calls `take(element)` for each non-empty top-level element until it returns false.
 template <class Take>
 std::error_code each_comma_element(std::string_view value, Take take) {
@@ -116,6 +123,10 @@ std::error_code each_comma_element(std::string_view value, Take take) {
     return part.empty() || take(part);
   };
   for (std::size_t i = 0; i < value.size(); ++i) {
+    // Outside quotes most bytes are none of " < > , — skip them by table.
+    if (!in_quote)
+      while (i < value.size() && !comma_stop[static_cast<unsigned char>(value[i])]) ++i;
+    if (i == value.size()) break;
     char c = value[i];
     if (in_quote) {
       if (c == '\\') ++i;

@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <string>
+
 namespace {
 
 probe::batch_result sample() {
@@ -54,4 +57,16 @@ TEST_CASE("batch result: bytes that are not UTF-8 become U+FFFD, valid UTF-8 sta
   CHECK(j["evidence"][1] == "overlong \xef\xbf\xbd\xef\xbf\xbd");
   CHECK(j["evidence"][2] == "surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   CHECK(j["evidence"][3] == "cut \xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST_CASE("batch result: elapsed_ms is written as printf's %.1f would") {
+  auto r = sample();
+  for (double ms : {0.0, 0.05, 0.25, 0.35, 1.45, 12.345, 999.95, 10000.0, 123456.789}) {
+    r.elapsed_ms = ms;
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "%.1f", ms);
+    CAPTURE(ms);
+    CHECK(probe::batch_result_jsonl(r).find(std::string("\"elapsed_ms\":") + expected + ",") != std::string::npos);
+    CHECK(probe::batch_result_csv(r).find(std::string(",") + expected + "\n") != std::string::npos);
+  }
 }
