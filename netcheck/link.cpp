@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -85,7 +86,12 @@ class link : public std::enable_shared_from_this<link> {
   std::deque<pending_send> sends_;
   bool sending_ = false;
   std::unordered_set<shared_flow*> members_;
-  std::unordered_map<std::string, shared_flow*> owners_;
+  // Looked up by the view of each answer's key, without making a string of it.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
+  std::unordered_map<std::string, shared_flow*, key_hash, std::equal_to<>> owners_;
 };
 
 class shared_flow final : public flow_impl, public std::enable_shared_from_this<shared_flow> {
@@ -146,10 +152,10 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
   // waiting (garbage, a socket error). A routed answer comes from the link's completion
   // handler, never from inside an initiating function, so our handler runs at once; a
   // broadcast is posted, as the link is iterating over its flows.
-  void deliver(std::error_code ec, const std::string& bytes, bool routed) {
+  void deliver(std::error_code ec, std::string bytes, bool routed) {
     if (state_ == state::closed) return;
-    if (receiving_) return complete(ec, bytes, routed);
-    if (routed && inbox_.size() < max_inbox) inbox_.emplace_back(ec, bytes);
+    if (receiving_) return complete(ec, std::move(bytes), routed);
+    if (routed && inbox_.size() < max_inbox) inbox_.emplace_back(ec, std::move(bytes));
   }
   // The link failed for good: what every later receive gets.
   void broken(std::error_code ec) { broken_ = ec; }
@@ -264,8 +270,8 @@ void link::on_read(std::error_code ec, received r) {
     const auto k = key_ ? key_(r.bytes) : std::string_view{};
     if (k.empty()) {
       broadcast({}, r.bytes);
-    } else if (auto it = owners_.find(std::string(k)); it != owners_.end()) {
-      it->second->deliver({}, r.bytes, true);
+    } else if (auto it = owners_.find(k); it != owners_.end()) {
+      it->second->deliver({}, std::move(r.bytes), true);
     } else {
       ++*unmatched_;
     }

@@ -67,7 +67,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
  public:
   transaction_op(netcheck::flow& f, transaction_spec spec, std::function<void(transaction_result)> done)
       : flow_(f), spec_(std::move(spec)), done_(std::move(done)),
-        udp_(f.remote().proto == netcheck::transport::udp) {}
+        udp_(f.remote().proto == netcheck::transport::udp), framer_(sip_framer(f.remote().proto)) {}
 
   void start() {
     start_ = clock_type::now();
@@ -97,7 +97,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
     if (udp_) until = std::min(until, next_retransmit_);
     auto wait = std::max(std::chrono::duration_cast<milliseconds>(until - now), milliseconds(1));
     auto self = shared_from_this();
-    flow_.async_receive(sip_framer(flow_.remote().proto), wait,
+    flow_.async_receive(framer_, wait,
                         [self](std::error_code ec, netcheck::received r) { self->on_receive(ec, std::move(r)); });
   }
 
@@ -121,10 +121,10 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
       return finish(ec);
     }
     if (ec) return finish(ec);
-    handle_message(r.bytes);
+    handle_message(std::move(r.bytes));
   }
 
-  void handle_message(const std::string& bytes) {
+  void handle_message(std::string bytes) {
     if (spec_.trace) spec_.trace("received", bytes);
     sip::message_view m;
     auto framing = udp_ ? sip::framing::datagram : sip::framing::stream;
@@ -160,7 +160,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
       return receive();
     }
     result_.rtt_ms = ms_since_start();
-    result_.response = sip::to_owned(m);
+    result_.response = sip::owned_message(std::move(bytes), std::move(m));
     finish({});
   }
 
@@ -185,6 +185,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
   transaction_spec spec_;
   std::function<void(transaction_result)> done_;
   bool udp_;
+  netcheck::framer framer_;
   bool finished_ = false;
   bool provisional_seen_ = false;
   clock_type::time_point start_, deadline_, next_retransmit_;

@@ -2,6 +2,7 @@
 
 #include "sip/scan.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -295,10 +296,25 @@ void message_view::clear() noexcept {
   headers.clear();
 }
 
-owned_message::owned_message(const message_view& v)
-    : bytes_(std::make_unique<char[]>(v.raw.size() + 1)) {
-  if (!v.raw.empty()) std::memcpy(bytes_.get(), v.raw.data(), v.raw.size());
-  view_ = rebased(v, bytes_.get());
+// The views point into bytes_, so bytes_ must keep its buffer when the owned_message
+// moves: a string in its own (heap) buffer hands that buffer over on a move, a short one
+// kept inside the string object would not. Hence at least 16 bytes of capacity, which is
+// more than any string keeps inside itself.
+constexpr std::size_t heap_capacity = 16;
+
+owned_message::owned_message(const message_view& v) {
+  bytes_.reserve(std::max(v.raw.size(), heap_capacity));
+  bytes_.assign(v.raw);
+  view_ = rebased(v, bytes_.data());
+}
+
+owned_message::owned_message(std::string&& bytes, message_view&& v) {
+  const char* before = bytes.data();
+  const std::size_t offset = static_cast<std::size_t>(v.raw.data() - before);
+  bytes_ = std::move(bytes);
+  if (bytes_.capacity() < heap_capacity) bytes_.reserve(heap_capacity);
+  if (bytes_.data() == before) view_ = std::move(v);
+  else view_ = rebased(v, bytes_.data() + offset);
 }
 
 owned_message::owned_message(const owned_message& o)

@@ -81,6 +81,9 @@ class owned_message {
  public:
   owned_message() = default;
   explicit owned_message(const message_view& v);
+  // Takes the buffer a message was parsed from, and the view parsed from it: no copy.
+  // `v` must lie inside `bytes`.
+  owned_message(std::string&& bytes, message_view&& v);
   owned_message(const owned_message& o);
   owned_message& operator=(const owned_message& o);
   owned_message(owned_message&& o) noexcept;
@@ -92,7 +95,7 @@ class owned_message {
   const message_view& operator*() const noexcept { return view_; }
 
  private:
-  std::unique_ptr<char[]> bytes_;
+  std::string bytes_;
   message_view view_;
 };
 

@@ -361,6 +361,42 @@ TEST_CASE("parse: owned_message outlives the buffer and survives moves") {
   CHECK(moved->raw.data() != copy->raw.data());
 }
 
+TEST_CASE("parse: owned_message can take the buffer it was parsed from, short or long") {
+  // A stream buffer holding the message and more after it.
+  std::string buf = std::string(resp401) + "OPTIONS sip:x SIP/2.0\r\n";
+  sip::message_view m;
+  const auto r = sip::parse(buf, m, sip::framing::stream);
+  REQUIRE_FALSE(r.ec);
+  const auto expected = sip::serialize(m);
+  sip::owned_message taken(std::move(buf), std::move(m));
+  CHECK(taken->raw.size() == r.consumed);
+  // A buffer too short for any message, which a string keeps inside itself: a hand-made
+  // view into it must follow the bytes as well.
+  std::string tiny = "xAB: cd";
+  sip::message_view v;
+  v.raw = std::string_view(tiny).substr(1);
+  v.headers.push_back({v.raw.substr(0, 2), v.raw.substr(4), sip::header_id::other});
+  sip::owned_message small(std::move(tiny), std::move(v));
+  std::vector<sip::owned_message> store;
+  for (int i = 0; i < 20; ++i) {  // moves, reallocations and copies
+    store.push_back(std::move(taken));
+    store.push_back(std::move(small));
+    taken = store[store.size() - 2];
+    small = store.back();
+  }
+  for (const auto* o : {&taken, &store[0], &store[store.size() - 2]}) {
+    CHECK((*o)->status == 401);
+    CHECK(sip::serialize(o->view()) == expected);
+  }
+  for (const auto* o : {&small, &store[1], &store.back()}) {
+    CHECK((*o)->raw == "AB: cd");
+    REQUIRE((*o)->headers.size() == 1);
+    CHECK((*o)->headers[0].name == "AB");
+    CHECK((*o)->headers[0].value == "cd");
+    CHECK((*o)->headers[0].name.data() == (*o)->raw.data());
+  }
+}
+
 namespace {
 
 // Feeds `stream` to a framer in the given chunks and returns the messages serialized.
