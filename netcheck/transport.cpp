@@ -134,6 +134,8 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       // Via), filters datagrams from other sources and reports ICMP port unreachable as
       // ECONNREFUSED on the next send/receive.
       if (!ec) udp_.connect(peer, ec);
+      // Sends and extra reads are tried at once and only wait on EAGAIN (an ioctl: once).
+      if (!ec) udp_.non_blocking(true, ec);
       asio::post(io_, [self = shared_from_this(), ec] { self->finish_connect(to_std(ec)); });
       return;
     }
@@ -168,8 +170,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       // A datagram goes out at once or not at all: try it now, without a timer; only a
       // full socket buffer (EAGAIN) takes the path that waits.
       boost::system::error_code ec;
-      udp_.non_blocking(true, ec);
-      if (!ec) udp_.send(asio::buffer(bytes), 0, ec);
+      udp_.send(asio::buffer(bytes), 0, ec);  // the socket is non-blocking (connect)
       if (ec != asio::error::would_block && ec != asio::error::try_again) {
         asio::post(io_, [h = std::move(handler), ec = to_std(ec)] { h(ec, milliseconds{0}); });
         return;
@@ -484,6 +485,18 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       datagram_error_ = to_std(ec);
     } else if (datagrams_.size() < max_queued_datagrams) {
       datagrams_.emplace_back(datagram_.data(), n);
+      // Take what else is waiting now: one readiness event, several datagrams, fewer turns
+      // of the event loop (a shared socket carries the answers of many registrations).
+      while (datagrams_.size() < max_queued_datagrams && udp_.non_blocking()) {
+        boost::system::error_code more;
+        const std::size_t m = udp_.receive(asio::buffer(datagram_), 0, more);
+        if (more == asio::error::would_block || more == asio::error::try_again) break;
+        if (more) {
+          datagram_error_ = to_std(more);
+          break;
+        }
+        datagrams_.emplace_back(datagram_.data(), m);
+      }
     }
     // Without a pending receive, stop reading: late datagrams wait in the kernel.
     deliver();

@@ -84,7 +84,9 @@ int run_batch(batch_cli& o) {
     }
   } closer{fd};
 
-  boost::asio::io_context io;
+  // One thread runs the loop (the reader thread only posts to it): with the hint, Asio
+  // does not signal other runners after each handler.
+  boost::asio::io_context io(1);
   // The scheduler exists only after the header is read; until then nothing waits.
   batch_scheduler* sched_ptr = nullptr;
   record_feed feed(io, fd, std::max<std::size_t>(o.concurrency, 64), [&sched_ptr] {

@@ -130,6 +130,27 @@ TEST_CASE("transport: udp late reply after a receive timeout is kept for the nex
   CHECK(second.r.bytes == "late\r\n\r\n");
 }
 
+TEST_CASE("transport: udp datagrams waiting together all arrive, in order") {
+  // More than one read takes at a time: the ones left wait in the kernel for the next.
+  asio::io_context io;
+  asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.local_endpoint().port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  CHECK_FALSE(send_sync(io, f, "hello"));
+  std::array<char, 64> buf{};
+  asio::ip::udp::endpoint from;
+  REQUIRE(peer.receive_from(asio::buffer(buf), from) == 5);
+  constexpr int count = 20;
+  for (int i = 0; i < count; ++i) peer.send_to(asio::buffer("d" + std::to_string(i)), from);
+  for (int i = 0; i < count; ++i) {
+    outcome o = receive_sync(io, f, 1000ms);
+    CAPTURE(i);
+    REQUIRE_FALSE(o.ec);
+    CHECK(o.r.bytes == "d" + std::to_string(i));
+  }
+  CHECK(receive_sync(io, f, 50ms).ec == errc::receive_timeout);
+}
+
 TEST_CASE("transport: udp framer rejecting a datagram gives malformed_message with evidence") {
   asio::io_context io;
   udp_peer peer(io, loopback4(), 1, "!garbage");
