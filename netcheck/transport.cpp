@@ -30,11 +30,26 @@ using asio::ip::udp;
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
 
+std::string address_text(const boost::asio::ip::address& a) {
+  if (!a.is_v4()) return a.to_string();
+  const auto b = a.to_v4().to_bytes();
+  char text[16];
+  char* p = text;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i > 0) *p++ = '.';
+    const unsigned v = b[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  }
+  return std::string(text, p);
+}
+
 std::string endpoint_spec::to_string() const {
   std::string out(netcheck::to_string(proto));
   out += ':';
   if (address.is_v6()) out += '[' + address.to_string() + ']';
-  else out += address.to_string();
+  else out += address_text(address);
   out += ':' + std::to_string(port);
   if (!host.empty()) out += " (" + host + ')';
   return out;

@@ -41,6 +41,10 @@ namespace netcheck {
 
 // transport and to_string(transport): netcheck/common.hpp (shared with rfc3263.hpp)
 
+// The address as text, as address::to_string() writes it ("192.0.2.7", "2001:db8::1"),
+// IPv4 without inet_ntop's printf: a batch writes its addresses into every request.
+std::string address_text(const boost::asio::ip::address& a);
+
 // Where to connect. `host` is the name the certificate must match and the SNI (TLS only):
 // a DNS name (SNI + X509_VERIFY_PARAM_set1_host), an IP literal (no SNI,
 // X509_VERIFY_PARAM_set1_ip_asc) or empty (no SNI, name not checked: report.name_checked

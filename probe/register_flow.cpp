@@ -44,7 +44,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     state_.expires = set_.expires;
     const auto proto = flow_.remote().proto;
     const auto local = flow_.local_address();
-    local_host_ = local ? local->to_string() : "127.0.0.1";
+    local_host_ = local ? netcheck::address_text(*local) : "127.0.0.1";
     local_port_ = flow_.local_port();
     if (set_.contact) {
       contact_ = *set_.contact;
@@ -69,7 +69,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     sent_via_ = sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
     transport_text_ = std::string(netcheck::to_string(proto));
     const auto& remote = flow_.remote();
-    remote_text_ = sip::host_for_uri(remote.address.to_string()) + ":" + std::to_string(remote.port);
+    remote_text_ = sip::host_for_uri(netcheck::address_text(remote.address)) + ":" + std::to_string(remote.port);
     send(phase::register_);
   }
 

@@ -41,6 +41,20 @@ TEST_CASE("transport: probe verdict for each error") {
   CHECK(netcheck::to_string(probe_verdict::no_answer) == "no_answer");
 }
 
+TEST_CASE("transport: address_text writes what address::to_string() writes") {
+  for (const char* text : {"0.0.0.0", "1.2.3.4", "9.10.99.100", "127.0.0.1", "192.168.10.255", "255.255.255.255",
+                           "::1", "2001:db8::7", "::ffff:192.0.2.1"}) {
+    const auto a = asio::ip::make_address(text);
+    CAPTURE(text);
+    CHECK(netcheck::address_text(a) == a.to_string());
+  }
+  for (unsigned v = 0; v < 256; ++v) {  // every octet value, in every position
+    const asio::ip::address_v4 a({static_cast<unsigned char>(v), static_cast<unsigned char>(255 - v),
+                                  static_cast<unsigned char>(v / 2), static_cast<unsigned char>(v % 7)});
+    CHECK(netcheck::address_text(asio::ip::address(a)) == a.to_string());
+  }
+}
+
 TEST_CASE("transport: error messages of the transport enumerators") {
   CHECK(std::error_code(errc::receive_timeout).message() == "no reply before the deadline");
   CHECK(std::error_code(errc::truncated_message).message().find("middle of a message") !=
