@@ -24,8 +24,6 @@ using clock_type = std::chrono::steady_clock;
 namespace detail {
 namespace {
 
-// A link reads for as long as it is open; the read is re-armed after this long idle.
-constexpr milliseconds idle_read{std::chrono::hours(1)};
 // Answers held for a flow that is not waiting (it is between two receives).
 constexpr std::size_t max_inbox = 8;
 
@@ -133,6 +131,7 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
       return complete(ec, std::move(bytes));
     }
     if (broken_) return complete(broken_, {});
+    if (timeout == flow::no_timeout) return;
     timer_.expires_after(timeout);
     timer_.async_wait([self = shared_from_this(), mine = ++generation_](const boost::system::error_code& ec) {
       if (ec || mine != self->generation_ || !self->receiving_) return;
@@ -255,7 +254,9 @@ void link::read() {
   // A weak reference: the read is always pending, and its handler lives inside flow_,
   // which the link owns; a strong one would keep both alive for ever once nothing runs
   // the io_context any more. The flows and the pool own the link.
-  flow_.async_receive(frame_, idle_read, [weak = weak_from_this()](std::error_code ec, received r) {
+  // No deadline: a link reads for as long as it is open (and a timer per datagram would
+  // cost a timer-queue insertion and removal each).
+  flow_.async_receive(frame_, flow::no_timeout, [weak = weak_from_this()](std::error_code ec, received r) {
     if (auto self = weak.lock()) self->on_read(ec, std::move(r));
   });
 }
@@ -265,7 +266,6 @@ void link::on_read(std::error_code ec, received r) {
     if (state_ == state::closed) broadcast(aborted(), {});
     return;
   }
-  if (ec == errc::receive_timeout) return read();
   if (!ec) {
     const auto k = key_ ? key_(r.bytes) : std::string_view{};
     if (k.empty()) {

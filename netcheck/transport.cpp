@@ -223,10 +223,12 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     framer_ = std::move(frame);
     receive_handler_ = std::move(handler);
     receive_start_ = clock_type::now();
-    arm(receive_timer_, receive_generation_, timeout, [](socket_flow& self) {
-      // The read (if any) stays in flight: what it brings later is kept for the next receive.
-      if (self.receive_pending_) self.complete_receive(make_error_code(errc::receive_timeout), {});
-    });
+    if (timeout != flow::no_timeout) {
+      arm(receive_timer_, receive_generation_, timeout, [](socket_flow& self) {
+        // The read (if any) stays in flight: what it brings later is kept for the next receive.
+        if (self.receive_pending_) self.complete_receive(make_error_code(errc::receive_timeout), {});
+      });
+    }
     deliver();
   }
 

@@ -127,7 +127,9 @@ class flow {
   // Receives the next message. A receive timeout does not disturb the flow: a read may stay
   // in flight, and what it brings is kept for the next async_receive. Bytes after a message
   // stay buffered. Stream EOF: errc::connection_closed when nothing is buffered,
-  // errc::truncated_message otherwise.
+  // errc::truncated_message otherwise. `timeout` may be no_timeout: no timer at all (a
+  // shared link's read, which waits as long as the link is open).
+  static constexpr std::chrono::milliseconds no_timeout = std::chrono::milliseconds::max();
   void async_receive(framer frame, std::chrono::milliseconds timeout, receive_handler handler);
 
   // Closes the socket now (no TLS close_notify); idempotent.

@@ -165,6 +165,27 @@ TEST_CASE("transport: udp datagrams waiting together all arrive, in order") {
   CHECK(receive_sync(io, f, 50ms).ec == errc::receive_timeout);
 }
 
+TEST_CASE("transport: a receive with no_timeout waits, without a timer, until a datagram comes") {
+  asio::io_context io;
+  asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.local_endpoint().port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  CHECK_FALSE(send_sync(io, f, "hello"));
+  std::array<char, 64> buf{};
+  asio::ip::udp::endpoint from;
+  REQUIRE(peer.receive_from(asio::buffer(buf), from) == 5);
+  outcome o;
+  f.async_receive(nullptr, netcheck::flow::no_timeout, capture(o));
+  io.restart();
+  io.run_for(150ms);
+  CHECK_FALSE(o.done);
+  peer.send_to(asio::buffer(std::string("late")), from);
+  run_until(io, [&] { return o.done; });
+  REQUIRE(o.done);
+  CHECK_FALSE(o.ec);
+  CHECK(o.r.bytes == "late");
+}
+
 TEST_CASE("transport: udp framer rejecting a datagram gives malformed_message with evidence") {
   asio::io_context io;
   udp_peer peer(io, loopback4(), 1, "!garbage");
