@@ -144,16 +144,24 @@ TEST_CASE("transport: udp late reply after a receive timeout is kept for the nex
   CHECK(second.r.bytes == "late\r\n\r\n");
 }
 
-TEST_CASE("transport: udp datagrams waiting together all arrive, in order") {
-  // More than one read takes at a time: the ones left wait in the kernel for the next.
-  asio::io_context io;
-  asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
-  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.local_endpoint().port()));
+namespace {
+// Connects `f` to `peer` and returns the flow's endpoint as the peer sees it.
+asio::ip::udp::endpoint flow_seen_by(asio::io_context& io, netcheck::flow& f, asio::ip::udp::socket& peer) {
   REQUIRE_FALSE(connect_sync(io, f));
   CHECK_FALSE(send_sync(io, f, "hello"));
   std::array<char, 64> buf{};
   asio::ip::udp::endpoint from;
   REQUIRE(peer.receive_from(asio::buffer(buf), from) == 5);
+  return from;
+}
+}  // namespace
+
+TEST_CASE("transport: udp datagrams waiting together all arrive, in order") {
+  // More than one read takes at a time: the ones left wait in the kernel for the next.
+  asio::io_context io;
+  asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.local_endpoint().port()));
+  const auto from = flow_seen_by(io, f, peer);
   constexpr int count = 20;
   for (int i = 0; i < count; ++i) peer.send_to(asio::buffer("d" + std::to_string(i)), from);
   for (int i = 0; i < count; ++i) {
@@ -169,11 +177,7 @@ TEST_CASE("transport: a receive with no_timeout waits, without a timer, until a 
   asio::io_context io;
   asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
   netcheck::flow f(io, spec(transport::udp, loopback4(), peer.local_endpoint().port()));
-  REQUIRE_FALSE(connect_sync(io, f));
-  CHECK_FALSE(send_sync(io, f, "hello"));
-  std::array<char, 64> buf{};
-  asio::ip::udp::endpoint from;
-  REQUIRE(peer.receive_from(asio::buffer(buf), from) == 5);
+  const auto from = flow_seen_by(io, f, peer);
   outcome o;
   f.async_receive(nullptr, netcheck::flow::no_timeout, capture(o));
   io.restart();
