@@ -242,8 +242,12 @@ std::string duplicate_guard::check(const batch_row& row) {
   // case-insensitive, RFC 3261 §19.1.4).
   const std::string key = row.acct.aor.user + "@" + lower(row.acct.aor.host);
   const auto& c = row.acct.credentials;
-  const std::size_t h = std::hash<std::string>{}((c.ha1.empty() ? "p:" + c.password : "h:" + lower(c.ha1)) + "\n" +
-                                                 row.acct.auth_user);
+  // The secret is hashed where it lies (no joined copy of the password is made), and the
+  // parts are combined so that "ab"+"c" and "a"+"bc" differ.
+  const std::hash<std::string_view> hash;
+  auto combine = [](std::size_t seed, std::size_t v) { return seed ^ (v + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2)); };
+  std::size_t h = c.ha1.empty() ? combine(1, hash(c.password)) : combine(2, hash(lower(c.ha1)));
+  h = combine(h, hash(row.acct.auth_user));
   auto [it, inserted] = seen_.try_emplace(key, seen{h, row.number});
   if (inserted || it->second.secret_hash == h) return {};
   return "duplicate account: " + key + " already appears in row " + std::to_string(it->second.first_row) +

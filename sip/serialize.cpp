@@ -60,7 +60,10 @@ bool safe_header(std::string_view name, std::string_view value) noexcept {
 
 }  // namespace
 
-std::string default_user_agent() { return std::string("sipprobe/") + SIPPROBE_VERSION; }
+const std::string& default_user_agent() {
+  static const std::string agent = std::string("sipprobe/") + SIPPROBE_VERSION;
+  return agent;
+}
 
 std::string host_for_uri(std::string_view host) {
   if (host.find(':') != std::string_view::npos && (host.empty() || host.front() != '['))

@@ -71,7 +71,7 @@ std::error_code build_request(const request_spec& spec, request& out);
 std::error_code build_wire(const request_spec& spec, std::string& wire);
 
 // "sipprobe/<version>".
-std::string default_user_agent();
+const std::string& default_user_agent();
 
 // Formats a host for a Via sent-by or URI: IPv6 literals get brackets.
 std::string host_for_uri(std::string_view host);
