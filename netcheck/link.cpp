@@ -3,6 +3,7 @@
 
 #include "netcheck/error.hpp"
 #include "netcheck/flow_impl.hpp"
+#include "netcheck/recycling.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -346,7 +347,7 @@ flow link_pool::open(const endpoint_spec& remote) {
         },
         s_->unmatched);
   }
-  return flow(std::make_shared<detail::shared_flow>(l));
+  return flow(std::allocate_shared<detail::shared_flow>(recycling_allocator<detail::shared_flow>{}, l));
 }
 
 void link_pool::set_tls(tls_context* tls) noexcept { s_->tls = tls; }

@@ -1,5 +1,6 @@
 #include "probe/batch_run.hpp"
 
+#include "netcheck/recycling.hpp"
 #include "probe/cli.hpp"
 #include "probe/locate.hpp"
 #include "probe/transaction.hpp"
@@ -241,7 +242,7 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   ++in_flight_;
   // async_register_run keeps references to the account, settings and route: they live
   // in the job until its completion has run.
-  auto j = std::make_shared<job>(job{std::move(row), opts_.settings, opts_.route, {}});
+  auto j = std::allocate_shared<job>(netcheck::recycling_allocator<job>{}, job{std::move(row), opts_.settings, opts_.route, {}});
   if (j->row.expires) j->settings.expires = *j->row.expires;
   if (!j->row.registrar.empty()) j->route.registrar = j->row.registrar;
   if (j->row.transport) j->route.transport = j->row.transport;

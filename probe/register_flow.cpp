@@ -1,6 +1,7 @@
 #include "probe/register_flow.hpp"
 
 #include "netcheck/error.hpp"
+#include "netcheck/recycling.hpp"
 #include "probe/cli.hpp"
 #include "probe/evidence.hpp"
 #include "probe/register_logic.hpp"
@@ -401,7 +402,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
                             sip::id_factory& ids, clock_type::time_point deadline,
                             std::function<void(flow_outcome)> done) {
-  std::make_shared<register_op>(f, acct, settings, ids, deadline, std::move(done))->start();
+  std::allocate_shared<register_op>(netcheck::recycling_allocator<register_op>{}, f, acct, settings, ids, deadline,
+                                   std::move(done))
+      ->start();
 }
 
 }  // namespace probe

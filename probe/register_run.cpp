@@ -1,6 +1,7 @@
 #include "probe/register_run.hpp"
 
 #include "netcheck/error.hpp"
+#include "netcheck/recycling.hpp"
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
 #include "probe/cli.hpp"
@@ -301,7 +302,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
 void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
                         const route_options& route, milliseconds timeout, std::function<void(report)> done,
                         std::optional<prelocated> located) {
-  auto op = std::make_shared<run_op>(ctx, acct, settings, route, timeout, std::move(done),
+  auto op = std::allocate_shared<run_op>(netcheck::recycling_allocator<run_op>{}, ctx, acct, settings, route, timeout, std::move(done),
                                      located ? &located->request : nullptr);
   op->start(located ? std::optional<netcheck::resolution>(std::move(located->answer)) : std::nullopt);
 }

@@ -1,6 +1,7 @@
 #include "probe/transaction.hpp"
 
 #include "netcheck/error.hpp"
+#include "netcheck/recycling.hpp"
 #include "sip/error.hpp"
 #include "sip/headers.hpp"
 #include "sip/parse.hpp"
@@ -196,7 +197,8 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
 }  // namespace
 
 void async_transaction(netcheck::flow& f, transaction_spec spec, std::function<void(transaction_result)> done) {
-  std::make_shared<transaction_op>(f, std::move(spec), std::move(done))->start();
+  std::allocate_shared<transaction_op>(netcheck::recycling_allocator<transaction_op>{}, f, std::move(spec), std::move(done))
+      ->start();
 }
 
 }  // namespace probe
