@@ -42,18 +42,7 @@ std::string_view sip_message_key(std::string_view bytes) noexcept {
     // Only "Via" and its compact "v" start with a V: other lines are skipped unread.
     if (const auto colon = (line[0] | 0x20) == 'v' ? line.find(':') : std::string_view::npos; colon != std::string_view::npos) {
       const auto name = sip::trim_lws(line.substr(0, colon));
-      if (sip::iequals(name, "Via") || sip::iequals(name, "v")) {
-        auto value = line.substr(colon + 1);
-        value = value.substr(0, value.find(','));  // the first Via value only
-        for (auto semi = value.find(';'); semi != std::string_view::npos; semi = value.find(';', semi + 1)) {
-          const auto p = sip::trim_lws(value.substr(semi + 1));
-          if (p.size() > 7 && sip::iequals(p.substr(0, 7), "branch=")) {
-            const auto b = p.substr(7);
-            return b.substr(0, b.find_first_of("; \t,"));
-          }
-        }
-        return {};
-      }
+      if (sip::iequals(name, "Via") || sip::iequals(name, "v")) return sip::via_branch(line.substr(colon + 1));
     }
     pos = end;
   }

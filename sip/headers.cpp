@@ -292,6 +292,31 @@ std::error_code parse_retry_after(std::string_view value, retry_after& out) {
   return {};
 }
 
+std::string_view via_branch(std::string_view v) noexcept {
+  v = v.substr(0, v.find(','));  // a branch holds no comma, a quoted or <> part holds no branch
+  for (std::size_t pos = v.find(';'); pos != std::string_view::npos; pos = v.find(';', pos + 1)) {
+    const auto q = v.substr(pos + 1);
+    std::string_view value;
+    // The usual ";branch=z9hG4bK…" needs no trimming and no case-blind compare.
+    if (q.size() > 7 && q.starts_with("branch=") && is_token_char(q[7])) {
+      value = q.substr(7);
+    } else {
+      // Any case, and white space around the name and "=" (RFC 3261 §25.1 EQUAL).
+      const auto p = skip_lws(q);
+      if (p.size() < 6 || !iequals(p.substr(0, 6), "branch")) continue;
+      const auto eq = skip_lws(p.substr(6));
+      if (eq.empty() || eq.front() != '=') continue;
+      value = skip_lws(eq.substr(1));
+    }
+    std::size_t end = 0;  // by hand: find_first_of costs a memchr per byte
+    while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
+           value[end] != '\n')
+      ++end;
+    return value.substr(0, end);
+  }
+  return {};
+}
+
 namespace get {
 
 std::error_code top_via(const message_view& m, via& out) {
@@ -304,24 +329,7 @@ std::error_code top_via(const message_view& m, via& out) {
 
 std::string_view top_via_branch(const message_view& m) noexcept {
   const header_view* h = m.find(header_id::via);
-  if (h == nullptr) return {};
-  auto v = h->value;
-  v = v.substr(0, v.find(','));  // a branch holds no comma, a quoted or <> part holds no branch
-  for (std::size_t pos = v.find(';'); pos != std::string_view::npos; pos = v.find(';', pos + 1)) {
-    // The usual ";branch=z9hG4bK…" needs no trimming and no case-blind compare.
-    const auto q = v.substr(pos + 1);
-    const bool plain = q.size() > 7 && q.starts_with("branch=") && is_token_char(q[7]);
-    const auto p = plain ? q : trim_lws(q);
-    if (plain || (p.size() > 7 && iequals(p.substr(0, 7), "branch="))) {
-      const auto value = p.substr(7);
-      std::size_t end = 0;  // by hand: find_first_of costs a memchr per byte
-      while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' && value[end] != '\r' &&
-             value[end] != '\n')
-        ++end;
-      return value.substr(0, end);
-    }
-  }
-  return {};
+  return h == nullptr ? std::string_view() : via_branch(h->value);
 }
 
 std::error_code vias(const message_view& m, std::vector<via>& out) {

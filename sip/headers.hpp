@@ -85,11 +85,14 @@ std::error_code parse_cseq(std::string_view value, cseq& out);  // errc::bad_cse
 std::error_code parse_delta_seconds(std::string_view value, std::uint32_t& out);
 std::error_code parse_retry_after(std::string_view value, retry_after& out);
 
+// The branch parameter of the first via-parm of a Via header value, by a plain scan
+// (RFC 3261 §20.42, §17.1.3: a client matches responses by it); "" when there is none.
+std::string_view via_branch(std::string_view via_value) noexcept;
+
 namespace get {
 
 std::error_code top_via(const message_view& m, via& out);
-// The branch parameter of the top Via by a plain scan, without parsing the Via (a client
-// matches every response by it, RFC 3261 §17.1.3); "" when there is none.
+// via_branch() of the top Via, without parsing the Via; "" when there is none.
 std::string_view top_via_branch(const message_view& m) noexcept;
 std::error_code vias(const message_view& m, std::vector<via>& out);  // all, in order
 std::error_code from(const message_view& m, name_addr& out);

@@ -400,3 +400,35 @@ TEST_CASE("torture: details of the valid messages") {
   CHECK(na.uri_error == sip::errc::bad_uri_scheme);
   CHECK(na.uri_text == "isbn:2983792873");
 }
+
+TEST_CASE("headers: via_branch and top_via_branch, by a plain scan") {
+  struct row {
+    std::string_view value, branch;
+  };
+  const row table[] = {
+      {"SIP/2.0/UDP h:5060;rport;branch=z9hG4bK1a2b", "z9hG4bK1a2b"},
+      {"SIP/2.0/UDP h;rport=5;branch=z9hG4bKx;received=1.2.3.4", "z9hG4bKx"},
+      {"SIP/2.0/UDP h ; BRANCH = z9hG4bKspaced ;rport", "z9hG4bKspaced"},  // SWS around "="
+      {"SIP/2.0/UDP h;branchy=z9hG4bKno;branch=z9hG4bKyes", "z9hG4bKyes"},
+      {"SIP/2.0/UDP h ;  Branch=z9hG4bKcase ;rport", "z9hG4bKcase"},
+      {"SIP/2.0/UDP h;branch=z9hG4bKfirst, SIP/2.0/UDP g;branch=z9hG4bKsecond", "z9hG4bKfirst"},
+      {"SIP/2.0/UDP h, SIP/2.0/UDP g;branch=z9hG4bKsecond", ""},  // only the first via-parm
+      {"SIP/2.0/UDP h;received=1.2.3.4", ""},
+      {"SIP/2.0/UDP h;xbranch=z9hG4bKno", ""},
+      {"SIP/2.0/UDP h;branch=", ""},
+      {"", ""},
+  };
+  for (const auto& t : table) {
+    CAPTURE(t.value);
+    CHECK(sip::via_branch(t.value) == t.branch);
+  }
+  sip::message_view m;
+  REQUIRE_FALSE(sip::parse("SIP/2.0 200 OK\r\nv: SIP/2.0/UDP h;branch=z9hG4bKtop\r\nVia: SIP/2.0/UDP g;branch=z9hG4bKlow\r\n"
+                           "Content-Length: 0\r\n\r\n"sv,
+                           m, sip::framing::datagram, lenient())
+                    .ec);
+  CHECK(sip::get::top_via_branch(m) == "z9hG4bKtop");
+  REQUIRE_FALSE(
+      sip::parse("SIP/2.0 200 OK\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"sv, m, sip::framing::datagram, lenient()).ec);
+  CHECK(sip::get::top_via_branch(m).empty());
+}
