@@ -4,7 +4,11 @@
 
 #include "sip/scan.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include <array>
+#include <cstring>
 
 namespace sip {
 namespace {
@@ -105,11 +109,30 @@ std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string
   if (!md) return digest_errc::unsupported_algorithm;
   EVP_MD_CTX* ctx = reused_context();
   if (!ctx || EVP_DigestInit_ex2(ctx, md, nullptr) != 1) return digest_errc::hash_failure;
-  bool first = true;
-  for (auto p : parts) {
-    if ((!first && EVP_DigestUpdate(ctx, ":", 1) != 1) || EVP_DigestUpdate(ctx, p.data(), p.size()) != 1)
-      return digest_errc::hash_failure;
-    first = false;
+  // Short inputs (all of a registration's) are joined on the stack and hashed in one
+  // update, each of which costs a provider call; the copy is wiped afterwards.
+  std::size_t total = parts.size() > 0 ? parts.size() - 1 : 0;
+  for (auto p : parts) total += p.size();
+  std::array<char, 512> joined;
+  if (total <= joined.size()) {
+    std::size_t n = 0;
+    bool first = true;
+    for (auto p : parts) {
+      if (!first) joined[n++] = ':';
+      first = false;
+      if (!p.empty()) std::memcpy(joined.data() + n, p.data(), p.size());
+      n += p.size();
+    }
+    const bool ok = EVP_DigestUpdate(ctx, joined.data(), n) == 1;
+    OPENSSL_cleanse(joined.data(), n);
+    if (!ok) return digest_errc::hash_failure;
+  } else {
+    bool first = true;
+    for (auto p : parts) {
+      if ((!first && EVP_DigestUpdate(ctx, ":", 1) != 1) || EVP_DigestUpdate(ctx, p.data(), p.size()) != 1)
+        return digest_errc::hash_failure;
+      first = false;
+    }
   }
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
