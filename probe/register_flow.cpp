@@ -299,8 +299,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
     }
     std::string_view cid;
     if (!sip::get::call_id(m, cid)) e[n++] = {"Call-ID", call_id_, cid};
-    sip::name_addr from;
-    if (!sip::get::from(m, from)) e[n++] = {"From tag", from_tag_, from.tag()};
+    std::string_view tag;
+    if (!sip::get::from_tag(m, tag)) e[n++] = {"From tag", from_tag_, tag};
     // The common case, every header as sent, costs no strings.
     if (std::all_of(e.begin(), e.begin() + n, [](const echo& x) { return x.sent == x.echoed; })) return;
     std::vector<echoed_header> h;

@@ -179,31 +179,39 @@ std::error_code parse_via_list(std::string_view value, std::vector<via>& out) {
   return {};
 }
 
-std::error_code parse_name_addr(std::string_view value, name_addr& out) {
-  out = name_addr{};
+namespace {
+
+// The parts of a name-addr / addr-spec as written, without decoding any of them.
+struct name_addr_shape {
+  std::string_view display;  // quoted (escapes left in) or token words; "" when absent
+  bool quoted = false;
+  bool angle = false;
+  std::string_view uri_text;
+  std::string_view params;  // ";a=b;c…", not parsed yet
+};
+
+std::error_code shape_name_addr(std::string_view value, name_addr_shape& out) {
   std::string_view s = trim_lws(value);
   if (s.empty()) return errc::bad_name_addr;
   if (s.front() == '"') {
-    std::string_view raw, rest;
-    if (auto ec = read_quoted(s, raw, rest)) return ec;
-    out.display_name = unescape_quoted(raw);
+    std::string_view rest;
+    if (auto ec = read_quoted(s, out.display, rest)) return ec;
+    out.quoted = true;
     s = skip_lws(rest);
     if (s.empty() || s.front() != '<') return errc::bad_name_addr;
   } else if (std::size_t lt = s.find('<'); lt != std::string_view::npos) {
     // display-name = *(token LWS): unquoted names are tokens only (RFC 4475 §3.1.2.16).
-    std::string_view dn = trim_lws(s.substr(0, lt));
-    for (char c : dn)
+    out.display = trim_lws(s.substr(0, lt));
+    for (char c : out.display)
       if (!is_token_char(c) && !is_wsp(c)) return errc::bad_name_addr;
-    out.display_name.assign(dn);
     s = s.substr(lt);
   }
-  std::string_view rest;
   if (s.front() == '<') {
     out.angle = true;
     std::size_t gt = s.find('>');
     if (gt == std::string_view::npos) return errc::bad_name_addr;
     out.uri_text = s.substr(1, gt - 1);
-    rest = s.substr(gt + 1);
+    out.params = s.substr(gt + 1);
   } else {
     // RFC 3261 §20.10: in addr-spec form, ";params" after the URI are header parameters,
     // and a URI with a comma, question mark or semicolon must be in <>.
@@ -211,10 +219,22 @@ std::error_code parse_name_addr(std::string_view value, name_addr& out) {
     while (end < s.size() && s[end] != ';' && !is_wsp(s[end])) ++end;
     out.uri_text = s.substr(0, end);
     if (out.uri_text.find_first_of("?,") != std::string_view::npos) return errc::bad_name_addr;
-    rest = s.substr(end);
+    out.params = s.substr(end);
   }
   if (!detail::is_absolute_uri(out.uri_text)) return errc::bad_name_addr;
-  if (auto ec = parse_params(rest, out.params)) return ec;
+  return {};
+}
+
+}  // namespace
+
+std::error_code parse_name_addr(std::string_view value, name_addr& out) {
+  out = name_addr{};
+  name_addr_shape shape;
+  if (auto ec = shape_name_addr(value, shape)) return ec;
+  out.display_name = shape.quoted ? unescape_quoted(shape.display) : std::string(shape.display);
+  out.angle = shape.angle;
+  out.uri_text = shape.uri_text;
+  if (auto ec = parse_params(shape.params, out.params)) return ec;
   std::string_view scheme = out.uri_text.substr(0, out.uri_text.find(':'));
   if (iequals(scheme, "sip") || iequals(scheme, "sips") || iequals(scheme, "tel"))
     return parse_uri(out.uri_text, out.addr);
@@ -345,6 +365,18 @@ std::error_code vias(const message_view& m, std::vector<via>& out) {
 std::error_code from(const message_view& m, name_addr& out) {
   const header_view* h = m.find(header_id::from);
   return h ? parse_name_addr(h->value, out) : std::error_code(errc::header_absent);
+}
+
+std::error_code from_tag(const message_view& m, std::string_view& tag) {
+  tag = {};
+  const header_view* h = m.find(header_id::from);
+  if (h == nullptr) return errc::header_absent;
+  name_addr_shape shape;
+  if (auto ec = shape_name_addr(h->value, shape)) return ec;
+  std::optional<param> p;
+  if (auto ec = first_param(shape.params, "tag", p)) return ec;
+  if (p) tag = p->value;
+  return {};
 }
 
 std::error_code to(const message_view& m, name_addr& out) {

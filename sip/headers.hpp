@@ -96,6 +96,9 @@ std::error_code top_via(const message_view& m, via& out);
 std::string_view top_via_branch(const message_view& m) noexcept;
 std::error_code vias(const message_view& m, std::vector<via>& out);  // all, in order
 std::error_code from(const message_view& m, name_addr& out);
+// The From tag without decoding the rest (the URI is checked for its shape only); "" when
+// the From has no tag. Errors as for from() on a malformed header.
+std::error_code from_tag(const message_view& m, std::string_view& tag);
 std::error_code to(const message_view& m, name_addr& out);
 std::error_code call_id(const message_view& m, std::string_view& out);
 std::error_code cseq(const message_view& m, sip::cseq& out);

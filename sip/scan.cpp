@@ -163,7 +163,11 @@ std::error_code first_comma_element(std::string_view value, std::string_view& ou
   });
 }
 
-std::error_code parse_params(std::string_view s, std::vector<param>& out) {
+namespace {
+
+// Calls `take(p)` for each `;name[=value]` parameter until it returns false.
+template <class Take>
+std::error_code each_param(std::string_view s, Take take) {
   s = trim_lws(s);
   while (!s.empty()) {
     if (s.front() != ';') return errc::bad_parameter;
@@ -192,10 +196,28 @@ std::error_code parse_params(std::string_view s, std::vector<param>& out) {
         s = s.substr(m);
       }
     }
-    out.push_back(p);
+    if (!take(p)) return {};
     s = skip_lws(s);
   }
   return {};
+}
+
+}  // namespace
+
+std::error_code parse_params(std::string_view s, std::vector<param>& out) {
+  return each_param(s, [&out](const param& p) {
+    out.push_back(p);
+    return true;
+  });
+}
+
+std::error_code first_param(std::string_view s, std::string_view name, std::optional<param>& out) {
+  out.reset();
+  return each_param(s, [&](const param& p) {
+    if (!iequals(p.name, name)) return true;
+    out = p;
+    return false;
+  });
 }
 
 const param* find_param(const std::vector<param>& ps, std::string_view name) noexcept {

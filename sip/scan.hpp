@@ -66,6 +66,9 @@ struct param {
 // Parses `;a=b;c;d="x"` (leading `;` required for each). Stops at end of input only;
 // anything that is not a parameter is an error (errc::bad_parameter).
 std::error_code parse_params(std::string_view s, std::vector<param>& out);
+// The first parameter named `name` (case-insensitive) in `s`, without building the list:
+// parses as parse_params() up to it (errors after it are not seen). nullopt when absent.
+std::error_code first_param(std::string_view s, std::string_view name, std::optional<param>& out);
 // First parameter named `name` (case-insensitive), or nullptr.
 const param* find_param(const std::vector<param>& ps, std::string_view name) noexcept;
 

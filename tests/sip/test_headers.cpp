@@ -432,3 +432,42 @@ TEST_CASE("headers: via_branch and top_via_branch, by a plain scan") {
       sip::parse("SIP/2.0 200 OK\r\nCall-ID: x\r\nContent-Length: 0\r\n\r\n"sv, m, sip::framing::datagram, lenient()).ec);
   CHECK(sip::get::top_via_branch(m).empty());
 }
+
+TEST_CASE("headers: from_tag reads the tag as from().tag() does, without decoding the rest") {
+  const std::string_view froms[] = {
+      "<sip:a@h>;tag=abc",
+      "\"A <b> \\\"c\\\"\" <sip:a@h;tag=uri-param>;x=1;TAG=def",  // <, > and quotes in the name
+      "Bob <sip:b@h> ; tag = spaced",
+      "sip:c@h;tag=addrspec",  // addr-spec: ;params are the header's
+      "<sip:a@h;tag=not-this>",
+      "<sip:a@h>",
+      "<sip:a@h>;tag=\"quoted\"",
+  };
+  // The message outlives the views into it: one buffer per case.
+  std::string text;
+  auto with_from = [&text](std::string_view from) {
+    text = "SIP/2.0 200 OK\r\nFrom: " + std::string(from) + "\r\nContent-Length: 0\r\n\r\n";
+    sip::message_view m;
+    REQUIRE_FALSE(sip::parse(text, m, sip::framing::datagram, lenient()).ec);
+    return m;
+  };
+  for (auto from : froms) {
+    CAPTURE(from);
+    const auto m = with_from(from);
+    sip::name_addr full;
+    REQUIRE_FALSE(sip::get::from(m, full));
+    std::string_view tag = "unset";
+    REQUIRE_FALSE(sip::get::from_tag(m, tag));
+    CHECK(tag == full.tag());
+  }
+  for (std::string_view bad : {"<sip:a@h", "\"open <sip:a@h>", "not a uri;tag=x", "<sip:a@h>;=x"}) {
+    CAPTURE(bad);
+    const auto m = with_from(bad);
+    std::string_view tag;
+    CHECK(sip::get::from_tag(m, tag));
+  }
+  sip::message_view none;
+  REQUIRE_FALSE(sip::parse("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"sv, none, sip::framing::datagram, lenient()).ec);
+  std::string_view tag;
+  CHECK(sip::get::from_tag(none, tag) == sip::errc::header_absent);
+}
