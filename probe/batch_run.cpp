@@ -155,8 +155,11 @@ batch_result row_error_result(std::size_t row, std::string label, std::string ao
 
 struct batch_scheduler::job {
   batch_row row;
-  register_settings settings;
-  route_options route;
+  // The batch's defaults, or the row's own copy when one of its columns overrides them.
+  const register_settings* settings = nullptr;
+  const route_options* route = nullptr;
+  std::optional<register_settings> own_settings;
+  std::optional<route_options> own_route;
   netcheck::locate_request request;  // locate_request_for(row, route), made once
 };
 
@@ -242,13 +245,22 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   ++in_flight_;
   // async_register_run keeps references to the account, settings and route: they live
   // in the job until its completion has run.
-  auto j = std::allocate_shared<job>(netcheck::recycling_allocator<job>{}, job{std::move(row), opts_.settings, opts_.route, {}});
-  if (j->row.expires) j->settings.expires = *j->row.expires;
-  if (!j->row.registrar.empty()) j->route.registrar = j->row.registrar;
-  if (j->row.transport) j->route.transport = j->row.transport;
+  auto j = std::allocate_shared<job>(netcheck::recycling_allocator<job>{});
+  j->row = std::move(row);
+  j->settings = &opts_.settings;
+  j->route = &opts_.route;
+  if (j->row.expires) {
+    j->settings = &j->own_settings.emplace(opts_.settings);
+    j->own_settings->expires = *j->row.expires;
+  }
+  if (!j->row.registrar.empty() || j->row.transport) {
+    j->route = &j->own_route.emplace(opts_.route);
+    if (!j->row.registrar.empty()) j->own_route->registrar = j->row.registrar;
+    if (j->row.transport) j->own_route->transport = j->row.transport;
+  }
   auto& req = j->request;
   try {
-    req = locate_request_for(j->row.acct, j->route);
+    req = locate_request_for(j->row.acct, *j->route);
   } catch (const usage_error& e) {
     // A row whose registrar or route cannot be used (e.g. a bad registrar column).
     return row_failed(seq, j, e.what());
@@ -263,17 +275,17 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
     dns_.erase(it), it = dns_.end();
   if (it != dns_.end()) {
     auto& e = it->second;
-    if (e.answer) return run(seq, j, *e.answer);
-    e.waiting.push_back([this, seq, j, key] { run(seq, j, *dns_[key].answer); });
+    if (e.answer) return run(seq, j, e.answer);
+    e.waiting.push_back([this, seq, j, key] { run(seq, j, dns_[key].answer); });
     return;
   }
-  dns_[key].waiting.push_back([this, seq, j, key] { run(seq, j, *dns_[key].answer); });
+  dns_[key].waiting.push_back([this, seq, j, key] { run(seq, j, dns_[key].answer); });
   ++dns_lookups_;
   netcheck::locate_limits limits;
   limits.deadline = opts_.timeout;
   netcheck::async_locate(*resolver_, req, limits, ctx_.rng, [this, key](netcheck::resolution r) {
     auto& e = dns_[key];
-    e.answer = std::move(r);
+    e.answer = std::make_shared<const netcheck::resolution>(std::move(r));
     e.at = std::chrono::steady_clock::now();
     auto waiting = std::move(e.waiting);
     e.waiting.clear();
@@ -281,17 +293,18 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   });
 }
 
-void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j, const netcheck::resolution& located) {
+void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
+                          std::shared_ptr<const netcheck::resolution> located) {
   try {
     async_register_run(
-        ctx_, j->row.acct, j->settings, j->route, opts_.timeout,
+        ctx_, j->row.acct, *j->settings, *j->route, opts_.timeout,
         [this, seq, j](report r) {
           // Completion may come inline; finish on a fresh stack so pump() never re-enters.
           boost::asio::post(ctx_.io, [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable {
             finish(seq, std::move(b));
           });
         },
-        prelocated{j->request, located});
+        prelocated{j->request, std::move(located)});
   } catch (const usage_error& e) {
     row_failed(seq, j, e.what());
   }

@@ -98,7 +98,7 @@ class batch_scheduler {
  private:
   struct job;
   struct dns_entry {
-    std::optional<netcheck::resolution> answer;
+    std::shared_ptr<const netcheck::resolution> answer;
     std::chrono::steady_clock::time_point at{};
     std::vector<std::function<void()>> waiting;
   };
@@ -106,7 +106,7 @@ class batch_scheduler {
   void make_tls();
   void pump();
   void launch(std::size_t seq, batch_row row);
-  void run(std::size_t seq, const std::shared_ptr<job>& j, const netcheck::resolution& located);
+  void run(std::size_t seq, const std::shared_ptr<job>& j, std::shared_ptr<const netcheck::resolution> located);
   void row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why);
   void finish(std::size_t seq, batch_result r);
   void flush();

@@ -78,7 +78,7 @@ int run_diagnose(register_cli& o) {
                          registration = std::move(r);
                          --pending;
                        },
-                       prelocated{configured_req, conf});
+                       prelocated{configured_req, std::make_shared<const netcheck::resolution>(conf)});
     netcheck::async_locate(*res, alt_req, limits, rng, [&](netcheck::resolution alt) {
       res->cancel();
       auto left2 = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),

@@ -79,16 +79,16 @@ class run_op : public std::enable_shared_from_this<run_op> {
     }
   }
 
-  void start(std::optional<netcheck::resolution> located) {
+  void start(std::shared_ptr<const netcheck::resolution> located) {
     if (located) {
       auto self = shared_from_this();
-      boost::asio::post(ctx_.io, [self, r = std::move(*located)]() mutable { self->on_located(std::move(r)); });
+      boost::asio::post(ctx_.io, [self, r = std::move(located)] { self->on_located(*r); });
       return;
     }
     netcheck::locate_limits limits;
     limits.deadline = std::max(remaining(), milliseconds(1));
     auto self = shared_from_this();
-    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](netcheck::resolution r) { self->on_located(std::move(r)); });
+    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](const netcheck::resolution& r) { self->on_located(r); });
   }
 
  private:
@@ -96,7 +96,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     return std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
   }
 
-  void on_located(netcheck::resolution r) {
+  void on_located(const netcheck::resolution& r) {
     if (own_resolver_) own_resolver_->cancel();  // a shared one serves other runs too
     for (const auto& t : r.targets)
       rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
@@ -106,7 +106,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     const std::size_t first = rep_.targets.size() - r.targets.size();
     targets_.clear();
     targets_.resize(first);
-    for (auto& t : r.targets) targets_.push_back(std::move(t));
+    targets_.insert(targets_.end(), r.targets.begin(), r.targets.end());
     index_ = first;
     if (r.targets.empty()) {
       rep_.primary = *dns_diagnosis(r, req_.host, resolver_->servers());
@@ -238,7 +238,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     netcheck::locate_limits limits;
     limits.deadline = std::max(remaining(), milliseconds(1));
     auto self = shared_from_this();
-    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](netcheck::resolution r) { self->on_located(std::move(r)); });
+    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](const netcheck::resolution& r) { self->on_located(r); });
     return true;
   }
 
@@ -304,7 +304,7 @@ void async_register_run(run_context ctx, const account& acct, const register_set
                         std::optional<prelocated> located) {
   auto op = std::allocate_shared<run_op>(netcheck::recycling_allocator<run_op>{}, ctx, acct, settings, route, timeout, std::move(done),
                                      located ? &located->request : nullptr);
-  op->start(located ? std::optional<netcheck::resolution>(std::move(located->answer)) : std::nullopt);
+  op->start(located ? std::move(located->answer) : nullptr);
 }
 
 }  // namespace probe

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -61,7 +62,7 @@ struct run_context {
 // batch once per registrar).
 struct prelocated {
   netcheck::locate_request request;
-  netcheck::resolution answer;
+  std::shared_ptr<const netcheck::resolution> answer;  // shared: a batch's rows read one
 };
 void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
                         const route_options& route, std::chrono::milliseconds timeout,
