@@ -35,25 +35,24 @@ random_source openssl_random() {
   };
 }
 
-std::string id_factory::hex(std::size_t bytes) {
+std::string id_factory::hex(std::size_t bytes) { return with_prefix("", bytes); }
+
+std::string id_factory::with_prefix(std::string_view prefix, std::size_t bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::array<unsigned char, 32> buf{};
   if (bytes > buf.size() || !source_ || !source_(buf.data(), bytes)) {
     error_ = errc::random_failure;
     return {};
   }
-  std::string out;
-  out.reserve(bytes * 2);
+  // One string, written in place: a registration draws five of these.
+  std::string out(prefix.size() + 2 * bytes, '\0');
+  prefix.copy(out.data(), prefix.size());
+  char* p = out.data() + prefix.size();
   for (std::size_t i = 0; i < bytes; ++i) {
-    out.push_back(digits[buf[i] >> 4]);
-    out.push_back(digits[buf[i] & 0x0f]);
+    *p++ = digits[buf[i] >> 4];
+    *p++ = digits[buf[i] & 0x0f];
   }
   return out;
-}
-
-std::string id_factory::with_prefix(const char* prefix, std::size_t bytes) {
-  std::string h = hex(bytes);
-  return h.empty() ? h : prefix + h;
 }
 
 }  // namespace sip

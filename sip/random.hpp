@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace sip {
@@ -36,7 +37,7 @@ class id_factory {
 
  private:
   std::string hex(std::size_t bytes);
-  std::string with_prefix(const char* prefix, std::size_t bytes);
+  std::string with_prefix(std::string_view prefix, std::size_t bytes);
 
   random_source source_;
   std::error_code error_;
