@@ -291,7 +291,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
     std::size_t n = 0;
     sip::via top;
     std::string sent_by;
-    if (!sip::get::top_via(m, top)) {
+    if (via_as_sent(m)) {
+      // The common case: the top Via reads exactly as sent; nothing to decode.
+    } else if (!sip::get::top_via(m, top)) {
       sent_by = sip::host_for_uri(top.host);
       if (top.port != 0) sent_by += ":" + std::to_string(top.port);
       e[n++] = {"Via sent-by", sent_via_, sent_by};
@@ -309,6 +311,20 @@ class register_op : public std::enable_shared_from_this<register_op> {
       alg_reported_ = true;
       out_.findings.push_back(*f);
     }
+  }
+
+  // Whether the top Via's first value is, byte for byte, the sent-by and branch we wrote
+  // ("SIP/2.0/UDP <sent_via_>;…branch=<sent_branch_>…"): then a full parse can only agree.
+  bool via_as_sent(const sip::message_view& m) const {
+    const auto* h = m.find(sip::header_id::via);
+    if (h == nullptr) return false;
+    const auto v = h->value.substr(0, h->value.find(','));
+    const auto space = v.find(' ');
+    if (space == std::string_view::npos) return false;
+    auto rest = v.substr(space + 1);
+    if (!rest.starts_with(sent_via_)) return false;
+    rest.remove_prefix(sent_via_.size());
+    return (rest.empty() || rest.front() == ';') && sip::via_branch(v) == sent_branch_;
   }
 
   void check_nat(const sip::message_view& m) {
