@@ -130,7 +130,6 @@ class register_op : public std::enable_shared_from_this<register_op> {
     transaction_spec t;
     if (auto ec = sip::build_wire(spec, t.wire))
       return finish_local_error("cannot build REGISTER: a value is not allowed in a SIP message (--header, --contact, --user-agent?)");
-    sent_branch_ = spec.via.branch;
     t.branch = spec.via.branch;
     t.method = "REGISTER";
     t.cseq = spec.cseq;
@@ -223,12 +222,12 @@ class register_op : public std::enable_shared_from_this<register_op> {
       bool star = false;
       if (!sip::get::contacts(m, contacts, star) && !contacts.empty()) out_.redirect_to = std::string(contacts.front().uri_text);
     }
-    if (d.code != diagnosis_code::registered) return finish(d.code, d.evidence);
+    if (d.code != diagnosis_code::registered) return finish(d.code, std::move(d.evidence));
     on_registered(m, d);
   }
 
-  void on_registered(const sip::message_view& m, const decision& d) {
-    registered_evidence_ = d.evidence;
+  void on_registered(const sip::message_view& m, decision& d) {
+    registered_evidence_ = std::move(d.evidence);
     registration_record reg;
     reg.requested_expires = set_.query ? -1 : static_cast<std::int64_t>(raised_from_ ? raised_from_ : set_.expires);
     auto b = read_bindings(m, set_.query ? std::string() : contact_);
@@ -251,7 +250,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     out_.registration = reg;
     if (set_.query || set_.keep || !b.ours_listed) {
       out_.registration->kept = set_.keep && b.ours_listed;
-      return finish(diagnosis_code::registered, registered_evidence_);
+      return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
     cleanup_attempts_ = 0;
     send(phase::cleanup);
@@ -262,7 +261,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       auto b = read_bindings(m, contact_);
       out_.registration->removed = !b.ours_listed;
       if (b.ours_listed) registered_evidence_.push_back("the binding was still listed after removal");
-      return finish(diagnosis_code::registered, registered_evidence_);
+      return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
     if ((m.status == 401 || m.status == 407) && cleanup_attempts_++ == 0) {
       flow_state fresh;
@@ -276,7 +275,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       }
     }
     registered_evidence_.push_back("removing our binding failed: " + std::to_string(m.status) + " " + std::string(m.reason));
-    finish(diagnosis_code::registered, registered_evidence_);
+    finish(diagnosis_code::registered, std::move(registered_evidence_));
   }
 
   // RFC 3261 §8.2.6.2: Via, From tag, Call-ID and CSeq come back as sent, unless something
@@ -297,7 +296,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       sent_by = sip::host_for_uri(top.host);
       if (top.port != 0) sent_by += ":" + std::to_string(top.port);
       e[n++] = {"Via sent-by", sent_via_, sent_by};
-      e[n++] = {"Via branch", sent_branch_, top.branch()};
+      e[n++] = {"Via branch", spec_.via.branch, top.branch()};
     }
     std::string_view cid;
     if (!sip::get::call_id(m, cid)) e[n++] = {"Call-ID", call_id_, cid};
@@ -314,7 +313,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
   }
 
   // Whether the top Via's first value is, byte for byte, the sent-by and branch we wrote
-  // ("SIP/2.0/UDP <sent_via_>;…branch=<sent_branch_>…"): then a full parse can only agree.
+  // ("SIP/2.0/UDP <sent_via_>;…branch=<the latest branch>…"): then a parse can only agree.
   bool via_as_sent(const sip::message_view& m) const {
     const auto* h = m.find(sip::header_id::via);
     if (h == nullptr) return false;
@@ -324,7 +323,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     auto rest = v.substr(space + 1);
     if (!rest.starts_with(sent_via_)) return false;
     rest.remove_prefix(sent_via_.size());
-    return (rest.empty() || rest.front() == ';') && sip::via_branch(v) == sent_branch_;
+    return (rest.empty() || rest.front() == ';') && sip::via_branch(v) == spec_.via.branch;
   }
 
   void check_nat(const sip::message_view& m) {
@@ -368,7 +367,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     evidence.insert(evidence.end(), r.malformed.begin(), r.malformed.end());
     if (phase_ == phase::cleanup) {
       registered_evidence_.push_back("removing our binding got no answer: " + what);
-      return finish(diagnosis_code::registered, registered_evidence_);
+      return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
     finish(code, std::move(evidence));
   }
@@ -400,7 +399,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
   flow_state state_;
   challenge_state www_, proxy_;
   phase phase_ = phase::register_;
-  std::string call_id_, from_tag_, contact_, request_uri_, local_host_, sent_via_, sent_branch_;
+  std::string call_id_, from_tag_, contact_, request_uri_, local_host_, sent_via_;
   std::string transport_text_, remote_text_;  // for the ladder: "udp", "192.0.2.7:5060"
   sip::request_spec spec_;
   std::uint16_t local_port_ = 0;

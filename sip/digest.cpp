@@ -229,6 +229,7 @@ std::error_code scan_elements(std::string_view v, std::vector<raw_element>& out,
       if (!had_space) return fail(err, s.pos(), digest_errc::bad_scheme);
       bool digest = iequals(e.scheme, "Digest");
       if (digest || !try_token68(s, e.token68)) {
+        e.params.reserve(8);  // realm, nonce, qop, algorithm, opaque…: one allocation
         for (;;) {
           if (e.params.size() == digest_limits::max_params)
             return fail(err, s.pos(), digest_errc::too_many_params);
@@ -240,7 +241,7 @@ std::error_code scan_elements(std::string_view v, std::vector<raw_element>& out,
         }
       }
     }
-    out.push_back(e);
+    out.push_back(std::move(e));
     s.lws_and_commas();
   }
   return {};
