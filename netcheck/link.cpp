@@ -28,6 +28,8 @@ namespace {
 // Answers held for a flow that is not waiting (it is between two receives).
 constexpr std::size_t max_inbox = 8;
 
+std::uint64_t key_hash(std::string_view k) noexcept { return std::hash<std::string_view>{}(k); }
+
 std::error_code aborted() { return std::make_error_code(std::errc::operation_canceled); }
 
 }  // namespace
@@ -85,12 +87,10 @@ class link : public std::enable_shared_from_this<link> {
   std::deque<pending_send> sends_;
   bool sending_ = false;
   std::unordered_set<shared_flow*> members_;
-  // Looked up by the view of each answer's key, without making a string of it.
-  struct key_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
-  };
-  std::unordered_map<std::string, shared_flow*, key_hash, std::equal_to<>> owners_;
+  // Keyed by a 64-bit hash of the key: no string is kept or made per message. Two keys
+  // with one hash would send an answer to the wrong flow, whose own check (the transaction
+  // compares the whole branch) then ignores it, as any stray answer.
+  std::unordered_map<std::uint64_t, shared_flow*> owners_;
 };
 
 class shared_flow final : public flow_impl, public std::enable_shared_from_this<shared_flow> {
@@ -160,7 +160,7 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
   // The link failed for good: what every later receive gets.
   void broken(std::error_code ec) { broken_ = ec; }
   bool waiting() const noexcept { return receiving_; }
-  std::vector<std::string>& keys() noexcept { return keys_; }
+  std::vector<std::uint64_t>& keys() noexcept { return keys_; }
 
   bool is_open() const noexcept override { return state_ == state::connected && link_->is_open(); }
   const endpoint_spec& remote() const noexcept override { return link_->base().remote(); }
@@ -194,7 +194,7 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
   std::uint64_t generation_ = 0;
   std::deque<std::pair<std::error_code, std::string>> inbox_;
   std::error_code broken_;
-  std::vector<std::string> keys_;
+  std::vector<std::uint64_t> keys_;
 };
 
 void link::connect(milliseconds timeout, flow::connect_handler h) {
@@ -227,7 +227,7 @@ void link::on_connect(std::error_code ec) {
 
 void link::send(shared_flow* from, std::string bytes, milliseconds timeout, flow::send_handler h) {
   if (auto k = key_ ? key_(bytes) : std::string_view{}; !k.empty()) {
-    auto [it, fresh] = owners_.try_emplace(std::string(k), from);
+    auto [it, fresh] = owners_.try_emplace(key_hash(k), from);
     if (fresh) from->keys().push_back(it->first);
     else it->second = from;
   }
@@ -271,7 +271,7 @@ void link::on_read(std::error_code ec, received r) {
     const auto k = key_ ? key_(r.bytes) : std::string_view{};
     if (k.empty()) {
       broadcast({}, r.bytes);
-    } else if (auto it = owners_.find(k); it != owners_.end()) {
+    } else if (auto it = owners_.find(key_hash(k)); it != owners_.end()) {
       it->second->deliver({}, std::move(r.bytes), true);
     } else {
       ++*unmatched_;
