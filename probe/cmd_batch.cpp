@@ -71,6 +71,7 @@ int run_batch(batch_cli& o) {
   o.opts.concurrency = o.concurrency;
   o.opts.rate = o.rate;
   o.opts.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
+  o.opts.settings.ladder = false;  // one line per account: the ladder's notes go nowhere
 
   int fd = STDIN_FILENO;
   if (o.accounts != "-") {

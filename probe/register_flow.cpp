@@ -40,8 +40,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
       : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)) {}
 
   void start() {
-    call_id_ = ids_.call_id();
-    from_tag_ = ids_.tag();
+    spec_.call_id = ids_.call_id();
+    spec_.from_tag = ids_.tag();
     state_.expires = set_.expires;
     const auto proto = flow_.remote().proto;
     const auto local = flow_.local_address();
@@ -49,19 +49,17 @@ class register_op : public std::enable_shared_from_this<register_op> {
     local_port_ = flow_.local_port();
     if (set_.contact) {
       contact_ = *set_.contact;
-    } else {
+    } else if (!set_.query) {  // a query sends no Contact and looks for none of ours
       contact_ = std::string(acct_.aor.scheme == "sips" ? "sips:" : "sip:") + acct_.aor.user + "@" +
                  sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
       if (proto != netcheck::transport::udp) contact_ += ";transport=" + std::string(netcheck::to_string(proto));
     }
-    request_uri_ = acct_.aor.scheme + ":" + sip::host_for_uri(acct_.aor.host);
-    if (acct_.aor.port != 0) request_uri_ += ":" + std::to_string(acct_.aor.port);
+    auto& request_uri = spec_.request_uri;
+    request_uri = acct_.aor.scheme + ":" + sip::host_for_uri(acct_.aor.host);
+    if (acct_.aor.port != 0) request_uri += ":" + std::to_string(acct_.aor.port);
     // What every request of this registration shares; send() sets the rest.
-    spec_.request_uri = request_uri_;
     spec_.to_uri = acct_.aor.to_string();
     spec_.from_uri = spec_.to_uri;
-    spec_.from_tag = from_tag_;
-    spec_.call_id = call_id_;
     spec_.via.transport = std::string(netcheck::to_string(proto));
     for (auto& ch : spec_.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     spec_.via.host = local_host_;
@@ -91,7 +89,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     in.password = acct_.credentials.password;
     in.ha1 = acct_.credentials.ha1;
     in.method = "REGISTER";
-    in.uri = request_uri_;
+    in.uri = spec_.request_uri;
     in.cnonce = cnonce;
     in.nc = c.nc;
     std::string value;
@@ -144,7 +142,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     rec.transport = transport_text_;
     rec.local = sent_via_;
     rec.remote = remote_text_;
-    rec.note = request_note(p, spec);
+    if (set_.ladder) rec.note = request_note(p, spec);
     if (set_.trace) {
       // The trace names both ends; what it prints is the wire, which holds a digest
       // response but never the password.
@@ -205,8 +203,10 @@ class register_op : public std::enable_shared_from_this<register_op> {
         }
         if (acct_.credentials.password.empty() && acct_.credentials.ha1.empty())
           return finish(diagnosis_code::auth_not_attempted, {std::to_string(m.status) + " challenge, and no password was given"});
-        rec.note += rec.note.empty() ? "" : "; ";
-        rec.note += "challenge: " + d.choice_reason;
+        if (set_.ladder) {
+          rec.note += rec.note.empty() ? "" : "; ";
+          rec.note += "challenge: " + d.choice_reason;
+        }
         return send(phase::register_);
       }
       case next_step::retry_expires:
@@ -299,9 +299,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
       e[n++] = {"Via branch", spec_.via.branch, top.branch()};
     }
     std::string_view cid;
-    if (!sip::get::call_id(m, cid)) e[n++] = {"Call-ID", call_id_, cid};
+    if (!sip::get::call_id(m, cid)) e[n++] = {"Call-ID", spec_.call_id, cid};
     std::string_view tag;
-    if (!sip::get::from_tag(m, tag)) e[n++] = {"From tag", from_tag_, tag};
+    if (!sip::get::from_tag(m, tag)) e[n++] = {"From tag", spec_.from_tag, tag};
     // The common case, every header as sent, costs no strings.
     if (std::all_of(e.begin(), e.begin() + n, [](const echo& x) { return x.sent == x.echoed; })) return;
     std::vector<echoed_header> h;
@@ -399,7 +399,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
   flow_state state_;
   challenge_state www_, proxy_;
   phase phase_ = phase::register_;
-  std::string call_id_, from_tag_, contact_, request_uri_, local_host_, sent_via_;
+  std::string contact_, local_host_, sent_via_;
   std::string transport_text_, remote_text_;  // for the ladder: "udp", "192.0.2.7:5060"
   sip::request_spec spec_;
   std::uint16_t local_port_ = 0;

@@ -35,6 +35,7 @@ struct register_settings {
   std::vector<sip::header_field> extra; // --header
   sip_timers timers;
   std::function<void(std::string_view direction, std::string_view bytes)> trace;  // --trace
+  bool ladder = true;  // write the ladder's notes (a batch prints one line per account, no ladder)
 };
 
 // What one registration on one flow produced. `network_error` is set when no SIP final
