@@ -22,6 +22,15 @@ bool contains(std::string_view hay, std::string_view needle) noexcept {
   return hay.find(needle) != std::string_view::npos;
 }
 
+// Whether "stale" stands in `v`, in any case. Found by its first letter (memchr): a
+// challenge has few of them.
+bool mentions_stale(std::string_view v) noexcept {
+  for (const char first : {'s', 'S'})
+    for (auto i = v.find(first); i != std::string_view::npos; i = v.find(first, i + 1))
+      if (sip::iequals(v.substr(i, 5), "stale")) return true;
+  return false;
+}
+
 }  // namespace
 
 stored_message::stored_message(const sip::message_view& m)
@@ -31,6 +40,9 @@ stored_message::stored_message(const sip::message_view& m)
   for (const auto& h : m.headers) {
     if (h.id == sip::header_id::authorization) facts |= authorization;
     if (h.id == sip::header_id::proxy_authorization) facts |= proxy_authorization;
+    if ((h.id == sip::header_id::www_authenticate || h.id == sip::header_id::proxy_authenticate) &&
+        mentions_stale(h.value))
+      facts |= stale_word;
   }
   facts_ = facts;
 }

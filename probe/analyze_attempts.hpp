@@ -81,13 +81,17 @@ class stored_message {
   bool is_request() const noexcept { return status_ == 0; }
   bool has_authorization() const noexcept { return (facts_ & authorization) != 0; }
   bool has_proxy_authorization() const noexcept { return (facts_ & proxy_authorization) != 0; }
+  // False when no WWW-Authenticate or Proxy-Authenticate value has "stale" in it (any
+  // case): then no challenge it carries can say stale=true, and classify() need not parse
+  // the message to know.
+  bool may_be_stale() const noexcept { return (facts_ & stale_word) != 0; }
 
   // The parsed message (parsed on the first call; views into raw()).
   const sip::message_view& operator*() const;
   const sip::message_view* operator->() const { return &**this; }
 
  private:
-  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2;
+  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2, stale_word = 4;
   std::unique_ptr<char[]> bytes_;
   std::size_t size_ = 0;
   int status_ = 0;
