@@ -179,7 +179,7 @@ class attempt_tracker : public trace_sink {
   // keys again while it walks a bucket (that tripled the hashing).
   struct text_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(std::string_view s) const;
   };
   struct open_attempt {
     attempt a;
