@@ -33,9 +33,21 @@ bool mentions_stale(std::string_view v) noexcept {
 
 }  // namespace
 
-stored_message::stored_message(const sip::message_view& m)
-    : bytes_(new char[m.raw.size()]), size_(m.raw.size()), status_(m.status) {
-  if (size_ != 0) std::memcpy(bytes_.get(), m.raw.data(), size_);
+char* bytes_block::take(std::size_t n) {
+  if (!bytes_) {
+    size_ = std::clamp(5 * n, min_bytes, max_bytes);
+    bytes_ = std::make_unique_for_overwrite<char[]>(size_);
+  }
+  if (n > size_ - used_) return nullptr;
+  char* at = bytes_.get() + used_;
+  used_ += n;
+  return at;
+}
+
+stored_message::stored_message(const sip::message_view& m, char* room)
+    : own_(room ? nullptr : new char[m.raw.size()]), bytes_(room ? room : own_.get()), size_(m.raw.size()),
+      status_(m.status) {
+  if (size_ != 0) std::memcpy(room ? room : own_.get(), m.raw.data(), size_);
   std::uint8_t facts = 0;
   for (const auto& h : m.headers) {
     if (h.id == sip::header_id::authorization) facts |= authorization;
@@ -48,11 +60,12 @@ stored_message::stored_message(const sip::message_view& m)
 }
 
 stored_message::stored_message(const stored_message& o)
-    : bytes_(new char[o.size_]),
+    : own_(new char[o.size_]),
+      bytes_(own_.get()),
       size_(o.size_),
       status_(o.status_),
       facts_(o.facts_) {
-  if (size_ != 0) std::memcpy(bytes_.get(), o.bytes_.get(), size_);
+  if (size_ != 0) std::memcpy(own_.get(), o.bytes_, size_);
 }
 
 stored_message& stored_message::operator=(const stored_message& o) {
@@ -251,7 +264,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   }
   // Built in place: a kept_message is a few hundred bytes, and there is one per message.
   kept_message& k = a.messages.emplace_back();
-  k.msg = stored_message(msg);
+  k.msg = stored_message(msg, a.bytes.take(msg.raw.size()));
   k.cseq = cseq;
   if (!branch.empty()) {
     k.branch_at = static_cast<std::uint32_t>(branch.data() - msg.raw.data());
