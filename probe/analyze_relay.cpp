@@ -18,17 +18,10 @@ std::string_view relay_sink::batch::copy(std::string_view v) noexcept {
   return {at, v.size()};
 }
 
-relay_sink::event& relay_sink::batch::add() {
-  if (count == events.size()) events.emplace_back();
-  event& e = events[count++];
-  e.warning = false;
-  e.view.clear();
-  return e;
-}
-
 void relay_sink::batch::clear() noexcept {
   used = 0;
-  count = 0;
+  headers.clear();
+  events.clear();
   texts.clear();
   owners.clear();
   last_file = last_transport = {};
@@ -76,19 +69,21 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
     for (const auto& h : m.headers) need += h.name.size() + h.value.size();
   }
   if (current_->used + need > current_->capacity) {
-    if (current_->count != 0) send();
+    if (!current_->events.empty()) send();
     if (need > current_->capacity) {  // one message bigger than a batch: the batch is empty
       current_->bytes = std::make_unique<char[]>(need);
       current_->capacity = need;
     }
   }
   batch& b = *current_;
-  event& e = b.add();
+  event& e = b.events.emplace_back();  // in place: events are a few hundred bytes
+  e.first_header = static_cast<std::uint32_t>(b.headers.size());
+  e.headers = static_cast<std::uint32_t>(m.headers.size());
   e.view.status = m.status;
   if (shared) {
     e.view.raw = m.raw, e.view.method = m.method, e.view.request_uri = m.request_uri, e.view.version = m.version;
     e.view.reason = m.reason, e.view.body = m.body;
-    e.view.headers.assign(m.headers.begin(), m.headers.end());
+    b.headers.insert(b.headers.end(), m.headers.begin(), m.headers.end());
   } else {
     // Views into the message's bytes point into their copy; anything else (a view a sink
     // built by hand) is copied on its own.
@@ -104,7 +99,7 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
     e.view.reason = keep(m.reason);
     e.view.body = keep(m.body);
     for (const auto& h : m.headers) {
-      sip::header_view& c = e.view.headers.emplace_back();  // in place: a copy from the stack stalls
+      sip::header_view& c = b.headers.emplace_back();  // in place: a copy from the stack stalls
       c.name = keep(h.name);
       c.value = keep(h.value);
       c.id = h.id;
@@ -121,7 +116,7 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
   e.meta.dst = b.copy(meta.dst);
   e.meta.transport = same(meta.transport, b.last_transport);
   e.meta.file = same(meta.file, b.last_file);
-  if (b.used >= batch_bytes || b.count >= batch_events) send();
+  if (b.used >= batch_bytes || b.events.size() >= batch_events) send();
 }
 
 void relay_sink::share(std::string_view region, std::shared_ptr<const void> owner) {
@@ -133,10 +128,10 @@ void relay_sink::share(std::string_view region, std::shared_ptr<const void> owne
 void relay_sink::on_warning(std::string where, std::string what) {
   batch& b = *current_;
   b.texts.emplace_back(std::move(where), std::move(what));
-  event& e = b.add();
+  event& e = b.events.emplace_back();
   e.warning = true;
   e.text = static_cast<std::uint32_t>(b.texts.size() - 1);
-  if (b.count >= batch_events) send();
+  if (b.events.size() >= batch_events) send();
 }
 
 void relay_sink::send() {
@@ -164,7 +159,7 @@ void relay_sink::send() {
 
 void relay_sink::finish() {
   if (!thread_.joinable()) return;
-  if (current_->count != 0) send();
+  if (!current_->events.empty()) send();
   {
     std::lock_guard lock(mutex_);
     done_ = true;
@@ -175,6 +170,7 @@ void relay_sink::finish() {
 }
 
 void relay_sink::run() {
+  sip::message_view view;  // reused: its header table keeps its capacity
   for (;;) {
     std::unique_ptr<batch> b;
     {
@@ -186,7 +182,7 @@ void relay_sink::run() {
     }
     std::exception_ptr error;
     try {
-      deliver(*b);
+      deliver(*b, view);
     } catch (...) {
       error = std::current_exception();
     }
@@ -207,15 +203,23 @@ void relay_sink::run() {
   }
 }
 
-void relay_sink::deliver(batch& b) {
-  for (std::size_t i = 0; i < b.count; ++i) {
-    const event& e = b.events[i];
+void relay_sink::deliver(batch& b, sip::message_view& view) {
+  for (const auto& e : b.events) {
     if (e.warning) {
       auto& [where, what] = b.texts[e.text];
       inner_.on_warning(std::move(where), std::move(what));
       continue;
     }
-    inner_.on_message(e.view, e.meta);
+    view.raw = e.view.raw;
+    view.method = e.view.method;
+    view.request_uri = e.view.request_uri;
+    view.version = e.view.version;
+    view.status = e.view.status;
+    view.reason = e.view.reason;
+    view.body = e.view.body;
+    const auto first = b.headers.begin() + e.first_header;
+    view.headers.assign(first, first + e.headers);
+    inner_.on_message(view, e.meta);
   }
 }
 

@@ -5,10 +5,9 @@
 // the same; with the tracker on its own thread the two halves of a big capture run side
 // by side. The inner sink sees exactly the calls it would have seen directly, in the same
 // order, from one thread (the relay's): messages are copied — bytes, header table,
-// meta — into batches, each into a message_view of its own that the call is given as it
-// is. Bytes a reader keeps unchanged for long enough (share()) are not copied, only
-// pointed to. Memory is bounded by the batches in flight (batch_bytes each, at most
-// max_batches).
+// meta — into batches, and rebuilt as a message_view for the call. Bytes a reader keeps
+// unchanged for long enough (share()) are not copied, only pointed to. Memory is bounded by
+// the batches in flight (batch_bytes each, at most max_batches).
 //
 // The producer side (on_message, on_warning, finish) is used from one thread; finish()
 // must be called before the inner sink is read. If the inner sink throws, the relay
@@ -53,36 +52,32 @@ class relay_sink : public trace_sink {
   void finish();
 
  private:
-  // Everything a message call carries, its views pointing into the batch's bytes (or a
-  // shared region).
+  // Everything a message call carries, its views pointing into the batch's bytes.
   struct event {
     bool warning = false;  // else a message
-    sip::message_view view;
+    sip::message_view view;  // `headers` unused: they are batch::headers[first_header, +count]
+    std::uint32_t first_header = 0, headers = 0;
     message_meta meta;
     std::uint32_t text = 0;  // a warning: index into batch::texts
   };
   // The bytes never move while the batch fills (a message that does not fit goes to the
   // next batch), so the views into them stay valid until the batch is cleared.
-  // Its events are kept when it is cleared, and reused: each view's header table keeps
-  // its capacity, so a warm batch takes a message's headers without allocating and the
-  // relay thread hands them on without copying them again.
   struct batch {
     std::unique_ptr<char[]> bytes;
     std::size_t capacity = 0, used = 0;
-    std::vector<event> events;  // the first `count` are in use
-    std::size_t count = 0;
+    std::vector<sip::header_view> headers;
+    std::vector<event> events;
     std::vector<std::pair<std::string, std::string>> texts;
     std::vector<std::shared_ptr<const void>> owners;  // of shared regions its views point into
     std::string_view last_file, last_transport;  // copies of the last ones, in `bytes`
 
     std::string_view copy(std::string_view v) noexcept;  // needs room
-    event& add();  // the next event, emptied
     void clear() noexcept;
   };
 
   void send();  // hands current_ over, takes an empty batch
   void run();   // the relay thread
-  void deliver(batch& b);  // moves the warning texts out
+  void deliver(batch& b, sip::message_view& view);  // moves the warning texts out
 
   trace_sink& inner_;
   std::unique_ptr<batch> current_;
