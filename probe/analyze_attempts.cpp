@@ -22,25 +22,50 @@ bool contains(std::string_view hay, std::string_view needle) noexcept {
   return hay.find(needle) != std::string_view::npos;
 }
 
+// Whether "stale" stands in `v`, in any case. Found by its first letter (memchr): a
+// challenge has few of them.
+bool mentions_stale(std::string_view v) noexcept {
+  for (const char first : {'s', 'S'})
+    for (auto i = v.find(first); i != std::string_view::npos; i = v.find(first, i + 1))
+      if (sip::iequals(v.substr(i, 5), "stale")) return true;
+  return false;
+}
+
 }  // namespace
 
-stored_message::stored_message(const sip::message_view& m)
-    : bytes_(new char[m.raw.size()]), size_(m.raw.size()), status_(m.status) {
-  if (size_ != 0) std::memcpy(bytes_.get(), m.raw.data(), size_);
+char* bytes_block::take(std::size_t n) {
+  if (!bytes_) {
+    size_ = std::clamp(5 * n, min_bytes, max_bytes);
+    bytes_ = std::make_unique_for_overwrite<char[]>(size_);
+  }
+  if (n > size_ - used_) return nullptr;
+  char* at = bytes_.get() + used_;
+  used_ += n;
+  return at;
+}
+
+stored_message::stored_message(const sip::message_view& m, char* room)
+    : own_(room ? nullptr : new char[m.raw.size()]), bytes_(room ? room : own_.get()), size_(m.raw.size()),
+      status_(m.status) {
+  if (size_ != 0) std::memcpy(room ? room : own_.get(), m.raw.data(), size_);
   std::uint8_t facts = 0;
   for (const auto& h : m.headers) {
     if (h.id == sip::header_id::authorization) facts |= authorization;
     if (h.id == sip::header_id::proxy_authorization) facts |= proxy_authorization;
+    if ((h.id == sip::header_id::www_authenticate || h.id == sip::header_id::proxy_authenticate) &&
+        mentions_stale(h.value))
+      facts |= stale_word;
   }
   facts_ = facts;
 }
 
 stored_message::stored_message(const stored_message& o)
-    : bytes_(new char[o.size_]),
+    : own_(new char[o.size_]),
+      bytes_(own_.get()),
       size_(o.size_),
       status_(o.status_),
       facts_(o.facts_) {
-  if (size_ != 0) std::memcpy(bytes_.get(), o.bytes_.get(), size_);
+  if (size_ != 0) std::memcpy(own_.get(), o.bytes_, size_);
 }
 
 stored_message& stored_message::operator=(const stored_message& o) {
@@ -61,6 +86,34 @@ const sip::message_view& stored_message::operator*() const {
     }
   }
   return *view_;
+}
+
+// A Call-ID is a few dozen bytes, hashed at least once per message: taken 8 bytes at a
+// time, each word mixed in by a multiply, then MurmurHash3's finaliser — a third of the
+// work std::hash does on it. Not seeded, like std::hash.
+std::size_t attempt_tracker::text_hash::operator()(std::string_view s) const {
+  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
+  std::uint64_t h = s.size() * k;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+  }
+  if (i < s.size()) {
+    // The last 8 bytes, overlapping the words before (a short text: byte by byte).
+    std::uint64_t w = 0;
+    if (s.size() >= 8) std::memcpy(&w, s.data() + s.size() - 8, 8);
+    else
+      for (unsigned shift = 0; i < s.size(); ++i, shift += 8) w |= std::uint64_t{static_cast<unsigned char>(s[i])} << shift;
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return static_cast<std::size_t>(h);
 }
 
 attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits)
@@ -181,7 +234,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   }
   // Built in place: a kept_message is a few hundred bytes, and there is one per message.
   kept_message& k = a.messages.emplace_back();
-  k.msg = stored_message(msg);
+  k.msg = stored_message(msg, a.bytes.take(msg.raw.size()));
   k.cseq = cseq;
   if (!branch.empty()) {
     k.branch_at = static_cast<std::uint32_t>(branch.data() - msg.raw.data());

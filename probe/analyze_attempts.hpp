@@ -69,26 +69,34 @@ class inline_text {
 class stored_message {
  public:
   stored_message() = default;
-  explicit stored_message(const sip::message_view& m);
+  // The bytes are copied into `room` (m.raw.size() bytes that outlive this object and its
+  // moves: an attempt's bytes_block), or into an allocation of its own when it is null.
+  // A copy always has bytes of its own.
+  explicit stored_message(const sip::message_view& m, char* room = nullptr);
   stored_message(const stored_message& o);
   stored_message& operator=(const stored_message& o);
   stored_message(stored_message&&) noexcept = default;
   stored_message& operator=(stored_message&&) noexcept = default;
   ~stored_message() = default;
 
-  std::string_view raw() const noexcept { return {bytes_.get(), size_}; }
+  std::string_view raw() const noexcept { return {bytes_, size_}; }
   int status() const noexcept { return status_; }  // 0 for a request
   bool is_request() const noexcept { return status_ == 0; }
   bool has_authorization() const noexcept { return (facts_ & authorization) != 0; }
   bool has_proxy_authorization() const noexcept { return (facts_ & proxy_authorization) != 0; }
+  // False when no WWW-Authenticate or Proxy-Authenticate value has "stale" in it (any
+  // case): then no challenge it carries can say stale=true, and classify() need not parse
+  // the message to know.
+  bool may_be_stale() const noexcept { return (facts_ & stale_word) != 0; }
 
   // The parsed message (parsed on the first call; views into raw()).
   const sip::message_view& operator*() const;
   const sip::message_view* operator->() const { return &**this; }
 
  private:
-  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2;
-  std::unique_ptr<char[]> bytes_;
+  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2, stale_word = 4;
+  std::unique_ptr<char[]> own_;  // null when the bytes are in a bytes_block
+  const char* bytes_ = nullptr;
   std::size_t size_ = 0;
   int status_ = 0;
   std::uint8_t facts_ = 0;
@@ -117,9 +125,35 @@ struct kept_message {
   std::string where() const { return position(file ? std::string_view(*file) : std::string_view(), where_no, packet); }
 };
 
+// Room for the bytes of an attempt's messages: one block, allocated with the first
+// message (five times its size, within limits), so that an attempt of a few messages
+// costs one allocation for their bytes, not one each. Bytes handed out stay where they are
+// until the block is destroyed; moving the block keeps them. A message that does not fit
+// gets an allocation of its own (stored_message), so the block is bounded even when an
+// attempt drops messages. A copy is an empty block: copied messages own their bytes.
+class bytes_block {
+ public:
+  static constexpr std::size_t min_bytes = 1024, max_bytes = 16 * 1024;
+
+  bytes_block() = default;
+  bytes_block(const bytes_block&) noexcept {}
+  bytes_block& operator=(const bytes_block&) noexcept { return *this; }
+  bytes_block(bytes_block&&) noexcept = default;
+  bytes_block& operator=(bytes_block&&) noexcept = default;
+  ~bytes_block() = default;
+
+  // n bytes of room, or nullptr when they do not fit.
+  char* take(std::size_t n);
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  std::size_t size_ = 0, used_ = 0;
+};
+
 struct attempt {
   std::uint64_t serial = 0;  // order of creation
   std::string call_id;       // "" when the messages had none
+  bytes_block bytes;         // where `messages` keep their bytes (before them: it outlives them)
   std::vector<kept_message> messages;
   std::size_t dropped = 0;   // messages left out in the middle (over max_messages)
   std::shared_ptr<const kept_message> carried_challenge;  // last 401/407 of this Call-ID before
@@ -175,7 +209,7 @@ class attempt_tracker : public trace_sink {
   // keys again while it walks a bucket (that tripled the hashing).
   struct text_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(std::string_view s) const;
   };
   struct open_attempt {
     attempt a;

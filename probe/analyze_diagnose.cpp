@@ -178,7 +178,7 @@ response_outcome outcome_of(const txn& last) {
   out.status = last.final->msg.status();
   out.sent_authorization = last.req && last.req->msg.has_authorization();
   out.sent_proxy_authorization = last.req && last.req->msg.has_proxy_authorization();
-  if (out.status == 401 || out.status == 407)
+  if ((out.status == 401 || out.status == 407) && last.final->msg.may_be_stale())
     for (const auto& ch : challenges(*last.final->msg)) out.stale = out.stale || ch.stale;
   if (out.status == 423) {
     std::uint32_t min = 0;

@@ -57,12 +57,10 @@ bool inside(std::string_view v, std::string_view area) noexcept {
 }  // namespace
 
 void relay_sink::on_message(const sip::message_view& m, const message_meta& meta) {
-  // A message a reader shared (every view of a parsed message lies in its bytes) goes as
-  // it is: its header table is copied whole, nothing else is looked at.
-  bool shared = inside(m.raw, shared_);
-  for (std::string_view v : {m.method, m.request_uri, m.version, m.reason, m.body})
-    shared = shared && (v.data() == nullptr || inside(v, shared_));
-  for (const auto& h : m.headers) shared = shared && inside(h.name, shared_) && inside(h.value, shared_);
+  // A message a reader shared (its views lie in its bytes: see share()) goes as it is:
+  // its header table is copied whole, nothing else is looked at. Checking each view was
+  // a third of the relay's work on the reading thread.
+  const bool shared = inside(m.raw, shared_);
 
   // Room for what is copied: the bytes and views of a message not shared, the meta texts.
   std::size_t need = meta.src.size() + meta.dst.size() + meta.transport.size() + meta.file.size();

@@ -42,9 +42,11 @@ class relay_sink : public trace_sink {
 
   void on_message(const sip::message_view& msg, const message_meta& meta) override;
   void on_warning(std::string where, std::string what) override;
-  // Views inside `region` are passed on as they are, not copied, and `owner` is kept
-  // until the messages given from now on have been delivered. The bytes in `region` that
-  // a message refers to must not change until then. Replaces the previous region.
+  // Messages whose bytes (`raw`) lie inside `region` are passed on as they are, not
+  // copied, and `owner` is kept until the messages given from now on have been delivered.
+  // Every view of such a message must lie in its `raw`, as sip::parse makes them (only
+  // `raw` is looked at), and the bytes in `region` that a message refers to must not
+  // change until then. Replaces the previous region.
   void share(std::string_view region, std::shared_ptr<const void> owner);
   // Waits until the inner sink has seen everything; rethrows what it threw.
   void finish();

@@ -51,13 +51,13 @@ std::string short_time(double t, bool absolute) {
 
 }  // namespace
 
+attempt_store::attempt_store(std::size_t max_attempts)
+    : max_(max_attempts == 0 ? 1 : max_attempts), counts_(all_diagnoses().size()) {}
+
 void attempt_store::add(attempt a) {
   ++total_;
   const auto code = classify(a);
-  const std::string_view name = describe(code).code;
-  auto counted = by_code_.find(name);
-  if (counted == by_code_.end()) counted = by_code_.emplace(std::string(name), 0).first;
-  ++counted->second;
+  ++counts_.at(static_cast<std::size_t>(code));
   last_.push_back({std::move(a), code});
   const attempt* added = &last_.back().a;
   if (!primary_ || added->last_seq > primary_->last_seq) primary_ = added;
@@ -84,6 +84,9 @@ void attempt_store::keep_primary(attempt& leaving) {
 }
 
 void attempt_store::finalize(const diagnose_options& o) {
+  by_code_.clear();
+  for (const auto code : all_diagnoses())
+    if (const auto n = counts_.at(static_cast<std::size_t>(code)); n != 0) by_code_.emplace(std::string(describe(code).code), n);
   std::vector<const attempt*> v;
   for (const auto& h : failed_) v.push_back(&h.a);
   for (const auto& h : last_) v.push_back(&h.a);

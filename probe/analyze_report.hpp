@@ -35,7 +35,7 @@ namespace probe::analyze {
 
 class attempt_store {
  public:
-  explicit attempt_store(std::size_t max_attempts = 100) : max_(max_attempts == 0 ? 1 : max_attempts) {}
+  explicit attempt_store(std::size_t max_attempts = 100);
   // Counts the attempt under its code (classify(): cheap) and keeps it while it may be
   // shown; nothing is copied.
   void add(attempt a);
@@ -43,6 +43,7 @@ class attempt_store {
   void finalize(const diagnose_options& o);
 
   std::uint64_t total() const noexcept { return total_; }
+  // After finalize(): how many attempts got each code (the codes that occurred).
   const std::map<std::string, std::uint64_t, std::less<>>& by_diagnosis() const noexcept { return by_code_; }
   bool summarized() const noexcept { return total_ > max_; }
   // After finalize(): the attempts kept, in trace order (by their last message), and the
@@ -60,7 +61,8 @@ class attempt_store {
 
   std::size_t max_;
   std::uint64_t total_ = 0;
-  std::map<std::string, std::uint64_t, std::less<>> by_code_;  // found by view: no string per attempt
+  std::vector<std::uint64_t> counts_;  // by diagnosis_code: no lookup per attempt
+  std::map<std::string, std::uint64_t, std::less<>> by_code_;  // made from counts_ by finalize()
   // By value: a deque keeps its elements in place while its ends change.
   std::deque<held> last_;
   std::deque<held> failed_;  // failed ones that dropped out of last_

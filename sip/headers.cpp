@@ -266,6 +266,19 @@ std::error_code parse_contact_list(std::string_view value, std::vector<name_addr
 
 std::error_code parse_cseq(std::string_view value, cseq& out) {
   // CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16)
+  // The usual "2 REGISTER" (digits, one SP, a method up to the end) has nothing to trim
+  // or skip: taken as it is, with what the general path below would find.
+  std::size_t digits = count_digits(value);
+  if (digits != 0 && digits + 1 < value.size() && value[digits] == ' ') {
+    const std::string_view method = value.substr(digits + 1);
+    if (count_token(method) == method.size()) {
+      auto number = parse_decimal(value.substr(0, digits), 0x7FFFFFFFu);
+      if (!number) return errc::bad_cseq;
+      out.number = static_cast<std::uint32_t>(*number);
+      out.method = method;
+      return {};
+    }
+  }
   std::string_view s = trim_lws(value);
   std::size_t n = count_digits(s);
   auto number = parse_decimal(s.substr(0, n), 0x7FFFFFFFu);

@@ -10,7 +10,7 @@
 
 namespace sip {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
+bool detail::iequals_any_case(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);

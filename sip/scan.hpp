@@ -27,12 +27,16 @@ constexpr std::array<bool, 256> make_token_table() noexcept {
   return t;
 }
 inline constexpr std::array<bool, 256> token_table = make_token_table();
+bool iequals_any_case(std::string_view a, std::string_view b) noexcept;
 }  // namespace detail
 
 // RFC 3261 §25.1 `token` characters.
 inline bool is_token_char(char c) noexcept { return detail::token_table[static_cast<unsigned char>(c)]; }
-// Case-insensitive ASCII comparison.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// Case-insensitive ASCII comparison. Inline: it mostly compares with a literal, written
+// as the peer wrote it ("SIP/2.0", "sip", "REGISTER"), which one compare then finds.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a == b || detail::iequals_any_case(a, b);
+}
 
 // Index of the first control byte (below 0x20, or DEL) in `p[from, stop)`, or `stop`.
 // 16 bytes at a time: every header value sipprobe writes or reads goes through it.
