@@ -242,6 +242,9 @@ std::error_code build_authorization(const digest_challenge& ch, digest_qop qop,
   if (ch.userhash) params += ", userhash=true";
   // "Digest " and the parameters without their leading ", ", in place.
   params.replace(0, 2, ch.scheme + ' ');
+  // Escaping can double a hostile realm or nonce: a value our own parser (and likely the
+  // server's) would refuse is not sent.
+  if (params.size() > digest_limits::max_value) return digest_errc::value_too_long;
   out = std::move(params);
   return {};
 }

@@ -312,6 +312,18 @@ TEST_CASE("digest: build rejects CR/LF and other control bytes") {
   CHECK(sip::build_authorization(evil, digest_qop::auth, alice(), v) == digest_errc::bad_input);
   // The password and body are only hashed: any byte is fine there.
   CHECK(with([](auto& in) { in.password = "p\r\n\"\\"; }) == std::error_code{});
+  // A realm of backslashes doubles when escaped: a value longer than any parser takes is
+  // refused, not sent (found by fuzz_digest).
+  evil = cs[0];
+  evil.realm = std::string(5000, '\\');
+  v = "untouched";
+  CHECK(sip::build_authorization(evil, digest_qop::auth, alice(), v) == digest_errc::value_too_long);
+  CHECK(v == "untouched");
+  evil.realm = std::string(3000, '\\');
+  REQUIRE(sip::build_authorization(evil, digest_qop::auth, alice(), v) == std::error_code{});
+  sip::digest_credentials cr;
+  CHECK_FALSE(sip::parse_credentials(v, cr));
+  CHECK(cr.realm == evil.realm);
 }
 
 TEST_CASE("digest: build → parse round trip, quotes and backslashes escaped") {
