@@ -45,28 +45,24 @@ class register_op : public std::enable_shared_from_this<register_op> {
     state_.expires = set_.expires;
     const auto proto = flow_.remote().proto;
     const auto local = flow_.local_address();
-    local_host_ = local ? netcheck::address_text(*local) : "127.0.0.1";
-    local_port_ = flow_.local_port();
+    // What every request of this registration shares; send() sets the rest.
+    spec_.via.host = local ? netcheck::address_text(*local) : "127.0.0.1";
+    spec_.via.port = flow_.local_port();
+    spec_.via.transport = std::string(netcheck::to_string(proto));
+    for (auto& ch : spec_.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    sent_via_ = sip::host_for_uri(spec_.via.host) + ":" + std::to_string(spec_.via.port);
     if (set_.contact) {
       contact_ = *set_.contact;
     } else if (!set_.query) {  // a query sends no Contact and looks for none of ours
-      contact_ = std::string(acct_.aor.scheme == "sips" ? "sips:" : "sip:") + acct_.aor.user + "@" +
-                 sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
+      contact_ = std::string(acct_.aor.scheme == "sips" ? "sips:" : "sip:") + acct_.aor.user + "@" + sent_via_;
       if (proto != netcheck::transport::udp) contact_ += ";transport=" + std::string(netcheck::to_string(proto));
     }
     auto& request_uri = spec_.request_uri;
     request_uri = acct_.aor.scheme + ":" + sip::host_for_uri(acct_.aor.host);
     if (acct_.aor.port != 0) request_uri += ":" + std::to_string(acct_.aor.port);
-    // What every request of this registration shares; send() sets the rest.
     spec_.to_uri = acct_.aor.to_string();
     spec_.from_uri = spec_.to_uri;
-    spec_.via.transport = std::string(netcheck::to_string(proto));
-    for (auto& ch : spec_.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    spec_.via.host = local_host_;
-    spec_.via.port = local_port_;
     spec_.user_agent = set_.user_agent;
-    sent_via_ = sip::host_for_uri(local_host_) + ":" + std::to_string(local_port_);
-    transport_text_ = std::string(netcheck::to_string(proto));
     const auto& remote = flow_.remote();
     remote_text_ = sip::host_for_uri(netcheck::address_text(remote.address)) + ":" + std::to_string(remote.port);
     send(phase::register_);
@@ -139,7 +135,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     auto& rec = out_.transactions.emplace_back();
     rec.request = "REGISTER";
     rec.cseq = spec.cseq;
-    rec.transport = transport_text_;
+    rec.transport = netcheck::to_string(flow_.remote().proto);
     rec.local = sent_via_;
     rec.remote = remote_text_;
     if (set_.ladder) rec.note = request_note(p, spec);
@@ -332,8 +328,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
     nat_facts f;
     sip::uri c;
     f.contact_host = sip::parse_uri(contact_, c) ? std::string() : c.host;
-    f.via_host = local_host_;
-    f.via_port = local_port_;
+    f.via_host = spec_.via.host;
+    f.via_port = spec_.via.port;
     if (auto r = top.received()) f.received = std::string(*r);
     f.rport = top.rport();
     if (auto n = probe::check_nat(f)) out_.findings.push_back(*n);
@@ -399,10 +395,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
   flow_state state_;
   challenge_state www_, proxy_;
   phase phase_ = phase::register_;
-  std::string contact_, local_host_, sent_via_;
-  std::string transport_text_, remote_text_;  // for the ladder: "udp", "192.0.2.7:5060"
+  std::string contact_, sent_via_;  // sent_via_: the Via sent-by, "192.0.2.7:5062"
+  std::string remote_text_;         // for the ladder: "192.0.2.7:5060"
   sip::request_spec spec_;
-  std::uint16_t local_port_ = 0;
   std::uint32_t cseq_ = 0;
   std::uint32_t raised_from_ = 0;
   int cleanup_attempts_ = 0;

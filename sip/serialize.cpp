@@ -4,6 +4,7 @@
 #include "sip/scan.hpp"
 
 #include <array>
+#include <charconv>
 
 namespace sip {
 namespace {
@@ -61,6 +62,19 @@ bool safe_header(std::string_view name, std::string_view value) noexcept {
   return safe_token(name) && safe_value(value) && !iequals(name, "Content-Length") && !iequals(name, "l");
 }
 
+// A host for a Via sent-by or URI: IPv6 literals get brackets.
+void append_host(std::string& out, std::string_view host) {
+  const bool bracket = host.find(':') != std::string_view::npos && host.front() != '[';
+  if (bracket) out.append("[");
+  out.append(host);
+  if (bracket) out.append("]");
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[20];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
+
 }  // namespace
 
 const std::string& default_user_agent() {
@@ -69,9 +83,9 @@ const std::string& default_user_agent() {
 }
 
 std::string host_for_uri(std::string_view host) {
-  if (host.find(':') != std::string_view::npos && (host.empty() || host.front() != '['))
-    return "[" + std::string(host) + "]";
-  return std::string(host);
+  std::string out;
+  append_host(out, host);
+  return out;
 }
 
 std::error_code validate(const request& req) {
@@ -124,21 +138,6 @@ std::error_code check_spec(const request_spec& s) {
   return {};
 }
 
-template <class Sink>
-void append_host(Sink& out, std::string_view host) {
-  const bool bracket = host.find(':') != std::string_view::npos && host.front() != '[';
-  if (bracket) out.append("[");
-  out.append(host);
-  if (bracket) out.append("]");
-}
-
-void append_number(std::string& out, std::uint64_t n) {
-  char digits[20];
-  std::size_t i = sizeof digits;
-  do digits[--i] = static_cast<char>('0' + n % 10); while ((n /= 10) != 0);
-  out.append(digits + i, sizeof digits - i);
-}
-
 }  // namespace
 
 // The hot path of every request sipprobe sends: straight from the spec to the bytes, with
@@ -179,30 +178,28 @@ std::error_code build_wire(const request_spec& s, std::string& wire) {
 }
 
 std::error_code build_request(const request_spec& s, request& out) {
-  if (auto ec = check_spec(s)) return ec;
-  out = request{};
-  out.method = s.method;
-  out.uri = s.request_uri;
-  auto add = [&out](std::string name, std::string value) {
-    out.headers.push_back({std::move(name), std::move(value)});
+  // The headers are assembled in one place, build_wire(); this splits its lines back
+  // into fields (they are ours: "Name: value", no CR or LF inside a value).
+  std::string wire;
+  if (auto ec = build_wire(s, wire)) return ec;
+  std::string_view rest = wire;
+  auto next_line = [&rest] {
+    const auto end = rest.find("\r\n");
+    const auto line = rest.substr(0, end);
+    rest.remove_prefix(end + 2);
+    return line;
   };
-
-  std::string via = "SIP/2.0/" + s.via.transport + " " + host_for_uri(s.via.host);
-  if (s.via.port != 0) via += ":" + std::to_string(s.via.port);
-  if (s.via.rport) via += ";rport";
-  via += ";branch=" + s.via.branch;
-  add("Via", std::move(via));
-  add("Max-Forwards", "70");
-  std::string from = s.from_display.empty() ? std::string() : quote(s.from_display) + " ";
-  add("From", from + "<" + s.from_uri + ">;tag=" + s.from_tag);
-  add("To", "<" + s.to_uri + ">");
-  add("Call-ID", s.call_id);
-  add("CSeq", std::to_string(s.cseq) + " " + s.method);
-  if (s.contact) add("Contact", *s.contact == "*" ? std::string("*") : "<" + *s.contact + ">");
-  if (s.expires) add("Expires", std::to_string(*s.expires));
-  if (s.authorization) add(s.authorization->name, s.authorization->value);
-  add("User-Agent", s.user_agent.empty() ? default_user_agent() : s.user_agent);
-  for (const auto& h : s.extra) add(h.name, h.value);
+  out = request{};
+  const auto start = next_line();  // METHOD SP Request-URI SP SIP/2.0
+  const auto sp = start.find(' ');
+  out.method = start.substr(0, sp);
+  out.uri = start.substr(sp + 1, start.rfind(' ') - sp - 1);
+  for (auto line = next_line(); !line.empty(); line = next_line()) {
+    const auto colon = line.find(": ");
+    const auto name = line.substr(0, colon);
+    if (name == "Content-Length") continue;  // serialize() writes it
+    out.headers.push_back({std::string(name), std::string(line.substr(colon + 2))});
+  }
   return {};
 }
 
