@@ -12,7 +12,10 @@ class flow_impl {
  public:
   virtual ~flow_impl() = default;
   virtual void async_connect(std::chrono::milliseconds timeout, flow::connect_handler handler) = 0;
-  virtual void async_send(std::string bytes, std::chrono::milliseconds timeout, flow::send_handler handler) = 0;
+  virtual void async_send(std::string_view bytes, std::chrono::milliseconds timeout, flow::send_handler handler) = 0;
+  // Only a flow with its own UDP socket has these (see transport.hpp).
+  virtual std::optional<std::error_code> try_send(std::string_view) { return std::nullopt; }
+  virtual bool receive_each(flow::datagram_sink) { return false; }
   virtual void async_receive(framer frame, std::chrono::milliseconds timeout, flow::receive_handler handler) = 0;
   virtual void close() noexcept = 0;
   virtual bool is_open() const noexcept = 0;

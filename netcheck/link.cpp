@@ -48,13 +48,16 @@ class link : public std::enable_shared_from_this<link> {
         unmatched_(std::move(unmatched)) {}
 
   void connect(milliseconds timeout, flow::connect_handler h);
-  void send(shared_flow* from, std::string bytes, milliseconds timeout, flow::send_handler h);
+  void send(shared_flow* from, std::string_view bytes, milliseconds timeout, flow::send_handler h);
   void detach(shared_flow* f) noexcept;
   void attach(shared_flow* f) { members_.insert(f); }
   void close() noexcept {
     if (state_ == state::closed) return;
     state_ = state::closed;
     flow_.close();
+    // A UDP link's sink hears nothing more once the socket is closed: tell the waiting
+    // flows here (a stream link's read also completes, aborted, and says it again).
+    broadcast(aborted(), {});
   }
 
   bool is_open() const noexcept { return state_ == state::connected && flow_.is_open(); }
@@ -73,7 +76,9 @@ class link : public std::enable_shared_from_this<link> {
   void send_next();
   void read();
   void on_read(std::error_code ec, received r);
-  void broadcast(std::error_code ec, const std::string& bytes);
+  void on_datagram(std::error_code ec, std::string_view bytes);
+  void route(std::string_view bytes);
+  void broadcast(std::error_code ec, std::string_view bytes);
   void fail(std::error_code ec);
 
   asio::io_context& io_;
@@ -111,11 +116,11 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
     });
   }
 
-  void async_send(std::string bytes, milliseconds timeout, flow::send_handler handler) override {
+  void async_send(std::string_view bytes, milliseconds timeout, flow::send_handler handler) override {
     if (state_ != state::connected || !link_->is_open()) {
       return asio::post(link_->io(), [h = std::move(handler)] { h(make_error_code(errc::not_connected), milliseconds{0}); });
     }
-    link_->send(this, std::move(bytes), timeout, std::move(handler));
+    link_->send(this, bytes, timeout, std::move(handler));
   }
 
   void async_receive(framer, milliseconds timeout, flow::receive_handler handler) override {
@@ -222,16 +227,30 @@ void link::on_connect(std::error_code ec) {
   auto waiters = std::move(connect_waiters_);
   connect_waiters_.clear();
   for (auto& w : waiters) w(ec);
-  if (state_ == state::connected) read();
+  if (state_ != state::connected) return;
+  // UDP: every datagram comes to on_datagram as it arrives (no receive to re-arm, no
+  // handler posted, no copy per datagram). The weak reference as in read().
+  if (flow_.remote().proto == transport::udp &&
+      flow_.receive_each([weak = weak_from_this()](std::error_code e, std::string_view bytes) {
+        if (auto self = weak.lock()) self->on_datagram(e, bytes);
+      }))
+    return;
+  read();
 }
 
-void link::send(shared_flow* from, std::string bytes, milliseconds timeout, flow::send_handler h) {
+void link::send(shared_flow* from, std::string_view bytes, milliseconds timeout, flow::send_handler h) {
   if (auto k = key_ ? key_(bytes) : std::string_view{}; !k.empty()) {
     auto [it, fresh] = owners_.try_emplace(key_hash(k), from);
     if (fresh) from->keys().push_back(it->first);
     else it->second = from;
   }
-  sends_.push_back({std::move(bytes), timeout, std::move(h)});
+  // A datagram that fits in the socket now goes at once, without queueing or copying.
+  if (!sending_ && sends_.empty()) {
+    if (auto sent = flow_.try_send(bytes)) {  // UDP only
+      return asio::post(io_, [h = std::move(h), ec = *sent] { h(ec, milliseconds{0}); });
+    }
+  }
+  sends_.push_back({std::string(bytes), timeout, std::move(h)});
   if (!sending_) send_next();
 }
 
@@ -240,7 +259,7 @@ void link::send_next() {
   sending_ = true;
   auto next = std::move(sends_.front());
   sends_.pop_front();
-  flow_.async_send(std::move(next.bytes), next.timeout,
+  flow_.async_send(next.bytes, next.timeout,
                    [self = shared_from_this(), h = std::move(next.handler)](std::error_code ec, milliseconds took) {
                      self->sending_ = false;
                      // A stream that timed out mid-write is closed: no later message can follow.
@@ -268,14 +287,7 @@ void link::on_read(std::error_code ec, received r) {
     return;
   }
   if (!ec) {
-    const auto k = key_ ? key_(r.bytes) : std::string_view{};
-    if (k.empty()) {
-      broadcast({}, r.bytes);
-    } else if (auto it = owners_.find(key_hash(k)); it != owners_.end()) {
-      it->second->deliver({}, std::move(r.bytes), true);
-    } else {
-      ++*unmatched_;
-    }
+    route(r.bytes);
     return read();
   }
   // UDP: an ICMP refusal or a malformed datagram concerns whoever waits, and the socket
@@ -285,10 +297,28 @@ void link::on_read(std::error_code ec, received r) {
   fail(ec);
 }
 
-void link::broadcast(std::error_code ec, const std::string& bytes) {
+void link::on_datagram(std::error_code ec, std::string_view bytes) {
+  if (state_ != state::connected) return;
+  // An ICMP refusal concerns whoever waits, and the socket goes on.
+  if (ec) return broadcast(ec, {});
+  route(bytes);
+}
+
+void link::route(std::string_view bytes) {
+  const auto k = key_ ? key_(bytes) : std::string_view{};
+  if (k.empty()) {
+    broadcast({}, bytes);
+  } else if (auto it = owners_.find(key_hash(k)); it != owners_.end()) {
+    it->second->deliver({}, std::string(bytes), true);
+  } else {
+    ++*unmatched_;
+  }
+}
+
+void link::broadcast(std::error_code ec, std::string_view bytes) {
   // deliver() may post, never re-enter: iterating is safe.
   for (auto* m : members_)
-    if (m->waiting()) m->deliver(ec, bytes, false);
+    if (m->waiting()) m->deliver(ec, std::string(bytes), false);
 }
 
 void link::fail(std::error_code ec) {

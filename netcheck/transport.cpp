@@ -175,7 +175,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
 
   // ---- send ----------------------------------------------------------------------------
 
-  void async_send(std::string bytes, milliseconds timeout, flow::send_handler handler) override {
+  void async_send(std::string_view bytes, milliseconds timeout, flow::send_handler handler) override {
     if (state_ != state::connected || send_pending_) {
       auto ec = make_error_code(send_pending_ ? errc::busy : errc::not_connected);
       asio::post(io_, [h = std::move(handler), ec] { h(ec, milliseconds{0}); });
@@ -184,16 +184,14 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     if (remote_.proto == transport::udp) {
       // A datagram goes out at once or not at all: try it now, without a timer; only a
       // full socket buffer (EAGAIN) takes the path that waits.
-      boost::system::error_code ec;
-      udp_.send(asio::buffer(bytes), 0, ec);  // the socket is non-blocking (connect)
-      if (ec != asio::error::would_block && ec != asio::error::try_again) {
-        asio::post(io_, [h = std::move(handler), ec = to_std(ec)] { h(ec, milliseconds{0}); });
+      if (auto sent = try_send(bytes)) {
+        asio::post(io_, [h = std::move(handler), ec = *sent] { h(ec, milliseconds{0}); });
         return;
       }
     }
     send_pending_ = true;
     send_timed_out_ = false;
-    send_buffer_ = std::move(bytes);
+    send_buffer_.assign(bytes);
     send_handler_ = std::move(handler);
     send_start_ = clock_type::now();
     arm(send_timer_, send_generation_, timeout, [](socket_flow& self) {
@@ -211,11 +209,26 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     }
   }
 
+  std::optional<std::error_code> try_send(std::string_view bytes) override {
+    if (remote_.proto != transport::udp || state_ != state::connected || send_pending_) return std::nullopt;
+    boost::system::error_code ec;
+    udp_.send(asio::buffer(bytes.data(), bytes.size()), 0, ec);  // the socket is non-blocking (connect)
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return std::nullopt;
+    return to_std(ec);
+  }
+
   // ---- receive -------------------------------------------------------------------------
 
+  bool receive_each(flow::datagram_sink sink) override {
+    if (remote_.proto != transport::udp || state_ != state::connected || receive_pending_ || sink_) return false;
+    sink_ = std::move(sink);
+    start_read();
+    return true;
+  }
+
   void async_receive(framer frame, milliseconds timeout, flow::receive_handler handler) override {
-    if (receive_pending_ || state_ != state::connected) {
-      auto ec = make_error_code(receive_pending_ ? errc::busy : errc::not_connected);
+    if (receive_pending_ || sink_ || state_ != state::connected) {
+      auto ec = make_error_code(receive_pending_ || sink_ ? errc::busy : errc::not_connected);
       asio::post(io_, [h = std::move(handler), ec] { h(ec, received{}); });
       return;
     }
@@ -497,6 +510,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       if (receive_pending_) complete_receive(to_std(asio::error::operation_aborted), {});
       return;
     }
+    if (sink_) return feed_sink(ec, n);
     if (ec) {
       // ECONNREFUSED (ICMP port unreachable) is a one-shot error of the socket.
       datagram_error_ = to_std(ec);
@@ -517,6 +531,20 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     }
     // Without a pending receive, stop reading: late datagrams wait in the kernel.
     deliver();
+  }
+
+  // receive_each: the datagram (or error) that completed the read, then whatever else is
+  // waiting now, up to max_drained — one readiness event, several datagrams, no copy and
+  // no posted handler each. The sink may close the flow: checked after every call.
+  void feed_sink(const boost::system::error_code& ec, std::size_t n) {
+    sink_(to_std(ec), ec ? std::string_view{} : std::string_view(datagram_.data(), n));
+    for (std::size_t i = 0; i < max_drained && state_ == state::connected && udp_.non_blocking(); ++i) {
+      boost::system::error_code more;
+      const std::size_t m = udp_.receive(asio::buffer(datagram_), 0, more);
+      if (more == asio::error::would_block || more == asio::error::try_again) break;
+      sink_(to_std(more), more ? std::string_view{} : std::string_view(datagram_.data(), m));
+    }
+    if (state_ == state::connected) start_read();
   }
 
   void on_stream_read(const boost::system::error_code& ec, std::size_t n) {
@@ -548,6 +576,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
   }
 
   static constexpr std::size_t max_queued_datagrams = 8;
+  static constexpr std::size_t max_drained = 32;
 
   asio::io_context& io_;
   endpoint_spec remote_;
@@ -597,6 +626,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
   std::string datagram_;
   std::deque<std::string> datagrams_;
   std::error_code datagram_error_;
+  flow::datagram_sink sink_;  // receive_each
 };
 
 }  // namespace detail
@@ -623,9 +653,11 @@ flow& flow::operator=(flow&& other) noexcept {
 void flow::async_connect(milliseconds timeout, connect_handler handler) {
   impl_->async_connect(timeout, std::move(handler));
 }
-void flow::async_send(std::string bytes, milliseconds timeout, send_handler handler) {
-  impl_->async_send(std::move(bytes), timeout, std::move(handler));
+void flow::async_send(std::string_view bytes, milliseconds timeout, send_handler handler) {
+  impl_->async_send(bytes, timeout, std::move(handler));
 }
+std::optional<std::error_code> flow::try_send(std::string_view bytes) { return impl_->try_send(bytes); }
+bool flow::receive_each(datagram_sink sink) { return impl_->receive_each(std::move(sink)); }
 void flow::async_receive(framer frame, milliseconds timeout, receive_handler handler) {
   impl_->async_receive(std::move(frame), timeout, std::move(handler));
 }

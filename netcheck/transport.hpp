@@ -121,8 +121,24 @@ class flow {
   void async_connect(std::chrono::milliseconds timeout, connect_handler handler);
 
   // Sends all of `bytes` (one datagram for UDP). A send timeout closes the flow (a stream
-  // with a partial write cannot carry another message).
-  void async_send(std::string bytes, std::chrono::milliseconds timeout, send_handler handler);
+  // with a partial write cannot carry another message). The flow copies `bytes` when it
+  // has to keep them (a stream write, a datagram that must wait for room): the caller's
+  // buffer need not outlive the call.
+  void async_send(std::string_view bytes, std::chrono::milliseconds timeout, send_handler handler);
+
+  // UDP only, for a socket shared by many flows (netcheck/link.hpp): sends the datagram
+  // now if the socket has room. nullopt when it has not (EAGAIN: nothing was sent, use
+  // async_send) or when the flow is not a connected UDP flow; otherwise the send's result.
+  // The one operation here that completes inside the call.
+  std::optional<std::error_code> try_send(std::string_view bytes);
+
+  // UDP only, for a shared socket: from now on every datagram, and every error of the
+  // socket (an ICMP refusal), goes to `sink` as it arrives, from the read's completion
+  // handler, until the flow is closed; async_receive is then unavailable (errc::busy).
+  // The view is valid during the call only. The sink may close the flow. Returns false
+  // (and does nothing) unless the flow is a connected UDP flow with no receive pending.
+  using datagram_sink = std::function<void(std::error_code, std::string_view datagram)>;
+  bool receive_each(datagram_sink sink);
 
   // Receives the next message. A receive timeout does not disturb the flow: a read may stay
   // in flight, and what it brings is kept for the next async_receive. Bytes after a message
