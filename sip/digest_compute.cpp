@@ -4,8 +4,12 @@
 
 #include "sip/scan.hpp"
 
+// MD5's own one-shot function, deprecated in OpenSSL 3 in favour of EVP but kept: for the
+// few bytes of a digest exchange, EVP's provider dispatch costs more than the hash.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/md5.h>
 
 #include <array>
 #include <cstring>
@@ -107,10 +111,10 @@ EVP_MD_CTX* reused_context() noexcept {
 std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string_view> parts, std::string& out) {
   const EVP_MD* md = md_for(a);
   if (!md) return digest_errc::unsupported_algorithm;
-  EVP_MD_CTX* ctx = reused_context();
-  if (!ctx || EVP_DigestInit_ex2(ctx, md, nullptr) != 1) return digest_errc::hash_failure;
+  unsigned char buf[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
   // Short inputs (all of a registration's) are joined on the stack and hashed in one
-  // update, each of which costs a provider call; the copy is wiped afterwards.
+  // call; the copy is wiped afterwards.
   std::size_t total = parts.size() > 0 ? parts.size() - 1 : 0;
   for (auto p : parts) total += p.size();
   std::array<char, 512> joined;
@@ -123,20 +127,28 @@ std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string
       if (!p.empty()) std::memcpy(joined.data() + n, p.data(), p.size());
       n += p.size();
     }
-    const bool ok = EVP_DigestUpdate(ctx, joined.data(), n) == 1;
+    bool ok = true;
+    if (a == digest_algorithm::md5 || a == digest_algorithm::md5_sess) {
+      MD5(reinterpret_cast<const unsigned char*>(joined.data()), n, buf);
+      len = MD5_DIGEST_LENGTH;
+    } else {
+      EVP_MD_CTX* ctx = reused_context();
+      ok = ctx && EVP_DigestInit_ex2(ctx, md, nullptr) == 1 && EVP_DigestUpdate(ctx, joined.data(), n) == 1 &&
+           EVP_DigestFinal_ex(ctx, buf, &len) == 1;
+    }
     OPENSSL_cleanse(joined.data(), n);
     if (!ok) return digest_errc::hash_failure;
   } else {
+    EVP_MD_CTX* ctx = reused_context();
+    if (!ctx || EVP_DigestInit_ex2(ctx, md, nullptr) != 1) return digest_errc::hash_failure;
     bool first = true;
     for (auto p : parts) {
       if ((!first && EVP_DigestUpdate(ctx, ":", 1) != 1) || EVP_DigestUpdate(ctx, p.data(), p.size()) != 1)
         return digest_errc::hash_failure;
       first = false;
     }
+    if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) return digest_errc::hash_failure;
   }
-  unsigned char buf[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) return digest_errc::hash_failure;
   static constexpr char digits[] = "0123456789abcdef";
   out.resize(2 * len);
   for (unsigned int i = 0; i < len; ++i) {
