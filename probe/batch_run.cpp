@@ -167,6 +167,7 @@ batch_scheduler::batch_scheduler(run_context ctx, batch_options opts, std::funct
                                  std::function<void(const batch_result&)> emit)
     : ctx_(ctx), opts_(std::move(opts)), next_(std::move(next)), emit_(std::move(emit)), timer_(ctx.io) {
   if (opts_.concurrency == 0) opts_.concurrency = 1;
+  window_.resize(opts_.concurrency);
   resolver_ = make_resolver(ctx_.io, opts_.route.dns_servers, opts_.timeout);
   links_ = std::make_unique<netcheck::link_pool>(ctx_.io, bind_options(opts_.route.bind), nullptr, sip_framer(netcheck::transport::tcp),
                                                  [](std::string_view m) { return sip_message_key(m); });
@@ -225,11 +226,11 @@ void batch_scheduler::pump() {
     if (item->later) return;  // input_ready() pumps again
     const std::size_t seq = next_seq_++;
     if (item->error) {
-      window_[seq] = std::move(item->error);
+      slot(seq) = std::move(item->error);
       flush();
       continue;
     }
-    window_[seq] = std::nullopt;
+    slot(seq).reset();
     if (opts_.rate > 0) {
       // Spread starts evenly with ±10 % jitter so many probes do not beat in step.
       std::uniform_real_distribution<double> jitter(0.9, 1.1);
@@ -259,16 +260,37 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
     if (j->row.transport) j->own_route->transport = j->row.transport;
   }
   auto& req = j->request;
-  try {
-    req = locate_request_for(j->row.acct, *j->route);
-  } catch (const usage_error& e) {
-    // A row whose registrar or route cannot be used (e.g. a bad registrar column).
-    return row_failed(seq, j, e.what());
+  // What locate_request_for reads of the row: the route and the AOR's scheme, host, port
+  // and transport parameter.
+  const auto& aor = j->row.acct.aor;
+  auto tp = aor.param("transport");
+  if (!memo_ || memo_->route != j->route || memo_->scheme != aor.scheme || memo_->host != aor.host ||
+      memo_->port != aor.port || memo_->transport_param != tp) {
+    memo_.reset();
+    netcheck::locate_request fresh;
+    try {
+      fresh = locate_request_for(j->row.acct, *j->route);
+    } catch (const usage_error& e) {
+      // A row whose registrar or route cannot be used (e.g. a bad registrar column).
+      return row_failed(seq, j, e.what());
+    }
+    // One RFC 3263 answer serves every row with the same request.
+    std::string key = fresh.host + '|' + (fresh.port ? std::to_string(*fresh.port) : "") + '|' +
+                      (fresh.forced ? std::string(netcheck::to_string(*fresh.forced)) : "") + '|' + (fresh.secure ? "s" : "");
+    // A row's own route lives in its job: only the batch's can be remembered.
+    if (j->route == &opts_.route)
+      memo_ = request_memo{j->route, aor.scheme, aor.host, std::move(tp), aor.port, fresh, key};
+    req = std::move(fresh);
+    if (!memo_) return locate(seq, j, key);
+  } else {
+    req = memo_->request;
   }
+  locate(seq, j, memo_->key);
+}
+
+void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key) {
+  const auto& req = j->request;
   if (may_use_tls(req)) make_tls();
-  // One RFC 3263 answer serves every row with the same request.
-  std::string key = req.host + '|' + (req.port ? std::to_string(*req.port) : "") + '|' +
-                    (req.forced ? std::string(netcheck::to_string(*req.forced)) : "") + '|' + (req.secure ? "s" : "");
   const auto now = std::chrono::steady_clock::now();
   auto it = dns_.find(key);
   if (it != dns_.end() && it->second.answer && now - it->second.at > std::chrono::duration<double>(dns_cache_seconds))
@@ -318,20 +340,21 @@ void batch_scheduler::row_failed(std::size_t seq, const std::shared_ptr<job>& j,
 
 void batch_scheduler::finish(std::size_t seq, batch_result r) {
   --in_flight_;
-  window_[seq] = std::move(r);
+  slot(seq) = std::move(r);
   flush();
   pump();
 }
 
 void batch_scheduler::flush() {
-  for (auto it = window_.begin(); it != window_.end() && it->first == emit_seq_ && it->second; it = window_.erase(it)) {
-    emit_(*it->second);
+  for (auto* s = &slot(emit_seq_); emit_seq_ < next_seq_ && *s; s = &slot(emit_seq_)) {
+    emit_(**s);
+    s->reset();
     ++emit_seq_;
   }
 }
 
 void batch_scheduler::maybe_done() {
-  if (finished_ || in_flight_ > 0 || !window_.empty()) return;
+  if (finished_ || in_flight_ > 0 || emit_seq_ != next_seq_) return;
   if (!input_done_ && !stopping_) return;
   finished_ = true;
   if (waiting_) timer_.cancel();

@@ -106,6 +106,7 @@ class batch_scheduler {
   void make_tls();
   void pump();
   void launch(std::size_t seq, batch_row row);
+  void locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key);
   void run(std::size_t seq, const std::shared_ptr<job>& j, std::shared_ptr<const netcheck::resolution> located);
   void row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why);
   void finish(std::size_t seq, batch_result r);
@@ -128,7 +129,21 @@ class batch_scheduler {
 
   std::size_t next_seq_ = 0;   // sequence number of the next item read
   std::size_t emit_seq_ = 0;   // next sequence number to emit
-  std::map<std::size_t, std::optional<batch_result>> window_;  // started, not yet emitted
+  // Started, not yet emitted: slot seq % concurrency (pump() keeps fewer than
+  // `concurrency` sequence numbers between emit_seq_ and next_seq_).
+  std::vector<std::optional<batch_result>> window_;
+  std::optional<batch_result>& slot(std::size_t seq) { return window_[seq % window_.size()]; }
+  // launch(): the last row's RFC 3263 request and cache key, for the next row that asks
+  // the same (rows of one domain or one --registrar): parsing the route per row is waste.
+  struct request_memo {
+    const route_options* route = nullptr;
+    std::string scheme, host;
+    std::optional<std::string> transport_param;
+    std::uint16_t port = 0;
+    netcheck::locate_request request;
+    std::string key;
+  };
+  std::optional<request_memo> memo_;
   std::size_t in_flight_ = 0;
   std::chrono::steady_clock::time_point next_start_{};
   bool input_done_ = false;

@@ -228,6 +228,40 @@ TEST_CASE("batch: a fixed --bind port carries every row over one UDP socket") {
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("batch: each row goes where its own AOR or registrar column says, row after row") {
+  // The scheduler remembers the last row's RFC 3263 request for the next row that asks the
+  // same: rows alternating between the lab and a closed port must each reach their own.
+  lab_service kam("kamailio");
+  const std::string dir = test_support::make_temp_dir("batch");
+  const std::string lab = "127.0.0.1:" + kam.get("SIP_PORT");
+  const std::string closed = "127.0.0.1:" + std::to_string(test_support::closed_port(SOCK_DGRAM));
+  // No --registrar: the AOR's host and port are the target.
+  const auto by_aor = write_file(dir, "aor.csv",
+                                 "aor,password\nsip:alice@" + lab + ",alice-secret\nsip:bob@" + closed +
+                                     ",bob-secret\nsip:dave@" + lab + ",dave-secret\nsip:frank@" + closed + ",x\n");
+  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(by_aor) +
+                             " --rate 0 --concurrency 1 --transport udp --timeout 2 2>&1");
+  INFO(r.out);
+  auto lines = jsonl(r.out);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0]["code"] == "registered");
+  CHECK(lines[1]["code"] == "port_unreachable");
+  CHECK(lines[2]["code"] == "temporarily_unavailable");
+  CHECK(lines[3]["code"] == "port_unreachable");
+  // --registrar for every row but those whose registrar column names another.
+  const auto by_column = write_file(dir, "column.csv",
+                                    "aor,password,registrar\nsip:alice@sip.test,alice-secret,\n"
+                                    "sip:bob@sip.test,bob-secret," + closed + "\nsip:dave@sip.test,dave-secret,\n");
+  r = run_batch(kam, by_column, "--rate 0 --concurrency 1 --transport udp --timeout 2");
+  INFO(r.out);
+  lines = jsonl(r.out);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["code"] == "registered");
+  CHECK(lines[1]["code"] == "port_unreachable");
+  CHECK(lines[2]["code"] == "temporarily_unavailable");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("batch: a slow pipe does not hold back the registrations in flight") {
   lab_service kam("kamailio");
   // The second row comes 2 s after the first: the first must finish meanwhile, not wait.
