@@ -61,6 +61,7 @@ class link : public std::enable_shared_from_this<link> {
   }
 
   bool is_open() const noexcept { return state_ == state::connected && flow_.is_open(); }
+  bool usable() const noexcept { return state_ != state::failed && state_ != state::closed; }
   const flow& base() const noexcept { return flow_; }
   asio::io_context& io() noexcept { return io_; }
 
@@ -349,6 +350,10 @@ struct link_pool::state {
   std::unordered_map<std::string, std::shared_ptr<detail::link>> links;
   std::uint64_t connects = 0;
   std::shared_ptr<std::uint64_t> unmatched = std::make_shared<std::uint64_t>(0);
+  // The link the last open() used, found again without making its key (a batch opens
+  // one endpoint over and over).
+  std::shared_ptr<detail::link> last{};
+  endpoint_spec last_remote{};
 };
 
 link_pool::link_pool(asio::io_context& io, flow_options options, tls_context* tls, framer stream_framer,
@@ -361,6 +366,11 @@ link_pool::link_pool(asio::io_context& io, flow_options options, tls_context* tl
 link_pool::~link_pool() { close(); }
 
 flow link_pool::open(const endpoint_spec& remote) {
+  auto& last = s_->last;
+  const auto& lr = s_->last_remote;
+  if (last && last->usable() && lr.proto == remote.proto && lr.port == remote.port && lr.address == remote.address &&
+      lr.host == remote.host)
+    return flow(std::allocate_shared<detail::shared_flow>(recycling_allocator<detail::shared_flow>{}, last));
   const std::string id = remote.to_string();
   auto& l = s_->links[id];
   if (!l) {
@@ -377,12 +387,15 @@ flow link_pool::open(const endpoint_spec& remote) {
         },
         s_->unmatched);
   }
+  last = l;
+  s_->last_remote = remote;
   return flow(std::allocate_shared<detail::shared_flow>(recycling_allocator<detail::shared_flow>{}, l));
 }
 
 void link_pool::set_tls(tls_context* tls) noexcept { s_->tls = tls; }
 
 void link_pool::close() noexcept {
+  s_->last.reset();
   auto links = std::move(s_->links);
   s_->links.clear();
   for (auto& [id, l] : links) l->close();

@@ -134,8 +134,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
       ++index_;
       return next_target();
     }
-    flow_ = links_ ? std::make_unique<netcheck::flow>(links_->open(ep))
-                   : std::make_unique<netcheck::flow>(ctx_.io, ep, flow_opts_, tls_);
+    if (links_) flow_.emplace(links_->open(ep));
+    else flow_.emplace(ctx_.io, ep, flow_opts_, tls_);
     // Share what is left among the targets still to try, so a silent first target does
     // not use up the time a failover needs (RFC 3263 §4.3).
     auto left = targets_.size() - index_;
@@ -287,7 +287,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   netcheck::tls_context* tls_ = nullptr;     // own_tls_ or a shared one
   std::unique_ptr<netcheck::tls_context> own_tls_;
   netcheck::link_pool* links_ = nullptr;
-  std::unique_ptr<netcheck::flow> flow_;
+  std::optional<netcheck::flow> flow_;
   std::vector<netcheck::target> targets_;
   std::size_t index_ = 0;
   std::vector<failure> failures_;

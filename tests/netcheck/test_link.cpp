@@ -93,6 +93,38 @@ TEST_CASE("link: two flows share one UDP socket and each gets its own answer") {
   pool.close();
 }
 
+TEST_CASE("link: flows opened to two endpoints in turn use one link per endpoint") {
+  // open() finds the last link used without a lookup: alternating endpoints must still
+  // each get their own socket, and the answers their own flow.
+  asio::io_context io;
+  reversing_udp_peer p1(io, 1), p2(io, 1);
+  netcheck::link_pool pool(io, {}, nullptr, blank_line_framer, colon_key);
+  std::vector<netcheck::flow> flows;
+  std::vector<outcome> got(4);
+  for (int i = 0; i < 4; ++i) {
+    flows.push_back(pool.open(spec(transport::udp, loopback4(), i % 2 ? p2.port() : p1.port())));
+    REQUIRE_FALSE(connect_sync(io, flows.back()));
+  }
+  CHECK(pool.links() == 2);
+  CHECK(pool.connects() == 2);
+  CHECK(flows[0].local_port() == flows[2].local_port());
+  CHECK(flows[1].local_port() == flows[3].local_port());
+  CHECK(flows[0].local_port() != flows[1].local_port());
+  for (int i = 0; i < 4; ++i) {
+    flows[i].async_receive(nullptr, 2000ms, capture(got[i]));
+    CHECK_FALSE(send_sync(io, flows[i], "f" + std::to_string(i) + ": hello"));
+  }
+  run_until(io, [&] { return got[0].done && got[1].done && got[2].done && got[3].done; });
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    CHECK_FALSE(got[i].ec);
+    CHECK(got[i].r.bytes == "f" + std::to_string(i) + ": hello");
+  }
+  CHECK(p1.senders.size() == 2);
+  CHECK(p2.senders.size() == 2);
+  pool.close();
+}
+
 TEST_CASE("link: an answer nobody owns is dropped; a keyless one goes to every waiting flow") {
   asio::io_context io;
   reversing_udp_peer stranger(io, 1, "zz: not yours");
