@@ -39,7 +39,11 @@ class register_op : public std::enable_shared_from_this<register_op> {
               clock_type::time_point deadline, std::function<void(flow_outcome)> done)
       : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)) {}
 
+  // Lifetime: the op owns itself (self_) from start() to finish(); the transactions'
+  // handlers hold a plain pointer (no allocation in std::function). Every path ends in
+  // finish(), and a transaction calls its handler exactly once.
   void start() {
+    self_ = shared_from_this();
     spec_.call_id = ids_.call_id();
     spec_.from_tag = ids_.tag();
     state_.expires = set_.expires;
@@ -149,8 +153,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       };
     }
 
-    auto self = shared_from_this();
-    async_transaction(flow_, std::move(t), [self](transaction_result r) { self->on_result(std::move(r)); });
+    async_transaction(flow_, std::move(t), [this](transaction_result r) { on_result(std::move(r)); });
   }
 
   std::string request_note(phase p, const sip::request_spec& spec) const {
@@ -381,10 +384,12 @@ class register_op : public std::enable_shared_from_this<register_op> {
   void finish(diagnosis_code code, std::vector<std::string> evidence) {
     out_.primary.code = code;
     out_.primary.evidence = std::move(evidence);
+    auto last = std::move(self_);  // alive until this returns
     auto done = std::move(done_);
     done(std::move(out_));
   }
 
+  std::shared_ptr<register_op> self_;
   netcheck::flow& flow_;
   const account& acct_;
   const register_settings& set_;

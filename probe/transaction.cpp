@@ -59,7 +59,11 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
       : flow_(f), spec_(std::move(spec)), done_(std::move(done)),
         udp_(f.remote().proto == netcheck::transport::udp), framer_(sip_framer(f.remote().proto)) {}
 
+  // Lifetime: the op owns itself (self_) until it has finished and no handler it gave the
+  // flow is still to run (the flow calls each exactly once); the handlers hold a plain
+  // pointer, which std::function keeps without an allocation.
   void start() {
+    self_ = shared_from_this();
     start_ = clock_type::now();
     deadline_ = start_ + std::min(spec_.timeout, 64 * spec_.timers.t1);
     interval_ = spec_.timers.t1;
@@ -71,12 +75,14 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
  private:
   void send() {
     if (spec_.trace) spec_.trace(result_.retransmissions > 0 ? "sent (retransmission)" : "sent", spec_.wire);
-    auto self = shared_from_this();
     auto budget = std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
-    flow_.async_send(spec_.wire, std::max(budget, milliseconds(1)), [self](std::error_code ec, milliseconds) {
+    ++pending_;
+    flow_.async_send(spec_.wire, std::max(budget, milliseconds(1)), [this](std::error_code ec, milliseconds) {
+      --pending_;
       // A send failure (ICMP refusal on a connected UDP socket shows up here too) ends the
       // transaction; the receive still pending completes with operation_aborted.
-      if (ec) self->finish(ec);
+      if (ec) finish(ec);
+      release_if_done();
     });
   }
 
@@ -86,9 +92,17 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
     auto until = deadline_;
     if (udp_) until = std::min(until, next_retransmit_);
     auto wait = std::max(std::chrono::duration_cast<milliseconds>(until - now), milliseconds(1));
-    auto self = shared_from_this();
-    flow_.async_receive(framer_, wait,
-                        [self](std::error_code ec, netcheck::received r) { self->on_receive(ec, std::move(r)); });
+    ++pending_;
+    flow_.async_receive(framer_, wait, [this](std::error_code ec, netcheck::received r) {
+      --pending_;
+      on_receive(ec, std::move(r));
+      release_if_done();
+    });
+  }
+
+  // The last thing a handler does: may destroy the op.
+  void release_if_done() {
+    if (finished_ && pending_ == 0) auto last = std::move(self_);
   }
 
   void on_receive(std::error_code ec, netcheck::received r) {
@@ -171,6 +185,8 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
     done(std::move(result_));
   }
 
+  std::shared_ptr<transaction_op> self_;
+  int pending_ = 0;  // handlers given to the flow, not yet run
   netcheck::flow& flow_;
   transaction_spec spec_;
   std::function<void(transaction_result)> done_;
