@@ -2,12 +2,28 @@
 // the flows (transport.hpp) and the TLS report (tls_report.hpp): one definition each.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 
 namespace netcheck {
 
 enum class transport { udp, tcp, tls };
+
+// Some of the three transports, kept inline (a request is copied per registration).
+class transport_set {
+ public:
+  transport_set() = default;
+  transport_set(std::initializer_list<transport> ts) noexcept {
+    for (auto t : ts) bits_ |= bit(t);
+  }
+  bool contains(transport t) const noexcept { return (bits_ & bit(t)) != 0; }
+  bool operator==(const transport_set&) const = default;
+
+ private:
+  static constexpr unsigned bit(transport t) noexcept { return 1u << static_cast<unsigned>(t); }
+  unsigned bits_ = 0;
+};
 
 // "udp", "tcp", "tls".
 inline std::string_view to_string(transport t) noexcept {

@@ -58,12 +58,9 @@ bool is_ip_literal(std::string_view host) noexcept {
 std::uint16_t default_port(transport t) noexcept { return t == transport::tls ? 5061 : 5060; }
 
 std::vector<transport> allowed_transports(const locate_request& req) {
-  auto supported = [&](transport t) {
-    return std::find(req.supported.begin(), req.supported.end(), t) != req.supported.end();
-  };
   std::vector<transport> out;
   for (transport t : {transport::udp, transport::tcp, transport::tls}) {
-    if (!supported(t)) continue;
+    if (!req.supported.contains(t)) continue;
     if (req.secure && t != transport::tls) continue;  // RFC 3263 §4.1: sips needs TLS
     if (req.forced && *req.forced != t) continue;
     out.push_back(t);

@@ -36,7 +36,7 @@ struct locate_request {
   std::optional<std::uint16_t> port;    // explicit port: no NAPTR/SRV (RFC 3263 §4.2)
   std::optional<transport> forced;      // transport= parameter or --transport
   bool secure = false;                  // sips: only TLS
-  std::vector<transport> supported{transport::udp, transport::tcp, transport::tls};
+  transport_set supported{transport::udp, transport::tcp, transport::tls};
   // RFC 3263 §4.1 picks one transport when DNS names none (an IP literal, an explicit port,
   // or a domain without NAPTR/SRV): UDP for sip:, TLS for sips:. Checks that want to know
   // what answers on every transport (reach, diagnose) set this to list them all.

@@ -80,7 +80,7 @@ TEST_CASE("allowed_transports and default ports") {
   struct row {
     bool secure;
     std::optional<transport> forced;
-    std::vector<transport> supported;
+    netcheck::transport_set supported;
     std::vector<transport> want;
   };
   const std::vector<row> rows = {
