@@ -97,7 +97,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       error = std::string("cannot answer the challenge: ") + ec.message();
       return std::nullopt;
     }
-    return sip::header_field{header, value};
+    return sip::header_field{header, std::move(value)};
   }
 
   void send(phase p) {

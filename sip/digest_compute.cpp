@@ -55,13 +55,6 @@ bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // A value that may go into a header: no CTL except HTAB (RFC 3261 §25.1 forbids CR and
 // LF in quoted-string; the rest would only confuse the peer).
 bool header_safe(std::string_view s) noexcept {
@@ -105,10 +98,23 @@ EVP_MD_CTX* reused_context() noexcept {
   return h.ctx;
 }
 
-// H(p1 ":" p2 ":" …) in lower-case hex. The parts are hashed where they lie, so no joined
-// copy (which would hold the password) is made. `out` may be one of the parts: it is
-// written only after the hash is final.
-std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string_view> parts, std::string& out) {
+// A hash in lower-case hex, on the stack: the HA1 and HA2 of an exchange need no heap
+// (and HA1, as good as the password for this realm, is wiped when it goes).
+struct hex_hash {
+  std::array<char, 2 * EVP_MAX_MD_SIZE> text;
+  std::size_t size = 0;
+  std::string_view view() const noexcept { return {text.data(), size}; }
+  void assign(std::string_view v) noexcept {  // v.size() <= text.size()
+    size = std::min(v.size(), text.size());
+    std::memcpy(text.data(), v.data(), size);
+  }
+  ~hex_hash() { OPENSSL_cleanse(text.data(), size); }
+};
+
+// H(p1 ":" p2 ":" …) in lower-case hex. Short inputs are joined on the stack (and wiped),
+// longer ones hashed where they lie, so no joined copy holding the password reaches the
+// heap. `out` may be one of the parts: it is written only after the hash is final.
+std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string_view> parts, hex_hash& out) {
   const EVP_MD* md = md_for(a);
   if (!md) return digest_errc::unsupported_algorithm;
   unsigned char buf[EVP_MAX_MD_SIZE];
@@ -150,11 +156,38 @@ std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string
     if (EVP_DigestFinal_ex(ctx, buf, &len) != 1) return digest_errc::hash_failure;
   }
   static constexpr char digits[] = "0123456789abcdef";
-  out.resize(2 * len);
+  out.size = 2 * len;
   for (unsigned int i = 0; i < len; ++i) {
-    out[2 * i] = digits[buf[i] >> 4];
-    out[2 * i + 1] = digits[buf[i] & 0x0f];
+    out.text[2 * i] = digits[buf[i] >> 4];
+    out.text[2 * i + 1] = digits[buf[i] & 0x0f];
   }
+  return {};
+}
+
+std::error_code hash_parts(digest_algorithm a, std::initializer_list<std::string_view> parts, std::string& out) {
+  hex_hash h;
+  auto ec = hash_parts(a, parts, h);
+  if (!ec) out.assign(h.view());
+  return ec;
+}
+
+std::error_code ha1_hex(digest_algorithm a, std::string_view realm, std::string_view nonce, const digest_inputs& in,
+                        hex_hash& out) {
+  if (!md_for(a)) return digest_errc::unsupported_algorithm;
+  if (!in.ha1.empty()) {
+    // Provisioning systems store H(username:realm:password) only; accept either case.
+    if (in.ha1.size() != hex_size(a)) return digest_errc::bad_ha1;
+    for (char c : in.ha1)
+      if (!is_hex(c)) return digest_errc::bad_ha1;
+    out.assign(in.ha1);
+    for (std::size_t i = 0; i < out.size; ++i)
+      if (char& c = out.text[i]; c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  } else if (auto ec = hash_parts(a, {in.username, realm, in.password}, out)) {
+    return ec;
+  }
+  // RFC 7616 §3.4.2: the -sess forms hash the HA1 again with nonce and cnonce, once per
+  // session; a stored HA1 is re-hashed the same way.
+  if (is_sess(a)) return hash_parts(a, {out.view(), nonce, in.cnonce}, out);
   return {};
 }
 
@@ -180,38 +213,28 @@ std::error_code compute_userhash(digest_algorithm a, std::string_view username,
 
 std::error_code compute_ha1(digest_algorithm a, std::string_view realm, std::string_view nonce,
                             const digest_inputs& in, std::string& out) {
-  if (!md_for(a)) return digest_errc::unsupported_algorithm;
-  if (!in.ha1.empty()) {
-    // Provisioning systems store H(username:realm:password) only; accept either case.
-    if (in.ha1.size() != hex_size(a)) return digest_errc::bad_ha1;
-    for (char c : in.ha1)
-      if (!is_hex(c)) return digest_errc::bad_ha1;
-    out = lower(in.ha1);
-  } else if (auto ec = hash_parts(a, {in.username, realm, in.password}, out)) {
-    return ec;
-  }
-  // RFC 7616 §3.4.2: the -sess forms hash the HA1 again with nonce and cnonce, once per
-  // session; a stored HA1 is re-hashed the same way.
-  if (is_sess(a)) return hash_parts(a, {out, nonce, in.cnonce}, out);
-  return {};
+  hex_hash h;
+  auto ec = ha1_hex(a, realm, nonce, in, h);
+  if (!ec) out.assign(h.view());
+  return ec;
 }
 
 std::error_code compute_response(digest_algorithm a, digest_qop qop, std::string_view realm,
                                  std::string_view nonce, const digest_inputs& in,
                                  std::string& out) {
   if (qop == digest_qop::unknown) return digest_errc::unsupported_qop;
-  std::string ha1, ha2, body_hash;
-  if (auto ec = compute_ha1(a, realm, nonce, in, ha1)) return ec;
+  hex_hash ha1, ha2, body_hash;
+  if (auto ec = ha1_hex(a, realm, nonce, in, ha1)) return ec;
   // RFC 7616 §3.4.3: A2 = Method ":" request-uri [ ":" H(entity-body) ] for auth-int.
   if (qop == digest_qop::auth_int) {
-    if (auto ec = digest_hash_hex(a, in.body, body_hash)) return ec;
-    if (auto ec = hash_parts(a, {in.method, in.uri, body_hash}, ha2)) return ec;
+    if (auto ec = hash_parts(a, {in.body}, body_hash)) return ec;
+    if (auto ec = hash_parts(a, {in.method, in.uri, body_hash.view()}, ha2)) return ec;
   } else if (auto ec = hash_parts(a, {in.method, in.uri}, ha2)) {
     return ec;
   }
   // RFC 7616 §3.4.1 with qop; RFC 2069 (RFC 2617 §3.2.2.1 compatibility) without.
-  if (qop == digest_qop::none) return hash_parts(a, {ha1, nonce, ha2}, out);
-  return hash_parts(a, {ha1, nonce, format_nc(in.nc), in.cnonce, to_string(qop), ha2}, out);
+  if (qop == digest_qop::none) return hash_parts(a, {ha1.view(), nonce, ha2.view()}, out);
+  return hash_parts(a, {ha1.view(), nonce, format_nc(in.nc), in.cnonce, to_string(qop), ha2.view()}, out);
 }
 
 std::error_code build_authorization(const digest_challenge& ch, digest_qop qop,
