@@ -21,10 +21,10 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string trim(std::string_view s) {
+std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
+  return s;
 }
 
 }  // namespace
@@ -120,7 +120,7 @@ batch_columns parse_batch_header(const std::vector<std::string>& header) {
   batch_columns c;
   c.count = header.size();
   for (std::size_t i = 0; i < header.size(); ++i) {
-    const std::string name = lower(trim(header[i]));
+    const std::string name = lower(std::string(trim(header[i])));
     std::optional<std::size_t>* slot = nullptr;
     if (name == "aor") slot = &c.aor;
     else if (name == "password") slot = &c.password;
@@ -148,8 +148,9 @@ batch_columns parse_batch_header(const std::vector<std::string>& header) {
 row_validation validate_batch_row(const batch_columns& cols, const csv_record& rec,
                                   const std::function<const char*(const char*)>& getenv) {
   row_validation v;
-  auto field = [&](const std::optional<std::size_t>& col) -> std::string {
-    return col && *col < rec.fields.size() ? rec.fields[*col] : std::string();
+  // Views into the record: a row's fields are copied once, into the row.
+  auto field = [&](const std::optional<std::size_t>& col) -> std::string_view {
+    return col && *col < rec.fields.size() ? std::string_view(rec.fields[*col]) : std::string_view();
   };
   if (!rec.error.empty()) {
     v.error = rec.error;
@@ -165,8 +166,6 @@ row_validation validate_batch_row(const batch_columns& cols, const csv_record& r
   }
   batch_row row;
   row.number = rec.number;
-  row.label = v.label;
-  row.aor = v.aor;
   if (v.aor.empty()) {
     v.error = "empty aor";
     return v;
@@ -183,9 +182,9 @@ row_validation validate_batch_row(const batch_columns& cols, const csv_record& r
     v.error = "bad aor: it carries a password (user:password@host); put the password in its own column";
     return v;
   }
-  const std::string password = field(cols.password);
-  const std::string password_env = trim(field(cols.password_env));
-  const std::string ha1 = trim(field(cols.ha1));
+  const std::string_view password = field(cols.password);
+  const std::string_view password_env = trim(field(cols.password_env));
+  const std::string_view ha1 = trim(field(cols.ha1));
   const int given = !password.empty() + !password_env.empty() + !ha1.empty();
   if (given == 0) {
     v.error = "missing password (none of password, password_env, ha1 is filled in)";
@@ -199,13 +198,14 @@ row_validation validate_batch_row(const batch_columns& cols, const csv_record& r
     row.acct.credentials.password = password;
     row.acct.credentials.source = "accounts file, row " + std::to_string(rec.number);
   } else if (!password_env.empty()) {
-    const char* value = getenv ? getenv(password_env.c_str()) : nullptr;
+    const std::string name(password_env);
+    const char* value = getenv ? getenv(name.c_str()) : nullptr;
     if (value == nullptr || *value == '\0') {
-      v.error = "missing password: environment variable " + password_env + " is not set";
+      v.error = "missing password: environment variable " + name + " is not set";
       return v;
     }
     row.acct.credentials.password = value;
-    row.acct.credentials.source = "environment variable " + password_env;
+    row.acct.credentials.source = "environment variable " + name;
   } else {
     if (!is_hex(ha1) || (ha1.size() != 32 && ha1.size() != 64)) {
       v.error = "bad ha1: not 32 or 64 hex digits";
@@ -220,7 +220,7 @@ row_validation validate_batch_row(const batch_columns& cols, const csv_record& r
   if (const auto t = trim(field(cols.transport)); !t.empty()) {
     row.transport = netcheck::transport_from_string(t);
     if (!row.transport) {
-      v.error = "unknown transport '" + t + "' (udp, tcp or tls)";
+      v.error = "unknown transport '" + std::string(t) + "' (udp, tcp or tls)";
       return v;
     }
   }
@@ -228,11 +228,13 @@ row_validation validate_batch_row(const batch_columns& cols, const csv_record& r
     std::uint32_t n = 0;
     auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), n);
     if (ec != std::errc() || end != e.data() + e.size()) {
-      v.error = "bad expires '" + e + "' (seconds, 0 to 4294967295)";
+      v.error = "bad expires '" + std::string(e) + "' (seconds, 0 to 4294967295)";
       return v;
     }
     row.expires = n;
   }
+  row.label = std::move(v.label);  // a usable row's result line is made from the row
+  row.aor = std::move(v.aor);
   v.row = std::move(row);
   return v;
 }
@@ -240,7 +242,11 @@ row_validation validate_batch_row(const batch_columns& cols, const csv_record& r
 std::string duplicate_guard::check(const batch_row& row) {
   // The AOR as the registrar sees it: scheme, user and host (host names are
   // case-insensitive, RFC 3261 §19.1.4).
-  const std::string key = row.acct.aor.user + "@" + lower(row.acct.aor.host);
+  const auto& aor = row.acct.aor;
+  std::string key;
+  key.reserve(aor.user.size() + 1 + aor.host.size());
+  key.append(aor.user).append(1, '@');
+  for (char ch : aor.host) key += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   const auto& c = row.acct.credentials;
   // The secret is hashed where it lies (no joined copy of the password is made), and the
   // parts are combined so that "ab"+"c" and "a"+"bc" differ.
@@ -248,9 +254,9 @@ std::string duplicate_guard::check(const batch_row& row) {
   auto combine = [](std::size_t seed, std::size_t v) { return seed ^ (v + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2)); };
   std::size_t h = c.ha1.empty() ? combine(1, hash(c.password)) : combine(2, hash(lower(c.ha1)));
   h = combine(h, hash(row.acct.auth_user));
-  auto [it, inserted] = seen_.try_emplace(key, seen{h, row.number});
+  auto [it, inserted] = seen_.try_emplace(std::move(key), seen{h, row.number});
   if (inserted || it->second.secret_hash == h) return {};
-  return "duplicate account: " + key + " already appears in row " + std::to_string(it->second.first_row) +
+  return "duplicate account: " + it->first + " already appears in row " + std::to_string(it->second.first_row) +
          " with a different password";
 }
 
