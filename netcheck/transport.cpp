@@ -222,7 +222,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
   bool receive_each(flow::datagram_sink sink) override {
     if (remote_.proto != transport::udp || state_ != state::connected || receive_pending_ || sink_) return false;
     sink_ = std::move(sink);
-    start_read();
+    wait_datagrams();
     return true;
   }
 
@@ -510,7 +510,6 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       if (receive_pending_) complete_receive(to_std(asio::error::operation_aborted), {});
       return;
     }
-    if (sink_) return feed_sink(ec, n);
     if (ec) {
       // ECONNREFUSED (ICMP port unreachable) is a one-shot error of the socket.
       datagram_error_ = to_std(ec);
@@ -533,18 +532,35 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     deliver();
   }
 
-  // receive_each: the datagram (or error) that completed the read, then whatever else is
-  // waiting now, up to max_drained — one readiness event, several datagrams, no copy and
-  // no posted handler each. The sink may close the flow: checked after every call.
-  void feed_sink(const boost::system::error_code& ec, std::size_t n) {
-    sink_(to_std(ec), ec ? std::string_view{} : std::string_view(datagram_.data(), n));
-    for (std::size_t i = 0; i < max_drained && state_ == state::connected && udp_.non_blocking(); ++i) {
-      boost::system::error_code more;
-      const std::size_t m = udp_.receive(asio::buffer(datagram_), 0, more);
-      if (more == asio::error::would_block || more == asio::error::try_again) break;
-      sink_(to_std(more), more ? std::string_view{} : std::string_view(datagram_.data(), m));
+  // receive_each: wait until the socket is readable (no read attempted first: the last
+  // drain ended on EAGAIN), then take what waits, up to max_drained datagrams — one
+  // readiness event, several datagrams, no copy and no posted handler each. The sink may
+  // close the flow: checked after every call. Past max_drained the rest is taken after
+  // the io_context has run what else is ready.
+  void wait_datagrams() {
+    udp_.async_wait(udp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+      if (self->state_ != state::connected) return;
+      if (ec) {
+        self->sink_(to_std(ec), {});
+        if (self->state_ == state::connected) self->wait_datagrams();
+        return;
+      }
+      self->drain_datagrams();
+    });
+  }
+
+  void drain_datagrams() {
+    datagram_.resize(max_datagram);
+    for (std::size_t i = 0; i < max_drained && state_ == state::connected; ++i) {
+      boost::system::error_code ec;
+      const std::size_t n = udp_.receive(asio::buffer(datagram_), 0, ec);  // non-blocking since connect
+      if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_datagrams();
+      sink_(to_std(ec), ec ? std::string_view{} : std::string_view(datagram_.data(), n));
     }
-    if (state_ == state::connected) start_read();
+    if (state_ == state::connected)
+      asio::post(io_, [self = shared_from_this()] {
+        if (self->state_ == state::connected) self->drain_datagrams();
+      });
   }
 
   void on_stream_read(const boost::system::error_code& ec, std::size_t n) {
