@@ -3,6 +3,7 @@
 
 #include "netcheck/error.hpp"
 #include "netcheck/flow_impl.hpp"
+#include "netcheck/key_table.hpp"
 #include "netcheck/recycling.hpp"
 
 #include <boost/asio/post.hpp>
@@ -12,7 +13,6 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -36,6 +36,7 @@ std::error_code aborted() { return std::make_error_code(std::errc::operation_can
 
 class shared_flow;
 
+
 class link : public std::enable_shared_from_this<link> {
  public:
   link(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls, framer frame,
@@ -50,7 +51,7 @@ class link : public std::enable_shared_from_this<link> {
   void connect(milliseconds timeout, flow::connect_handler h);
   void send(shared_flow* from, std::string_view bytes, milliseconds timeout, flow::send_handler h);
   void detach(shared_flow* f) noexcept;
-  void attach(shared_flow* f) { members_.insert(f); }
+  void attach(shared_flow* f) noexcept;
   void close() noexcept {
     if (state_ == state::closed) return;
     state_ = state::closed;
@@ -92,11 +93,11 @@ class link : public std::enable_shared_from_this<link> {
   std::vector<flow::connect_handler> connect_waiters_;
   std::deque<pending_send> sends_;
   bool sending_ = false;
-  std::unordered_set<shared_flow*> members_;
+  shared_flow* members_ = nullptr;  // an intrusive list (shared_flow::prev_/next_)
   // Keyed by a 64-bit hash of the key: no string is kept or made per message. Two keys
   // with one hash would send an answer to the wrong flow, whose own check (the transaction
   // compares the whole branch) then ignores it, as any stray answer.
-  std::unordered_map<std::uint64_t, shared_flow*> owners_;
+  key_table<shared_flow> owners_;  // who owns which answer, by 64-bit key hash
 };
 
 class shared_flow final : public flow_impl, public std::enable_shared_from_this<shared_flow> {
@@ -167,6 +168,10 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
   void broken(std::error_code ec) { broken_ = ec; }
   bool waiting() const noexcept { return receiving_; }
   std::vector<std::uint64_t>& keys() noexcept { return keys_; }
+  // The link's list of members.
+  shared_flow* prev_ = nullptr;
+  shared_flow* next_ = nullptr;
+  bool linked_ = false;
 
   bool is_open() const noexcept override { return state_ == state::connected && link_->is_open(); }
   const endpoint_spec& remote() const noexcept override { return link_->base().remote(); }
@@ -241,9 +246,8 @@ void link::on_connect(std::error_code ec) {
 
 void link::send(shared_flow* from, std::string_view bytes, milliseconds timeout, flow::send_handler h) {
   if (auto k = key_ ? key_(bytes) : std::string_view{}; !k.empty()) {
-    auto [it, fresh] = owners_.try_emplace(key_hash(k), from);
-    if (fresh) from->keys().push_back(it->first);
-    else it->second = from;
+    const auto h = key_hash(k);
+    if (owners_.set(h, from)) from->keys().push_back(h);
   }
   // A datagram that fits in the socket now goes at once, without queueing or copying.
   if (!sending_ && sends_.empty()) {
@@ -309,8 +313,8 @@ void link::route(std::string_view bytes) {
   const auto k = key_ ? key_(bytes) : std::string_view{};
   if (k.empty()) {
     broadcast({}, bytes);
-  } else if (auto it = owners_.find(key_hash(k)); it != owners_.end()) {
-    it->second->deliver({}, std::string(bytes), true);
+  } else if (auto* owner = owners_.find(key_hash(k))) {
+    owner->deliver({}, std::string(bytes), true);
   } else {
     ++*unmatched_;
   }
@@ -318,7 +322,7 @@ void link::route(std::string_view bytes) {
 
 void link::broadcast(std::error_code ec, std::string_view bytes) {
   // deliver() may post, never re-enter: iterating is safe.
-  for (auto* m : members_)
+  for (auto* m = members_; m != nullptr; m = m->next_)
     if (m->waiting()) m->deliver(ec, std::string(bytes), false);
 }
 
@@ -326,16 +330,27 @@ void link::fail(std::error_code ec) {
   if (state_ == state::failed || state_ == state::closed) return;
   state_ = state::failed;
   flow_.close();
-  for (auto* m : members_) m->broken(ec ? ec : make_error_code(errc::connection_closed));
+  for (auto* m = members_; m != nullptr; m = m->next_) m->broken(ec ? ec : make_error_code(errc::connection_closed));
   if (on_dead_) on_dead_(this);
 }
 
+void link::attach(shared_flow* f) noexcept {
+  if (f->linked_) return;
+  f->linked_ = true;
+  f->prev_ = nullptr;
+  f->next_ = members_;
+  if (members_ != nullptr) members_->prev_ = f;
+  members_ = f;
+}
+
 void link::detach(shared_flow* f) noexcept {
-  members_.erase(f);
-  for (const auto& k : f->keys()) {
-    auto it = owners_.find(k);
-    if (it != owners_.end() && it->second == f) owners_.erase(it);
+  if (f->linked_) {
+    f->linked_ = false;
+    (f->prev_ != nullptr ? f->prev_->next_ : members_) = f->next_;
+    if (f->next_ != nullptr) f->next_->prev_ = f->prev_;
+    f->prev_ = f->next_ = nullptr;
   }
+  for (const auto k : f->keys()) owners_.erase(k, f);
   f->keys().clear();
 }
 
