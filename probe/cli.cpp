@@ -2,12 +2,26 @@
 
 #include "probe/credentials.hpp"
 
+#include <cstddef>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
 #include <string_view>
 
+// jemalloc's control interface, when the executable links it (probe/malloc_conf.cpp).
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std::size_t newlen)
+    __attribute__((weak));
+
 namespace probe {
+
+std::string allocator_name() {
+  const char* v = nullptr;
+  std::size_t len = sizeof v;
+  if (mallctl != nullptr && mallctl("version", &v, &len, nullptr, 0) == 0 && v != nullptr)
+    return std::string("jemalloc ") + v;
+  return "glibc malloc";
+}
 
 void add_common_options(CLI::App& cmd, common_options& opts) {
   cmd.add_flag("--json", opts.json, "Print one JSON object on stdout instead of text");
@@ -73,7 +87,7 @@ int run(int argc, char** argv) {
   scrub_password_argv(argc, argv);
 
   if (version) {
-    std::cout << "sipprobe " << SIPPROBE_VERSION << "\n";
+    std::cout << "sipprobe " << SIPPROBE_VERSION << "\nallocator: " << allocator_name() << "\n";
     return exit_ok;
   }
   if (!selected) {

@@ -40,6 +40,10 @@ void add_common_options(CLI::App& cmd, common_options& opts);
 // Runs the whole command line; returns the process exit status.
 int run(int argc, char** argv);
 
+// "jemalloc 5.3.0-…" when the executable runs on jemalloc, else "glibc malloc"
+// (--version tells, so a benchmark's figures say which allocator made them).
+std::string allocator_name();
+
 // Subcommands (one file each).
 void setup_dns(CLI::App& parent, action& selected);
 void setup_register(CLI::App& parent, action& selected);
