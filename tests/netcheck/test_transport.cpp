@@ -173,6 +173,80 @@ TEST_CASE("transport: udp datagrams waiting together all arrive, in order") {
   CHECK(receive_sync(io, f, 50ms).ec == errc::receive_timeout);
 }
 
+TEST_CASE("transport: try_send sends a datagram inside the call, on a connected UDP flow only") {
+  asio::io_context io;
+  asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.local_endpoint().port()));
+  CHECK_FALSE(f.try_send("too early").has_value());  // not connected yet
+  flow_seen_by(io, f, peer);
+  auto sent = f.try_send("now");
+  REQUIRE(sent.has_value());
+  CHECK_FALSE(*sent);
+  std::array<char, 64> buf{};
+  asio::ip::udp::endpoint from;
+  REQUIRE(peer.receive_from(asio::buffer(buf), from) == 3);  // already in the kernel: no io.run
+  CHECK(std::string(buf.data(), 3) == "now");
+  f.close();
+  CHECK_FALSE(f.try_send("closed").has_value());
+
+  tcp_peer tp(io, loopback4(), [](std::shared_ptr<tcp::socket>) {});
+  netcheck::flow t(io, spec(transport::tcp, loopback4(), tp.port()));
+  REQUIRE_FALSE(connect_sync(io, t));
+  CHECK_FALSE(t.try_send("stream").has_value());  // streams always go through async_send
+}
+
+TEST_CASE("transport: receive_each hands every datagram to the sink, in order, until closed") {
+  asio::io_context io;
+  asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
+  netcheck::flow f(io, spec(transport::udp, loopback4(), peer.local_endpoint().port()));
+  const auto from = flow_seen_by(io, f, peer);
+  std::vector<std::string> got;
+  std::vector<std::error_code> errors;
+  REQUIRE(f.receive_each([&](std::error_code ec, std::string_view d) {
+    if (ec) errors.push_back(ec);
+    else got.emplace_back(d);
+    if (d == "stop") f.close();  // the sink may close the flow
+  }));
+  CHECK_FALSE(f.receive_each([](std::error_code, std::string_view) {}));  // one sink only
+  outcome busy;
+  f.async_receive(nullptr, 100ms, capture(busy));
+  // More than one drain takes (32) waiting at once, then more after a pause.
+  constexpr int count = 70;
+  for (int i = 0; i < count; ++i) peer.send_to(asio::buffer("d" + std::to_string(i)), from);
+  run_until(io, [&] { return got.size() == count && busy.done; });
+  CHECK(busy.ec == errc::busy);
+  REQUIRE(got.size() == count);
+  for (int i = 0; i < count; ++i) CHECK(got[static_cast<std::size_t>(i)] == "d" + std::to_string(i));
+  peer.send_to(asio::buffer(std::string("late")), from);
+  run_until(io, [&] { return got.size() == count + 1; });
+  CHECK(got.back() == "late");
+  peer.send_to(asio::buffer(std::string("stop")), from);
+  peer.send_to(asio::buffer(std::string("after stop")), from);
+  run_until(io, [&] { return got.size() == count + 2; });
+  io.restart();
+  io.run_for(100ms);
+  CHECK(got.size() == count + 2);  // nothing after the sink closed the flow
+  CHECK(got.back() == "stop");
+  CHECK(errors.empty());
+}
+
+TEST_CASE("transport: receive_each reports an ICMP refusal to the sink and reads on") {
+  asio::io_context io;
+  unsigned short port = closed_udp_port(io, loopback4());
+  netcheck::flow f(io, spec(transport::udp, loopback4(), port));
+  REQUIRE_FALSE(connect_sync(io, f));
+  std::vector<std::error_code> errors;
+  REQUIRE(f.receive_each([&](std::error_code ec, std::string_view) { errors.push_back(ec); }));
+  REQUIRE(f.try_send("ping").has_value());
+  run_until(io, [&] { return !errors.empty(); }, 1000ms);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == std::errc::connection_refused);
+  CHECK(f.is_open());  // a refusal is one datagram's fate, not the socket's
+  REQUIRE(f.try_send("again").has_value());
+  run_until(io, [&] { return errors.size() == 2; }, 1000ms);
+  CHECK(errors.size() == 2);
+}
+
 TEST_CASE("transport: a receive with no_timeout waits, without a timer, until a datagram comes") {
   asio::io_context io;
   asio::ip::udp::socket peer(io, asio::ip::udp::endpoint(loopback4(), 0));
