@@ -195,7 +195,7 @@ TEST_CASE("min_answer_ttl: walks compressed names, treats a top-bit TTL as 0") {
   CHECK_FALSE(min_answer_ttl(nullptr, 0));
 }
 
-TEST_CASE("parse_server: IP literals with optional port; names are rejected") {
+TEST_CASE("parse_server: IP literals with optional port, names are rejected") {
   struct row {
     const char* text;
     bool ok;
@@ -333,7 +333,7 @@ TEST_CASE("resolver: a truncated UDP answer is retried over TCP") {
   CHECK(h.dns->tcp_queries == 1);
 }
 
-TEST_CASE("resolver: parallel queries complete independently; cancel ends the rest") {
+TEST_CASE("resolver: parallel queries complete independently, cancel ends the rest") {
   harness h([](const question& q, bool) -> std::optional<bytes> {
     if (q.name.starts_with("silent")) return std::nullopt;
     return response(q, noerror, {{q.name, t_a, 5, a_rdata("127.0.0.5")}});

@@ -125,7 +125,7 @@ TEST_CASE("link: flows opened to two endpoints in turn use one link per endpoint
   pool.close();
 }
 
-TEST_CASE("link: an answer nobody owns is dropped; a keyless one goes to every waiting flow") {
+TEST_CASE("link: an answer nobody owns is dropped, a keyless one goes to every waiting flow") {
   asio::io_context io;
   reversing_udp_peer stranger(io, 1, "zz: not yours");
   netcheck::link_pool pool(io, {}, nullptr, blank_line_framer, colon_key);
@@ -160,7 +160,7 @@ TEST_CASE("link: a closed UDP port refuses every flow waiting on the link") {
   pool.close();
 }
 
-TEST_CASE("link: flows share one TCP connection; when it closes the next flow reconnects") {
+TEST_CASE("link: flows share one TCP connection, when it closes the next flow reconnects") {
   asio::io_context io;
   std::vector<std::shared_ptr<tcp::socket>> conns;
   tcp_peer peer(io, loopback4(), [&](std::shared_ptr<tcp::socket> s) { conns.push_back(s); });

@@ -220,7 +220,7 @@ TEST_CASE("order_srv: RFC 2782 weighted choice — proportions follow the weight
   CHECK(first["low"] == 0);
 }
 
-TEST_CASE("order_srv: all weights zero is a uniform choice; a fixed seed repeats") {
+TEST_CASE("order_srv: all weights zero is a uniform choice, a fixed seed repeats") {
   const std::vector<srv_record> recs = {{1, 0, 1, "a"}, {1, 0, 1, "b"}, {1, 0, 1, "c"}, {1, 0, 1, "d"}};
   std::mt19937 rng(7);
   std::map<std::string, int> first;
@@ -313,7 +313,7 @@ TEST_CASE("the full chain: NAPTR → SRV → A/AAAA, round by round") {
   CHECK(srv_nodes == 3);
 }
 
-TEST_CASE("fallbacks: no NAPTR → SRV; no SRV → A/AAAA on default ports") {
+TEST_CASE("fallbacks: no NAPTR → SRV, no SRV → A/AAAA on default ports") {
   std::mt19937 rng(5);
   for (dns_status none : {dns_status::nxdomain, dns_status::nodata}) {
     CAPTURE(to_string(none));

@@ -145,7 +145,7 @@ TEST_CASE("analyze: text reader gives the same messages whatever the chunking") 
   CHECK(c.starts.back() == "REGISTER");
 }
 
-TEST_CASE("analyze: open attempts stay bounded; idle time closes them; summary mode keeps counts") {
+TEST_CASE("analyze: open attempts stay bounded, idle time closes them, summary mode keeps counts") {
   std::vector<attempt> closed;
   std::size_t max_open = 0;
   tracker_limits lim;

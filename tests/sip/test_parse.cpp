@@ -78,7 +78,7 @@ TEST_CASE("parse: request start line, headers and ids") {
   CHECK(m.count(sip::header_id::contact) == 1);
 }
 
-TEST_CASE("parse: response with body; auth headers come back whole") {
+TEST_CASE("parse: response with body, auth headers come back whole") {
   sip::message_view m;
   auto r = sip::parse(resp401, m, sip::framing::datagram);
   REQUIRE_FALSE(r.ec);

@@ -93,7 +93,7 @@ TEST_CASE("uri: %-escapes are decoded and re-escaped") {
   CHECK(out == "a b");
 }
 
-TEST_CASE("uri: user part may hold ; and ? (RFC 4475 semiuri, intmeth)") {
+TEST_CASE("uri: user part may hold a semicolon and ? (RFC 4475 semiuri, intmeth)") {
   sip::uri u;
   REQUIRE_FALSE(sip::parse_uri("sip:user;par=u%40example.net@example.com", u));
   CHECK(u.user == "user;par=u@example.net");
