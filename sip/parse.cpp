@@ -58,13 +58,18 @@ class parser {
                         parse_result& err) const;
   // Offset from s of the first ':' in [s, e), or e - s.
   std::size_t colon_in(std::size_t s, std::size_t e) const noexcept;
+  // find_control(pos, stop), and in `colon` the offset from pos of a ':' before that
+  // control byte when one of the first 16 bytes is one, else no_colon.
+  std::size_t scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept;
+  static constexpr std::size_t no_colon = static_cast<std::size_t>(-1);
   // Where a line starting at `origin` becomes too long (max_line + 2 bytes on), or n_.
   std::size_t line_stop(std::size_t origin) const noexcept {
     const std::size_t room = opt_.max_line + 2;
     return (room < opt_.max_line || n_ - origin <= room) ? n_ : origin + room;
   }
   parse_result start_line(std::size_t s, std::size_t e);
-  parse_result header(std::size_t s, std::size_t e, bool folded);
+  // `colon`: the offset colon_in(s, e) gives, or no_colon when not known yet.
+  parse_result header(std::size_t s, std::size_t e, bool folded, std::size_t colon);
   parse_result check_request_uri(std::size_t consumed) const;
   parse_result check_strict(std::size_t header_end, std::size_t consumed) const;
 
@@ -191,6 +196,25 @@ std::size_t parser::colon_in(std::size_t s, std::size_t e) const noexcept {
   return i - s;
 }
 
+// A header line is usually a name, a colon and a value in one line: one 16-byte load
+// finds the colon and often the line end too (the name alone was a second scan).
+std::size_t parser::scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept {
+  colon = no_colon;
+#if defined(__SSE2__)
+  if (pos + 16 <= stop) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf_.data() + pos));
+    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);  // x <= 0x1F, as find_control
+    const auto ctls = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)))));
+    auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':'))));
+    if (ctls != 0) colons &= (ctls & (0u - ctls)) - 1;  // only those before the line end
+    if (colons != 0) colon = static_cast<std::size_t>(std::countr_zero(colons));
+    if (ctls != 0) return pos + static_cast<std::size_t>(std::countr_zero(ctls));
+    return find_control(buf_.data(), pos + 16, stop);
+  }
+#endif
+  return find_control(buf_.data(), pos, stop);
+}
+
 // Trims SP/HTAB around a value that is one line: no CR or LF inside, so no folding for
 // trim_lws to look for.
 std::string_view trim_wsp(std::string_view v) noexcept {
@@ -200,14 +224,18 @@ std::string_view trim_wsp(std::string_view v) noexcept {
   return v.substr(b, e - b);
 }
 
-parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
-  std::string_view field = buf_.substr(s, e - s);
+parse_result parser::header(std::size_t s, std::size_t e, bool folded, std::size_t colon) {
+  // Views made directly: `field` holds [s, e) of the buffer, and substr's range checks
+  // cost as much as the rest of this function.
+  const char* const f = buf_.data() + s;
+  const std::size_t size = e - s;
+  const std::string_view field(f, size);
   // Most names are ones lookup_header knows, made of token characters only: when the
   // bytes before the first colon are one of them, they need no scan of their own.
   std::size_t i = 0, j = 0;
   header_id id = header_id::other;
-  const std::size_t colon = colon_in(s, e);
-  if (colon != 0 && colon != field.size()) id = lookup_header(field.substr(0, colon));
+  if (colon == no_colon) colon = colon_in(s, e);
+  if (colon != 0 && colon != size) id = lookup_header({f, colon});
   if (id != header_id::other) {
     i = j = colon;
   } else {
@@ -222,12 +250,12 @@ parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
     }
     if (i != colon) id = lookup_header(field.substr(0, i));  // a name then SP/HTAB
   }
-  const auto raw_value = field.substr(j + 1);
+  const std::string_view raw_value(f + j + 1, size - j - 1);  // field[j] is the colon
   // Filled in place: a header_view built on the stack and copied in stalls on the copy.
   header_view& h = out_.headers.emplace_back();
-  h.name = field.substr(0, i);
+  h.name = {f, i};
   h.value = folded ? trim_lws(raw_value) : trim_wsp(raw_value);
-  if (h.value.empty()) h.value = field.substr(field.size());  // keep the view inside the buffer
+  if (h.value.empty()) h.value = {f + size, 0};  // keep the view inside the buffer
   h.id = id;
 
   if (h.id == header_id::content_length) {
@@ -326,6 +354,7 @@ parse_result parser::run() {
 
   std::size_t header_end = 0;  // offset of the empty line
   std::size_t body_start = 0;
+  std::size_t headers = 0;  // out_.headers.size(), which costs a division
   while (true) {
     if (pos >= n_ || (buf_[pos] == '\r' && pos + 1 == n_)) {
       if (f_ == framing::stream) return more();
@@ -343,13 +372,14 @@ parse_result parser::run() {
       break;
     }
     if (is_wsp(c)) return fail(errc::bad_folding, pos);
-    if (out_.headers.size() >= opt_.max_headers) return fail(errc::too_many_headers, pos);
+    if (headers >= opt_.max_headers) return fail(errc::too_many_headers, pos);
     std::size_t hstart = pos;
     // The usual header line is plain bytes up to a CRLF within the limit: found here,
     // without a call. Anything else (a lone CR or LF, HTAB or another CTL, the end of the
     // buffer, an over-long line) goes through read_line.
     const std::size_t stop = line_stop(hstart);
-    const std::size_t cr = find_control(buf_.data(), pos, stop);
+    std::size_t colon = no_colon;
+    const std::size_t cr = scan_line(pos, stop, colon);
     if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - hstart <= opt_.max_line) {
       end = cr;
       next = cr + 2;
@@ -370,7 +400,8 @@ parse_result parser::run() {
       folded = true;
     }
     if (st == line_status::ok && next == n_ && f_ == framing::stream) return more();
-    if (auto r = header(hstart, value_end, folded); r.ec) return r;
+    if (auto r = header(hstart, value_end, folded, colon); r.ec) return r;
+    ++headers;
     pos = next;
   }
 
