@@ -119,6 +119,11 @@ std::size_t attempt_tracker::text_hash::operator()(std::string_view s) const {
 attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits)
     : on_close_(std::move(on_close)), limits_(limits) {}
 
+attempt_tracker::~attempt_tracker() {
+  // The maps go with the tracker: the pool frees everything after them (drop_pool).
+  pool_.drop_frees();
+}
+
 void attempt_tracker::on_warning(std::string where, std::string what) {
   ++warnings_total_;
   if (warnings_.size() < limits_.max_warnings) warnings_.emplace_back(std::move(where), std::move(what));
