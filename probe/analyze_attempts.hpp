@@ -73,6 +73,11 @@ class stored_message {
   // moves: an attempt's bytes_block), or into an allocation of its own when it is null.
   // A copy always has bytes of its own.
   explicit stored_message(const sip::message_view& m, char* room = nullptr);
+  // The same, with facts_of() of each header of `m` or'ed together by the caller (the
+  // tracker walks the header table once for all it reads).
+  stored_message(const sip::message_view& m, char* room, std::uint8_t facts);
+  // What is kept of one header (see the accessors below).
+  static std::uint8_t facts_of(const sip::header_view& h) noexcept;
   stored_message(const stored_message& o);
   stored_message& operator=(const stored_message& o);
   stored_message(stored_message&&) noexcept = default;
