@@ -197,19 +197,29 @@ std::size_t parser::colon_in(std::size_t s, std::size_t e) const noexcept {
 }
 
 // A header line is usually a name, a colon and a value in one line: one 16-byte load
-// finds the colon and often the line end too (the name alone was a second scan).
+// finds the colon and often the line end too (the name alone was a second scan), and the
+// rest of the line is searched here, without a call per line.
 std::size_t parser::scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept {
   colon = no_colon;
 #if defined(__SSE2__)
   if (pos + 16 <= stop) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf_.data() + pos));
-    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);  // x <= 0x1F, as find_control
-    const auto ctls = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)))));
+    const char* const p = buf_.data();
+    const __m128i ctl_max = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+    auto controls = [&](__m128i x) {  // as find_control: x <= 0x1F (unsigned), or DEL
+      const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x);
+      return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del))));
+    };
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + pos));
+    const unsigned ctls = controls(x);
     auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':'))));
     if (ctls != 0) colons &= (ctls & (0u - ctls)) - 1;  // only those before the line end
     if (colons != 0) colon = static_cast<std::size_t>(std::countr_zero(colons));
     if (ctls != 0) return pos + static_cast<std::size_t>(std::countr_zero(ctls));
-    return find_control(buf_.data(), pos + 16, stop);
+    std::size_t i = pos + 16;
+    for (; i + 16 <= stop; i += 16)
+      if (const unsigned hits = controls(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))); hits != 0)
+        return i + static_cast<std::size_t>(std::countr_zero(hits));
+    return find_control(p, i, stop);
   }
 #endif
   return find_control(buf_.data(), pos, stop);
