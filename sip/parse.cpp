@@ -62,6 +62,23 @@ class parser {
   // control byte when one of the first 16 bytes is one, else no_colon.
   std::size_t scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept;
   static constexpr std::size_t no_colon = static_cast<std::size_t>(-1);
+  // The usual line: plain bytes up to a CRLF within the limit, found without read_line.
+  // True with `end` and `next` as read_line would set them; false for anything else (a
+  // lone CR or LF, HTAB or another CTL, the end of the buffer, an over-long line), which
+  // read_line must look at. `colon` as scan_line gives it, in both cases.
+  // Inlined: it is the parser's inner loop, and a call with three results in memory cost
+  // more than the line.
+  [[gnu::always_inline]] bool plain_line(std::size_t pos, std::size_t& end, std::size_t& next,
+                                         std::size_t& colon) const noexcept {
+    const std::size_t stop = line_stop(pos);
+    const std::size_t cr = scan_line(pos, stop, colon);
+    if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - pos <= opt_.max_line) {
+      end = cr;
+      next = cr + 2;
+      return true;
+    }
+    return false;
+  }
   // Where a line starting at `origin` becomes too long (max_line + 2 bytes on), or n_.
   std::size_t line_stop(std::size_t origin) const noexcept {
     const std::size_t room = opt_.max_line + 2;
@@ -356,9 +373,13 @@ parse_result parser::run() {
 
   parse_result err;
   std::size_t end = 0, next = 0;
-  line_status st = read_line(pos, pos, end, next, err);
-  if (st == line_status::error) return err;
-  if (st == line_status::need_more) return more();
+  std::size_t colon = no_colon;
+  line_status st = line_status::ok;
+  if (!plain_line(pos, end, next, colon)) {
+    st = read_line(pos, pos, end, next, err);
+    if (st == line_status::error) return err;
+    if (st == line_status::need_more) return more();
+  }
   if (auto r = start_line(pos, end); r.ec) return r;
   pos = next;
 
@@ -384,15 +405,7 @@ parse_result parser::run() {
     if (is_wsp(c)) return fail(errc::bad_folding, pos);
     if (headers >= opt_.max_headers) return fail(errc::too_many_headers, pos);
     std::size_t hstart = pos;
-    // The usual header line is plain bytes up to a CRLF within the limit: found here,
-    // without a call. Anything else (a lone CR or LF, HTAB or another CTL, the end of the
-    // buffer, an over-long line) goes through read_line.
-    const std::size_t stop = line_stop(hstart);
-    std::size_t colon = no_colon;
-    const std::size_t cr = scan_line(pos, stop, colon);
-    if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - hstart <= opt_.max_line) {
-      end = cr;
-      next = cr + 2;
+    if (plain_line(pos, end, next, colon)) {
       st = line_status::ok;
     } else {
       st = read_line(pos, hstart, end, next, err);
