@@ -44,19 +44,27 @@ char* bytes_block::take(std::size_t n) {
   return at;
 }
 
-stored_message::stored_message(const sip::message_view& m, char* room)
-    : own_(room ? nullptr : new char[m.raw.size()]), bytes_(room ? room : own_.get()), size_(m.raw.size()),
-      status_(m.status) {
-  if (size_ != 0) std::memcpy(room ? room : own_.get(), m.raw.data(), size_);
-  std::uint8_t facts = 0;
-  for (const auto& h : m.headers) {
-    if (h.id == sip::header_id::authorization) facts |= authorization;
-    if (h.id == sip::header_id::proxy_authorization) facts |= proxy_authorization;
-    if ((h.id == sip::header_id::www_authenticate || h.id == sip::header_id::proxy_authenticate) &&
-        mentions_stale(h.value))
-      facts |= stale_word;
+std::uint8_t stored_message::facts_of(const sip::header_view& h) noexcept {
+  switch (h.id) {
+    case sip::header_id::authorization: return authorization;
+    case sip::header_id::proxy_authorization: return proxy_authorization;
+    case sip::header_id::www_authenticate:
+    case sip::header_id::proxy_authenticate: return mentions_stale(h.value) ? stale_word : 0;
+    default: return 0;
   }
-  facts_ = facts;
+}
+
+stored_message::stored_message(const sip::message_view& m, char* room)
+    : stored_message(m, room, [&m] {
+        std::uint8_t facts = 0;
+        for (const auto& h : m.headers) facts |= facts_of(h);
+        return facts;
+      }()) {}
+
+stored_message::stored_message(const sip::message_view& m, char* room, std::uint8_t facts)
+    : own_(room ? nullptr : new char[m.raw.size()]), bytes_(room ? room : own_.get()), size_(m.raw.size()),
+      status_(m.status), facts_(facts) {
+  if (size_ != 0) std::memcpy(room ? room : own_.get(), m.raw.data(), size_);
 }
 
 stored_message::stored_message(const stored_message& o)
@@ -119,6 +127,11 @@ std::size_t attempt_tracker::text_hash::operator()(std::string_view s) const {
 attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits)
     : on_close_(std::move(on_close)), limits_(limits) {}
 
+attempt_tracker::~attempt_tracker() {
+  // The maps go with the tracker: the pool frees everything after them (drop_pool).
+  pool_.drop_frees();
+}
+
 void attempt_tracker::on_warning(std::string where, std::string what) {
   ++warnings_total_;
   if (warnings_.size() < limits_.max_warnings) warnings_.emplace_back(std::move(where), std::move(what));
@@ -150,16 +163,24 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
 
   // Only REGISTER and the responses to it.
-  const auto* cseq_h = msg.find(sip::header_id::cseq);
+  if (msg.is_request() && !sip::iequals(msg.method, "REGISTER")) return;
+  // One walk over the header table for all that is read of every message: the first
+  // CSeq, Call-ID and Via, and what a stored_message keeps (a find() each was a walk each).
+  const sip::header_view *cseq_h = nullptr, *call_id_h = nullptr, *via_h = nullptr;
+  std::uint8_t facts = 0;
+  for (const auto& h : msg.headers) {
+    switch (h.id) {
+      case sip::header_id::cseq: cseq_h = cseq_h ? cseq_h : &h; break;
+      case sip::header_id::call_id: call_id_h = call_id_h ? call_id_h : &h; break;
+      case sip::header_id::via: via_h = via_h ? via_h : &h; break;
+      default: facts |= stored_message::facts_of(h); break;
+    }
+  }
   sip::cseq cs;
   const bool has_cseq = cseq_h != nullptr && !sip::parse_cseq(cseq_h->value, cs);
-  if (msg.is_request()) {
-    if (!sip::iequals(msg.method, "REGISTER")) return;
-  } else if (has_cseq && !sip::iequals(cs.method, "REGISTER")) {
-    return;
-  }
+  if (!msg.is_request() && has_cseq && !sip::iequals(cs.method, "REGISTER")) return;
   std::string_view call_id;
-  if (const auto* h = msg.find(sip::header_id::call_id)) call_id = h->value;
+  if (call_id_h != nullptr) call_id = call_id_h->value;
   if (!call_id_filter.empty() && call_id != call_id_filter) return;
   if (!aor_filter.empty()) {
     const auto* to = msg.find(sip::header_id::to);
@@ -219,7 +240,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
 
   // Checked on the view, before anything is copied.
-  auto branch = sip::get::top_via_branch(msg);
+  auto branch = via_h != nullptr ? sip::via_branch(via_h->value) : std::string_view();  // get::top_via_branch
   const std::less_equal<const char*> le;
   if (!branch.empty() && !(le(msg.raw.data(), branch.data()) && le(branch.data() + branch.size(), msg.raw.data() + msg.raw.size())))
     branch = {};  // not inside the message's bytes: a copy would not keep it either
@@ -234,7 +255,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   }
   // Built in place: a kept_message is a few hundred bytes, and there is one per message.
   kept_message& k = a.messages.emplace_back();
-  k.msg = stored_message(msg, a.bytes.take(msg.raw.size()));
+  k.msg = stored_message(msg, a.bytes.take(msg.raw.size()), facts);
   k.cseq = cseq;
   if (!branch.empty()) {
     k.branch_at = static_cast<std::uint32_t>(branch.data() - msg.raw.data());

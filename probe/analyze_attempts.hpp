@@ -73,6 +73,11 @@ class stored_message {
   // moves: an attempt's bytes_block), or into an allocation of its own when it is null.
   // A copy always has bytes of its own.
   explicit stored_message(const sip::message_view& m, char* room = nullptr);
+  // The same, with facts_of() of each header of `m` or'ed together by the caller (the
+  // tracker walks the header table once for all it reads).
+  stored_message(const sip::message_view& m, char* room, std::uint8_t facts);
+  // What is kept of one header (see the accessors below).
+  static std::uint8_t facts_of(const sip::header_view& h) noexcept;
   stored_message(const stored_message& o);
   stored_message& operator=(const stored_message& o);
   stored_message(stored_message&&) noexcept = default;
@@ -176,6 +181,9 @@ class attempt_tracker : public trace_sink {
   using close_fn = std::function<void(attempt&&)>;
 
   explicit attempt_tracker(close_fn on_close, tracker_limits limits = {});
+  ~attempt_tracker() override;
+  attempt_tracker(const attempt_tracker&) = delete;
+  attempt_tracker& operator=(const attempt_tracker&) = delete;
 
   // Only attempts with this Call-ID / whose To or From URI contains this text.
   std::string call_id_filter;
@@ -215,8 +223,27 @@ class attempt_tracker : public trace_sink {
     attempt a;
     std::uint32_t slot = 0;
   };
+  // A pool whose frees can be switched off for the end: the maps then walk their nodes
+  // only to destroy what they hold (the challenges they share), and the pool hands its
+  // chunks back at once when it goes. Giving tens of thousands of nodes back one by one
+  // was the single-threaded tail of a big analysis.
+  class drop_pool : public std::pmr::memory_resource {
+   public:
+    // Frees are ignored from now on: call only when the maps are about to be destroyed.
+    void drop_frees() noexcept { dropping_ = true; }
+
+   private:
+    void* do_allocate(std::size_t n, std::size_t align) override { return pool_.allocate(n, align); }
+    void do_deallocate(void* p, std::size_t n, std::size_t align) override {
+      if (!dropping_) pool_.deallocate(p, n, align);
+    }
+    bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
+
+    std::pmr::unsynchronized_pool_resource pool_;
+    bool dropping_ = false;
+  };
   // Both maps take their nodes and keys from pool_: an attempt adds and removes a node in
-  // each, and carried_ empties at once when full (tens of thousands of nodes).
+  // each (its key moves from one to the other), and carried_ empties at once when full.
   using open_map = std::pmr::unordered_map<std::pmr::string, open_attempt, text_hash, std::equal_to<>>;
   // Each open attempt holds a slot (reused once it closes): the activity queue names its
   // entries by slot, and an entry is current when the slot's last message is the entry's.
@@ -234,7 +261,7 @@ class attempt_tracker : public trace_sink {
 
   close_fn on_close_;
   tracker_limits limits_;
-  std::pmr::unsynchronized_pool_resource pool_;  // before the maps: it outlives them
+  drop_pool pool_;  // before the maps: it outlives them
   open_map open_{&pool_};
   std::vector<open_slot> slots_;
   std::vector<std::uint32_t> free_slots_;

@@ -1,6 +1,7 @@
 // Handing a trace to another thread (see analyze_relay.hpp).
 #include "probe/analyze_relay.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace probe::analyze {
@@ -20,7 +21,7 @@ std::string_view relay_sink::batch::copy(std::string_view v) noexcept {
 
 void relay_sink::batch::clear() noexcept {
   used = 0;
-  headers.clear();
+  headers_used = 0;
   events.clear();
   texts.clear();
   owners.clear();
@@ -77,13 +78,17 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
   }
   batch& b = *current_;
   event& e = b.events.emplace_back();  // in place: events are a few hundred bytes
-  e.first_header = static_cast<std::uint32_t>(b.headers.size());
+  e.first_header = static_cast<std::uint32_t>(b.headers_used);
   e.headers = static_cast<std::uint32_t>(m.headers.size());
+  if (b.headers.size() < b.headers_used + m.headers.size())
+    b.headers.resize(std::max(2 * b.headers.size(), b.headers_used + m.headers.size()));
+  const auto headers = b.headers.begin() + static_cast<std::ptrdiff_t>(b.headers_used);
+  b.headers_used += m.headers.size();
   e.view.status = m.status;
   if (shared) {
     e.view.raw = m.raw, e.view.method = m.method, e.view.request_uri = m.request_uri, e.view.version = m.version;
     e.view.reason = m.reason, e.view.body = m.body;
-    b.headers.insert(b.headers.end(), m.headers.begin(), m.headers.end());
+    std::copy(m.headers.begin(), m.headers.end(), headers);
   } else {
     // Views into the message's bytes point into their copy; anything else (a view a sink
     // built by hand) is copied on its own.
@@ -98,11 +103,12 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
     e.view.version = keep(m.version);
     e.view.reason = keep(m.reason);
     e.view.body = keep(m.body);
+    auto c = headers;
     for (const auto& h : m.headers) {
-      sip::header_view& c = b.headers.emplace_back();  // in place: a copy from the stack stalls
-      c.name = keep(h.name);
-      c.value = keep(h.value);
-      c.id = h.id;
+      c->name = keep(h.name);
+      c->value = keep(h.value);
+      c->id = h.id;
+      ++c;
     }
   }
   // The file name and the transport rarely change: kept once per batch.
@@ -218,7 +224,8 @@ void relay_sink::deliver(batch& b, sip::message_view& view) {
     view.reason = e.view.reason;
     view.body = e.view.body;
     const auto first = b.headers.begin() + e.first_header;
-    view.headers.assign(first, first + e.headers);
+    view.headers.resize(e.headers);  // then a memmove (see batch::headers)
+    std::copy(first, first + e.headers, view.headers.begin());
     inner_.on_message(view, e.meta);
   }
 }

@@ -53,9 +53,16 @@ class relay_sink : public trace_sink {
 
  private:
   // Everything a message call carries, its views pointing into the batch's bytes.
+  // The views of a message_view but its header table (batch::headers[first_header,
+  // +headers]): without a vector in it an event is trivially destructible, and clearing
+  // a batch of thousands costs nothing.
+  struct message_parts {
+    std::string_view raw, method, request_uri, version, reason, body;
+    int status = 0;
+  };
   struct event {
     bool warning = false;  // else a message
-    sip::message_view view;  // `headers` unused: they are batch::headers[first_header, +count]
+    message_parts view;
     std::uint32_t first_header = 0, headers = 0;
     message_meta meta;
     std::uint32_t text = 0;  // a warning: index into batch::texts
@@ -65,7 +72,11 @@ class relay_sink : public trace_sink {
   struct batch {
     std::unique_ptr<char[]> bytes;
     std::size_t capacity = 0, used = 0;
+    // headers[0, headers_used) are the batch's. The vector only grows, and is not
+    // cleared: header_view is not trivial (string_view), so only copying over elements
+    // that exist is a memmove, while inserting or resizing goes element by element.
     std::vector<sip::header_view> headers;
+    std::size_t headers_used = 0;
     std::vector<event> events;
     std::vector<std::pair<std::string, std::string>> texts;
     std::vector<std::shared_ptr<const void>> owners;  // of shared regions its views point into

@@ -58,13 +58,35 @@ class parser {
                         parse_result& err) const;
   // Offset from s of the first ':' in [s, e), or e - s.
   std::size_t colon_in(std::size_t s, std::size_t e) const noexcept;
+  // find_control(pos, stop), and in `colon` the offset from pos of a ':' before that
+  // control byte when one of the first 16 bytes is one, else no_colon.
+  std::size_t scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept;
+  static constexpr std::size_t no_colon = static_cast<std::size_t>(-1);
+  // The usual line: plain bytes up to a CRLF within the limit, found without read_line.
+  // True with `end` and `next` as read_line would set them; false for anything else (a
+  // lone CR or LF, HTAB or another CTL, the end of the buffer, an over-long line), which
+  // read_line must look at. `colon` as scan_line gives it, in both cases.
+  // Inlined: it is the parser's inner loop, and a call with three results in memory cost
+  // more than the line.
+  [[gnu::always_inline]] bool plain_line(std::size_t pos, std::size_t& end, std::size_t& next,
+                                         std::size_t& colon) const noexcept {
+    const std::size_t stop = line_stop(pos);
+    const std::size_t cr = scan_line(pos, stop, colon);
+    if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - pos <= opt_.max_line) {
+      end = cr;
+      next = cr + 2;
+      return true;
+    }
+    return false;
+  }
   // Where a line starting at `origin` becomes too long (max_line + 2 bytes on), or n_.
   std::size_t line_stop(std::size_t origin) const noexcept {
     const std::size_t room = opt_.max_line + 2;
     return (room < opt_.max_line || n_ - origin <= room) ? n_ : origin + room;
   }
   parse_result start_line(std::size_t s, std::size_t e);
-  parse_result header(std::size_t s, std::size_t e, bool folded);
+  // `colon`: the offset colon_in(s, e) gives, or no_colon when not known yet.
+  parse_result header(std::size_t s, std::size_t e, bool folded, std::size_t colon);
   parse_result check_request_uri(std::size_t consumed) const;
   parse_result check_strict(std::size_t header_end, std::size_t consumed) const;
 
@@ -191,6 +213,35 @@ std::size_t parser::colon_in(std::size_t s, std::size_t e) const noexcept {
   return i - s;
 }
 
+// A header line is usually a name, a colon and a value in one line: one 16-byte load
+// finds the colon and often the line end too (the name alone was a second scan), and the
+// rest of the line is searched here, without a call per line.
+std::size_t parser::scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept {
+  colon = no_colon;
+#if defined(__SSE2__)
+  if (pos + 16 <= stop) {
+    const char* const p = buf_.data();
+    const __m128i ctl_max = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+    auto controls = [&](__m128i x) {  // as find_control: x <= 0x1F (unsigned), or DEL
+      const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x);
+      return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del))));
+    };
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + pos));
+    const unsigned ctls = controls(x);
+    auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':'))));
+    if (ctls != 0) colons &= (ctls & (0u - ctls)) - 1;  // only those before the line end
+    if (colons != 0) colon = static_cast<std::size_t>(std::countr_zero(colons));
+    if (ctls != 0) return pos + static_cast<std::size_t>(std::countr_zero(ctls));
+    std::size_t i = pos + 16;
+    for (; i + 16 <= stop; i += 16)
+      if (const unsigned hits = controls(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))); hits != 0)
+        return i + static_cast<std::size_t>(std::countr_zero(hits));
+    return find_control(p, i, stop);
+  }
+#endif
+  return find_control(buf_.data(), pos, stop);
+}
+
 // Trims SP/HTAB around a value that is one line: no CR or LF inside, so no folding for
 // trim_lws to look for.
 std::string_view trim_wsp(std::string_view v) noexcept {
@@ -200,14 +251,18 @@ std::string_view trim_wsp(std::string_view v) noexcept {
   return v.substr(b, e - b);
 }
 
-parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
-  std::string_view field = buf_.substr(s, e - s);
+parse_result parser::header(std::size_t s, std::size_t e, bool folded, std::size_t colon) {
+  // Views made directly: `field` holds [s, e) of the buffer, and substr's range checks
+  // cost as much as the rest of this function.
+  const char* const f = buf_.data() + s;
+  const std::size_t size = e - s;
+  const std::string_view field(f, size);
   // Most names are ones lookup_header knows, made of token characters only: when the
   // bytes before the first colon are one of them, they need no scan of their own.
   std::size_t i = 0, j = 0;
   header_id id = header_id::other;
-  const std::size_t colon = colon_in(s, e);
-  if (colon != 0 && colon != field.size()) id = lookup_header(field.substr(0, colon));
+  if (colon == no_colon) colon = colon_in(s, e);
+  if (colon != 0 && colon != size) id = lookup_header({f, colon});
   if (id != header_id::other) {
     i = j = colon;
   } else {
@@ -222,12 +277,12 @@ parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
     }
     if (i != colon) id = lookup_header(field.substr(0, i));  // a name then SP/HTAB
   }
-  const auto raw_value = field.substr(j + 1);
+  const std::string_view raw_value(f + j + 1, size - j - 1);  // field[j] is the colon
   // Filled in place: a header_view built on the stack and copied in stalls on the copy.
   header_view& h = out_.headers.emplace_back();
-  h.name = field.substr(0, i);
+  h.name = {f, i};
   h.value = folded ? trim_lws(raw_value) : trim_wsp(raw_value);
-  if (h.value.empty()) h.value = field.substr(field.size());  // keep the view inside the buffer
+  if (h.value.empty()) h.value = {f + size, 0};  // keep the view inside the buffer
   h.id = id;
 
   if (h.id == header_id::content_length) {
@@ -245,9 +300,24 @@ parse_result parser::header(std::size_t s, std::size_t e, bool folded) {
   return {};
 }
 
+// The last SIP/SIPS/TEL Request-URI this thread found valid, and where its headers start
+// (0: none). A trace repeats its registrar's URI in every request, and validating it again
+// was a tenth of the parser; the result depends on the bytes alone.
+struct uri_memo {
+  static constexpr std::size_t max_bytes = 96;
+  char bytes[max_bytes];
+  std::uint8_t size = 0;  // 0: empty
+  std::uint8_t headers_at = 0;
+};
+thread_local uri_memo last_uri;
+
 parse_result parser::check_request_uri(std::size_t consumed) const {
   std::string_view u = out_.request_uri;
   std::size_t off = at(u);
+  if (last_uri.size != 0 && u.size() == last_uri.size && std::memcmp(u.data(), last_uri.bytes, u.size()) == 0) {
+    if (last_uri.headers_at != 0 && !opt_.lenient) return fail(errc::bad_request_uri, off + last_uri.headers_at - 1, consumed);
+    return {};
+  }
   // RFC 3261 §25.1: Request-URI = SIP-URI / SIPS-URI / absoluteURI, never in <> and
   // without whitespace.
   for (std::size_t ws = 0; ws < u.size(); ++ws)  // not find_first_of: a memchr per byte
@@ -257,6 +327,11 @@ parse_result parser::check_request_uri(std::size_t consumed) const {
   if (iequals(scheme, "sip") || iequals(scheme, "sips") || iequals(scheme, "tel")) {
     detail::uri_parts parts;
     if (detail::scan_uri(u, parts)) return fail(errc::bad_request_uri, off, consumed);
+    if (u.size() < uri_memo::max_bytes) {
+      std::memcpy(last_uri.bytes, u.data(), u.size());
+      last_uri.size = static_cast<std::uint8_t>(u.size());
+      last_uri.headers_at = parts.has_headers ? static_cast<std::uint8_t>(at(parts.headers) - off) : 0;
+    }
     // RFC 3261 §19.1.1 (table): URI headers are not allowed in a Request-URI.
     if (parts.has_headers && !opt_.lenient)
       return fail(errc::bad_request_uri, at(parts.headers) - 1, consumed);
@@ -298,14 +373,19 @@ parse_result parser::run() {
 
   parse_result err;
   std::size_t end = 0, next = 0;
-  line_status st = read_line(pos, pos, end, next, err);
-  if (st == line_status::error) return err;
-  if (st == line_status::need_more) return more();
+  std::size_t colon = no_colon;
+  line_status st = line_status::ok;
+  if (!plain_line(pos, end, next, colon)) {
+    st = read_line(pos, pos, end, next, err);
+    if (st == line_status::error) return err;
+    if (st == line_status::need_more) return more();
+  }
   if (auto r = start_line(pos, end); r.ec) return r;
   pos = next;
 
   std::size_t header_end = 0;  // offset of the empty line
   std::size_t body_start = 0;
+  std::size_t headers = 0;  // out_.headers.size(), which costs a division
   while (true) {
     if (pos >= n_ || (buf_[pos] == '\r' && pos + 1 == n_)) {
       if (f_ == framing::stream) return more();
@@ -323,16 +403,9 @@ parse_result parser::run() {
       break;
     }
     if (is_wsp(c)) return fail(errc::bad_folding, pos);
-    if (out_.headers.size() >= opt_.max_headers) return fail(errc::too_many_headers, pos);
+    if (headers >= opt_.max_headers) return fail(errc::too_many_headers, pos);
     std::size_t hstart = pos;
-    // The usual header line is plain bytes up to a CRLF within the limit: found here,
-    // without a call. Anything else (a lone CR or LF, HTAB or another CTL, the end of the
-    // buffer, an over-long line) goes through read_line.
-    const std::size_t stop = line_stop(hstart);
-    const std::size_t cr = find_control(buf_.data(), pos, stop);
-    if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - hstart <= opt_.max_line) {
-      end = cr;
-      next = cr + 2;
+    if (plain_line(pos, end, next, colon)) {
       st = line_status::ok;
     } else {
       st = read_line(pos, hstart, end, next, err);
@@ -350,7 +423,8 @@ parse_result parser::run() {
       folded = true;
     }
     if (st == line_status::ok && next == n_ && f_ == framing::stream) return more();
-    if (auto r = header(hstart, value_end, folded); r.ec) return r;
+    if (auto r = header(hstart, value_end, folded, colon); r.ec) return r;
+    ++headers;
     pos = next;
   }
 

@@ -232,7 +232,9 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
     unsigned d = static_cast<unsigned>(c - '0');
-    if (d > max || v > (max - d) / 10) return std::nullopt;  // no unsigned wrap when max < 9
+    // v * 10 + d > max, without wrapping (d > max when max < 9; v * 10 fits once v <=
+    // max / 10), and with no division per digit: max / 10 stays out of the loop.
+    if (d > max || v > max / 10 || v * 10 > max - d) return std::nullopt;
     v = v * 10 + d;
   }
   return v;

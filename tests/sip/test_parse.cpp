@@ -315,6 +315,27 @@ TEST_CASE("parse: malformed input gives errc, offset and line") {
   }
 }
 
+TEST_CASE("parse: a Request-URI seen before gives the same verdict (the per-thread memo)") {
+  // The same URI with headers: accepted in lenient mode, refused where its '?' is in
+  // strict mode, whichever came first; another URI in between changes nothing.
+  const std::string with_headers = replace(reg, "sip:example.com SIP", "sip:example.com?Route=x SIP");
+  const std::string other = replace(reg, "sip:example.com SIP", "sip:other.example.com SIP");
+  sip::parse_options lenient;
+  lenient.lenient = true;
+  for (int round = 0; round < 3; ++round) {
+    sip::message_view m;
+    CHECK_FALSE(sip::parse(with_headers, m, sip::framing::datagram, lenient).ec);
+    auto strict = sip::parse(with_headers, m, sip::framing::datagram);
+    CHECK(strict.ec == sip::errc::bad_request_uri);
+    CHECK(strict.offset == with_headers.find("?Route"));
+    CHECK_FALSE(sip::parse(with_headers, m, sip::framing::datagram, lenient).ec);
+    if (round == 1) CHECK_FALSE(sip::parse(other, m, sip::framing::datagram).ec);
+    CHECK_FALSE(sip::parse(reg, m, sip::framing::datagram).ec);
+    CHECK(sip::parse(replace(reg, "sip:example.com SIP", "sip:exa mple.com SIP"), m, sip::framing::datagram).ec ==
+          sip::errc::bad_request_uri);
+  }
+}
+
 TEST_CASE("parse: round trip parse -> serialize -> parse") {
   std::string folded = replace(resp401, "Content-Type", "x-odd-CASE :  v\r\n  w\r\nContent-Type");
   for (const auto& text : {reg, resp401, folded, lf_only(reg)}) {
