@@ -254,9 +254,11 @@ std::string duplicate_guard::check(const batch_row& row) {
   auto combine = [](std::size_t seed, std::size_t v) { return seed ^ (v + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2)); };
   std::size_t h = c.ha1.empty() ? combine(1, hash(c.password)) : combine(2, hash(lower(c.ha1)));
   h = combine(h, hash(row.acct.auth_user));
-  auto [it, inserted] = seen_.try_emplace(std::move(key), seen{h, row.number});
+  std::uint64_t fnv = 0xcbf29ce484222325ull;  // FNV-1a, independent of std::hash's MurmurHash
+  for (unsigned char ch : key) fnv = (fnv ^ ch) * 0x100000001b3ull;
+  auto [it, inserted] = seen_.try_emplace(aor_key{hash(key), fnv}, seen{h, row.number});
   if (inserted || it->second.secret_hash == h) return {};
-  return "duplicate account: " + it->first + " already appears in row " + std::to_string(it->second.first_row) +
+  return "duplicate account: " + key + " already appears in row " + std::to_string(it->second.first_row) +
          " with a different password";
 }
 

