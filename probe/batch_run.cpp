@@ -87,13 +87,6 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
-// "%.1f", without printf's machinery: to_chars rounds the same way (correctly, from the
-// binary value).
-std::string format_ms(double ms) {
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 1);
-  return std::string(buf, r.ec == std::errc() ? r.ptr : buf);
-}
 
 }  // namespace
 
@@ -101,7 +94,7 @@ std::string batch_result_csv(const batch_result& r) {
   std::string evidence;
   for (const auto& e : r.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
   return std::to_string(r.row) + ',' + csv_field(r.label) + ',' + csv_field(r.aor) + ',' + r.code + ',' + r.verdict +
-         ',' + csv_field(r.detail) + ',' + csv_field(evidence) + ',' + format_ms(r.elapsed_ms) + '\n';
+         ',' + csv_field(r.detail) + ',' + csv_field(evidence) + ',' + ms_number(r.elapsed_ms) + '\n';
 }
 
 std::string batch_result_jsonl(const batch_result& r) {
@@ -114,7 +107,7 @@ std::string batch_result_jsonl(const batch_result& r) {
   append_json_string(line, r.code);
   line += ",\"detail\":";
   append_json_string(line, r.detail);
-  line += ",\"elapsed_ms\":" + format_ms(r.elapsed_ms);
+  line += ",\"elapsed_ms\":" + ms_number(r.elapsed_ms);
   line += ",\"evidence\":[";
   for (std::size_t i = 0; i < r.evidence.size(); ++i) {
     if (i > 0) line += ',';

@@ -44,11 +44,6 @@ struct reach_run {
   double elapsed_ms = 0;
 };
 
-std::string fmt_ms(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f ms", v);
-  return buf;
-}
 
 void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   const bool c = color == color_mode::always;
@@ -62,11 +57,11 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
     out << "  " << netcheck::to_string(k.target.t) << " " << endpoint_text(k.target.address, k.target.port);
     if (!k.target.host.empty() && k.target.host != k.target.address) out << " (" << k.target.host << ")";
     out << "  " << (ok ? green : red) << k.verdict << reset << "  " << k.detail;
-    if (k.rtt_ms >= 0) out << "  " << fmt_ms(k.rtt_ms);
+    if (k.rtt_ms >= 0) out << "  " << ms_text(k.rtt_ms);
     out << "\n";
     std::string extra;
-    if (k.connect_ms >= 0) extra += "connect " + fmt_ms(k.connect_ms);
-    if (k.handshake_ms >= 0) extra += ", TLS handshake " + fmt_ms(k.handshake_ms);
+    if (k.connect_ms >= 0) extra += "connect " + ms_text(k.connect_ms);
+    if (k.handshake_ms >= 0) extra += ", TLS handshake " + ms_text(k.handshake_ms);
     if (k.retransmissions > 0) extra += (extra.empty() ? "" : ", ") + std::to_string(k.retransmissions) + " retransmissions";
     if (!k.server.empty()) extra += (extra.empty() ? "" : ", ") + std::string("server \"") + k.server + "\"";
     if (!k.received.empty() || k.rport)
@@ -105,7 +100,7 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
     for (auto f : e.fixes) out << "    " << n++ << ". " << f << "\n";
   }
   for (const auto& f : r.findings) out << "  • " << describe(f.code).code << ": " << f.detail << "\n";
-  out << dim << "\nTotal " << fmt_ms(r.elapsed_ms) << reset << "\n";
+  out << dim << "\nTotal " << ms_text(r.elapsed_ms) << reset << "\n";
 }
 
 nlohmann::json to_json(const reach_run& r) {

@@ -74,4 +74,9 @@ void write_text(std::ostream& out, const report& r, color_mode color);
 // --color auto|always|never plus NO_COLOR and whether stdout is a terminal.
 color_mode resolve_color(const std::string& option, bool stdout_is_tty);
 
+// Milliseconds as every report writes them: "12.3" (one decimal, rounded from the binary
+// value as printf's "%.1f" does, without printf), and with its unit, "12.3 ms".
+std::string ms_number(double ms);
+inline std::string ms_text(double ms) { return ms_number(ms) + " ms"; }
+
 }  // namespace probe

@@ -1,5 +1,6 @@
 #include "probe/report.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -13,13 +14,13 @@ struct palette {
 constexpr palette plain{"", "", "", "", "", ""};
 constexpr palette ansi{"\033[1m", "\033[31m", "\033[32m", "\033[33m", "\033[2m", "\033[0m"};
 
-std::string format_ms(double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f ms", ms);
-  return buf;
-}
-
 }  // namespace
+
+std::string ms_number(double ms) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 1);
+  return std::string(buf, r.ec == std::errc() ? r.ptr : buf);
+}
 
 color_mode resolve_color(const std::string& option, bool stdout_is_tty) {
   if (option == "always") return color_mode::always;
@@ -43,7 +44,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
       if (t.status > 0) {
         const auto& colour = t.status < 300 ? c.green : (t.status == 401 || t.status == 407 ? c.yellow : c.red);
         out << "  ← " << colour << t.status << " " << t.reason << c.reset;
-        if (t.rtt_ms >= 0) out << c.dim << "  " << format_ms(t.rtt_ms) << c.reset;
+        if (t.rtt_ms >= 0) out << c.dim << "  " << ms_text(t.rtt_ms) << c.reset;
         out << "\n";
       } else {
         out << "  ✗ " << c.red << (t.reason.empty() ? "no response" : t.reason) << c.reset << "\n";
@@ -88,7 +89,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
       for (auto fix : fe.fixes) out << "    → " << fix << "\n";
     }
   }
-  out << c.dim << "\nTotal " << format_ms(r.elapsed_ms) << c.reset << "\n";
+  out << c.dim << "\nTotal " << ms_text(r.elapsed_ms) << c.reset << "\n";
 }
 
 }  // namespace probe

@@ -70,3 +70,14 @@ TEST_CASE("batch result: elapsed_ms is written as printf's %.1f would") {
     CHECK(probe::batch_result_csv(r).find(std::string(",") + expected + "\n") != std::string::npos);
   }
 }
+
+TEST_CASE("report: ms_text writes milliseconds as the text reports always did (printf's %.1f ms)") {
+  // The text reports (register, diagnose, reach) printed "%.1f ms" through snprintf; one
+  // helper now writes them all.
+  for (double ms : {0.0, 0.04, 0.05, 0.15, 2.25, 28.6, 1.0 / 3, 999.95, 3600000.0}) {
+    char expected[48];
+    std::snprintf(expected, sizeof expected, "%.1f ms", ms);
+    CAPTURE(ms);
+    CHECK(probe::ms_text(ms) == expected);
+  }
+}
