@@ -36,7 +36,6 @@ std::error_code aborted() { return std::make_error_code(std::errc::operation_can
 
 class shared_flow;
 
-
 class link : public std::enable_shared_from_this<link> {
  public:
   link(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls, framer frame,
@@ -97,7 +96,7 @@ class link : public std::enable_shared_from_this<link> {
   // Keyed by a 64-bit hash of the key: no string is kept or made per message. Two keys
   // with one hash would send an answer to the wrong flow, whose own check (the transaction
   // compares the whole branch) then ignores it, as any stray answer.
-  key_table<shared_flow> owners_;  // who owns which answer, by 64-bit key hash
+  key_table<shared_flow> owners_;
 };
 
 class shared_flow final : public flow_impl, public std::enable_shared_from_this<shared_flow> {

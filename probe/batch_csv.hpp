@@ -75,7 +75,7 @@ struct batch_row {
 struct row_validation {
   std::optional<batch_row> row;  // set when usable
   std::string error;             // otherwise: the precise reason
-  std::string label, aor;        // what could be read, for the result line
+  std::string label, aor;        // what could be read, for the result line (in `row` when set)
 };
 
 // Validates one record against the header. `getenv` resolves password_env columns.

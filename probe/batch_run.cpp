@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 
 #include <array>
-#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <utility>
@@ -86,7 +85,6 @@ std::string csv_field(const std::string& s) {
   }
   return q + "\"";
 }
-
 
 }  // namespace
 
@@ -271,13 +269,13 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
     std::string key = fresh.host + '|' + (fresh.port ? std::to_string(*fresh.port) : "") + '|' +
                       (fresh.forced ? std::string(netcheck::to_string(*fresh.forced)) : "") + '|' + (fresh.secure ? "s" : "");
     // A row's own route lives in its job: only the batch's can be remembered.
-    if (j->route == &opts_.route)
-      memo_ = request_memo{j->route, aor.scheme, aor.host, std::move(tp), aor.port, fresh, key};
-    req = std::move(fresh);
-    if (!memo_) return locate(seq, j, key);
-  } else {
-    req = memo_->request;
+    if (j->route != &opts_.route) {
+      req = std::move(fresh);
+      return locate(seq, j, key);
+    }
+    memo_ = request_memo{j->route, aor.scheme, aor.host, std::move(tp), aor.port, std::move(fresh), std::move(key)};
   }
+  req = memo_->request;
   locate(seq, j, memo_->key);
 }
 

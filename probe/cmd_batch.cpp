@@ -132,8 +132,13 @@ int run_batch(batch_cli& o) {
     auto v = validate_batch_row(cols, r, getenv);
     batch_item item;
     if (v.row) {
-      if (auto dup = dups.check(*v.row); !dup.empty()) v.error = std::move(dup);
-      else item.row = std::move(v.row);
+      if (auto dup = dups.check(*v.row); !dup.empty()) {
+        v.error = std::move(dup);
+        v.label = std::move(v.row->label);  // a usable row carries them (batch_csv.hpp)
+        v.aor = std::move(v.row->aor);
+      } else {
+        item.row = std::move(v.row);
+      }
     }
     if (!item.row) item.error = row_error_result(r.number, v.label, v.aor, v.error);
     return item;

@@ -103,6 +103,8 @@ TEST_CASE("batch: one result per row, in input order, with the expected code") {
   CHECK(lines[0]["verdict"] == "registered");
   CHECK(lines[2]["verdict"] == "failed");
   CHECK(lines[6]["detail"].get<std::string>().find("duplicate account") != std::string::npos);
+  CHECK(lines[6]["label"] == "duplicate");  // a duplicate's result line still names its row
+  CHECK(lines[6]["aor"] == "sip:alice@sip.test");
   CHECK(lines[7]["detail"].get<std::string>().find("missing password") != std::string::npos);
   CHECK(lines[8]["detail"].get<std::string>().find("expected 4 fields") != std::string::npos);
   CHECK(lines[9]["detail"].get<std::string>().find("unknown transport") != std::string::npos);
