@@ -55,16 +55,16 @@ std::uint8_t stored_message::facts_of(const sip::header_view& h) noexcept {
 }
 
 stored_message::stored_message(const sip::message_view& m, char* room)
-    : stored_message(m, room, [&m] {
+    : stored_message(m.raw, m.status, room, [&m] {
         std::uint8_t facts = 0;
         for (const auto& h : m.headers) facts |= facts_of(h);
         return facts;
       }()) {}
 
-stored_message::stored_message(const sip::message_view& m, char* room, std::uint8_t facts)
-    : own_(room ? nullptr : new char[m.raw.size()]), bytes_(room ? room : own_.get()), size_(m.raw.size()),
-      status_(m.status), facts_(facts) {
-  if (size_ != 0) std::memcpy(room ? room : own_.get(), m.raw.data(), size_);
+stored_message::stored_message(std::string_view raw, int status, char* room, std::uint8_t facts)
+    : own_(room ? nullptr : new char[raw.size()]), bytes_(room ? room : own_.get()), size_(raw.size()),
+      status_(status), facts_(facts) {
+  if (size_ != 0) std::memcpy(room ? room : own_.get(), raw.data(), size_);
 }
 
 stored_message::stored_message(const stored_message& o)
@@ -137,18 +137,17 @@ void attempt_tracker::on_warning(std::string where, std::string what) {
   if (warnings_.size() < limits_.max_warnings) warnings_.emplace_back(std::move(where), std::move(what));
 }
 
-bool attempt_tracker::is_retransmission(attempt& a, const sip::message_view& m, std::string_view branch,
-                                        std::uint32_t cseq, double time) {
-  const bool request = m.is_request();
+bool attempt_tracker::is_retransmission(attempt& a, const message_digest& d, double time) {
+  const bool request = d.status == 0;
   // RFC 3261 §17.2.3: a retransmission repeats the branch and CSeq; without them (pasted
   // traces) only identical bytes count as a repeat.
   for (auto it = a.messages.rbegin(); it != a.messages.rend(); ++it) {
     auto& k = *it;
     if (k.msg.is_request() != request) continue;
-    if (!request && k.msg.status() != m.status) continue;
+    if (!request && k.msg.status() != d.status) continue;
     bool same = false;
-    if (!branch.empty() || cseq != 0) same = k.branch() == branch && k.cseq == cseq;
-    else same = k.msg.raw() == m.raw;
+    if (!d.branch.empty() || d.cseq != 0) same = k.branch() == d.branch && k.cseq == d.cseq;
+    else same = k.msg.raw() == d.raw;
     if (!same) continue;
     ++k.repeats;
     k.last_repeat = time;
@@ -157,13 +156,12 @@ bool attempt_tracker::is_retransmission(attempt& a, const sip::message_view& m, 
   return false;
 }
 
-void attempt_tracker::on_message(const sip::message_view& msg, const message_meta& meta) {
-  ++sip_messages_;
-  ++seq_;
-  if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
-
+message_digest attempt_tracker::digest(const sip::message_view& msg) const {
+  message_digest d;
+  d.raw = msg.raw;
+  d.status = msg.status;
   // Only REGISTER and the responses to it.
-  if (msg.is_request() && !sip::iequals(msg.method, "REGISTER")) return;
+  if (msg.is_request() && !sip::iequals(msg.method, "REGISTER")) return d;
   // One walk over the header table for all that is read of every message: the first
   // CSeq, Call-ID and Via, and what a stored_message keeps (a find() each was a walk each).
   const sip::header_view *cseq_h = nullptr, *call_id_h = nullptr, *via_h = nullptr;
@@ -178,19 +176,35 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   }
   sip::cseq cs;
   const bool has_cseq = cseq_h != nullptr && !sip::parse_cseq(cseq_h->value, cs);
-  if (!msg.is_request() && has_cseq && !sip::iequals(cs.method, "REGISTER")) return;
-  std::string_view call_id;
-  if (call_id_h != nullptr) call_id = call_id_h->value;
-  if (!call_id_filter.empty() && call_id != call_id_filter) return;
+  if (!msg.is_request() && has_cseq && !sip::iequals(cs.method, "REGISTER")) return d;
+  if (call_id_h != nullptr) d.call_id = call_id_h->value;
+  if (!call_id_filter.empty() && d.call_id != call_id_filter) return d;
   if (!aor_filter.empty()) {
     const auto* to = msg.find(sip::header_id::to);
     const auto* from = msg.find(sip::header_id::from);
-    if (!(to && contains(to->value, aor_filter)) && !(from && contains(from->value, aor_filter))) return;
+    if (!(to && contains(to->value, aor_filter)) && !(from && contains(from->value, aor_filter))) return d;
   }
+  d.relevant = true;
+  d.cseq = has_cseq ? cs.number : 0;
+  d.facts = facts;
+  d.branch = via_h != nullptr ? sip::via_branch(via_h->value) : std::string_view();  // get::top_via_branch
+  const std::less_equal<const char*> le;
+  if (!d.branch.empty() &&
+      !(le(msg.raw.data(), d.branch.data()) && le(d.branch.data() + d.branch.size(), msg.raw.data() + msg.raw.size())))
+    d.branch = {};  // not inside the message's bytes: a copy would not keep it either
+  return d;
+}
+
+void attempt_tracker::on_digest(const message_digest& d, const message_meta& meta) {
+  ++sip_messages_;
+  ++seq_;
+  if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
+  if (!d.relevant) return;
   ++register_messages_;
   if (now_ >= 0) expire(now_);
 
-  const std::uint32_t cseq = has_cseq ? cs.number : 0;
+  const std::string_view call_id = d.call_id;
+  const std::uint32_t cseq = d.cseq;
   auto it = open_.find(call_id);
   if (it == open_.end()) {
     // A late retransmission of something that already ended its attempt.
@@ -239,12 +253,8 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   queue_.push_back({meta.time, seq_, it->second.slot});
   if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
 
-  // Checked on the view, before anything is copied.
-  auto branch = via_h != nullptr ? sip::via_branch(via_h->value) : std::string_view();  // get::top_via_branch
-  const std::less_equal<const char*> le;
-  if (!branch.empty() && !(le(msg.raw.data(), branch.data()) && le(branch.data() + branch.size(), msg.raw.data() + msg.raw.size())))
-    branch = {};  // not inside the message's bytes: a copy would not keep it either
-  if (is_retransmission(a, msg, branch, cseq, meta.time)) {
+  // Checked on the digest, before anything is copied.
+  if (is_retransmission(a, d, meta.time)) {
     ++retransmissions_;
     return;
   }
@@ -255,11 +265,11 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   }
   // Built in place: a kept_message is a few hundred bytes, and there is one per message.
   kept_message& k = a.messages.emplace_back();
-  k.msg = stored_message(msg, a.bytes.take(msg.raw.size()), facts);
+  k.msg = stored_message(d.raw, d.status, a.bytes.take(d.raw.size()), d.facts);
   k.cseq = cseq;
-  if (!branch.empty()) {
-    k.branch_at = static_cast<std::uint32_t>(branch.data() - msg.raw.data());
-    k.branch_len = static_cast<std::uint32_t>(branch.size());
+  if (!d.branch.empty()) {
+    k.branch_at = static_cast<std::uint32_t>(d.branch.data() - d.raw.data());
+    k.branch_len = static_cast<std::uint32_t>(d.branch.size());
   }
   k.time = meta.time;
   k.absolute_time = meta.absolute_time;
@@ -271,7 +281,7 @@ void attempt_tracker::on_message(const sip::message_view& msg, const message_met
   k.where_no = meta.where;
   k.packet = meta.packet;
   k.body_on_wire = meta.body_on_wire;
-  if (ends_attempt(msg.status)) close(it, true);
+  if (ends_attempt(d.status)) close(it, true);
 }
 
 void attempt_tracker::close(open_map::iterator it, bool ended) {

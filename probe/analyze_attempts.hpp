@@ -73,9 +73,10 @@ class stored_message {
   // moves: an attempt's bytes_block), or into an allocation of its own when it is null.
   // A copy always has bytes of its own.
   explicit stored_message(const sip::message_view& m, char* room = nullptr);
-  // The same, with facts_of() of each header of `m` or'ed together by the caller (the
-  // tracker walks the header table once for all it reads).
-  stored_message(const sip::message_view& m, char* room, std::uint8_t facts);
+  // The same from the bytes and status of a message, with facts_of() of each of its
+  // headers or'ed together by the caller (the tracker walks the header table once for all
+  // it reads, and only where the message is parsed).
+  stored_message(std::string_view raw, int status, char* room, std::uint8_t facts);
   // What is kept of one header (see the accessors below).
   static std::uint8_t facts_of(const sip::header_view& h) noexcept;
   stored_message(const stored_message& o);
@@ -176,7 +177,7 @@ struct tracker_limits {
   std::size_t max_warnings = 100;
 };
 
-class attempt_tracker : public trace_sink {
+class attempt_tracker : public digest_sink {
  public:
   using close_fn = std::function<void(attempt&&)>;
 
@@ -189,7 +190,10 @@ class attempt_tracker : public trace_sink {
   std::string call_id_filter;
   std::string aor_filter;
 
-  void on_message(const sip::message_view& msg, const message_meta& meta) override;
+  // REGISTER and the responses to it that pass the filters are relevant: Call-ID, top Via
+  // branch, CSeq number and stored_message::facts_of() of the headers are read.
+  message_digest digest(const sip::message_view& msg) const override;
+  void on_digest(const message_digest& d, const message_meta& meta) override;
   void on_warning(std::string where, std::string what) override;
   // Closes every open attempt (in order of their last message).
   void finish();
@@ -257,7 +261,7 @@ class attempt_tracker : public trace_sink {
   bool current(const activity& e) const noexcept { return slots_[e.slot].last_seq == e.seq; }
   void expire(double now);
   void compact_queue();
-  bool is_retransmission(attempt& a, const sip::message_view& m, std::string_view branch, std::uint32_t cseq, double time);
+  bool is_retransmission(attempt& a, const message_digest& d, double time);
 
   close_fn on_close_;
   tracker_limits limits_;

@@ -67,6 +67,31 @@ class trace_sink {
   virtual void on_warning(std::string where, std::string what) = 0;
 };
 
+// The little a sink reads of a message, taken from it where it was parsed: the attempt
+// tracker (probe/analyze_attempts.hpp) needs the bytes, the status and four header facts,
+// not the header table. Views point into `raw` (or wherever digest() took them from).
+struct message_digest {
+  std::string_view raw;
+  int status = 0;          // 0 for a request
+  bool relevant = false;   // false: the sink only counts the message; the views are not used
+  std::string_view call_id;
+  std::string_view branch;  // top Via branch, inside raw; "" when there is none
+  std::uint32_t cseq = 0;   // CSeq number; 0 when absent
+  std::uint8_t facts = 0;   // bits the sink defines
+};
+
+// A sink that takes a message in two halves: digest(), pure, where the message is parsed,
+// and on_digest() with the result, in order. relay_sink (probe/analyze_relay.hpp) runs
+// the halves on two threads and hands over only the digest, not the header table.
+class digest_sink : public trace_sink {
+ public:
+  // Must not change the sink: it runs on another thread than the other calls (the sink's
+  // settings must not change while it does).
+  virtual message_digest digest(const sip::message_view& msg) const = 0;
+  virtual void on_digest(const message_digest& d, const message_meta& meta) = 0;
+  void on_message(const sip::message_view& msg, const message_meta& meta) final { on_digest(digest(msg), meta); }
+};
+
 // Parses the time found in a log line: "HH:MM:SS[.frac]", optionally preceded by a date
 // "YYYY-MM-DD" / "YYYY/MM/DD" (or ISO "YYYY-MM-DDTHH:MM:SS"). Returns false when there
 // is no time. Exposed for tests.

@@ -178,9 +178,8 @@ void packet_decoder::ip(const std::uint8_t* p, std::size_t n, double time) {
   }
 }
 
-void packet_decoder::transport(int proto, const endpoint_pair& ep_in, const std::uint8_t* p, std::size_t n,
+void packet_decoder::transport(int proto, endpoint_pair& ep, const std::uint8_t* p, std::size_t n,
                                double time) {
-  endpoint_pair ep = ep_in;
   if (proto == 17) {
     if (n < 8) return void(++stats_.truncated);
     ep.sport = be16(p), ep.dport = be16(p + 2);

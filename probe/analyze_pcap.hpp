@@ -73,7 +73,7 @@ class packet_decoder {
   };
 
   void ip(const std::uint8_t* p, std::size_t n, double time);
-  void transport(int proto, const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
+  void transport(int proto, endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
   void udp(const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
   void tcp(const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
   void frame(tcp_stream& s, const endpoint_pair& ep, double time);
@@ -110,7 +110,8 @@ class packet_decoder {
 // Reads a capture from `f` (taken over and closed). Returns "" on success or a
 // one-line reason the capture cannot be read at all; a capture cut short is read up to the
 // cut and reported through sink.on_warning. `sink` is called from a second thread (a
-// relay_sink, probe/analyze_relay.hpp), in order, and not after read_pcap returns.
-std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& sink, capture_stats& stats);
+// relay_sink, probe/analyze_relay.hpp), in order, and not after read_pcap returns; its
+// digest() on this one.
+std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& sink, capture_stats& stats);
 
 }  // namespace probe::analyze

@@ -237,7 +237,7 @@ std::string read_libpcap(std::FILE* f, const std::string& file, packet_decoder& 
 
 }  // namespace
 
-std::string read_pcap(std::FILE* f, const std::string& file, trace_sink& out, capture_stats& stats) {
+std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& out, capture_stats& stats) {
   // Decoding and parsing here, tracking attempts on the relay's thread: on a big capture
   // each is about half of the work.
   relay_sink sink(out);

@@ -21,16 +21,15 @@ std::string_view relay_sink::batch::copy(std::string_view v) noexcept {
 
 void relay_sink::batch::clear() noexcept {
   used = 0;
-  headers_used = 0;
   events.clear();
   texts.clear();
   owners.clear();
   last_file = last_transport = {};
 }
-
-relay_sink::relay_sink(trace_sink& inner) : inner_(inner), current_(std::make_unique<batch>()) {
-  current_->bytes = std::make_unique<char[]>(initial_capacity);
+relay_sink::relay_sink(digest_sink& inner) : inner_(inner), current_(std::make_unique<batch>()) {
+  current_->bytes = std::make_unique_for_overwrite<char[]>(initial_capacity);
   current_->capacity = initial_capacity;
+  current_->events.reserve(batch_events);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -55,61 +54,52 @@ bool inside(std::string_view v, std::string_view area) noexcept {
   return v.data() != nullptr && area.data() != nullptr && off <= area.size() && v.size() <= area.size() - off;
 }
 
+// Readers bound what they hand over (a packet, a TCP stream buffer, a text message) far
+// below 4 GiB; a view longer than that would be cut, never overrun.
+std::uint32_t size32(std::size_t n) noexcept {
+  return n > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(n);
+}
+
 }  // namespace
 
 void relay_sink::on_message(const sip::message_view& m, const message_meta& meta) {
-  // A message a reader shared (its views lie in its bytes: see share()) goes as it is:
-  // its header table is copied whole, nothing else is looked at. Checking each view was
-  // a third of the relay's work on the reading thread.
-  const bool shared = inside(m.raw, shared_);
+  // Digested here, on the thread that parsed the message, while it is in this core's cache.
+  const message_digest d = inner_.digest(m);
+  // A message a reader shared (its bytes lie in its region: see share()) is pointed to.
+  const bool shared = d.relevant && inside(d.raw, shared_);
 
-  // Room for what is copied: the bytes and views of a message not shared, the meta texts.
+  // Room for what is copied: a relevant message's bytes (when not shared) and the views
+  // outside them, the meta texts.
   std::size_t need = meta.src.size() + meta.dst.size() + meta.transport.size() + meta.file.size();
-  if (!shared) {
-    need += m.raw.size() + m.method.size() + m.request_uri.size() + m.version.size() + m.reason.size() + m.body.size();
-    for (const auto& h : m.headers) need += h.name.size() + h.value.size();
+  if (d.relevant) {
+    if (!shared) need += d.raw.size();
+    for (const auto v : {d.call_id, d.branch})
+      if (!inside(v, d.raw)) need += v.size();
   }
   if (current_->used + need > current_->capacity) {
     if (!current_->events.empty()) send();
     if (need > current_->capacity) {  // one message bigger than a batch: the batch is empty
-      current_->bytes = std::make_unique<char[]>(need);
+      current_->bytes = std::make_unique_for_overwrite<char[]>(need);
       current_->capacity = need;
     }
   }
   batch& b = *current_;
-  event& e = b.events.emplace_back();  // in place: events are a few hundred bytes
-  e.first_header = static_cast<std::uint32_t>(b.headers_used);
-  e.headers = static_cast<std::uint32_t>(m.headers.size());
-  if (b.headers.size() < b.headers_used + m.headers.size())
-    b.headers.resize(std::max(2 * b.headers.size(), b.headers_used + m.headers.size()));
-  const auto headers = b.headers.begin() + static_cast<std::ptrdiff_t>(b.headers_used);
-  b.headers_used += m.headers.size();
-  e.view.status = m.status;
-  if (shared) {
-    e.view.raw = m.raw, e.view.method = m.method, e.view.request_uri = m.request_uri, e.view.version = m.version;
-    e.view.reason = m.reason, e.view.body = m.body;
-    std::copy(m.headers.begin(), m.headers.end(), headers);
-  } else {
-    // Views into the message's bytes point into their copy; anything else (a view a sink
-    // built by hand) is copied on its own.
-    const std::string_view raw = b.copy(m.raw);
+  event& e = b.events.emplace_back();
+  e.status = d.status;
+  if (d.relevant) {
+    e.flags |= is_relevant;
+    std::string_view raw = shared ? d.raw : b.copy(d.raw);
+    // Views into the message's bytes point into raw; anything else is copied on its own.
     auto keep = [&](std::string_view v) -> std::string_view {
-      if (inside(v, m.raw)) return {raw.data() + (v.data() - m.raw.data()), v.size()};
+      if (inside(v, d.raw)) return {raw.data() + (v.data() - d.raw.data()), v.size()};
       return b.copy(v);
     };
-    e.view.raw = raw;
-    e.view.method = keep(m.method);
-    e.view.request_uri = keep(m.request_uri);
-    e.view.version = keep(m.version);
-    e.view.reason = keep(m.reason);
-    e.view.body = keep(m.body);
-    auto c = headers;
-    for (const auto& h : m.headers) {
-      c->name = keep(h.name);
-      c->value = keep(h.value);
-      c->id = h.id;
-      ++c;
-    }
+    const std::string_view call_id = keep(d.call_id), branch = keep(d.branch);
+    e.raw = raw.data(), e.raw_size = size32(raw.size());
+    e.call_id = call_id.data(), e.call_id_size = size32(call_id.size());
+    e.branch = branch.data(), e.branch_size = size32(branch.size());
+    e.cseq = d.cseq;
+    e.facts = d.facts;
   }
   // The file name and the transport rarely change: kept once per batch.
   auto same = [&b](std::string_view v, std::string_view& last) {
@@ -117,11 +107,17 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
     if (last.data() == nullptr || last != v) last = b.copy(v);
     return last;
   };
-  e.meta = meta;
-  e.meta.src = b.copy(meta.src);
-  e.meta.dst = b.copy(meta.dst);
-  e.meta.transport = same(meta.transport, b.last_transport);
-  e.meta.file = same(meta.file, b.last_file);
+  const std::string_view src = b.copy(meta.src), dst = b.copy(meta.dst);
+  const std::string_view transport = same(meta.transport, b.last_transport), file = same(meta.file, b.last_file);
+  e.src = src.data(), e.src_size = size32(src.size());
+  e.dst = dst.data(), e.dst_size = size32(dst.size());
+  e.transport = transport.data(), e.transport_size = size32(transport.size());
+  e.file = file.data(), e.file_size = size32(file.size());
+  e.time = meta.time;
+  e.where = meta.where;
+  e.body_on_wire = meta.body_on_wire;
+  if (meta.absolute_time) e.flags |= absolute_time;
+  if (meta.packet) e.flags |= is_packet;
   if (b.used >= batch_bytes || b.events.size() >= batch_events) send();
 }
 
@@ -135,7 +131,7 @@ void relay_sink::on_warning(std::string where, std::string what) {
   batch& b = *current_;
   b.texts.emplace_back(std::move(where), std::move(what));
   event& e = b.events.emplace_back();
-  e.warning = true;
+  e.flags = is_warning;
   e.text = static_cast<std::uint32_t>(b.texts.size() - 1);
   if (b.events.size() >= batch_events) send();
 }
@@ -157,8 +153,9 @@ void relay_sink::send() {
   changed_.notify_all();
   if (!current_) {
     current_ = std::make_unique<batch>();
-    current_->bytes = std::make_unique<char[]>(initial_capacity);
+    current_->bytes = std::make_unique_for_overwrite<char[]>(initial_capacity);
     current_->capacity = initial_capacity;
+    current_->events.reserve(batch_events);
   }
   if (shared_owner_) current_->owners.push_back(shared_owner_);  // the next messages may use it too
 }
@@ -176,7 +173,6 @@ void relay_sink::finish() {
 }
 
 void relay_sink::run() {
-  sip::message_view view;  // reused: its header table keeps its capacity
   for (;;) {
     std::unique_ptr<batch> b;
     {
@@ -188,7 +184,7 @@ void relay_sink::run() {
     }
     std::exception_ptr error;
     try {
-      deliver(*b, view);
+      deliver(*b);
     } catch (...) {
       error = std::current_exception();
     }
@@ -209,24 +205,34 @@ void relay_sink::run() {
   }
 }
 
-void relay_sink::deliver(batch& b, sip::message_view& view) {
+void relay_sink::deliver(batch& b) {
   for (const auto& e : b.events) {
-    if (e.warning) {
+    if ((e.flags & is_warning) != 0) {
       auto& [where, what] = b.texts[e.text];
       inner_.on_warning(std::move(where), std::move(what));
       continue;
     }
-    view.raw = e.view.raw;
-    view.method = e.view.method;
-    view.request_uri = e.view.request_uri;
-    view.version = e.view.version;
-    view.status = e.view.status;
-    view.reason = e.view.reason;
-    view.body = e.view.body;
-    const auto first = b.headers.begin() + e.first_header;
-    view.headers.resize(e.headers);  // then a memmove (see batch::headers)
-    std::copy(first, first + e.headers, view.headers.begin());
-    inner_.on_message(view, e.meta);
+    message_digest d;
+    d.status = e.status;
+    if ((e.flags & is_relevant) != 0) {
+      d.relevant = true;
+      d.raw = {e.raw, e.raw_size};
+      d.call_id = {e.call_id, e.call_id_size};
+      d.branch = {e.branch, e.branch_size};
+      d.cseq = e.cseq;
+      d.facts = e.facts;
+    }
+    message_meta meta;
+    meta.time = e.time;
+    meta.absolute_time = (e.flags & absolute_time) != 0;
+    meta.src = {e.src, e.src_size};
+    meta.dst = {e.dst, e.dst_size};
+    meta.transport = {e.transport, e.transport_size};
+    meta.file = {e.file, e.file_size};
+    meta.where = e.where;
+    meta.packet = (e.flags & is_packet) != 0;
+    meta.body_on_wire = e.body_on_wire;
+    inner_.on_digest(d, meta);
   }
 }
 

@@ -1,13 +1,17 @@
-// probe/analyze_relay.hpp — a trace_sink that hands everything to another sink on a
-// second thread, in order.
+// probe/analyze_relay.hpp — a trace_sink that digests each message where it is parsed and
+// hands the digest to a digest_sink on a second thread, in order.
 //
 // Why: reading and parsing a capture and tracking its registration attempts cost about
 // the same; with the tracker on its own thread the two halves of a big capture run side
-// by side. The inner sink sees exactly the calls it would have seen directly, in the same
-// order, from one thread (the relay's): messages are copied — bytes, header table,
-// meta — into batches, and rebuilt as a message_view for the call. Bytes a reader keeps
-// unchanged for long enough (share()) are not copied, only pointed to. Memory is bounded by
-// the batches in flight (batch_bytes each, at most max_batches).
+// by side. The inner sink sees exactly the calls it would have seen directly
+// (digest_sink::on_message: digest() then on_digest()), in the same order, from one thread
+// (the relay's). Only the digest and the meta cross to the other thread — 128 bytes per
+// message and the bytes the views point to: each cache line written on one core and read
+// on the other costs the writer a transfer when it writes there again, and handing over the
+// header table (and a message_view rebuilt from it) was a third of the parsing thread's
+// time. Bytes a reader keeps unchanged for long enough (share()) are not copied, only
+// pointed to. Memory is bounded by the batches in flight (batch_bytes each, at most
+// max_batches).
 //
 // The producer side (on_message, on_warning, finish) is used from one thread; finish()
 // must be called before the inner sink is read. If the inner sink throws, the relay
@@ -35,7 +39,7 @@ class relay_sink : public trace_sink {
   static constexpr std::size_t batch_events = 4096;    // … or this many messages and warnings
   static constexpr std::size_t max_batches = 4;        // filled and waiting, or being read
 
-  explicit relay_sink(trace_sink& inner);
+  explicit relay_sink(digest_sink& inner);
   ~relay_sink() override;
   relay_sink(const relay_sink&) = delete;
   relay_sink& operator=(const relay_sink&) = delete;
@@ -44,39 +48,40 @@ class relay_sink : public trace_sink {
   void on_warning(std::string where, std::string what) override;
   // Messages whose bytes (`raw`) lie inside `region` are passed on as they are, not
   // copied, and `owner` is kept until the messages given from now on have been delivered.
-  // Every view of such a message must lie in its `raw`, as sip::parse makes them (only
-  // `raw` is looked at), and the bytes in `region` that a message refers to must not
-  // change until then. Replaces the previous region.
+  // The bytes in `region` that a message refers to must not change until then. Replaces
+  // the previous region.
   void share(std::string_view region, std::shared_ptr<const void> owner);
   // Waits until the inner sink has seen everything; rethrows what it threw.
   void finish();
 
  private:
-  // Everything a message call carries, its views pointing into the batch's bytes.
-  // The views of a message_view but its header table (batch::headers[first_header,
-  // +headers]): without a vector in it an event is trivially destructible, and clearing
-  // a batch of thousands costs nothing.
-  struct message_parts {
-    std::string_view raw, method, request_uri, version, reason, body;
-    int status = 0;
-  };
+  // One call: a digest and its meta, views as pointer and size (into the batch's bytes or
+  // a shared region), or a warning (its texts in batch::texts). Two cache lines.
   struct event {
-    bool warning = false;  // else a message
-    message_parts view;
-    std::uint32_t first_header = 0, headers = 0;
-    message_meta meta;
+    const char* raw = nullptr;
+    const char* call_id = nullptr;
+    const char* branch = nullptr;
+    std::uint32_t raw_size = 0, call_id_size = 0, branch_size = 0, cseq = 0;
+    std::int32_t status = 0;
+    std::uint8_t facts = 0;
+    std::uint8_t flags = 0;  // the bits below
     std::uint32_t text = 0;  // a warning: index into batch::texts
+    double time = -1;
+    std::uint64_t where = 0;
+    std::int64_t body_on_wire = -1;
+    const char* src = nullptr;
+    const char* dst = nullptr;
+    const char* transport = nullptr;
+    const char* file = nullptr;
+    std::uint32_t src_size = 0, dst_size = 0, transport_size = 0, file_size = 0;
   };
+  static_assert(sizeof(event) == 128);
+  static constexpr std::uint8_t is_warning = 1, is_relevant = 2, absolute_time = 4, is_packet = 8;
   // The bytes never move while the batch fills (a message that does not fit goes to the
   // next batch), so the views into them stay valid until the batch is cleared.
   struct batch {
     std::unique_ptr<char[]> bytes;
     std::size_t capacity = 0, used = 0;
-    // headers[0, headers_used) are the batch's. The vector only grows, and is not
-    // cleared: header_view is not trivial (string_view), so only copying over elements
-    // that exist is a memmove, while inserting or resizing goes element by element.
-    std::vector<sip::header_view> headers;
-    std::size_t headers_used = 0;
     std::vector<event> events;
     std::vector<std::pair<std::string, std::string>> texts;
     std::vector<std::shared_ptr<const void>> owners;  // of shared regions its views point into
@@ -88,9 +93,9 @@ class relay_sink : public trace_sink {
 
   void send();  // hands current_ over, takes an empty batch
   void run();   // the relay thread
-  void deliver(batch& b, sip::message_view& view);  // moves the warning texts out
+  void deliver(batch& b);  // moves the warning texts out
 
-  trace_sink& inner_;
+  digest_sink& inner_;
   std::unique_ptr<batch> current_;
   std::string_view shared_;  // see share()
   std::shared_ptr<const void> shared_owner_;

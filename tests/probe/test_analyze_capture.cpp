@@ -7,6 +7,7 @@
 #include "probe/analyze_relay.hpp"
 #include "sip/parse.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -23,13 +24,34 @@ using namespace probe::analyze;
 namespace {
 
 // Every call a sink receives, as text, in order.
-struct record : trace_sink {
+// Records every call. Its digest keeps what tells messages apart: the bytes, the status,
+// the Call-ID, the last header's value (outside the bytes in a view built by hand) and
+// the number of headers. With `every_other`, messages with an odd number of headers are
+// not relevant (only counted), to check that nothing of them is handed on.
+struct record : digest_sink {
   std::vector<std::string> calls;
-  void on_message(const sip::message_view& m, const message_meta& meta) override {
-    std::string s = "M " + std::string(m.raw) + "|" + std::string(m.method) + "|" + std::to_string(m.status) + "|";
-    for (const auto& h : m.headers) s += std::string(h.name) + "=" + std::string(h.value) + ";" + std::to_string(static_cast<int>(h.id)) + ";";
-    s += "|" + std::to_string(meta.time) + "|" + std::string(meta.src) + "|" + std::string(meta.dst) + "|" + std::string(meta.transport) +
-         "|" + std::string(meta.file) + "|" + std::to_string(meta.where) + "|" + std::to_string(meta.body_on_wire);
+  std::vector<const char*> raw_at;  // where each relevant digest's bytes were
+  bool every_other = false;
+  message_digest digest(const sip::message_view& m) const override {
+    message_digest d;
+    d.raw = m.raw;
+    d.status = m.status;
+    d.relevant = !every_other || m.headers.size() % 2 == 0;
+    if (const auto* h = m.find(sip::header_id::call_id)) d.call_id = h->value;
+    if (!m.headers.empty()) d.branch = m.headers.back().value;
+    d.cseq = static_cast<std::uint32_t>(m.headers.size());
+    d.facts = static_cast<std::uint8_t>(m.method.size());
+    return d;
+  }
+  void on_digest(const message_digest& d, const message_meta& meta) override {
+    std::string s = "M " + std::to_string(d.status) + "|";
+    if (d.relevant) raw_at.push_back(d.raw.data());
+    if (d.relevant)
+      s += std::string(d.raw) + "|" + std::string(d.call_id) + "|" + std::string(d.branch) + "|" + std::to_string(d.cseq) + "|" +
+           std::to_string(d.facts);
+    s += "|" + std::to_string(meta.time) + "|" + std::to_string(meta.absolute_time) + "|" + std::string(meta.src) + "|" +
+         std::string(meta.dst) + "|" + std::string(meta.transport) + "|" + std::string(meta.file) + "|" +
+         std::to_string(meta.where) + "|" + std::to_string(meta.packet) + "|" + std::to_string(meta.body_on_wire);
     calls.push_back(std::move(s));
   }
   void on_warning(std::string where, std::string what) override { calls.push_back("W " + where + ": " + what); }
@@ -153,6 +175,9 @@ TEST_CASE("analyze: the relay hands on every call in order, from its own thread"
     for (int i = 0; i < 20000; ++i) {
       message_meta m;
       m.time = i;
+      m.absolute_time = i % 5 == 0;
+      m.packet = i % 4 == 0;
+      m.body_on_wire = i % 6 - 1;
       m.src = "10.0.0.5:5060";
       m.dst = i % 2 ? "" : "[2001:db8::1]:5060";
       m.transport = i % 3 ? "udp" : "tcp";
@@ -164,6 +189,7 @@ TEST_CASE("analyze: the relay hands on every call in order, from its own thread"
     }
   };
   record direct, relayed;
+  direct.every_other = relayed.every_other = true;
   feed(direct);
   {
     relay_sink relay(relayed);
@@ -176,22 +202,29 @@ TEST_CASE("analyze: the relay hands on every call in order, from its own thread"
   auto block = std::make_shared<std::string>(text);
   sip::message_view in_block;
   REQUIRE_FALSE(sip::parse(*block, in_block, sip::framing::datagram, opt).ec);
+  sip::message_view odd_in_block = in_block;  // its last header's value is not in the block
+  odd_in_block.headers.push_back({"X-Outside", outside, sip::header_id::other});
   record shared_direct, shared_relayed;
   {
     relay_sink relay(shared_relayed);
     relay.share(*block, block);
     for (int i = 0; i < 10000; ++i) {
-      relay.on_message(in_block, {});
-      shared_direct.on_message(in_block, {});
+      const auto& m = i % 3 ? in_block : odd_in_block;
+      relay.on_message(m, {});
+      shared_direct.on_message(m, {});
     }
     relay.finish();
   }
   CHECK(shared_relayed.calls == shared_direct.calls);
   CHECK(block.use_count() == 1);
+  CHECK(shared_relayed.raw_at.size() == 10000);
+  CHECK(std::all_of(shared_relayed.raw_at.begin(), shared_relayed.raw_at.end(), [&](const char* p) { return p == block->data(); }));
+  CHECK(std::none_of(relayed.raw_at.begin(), relayed.raw_at.end(), [&](const char* p) { return p == text.data(); }));
 
-  struct thrower : trace_sink {
+  struct thrower : digest_sink {
     int seen = 0;
-    void on_message(const sip::message_view&, const message_meta&) override {
+    message_digest digest(const sip::message_view&) const override { return {}; }
+    void on_digest(const message_digest&, const message_meta&) override {
       if (++seen == 5000) throw std::runtime_error("inner failed");
     }
     void on_warning(std::string, std::string) override {}
