@@ -54,6 +54,23 @@ bool inside(std::string_view v, std::string_view area) noexcept {
   return v.data() != nullptr && area.data() != nullptr && off <= area.size() && v.size() <= area.size() - off;
 }
 
+// Asks for the cache lines of [p, p + n) in a state this core may write (PREFETCHW). The
+// events of a batch were last read by the other thread: without it each write waited
+// for its line to come back (0.49 -> 0.43 s of the parsing thread's CPU on the bench).
+// In asm: the compiler drops __builtin_prefetch(p, 1) in a function of its own (it has no
+// effect it must keep) and emits PREFETCHT0 without -mprfchw. x86-64 processors without
+// PRFCHW take the instruction as a hint and ignore it.
+inline void prefetch_for_write(const void* p, std::size_t n) noexcept {
+  for (std::size_t at = 0; at < n; at += 64) {
+#if defined(__x86_64__)
+    asm volatile("prefetchw %0" : : "m"(*(static_cast<const char*>(p) + at)));
+#else
+    __builtin_prefetch(static_cast<const char*>(p) + at, 1);
+#endif
+  }
+}
+constexpr std::size_t prefetch_ahead = 4;  // events: two or eight did the same
+
 // Readers bound what they hand over (a packet, a TCP stream buffer, a text message) far
 // below 4 GiB; a view longer than that would be cut, never overrun.
 std::uint32_t size32(std::size_t n) noexcept {
@@ -84,6 +101,8 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
     }
   }
   batch& b = *current_;
+  if (b.events.capacity() >= b.events.size() + prefetch_ahead)
+    prefetch_for_write(b.events.data() + b.events.size() + prefetch_ahead - 1, sizeof(event));
   event& e = b.events.emplace_back();
   e.status = d.status;
   if (d.relevant) {
