@@ -126,12 +126,6 @@ std::optional<std::uint16_t> port_of(std::string_view addr) {
   return static_cast<std::uint16_t>(*v);
 }
 
-void add_finding(std::vector<finding>& fs, finding f) {
-  for (const auto& x : fs)
-    if (x.code == f.code && x.detail == f.detail) return;
-  fs.push_back(std::move(f));
-}
-
 // Pairs requests and responses: top Via branch, else CSeq, else order (pasted traces).
 std::vector<txn> pair_messages(const attempt& a) {
   std::vector<txn> txns;

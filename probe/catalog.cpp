@@ -286,4 +286,14 @@ diagnosis_code classify_network(const network_outcome& n) noexcept {
 
 int exit_status_for(diagnosis_code c) noexcept { return c == diagnosis_code::registered ? 0 : 1; }
 
+void add_finding(std::vector<finding>& list, finding f) {
+  for (auto& g : list) {
+    if (g.code != f.code) continue;
+    if (f.detail.empty() || g.detail.find(f.detail) != std::string::npos) return;
+    g.detail += g.detail.empty() ? f.detail : "; " + f.detail;
+    return;
+  }
+  list.push_back(std::move(f));
+}
+
 }  // namespace probe

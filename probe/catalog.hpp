@@ -75,6 +75,11 @@ struct finding {
   std::string detail;
 };
 
+// Adds f to `list`; when a finding of its code is listed already, f's detail joins that
+// one's instead ("; ", unless it says the same): a report names each finding once, with
+// everything that led to it.
+void add_finding(std::vector<finding>& list, finding f);
+
 // What the last REGISTER of an attempt got back (active or from a trace).
 struct response_outcome {
   int status = 0;                        // final status code; 0 when none arrived

@@ -192,12 +192,12 @@ class register_op : public std::enable_shared_from_this<register_op> {
         slot.note = d.choice_reason;
         if (d.step == next_step::retry_stale) {
           state_.stale_retried = true;
-          out_.findings.push_back({finding_code::stale_nonce, "the server answered " + std::to_string(m.status) +
+          add_finding(out_.findings, {finding_code::stale_nonce, "the server answered " + std::to_string(m.status) +
                                                                   " with stale=true; retried with the new nonce"});
         }
         if (!acct_.expected_realm.empty() && acct_.expected_realm != slot.ch->realm && !realm_warned_) {
           realm_warned_ = true;
-          out_.findings.push_back({finding_code::realm_mismatch, "expected realm \"" + acct_.expected_realm +
+          add_finding(out_.findings, {finding_code::realm_mismatch, "expected realm \"" + acct_.expected_realm +
                                                                      "\", the server challenges for \"" + slot.ch->realm + "\""});
         }
         if (acct_.credentials.password.empty() && acct_.credentials.ha1.empty())
@@ -233,15 +233,15 @@ class register_op : public std::enable_shared_from_this<register_op> {
     for (const auto& x : b.bindings) reg.bindings.push_back({x.contact, x.expires, x.ours});
     reg.expires = b.granted;
     if (raised_from_)
-      out_.findings.push_back({finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
+      add_finding(out_.findings, {finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
                                                                  " s (423 Min-Expires); " + std::to_string(raised_from_) +
                                                                  " s was refused: configure " + std::to_string(state_.expires)});
     if (!set_.query) {
       if (!b.ours_listed) {
-        out_.findings.push_back({finding_code::sip_alg_suspected,
+        add_finding(out_.findings, {finding_code::sip_alg_suspected,
                                  "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
       } else if (b.granted >= 0 && b.granted < state_.expires) {
-        out_.findings.push_back({finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
+        add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
                                                                     " s, granted " + std::to_string(b.granted) + " s"});
       }
       check_nat(m);
@@ -307,7 +307,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     for (std::size_t i = 0; i < n; ++i) h.push_back({e[i].name, std::string(e[i].sent), std::string(e[i].echoed)});
     if (auto f = check_rewrites(h)) {
       alg_reported_ = true;
-      out_.findings.push_back(*f);
+      add_finding(out_.findings, std::move(*f));
     }
   }
 
@@ -335,7 +335,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     f.via_port = spec_.via.port;
     if (auto r = top.received()) f.received = std::string(*r);
     f.rport = top.rport();
-    if (auto n = probe::check_nat(f)) out_.findings.push_back(*n);
+    if (auto n = probe::check_nat(f)) add_finding(out_.findings, std::move(*n));
   }
 
   void on_network_failure(const transaction_result& r) {

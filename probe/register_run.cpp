@@ -152,7 +152,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (auto expiring = tls.has_certificate ? certificate_expiry_finding(endpoint_text(targets_[index_]), tls) : std::nullopt;
         expiring && !cert_warned_) {
       cert_warned_ = true;
-      rep_.findings.push_back(*expiring);
+      add_finding(rep_.findings, std::move(*expiring));
     }
     if (ec) {
       failure f;
@@ -200,11 +200,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
     }
     rec.result = describe(o.primary.code).code.data();
     rep_.primary = std::move(o.primary);
-    rep_.findings.insert(rep_.findings.end(), std::make_move_iterator(o.findings.begin()),
-                         std::make_move_iterator(o.findings.end()));
+    for (auto& f : o.findings) add_finding(rep_.findings, std::move(f));
     rep_.registration = std::move(o.registration);
     if (!failures_.empty() && (o.sip_answered)) {
-      rep_.findings.push_back({finding_code::srv_failover,
+      add_finding(rep_.findings, {finding_code::srv_failover,
                                failures_.front().target + " failed (" + failures_.front().what + "); " +
                                    endpoint_text(targets_[index_]) + " answered"});
     }

@@ -175,6 +175,19 @@ TEST_CASE("register/sipp: a rewritten Via or Contact in the 200 OK is sip_alg_su
     CHECK(p.report["registration"]["bindings"][0]["ours"] == false);
     CHECK(p.report["transactions"].size() == 1);  // nothing of ours to remove
   }
+  SUBCASE("both: one finding with both signs") {
+    sipp_registrar reg("alg_both_rewritten");
+    auto p = sipprobe(reg.args("--transport udp"), password);
+    INFO(p.out);
+    CHECK(p.exit_code == 0);
+    CHECK(p.report["diagnosis"]["code"] == "registered");
+    int alg = 0;
+    for (const auto& f : p.report["findings"]) alg += f["code"] == "sip_alg_suspected";
+    CHECK(alg == 1);
+    const std::string detail = finding_detail(p.report, "sip_alg_suspected");
+    CHECK(detail.find("192.0.2.10:5060") != std::string::npos);
+    CHECK(detail.find("does not list the Contact") != std::string::npos);
+  }
 }
 
 TEST_CASE("register/sipp: a reply that is not SIP is malformed_response within --timeout") {

@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 using probe::diagnosis_code;
 
@@ -106,4 +107,23 @@ TEST_CASE("catalog: exit status") {
   CHECK(probe::exit_status_for(diagnosis_code::registered) == 0);
   for (auto c : probe::all_diagnoses())
     if (c != diagnosis_code::registered) CHECK(probe::exit_status_for(c) == 1);
+}
+
+TEST_CASE("catalog: a finding is listed once, with every detail that led to it") {
+  using probe::finding_code;
+  std::vector<probe::finding> fs;
+  probe::add_finding(fs, {finding_code::sip_alg_suspected, "Via sent-by rewritten"});
+  probe::add_finding(fs, {finding_code::expires_reduced, "asked for 3600 s, granted 600 s"});
+  probe::add_finding(fs, {finding_code::sip_alg_suspected, "the 200 OK does not list the Contact"});
+  probe::add_finding(fs, {finding_code::sip_alg_suspected, "Via sent-by rewritten"});  // said already
+  probe::add_finding(fs, {finding_code::sip_alg_suspected, ""});
+  REQUIRE(fs.size() == 2);
+  CHECK(fs[0].code == finding_code::sip_alg_suspected);
+  CHECK(fs[0].detail == "Via sent-by rewritten; the 200 OK does not list the Contact");
+  CHECK(fs[1].code == finding_code::expires_reduced);
+  CHECK(fs[1].detail == "asked for 3600 s, granted 600 s");
+  std::vector<probe::finding> empty_first{{finding_code::stale_nonce, ""}};
+  probe::add_finding(empty_first, {finding_code::stale_nonce, "retried with the new nonce"});
+  REQUIRE(empty_first.size() == 1);
+  CHECK(empty_first[0].detail == "retried with the new nonce");
 }
