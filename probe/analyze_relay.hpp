@@ -4,8 +4,9 @@
 // Why: reading and parsing a capture and tracking its registration attempts cost about
 // the same; with the tracker on its own thread the two halves of a big capture run side
 // by side. The inner sink sees exactly the calls it would have seen directly
-// (digest_sink::on_message: digest() then on_digest()), in the same order, from one thread
-// (the relay's). Only the digest and the meta cross to the other thread — 128 bytes per
+// (digest_sink::on_message: digest() then on_digest()), in the same order: digest() on the
+// caller's thread, on_digest() and on_warning() on the relay's. Only the digest and the
+// meta cross to the other thread — 128 bytes per
 // message and the bytes the views point to: each cache line written on one core and read
 // on the other costs the writer a transfer when it writes there again, and handing over the
 // header table (and a message_view rebuilt from it) was a third of the parsing thread's
