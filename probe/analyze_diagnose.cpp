@@ -286,7 +286,10 @@ attempt_result diagnose(const attempt& a, const diagnose_options& o) {
     }
     line += ", and no final response in the trace";
     ev.push_back(line);
-    if (!last.provisional.empty()) ev.push_back("only a provisional " + std::to_string(last.provisional.back()->msg->status) + " came back");
+    if (!last.provisional.empty())
+      ev.push_back("only a provisional " + std::to_string(last.provisional.back()->msg->status) +
+                   " came back: the request reached the registrar, so look at it and what it waits for (its log, its"
+                   " auth backend or database) before the network");
     if (txns.size() > 1) ev.push_back("earlier in this attempt: " + std::to_string(txns.size() - 1) + " transaction(s) answered");
   }
   std::size_t rejected_after_creds = 0;

@@ -355,7 +355,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
       if (!r.provisional.empty()) {
         what += " (the registrar answered";
         for (int s : r.provisional) what += " " + std::to_string(s);
-        what += ", then nothing)";
+        what += ", then nothing: the request reached it, so look at the registrar and what it waits for — its log,"
+                " its auth backend or database — before the network)";
       }
     } else {
       what = r.ec.message();

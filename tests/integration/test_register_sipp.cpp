@@ -238,6 +238,7 @@ TEST_CASE("register/sipp: a registrar that never answers is no_response, with re
     CHECK(p.report["transactions"][0]["provisional"] == nlohmann::json::array({100}));
     CHECK(evidence_mentions(p.report, "no final response after"));
     CHECK(evidence_mentions(p.report, "answered 100, then nothing"));
+    CHECK(evidence_mentions(p.report, "the request reached it, so look at the registrar"));
     CHECK(p.report["elapsed_ms"] < 4000);
   }
 }

@@ -67,6 +67,7 @@ TEST_CASE("analyze: the corpus gives the expected diagnosis and findings") {
       {"text/credential_mismatch_realm.txt", "text", "auth_failed", {"credential_mismatch"}},
       {"text/credential_mismatch_nonce.txt", "text", "auth_failed", {"credential_mismatch"}},
       {"text/auth_user_extension.txt", "text", "forbidden", {"auth_user_looks_like_extension"}},
+      {"text/trying_then_silence.txt", "text", "no_response", {}},
       {"ngrep/registered.ngrep", "ngrep", "registered", {}},
       {"ngrep/no_response.ngrep", "ngrep", "no_response", {}},
       {"asterisk/auth_failed.log", "asterisk", "auth_failed", {}},
@@ -131,6 +132,14 @@ TEST_CASE("analyze: ladder lines keep times, addresses and positions") {
   CHECK(p["attempts"][0]["messages"][2]["position"].get<std::string>().ends_with("registered_ether.pcap packet 3"));
   CHECK(p["attempts"][0]["messages"][2]["transport"] == "udp");
   CHECK(p["input"]["packets"] == 4);
+}
+
+TEST_CASE("analyze: a provisional answer and then nothing points at the registrar, not the network") {
+  auto j = analyze("text/trying_then_silence.txt");
+  CHECK(j["diagnosis"]["code"] == "no_response");
+  CHECK(evidence(j).find("only a provisional 100 came back: the request reached the registrar") != std::string::npos);
+  auto none = analyze("ngrep/no_response.ngrep");
+  CHECK(evidence(none).find("reached the registrar") == std::string::npos);
 }
 
 TEST_CASE("analyze: no_response counts the retransmissions") {

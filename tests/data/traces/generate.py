@@ -188,6 +188,13 @@ def sc_no_response():
     return flow(*[(t, "up", r1) for t in times])
 
 
+def sc_trying_then_silence():
+    # The registrar took the request (100 Trying) and never finished it: the path works.
+    p = Phone()
+    r1 = p.register()
+    return flow((0.0, "up", r1), (0.02, "down", respond(r1, 100, "Trying")))
+
+
 def sc_nat():
     # Captured at the registrar: the phone's private Contact/Via arrive from a public address.
     public = ("203.0.113.9", 40001)
@@ -428,6 +435,7 @@ def main():
     out("text/credential_mismatch_realm.txt", render_plain(sc_mismatch("realm"), crlf=False))
     out("text/credential_mismatch_nonce.txt", render_plain(sc_mismatch("nonce"), crlf=True))
     out("text/auth_user_extension.txt", render_plain(sc_extension(), crlf=False))
+    out("text/trying_then_silence.txt", render_plain(sc_trying_then_silence(), crlf=False))
     out("text/password_check_wrong.txt", render_plain(sc_auth_failed("wrong-password"), crlf=False))
     out("text/password_check_right.txt", render_plain(sc_auth_failed(PASSWORD), crlf=False))
     out("ngrep/registered.ngrep", render_ngrep(sc_registered()))
