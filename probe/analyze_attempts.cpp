@@ -187,7 +187,7 @@ message_digest attempt_tracker::digest(const sip::message_view& msg) const {
   d.relevant = true;
   d.cseq = has_cseq ? cs.number : 0;
   d.facts = facts;
-  d.branch = via_h != nullptr ? sip::via_branch(via_h->value) : std::string_view();  // get::top_via_branch
+  d.branch = via_h != nullptr ? sip::via_branch(via_h->value) : std::string_view();  // as get::top_via_branch
   const std::less_equal<const char*> le;
   if (!d.branch.empty() &&
       !(le(msg.raw.data(), d.branch.data()) && le(d.branch.data() + d.branch.size(), msg.raw.data() + msg.raw.size())))

@@ -26,10 +26,16 @@ void relay_sink::batch::clear() noexcept {
   owners.clear();
   last_file = last_transport = {};
 }
-relay_sink::relay_sink(digest_sink& inner) : inner_(inner), current_(std::make_unique<batch>()) {
-  current_->bytes = std::make_unique_for_overwrite<char[]>(initial_capacity);
-  current_->capacity = initial_capacity;
-  current_->events.reserve(batch_events);
+
+std::unique_ptr<relay_sink::batch> relay_sink::new_batch() {
+  auto b = std::make_unique<batch>();
+  b->bytes = std::make_unique_for_overwrite<char[]>(initial_capacity);
+  b->capacity = initial_capacity;
+  b->events.reserve(batch_events);
+  return b;
+}
+
+relay_sink::relay_sink(digest_sink& inner) : inner_(inner), current_(new_batch()) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -176,12 +182,7 @@ void relay_sink::send() {
   }
   lock.unlock();
   changed_.notify_all();
-  if (!current_) {
-    current_ = std::make_unique<batch>();
-    current_->bytes = std::make_unique_for_overwrite<char[]>(initial_capacity);
-    current_->capacity = initial_capacity;
-    current_->events.reserve(batch_events);
-  }
+  if (!current_) current_ = new_batch();
   if (shared_owner_) current_->owners.push_back(shared_owner_);  // the next messages may use it too
 }
 

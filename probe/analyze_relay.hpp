@@ -6,13 +6,12 @@
 // by side. The inner sink sees exactly the calls it would have seen directly
 // (digest_sink::on_message: digest() then on_digest()), in the same order: digest() on the
 // caller's thread, on_digest() and on_warning() on the relay's. Only the digest and the
-// meta cross to the other thread — 128 bytes per
-// message and the bytes the views point to: each cache line written on one core and read
-// on the other costs the writer a transfer when it writes there again, and handing over the
-// header table (and a message_view rebuilt from it) was a third of the parsing thread's
-// time. Bytes a reader keeps unchanged for long enough (share()) are not copied, only
-// pointed to. Memory is bounded by the batches in flight (batch_bytes each, at most
-// max_batches).
+// meta cross to the other thread — 128 bytes per message and the bytes the views point
+// to: each cache line written on one core and read on the other costs the writer a
+// transfer when it writes there again, and handing over the header table (and a
+// message_view rebuilt from it) was a third of the parsing thread's time. Bytes a reader
+// keeps unchanged for long enough (share()) are not copied, only pointed to. Memory is
+// bounded by the batches in flight (batch_bytes each, at most max_batches).
 //
 // The producer side (on_message, on_warning, finish) is used from one thread; finish()
 // must be called before the inner sink is read. If the inner sink throws, the relay
@@ -92,6 +91,7 @@ class relay_sink : public trace_sink {
     void clear() noexcept;
   };
 
+  static std::unique_ptr<batch> new_batch();
   void send();  // hands current_ over, takes an empty batch
   void run();   // the relay thread
   void deliver(batch& b);  // moves the warning texts out

@@ -44,7 +44,6 @@ struct reach_run {
   double elapsed_ms = 0;
 };
 
-
 void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   const bool c = color == color_mode::always;
   const char* green = c ? "\033[32m" : "";

@@ -193,12 +193,12 @@ class register_op : public std::enable_shared_from_this<register_op> {
         if (d.step == next_step::retry_stale) {
           state_.stale_retried = true;
           add_finding(out_.findings, {finding_code::stale_nonce, "the server answered " + std::to_string(m.status) +
-                                                                  " with stale=true; retried with the new nonce"});
+                                                                     " with stale=true; retried with the new nonce"});
         }
         if (!acct_.expected_realm.empty() && acct_.expected_realm != slot.ch->realm && !realm_warned_) {
           realm_warned_ = true;
           add_finding(out_.findings, {finding_code::realm_mismatch, "expected realm \"" + acct_.expected_realm +
-                                                                     "\", the server challenges for \"" + slot.ch->realm + "\""});
+                                                                        "\", the server challenges for \"" + slot.ch->realm + "\""});
         }
         if (acct_.credentials.password.empty() && acct_.credentials.ha1.empty())
           return finish(diagnosis_code::auth_not_attempted, {std::to_string(m.status) + " challenge, and no password was given"});
@@ -234,15 +234,15 @@ class register_op : public std::enable_shared_from_this<register_op> {
     reg.expires = b.granted;
     if (raised_from_)
       add_finding(out_.findings, {finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
-                                                                 " s (423 Min-Expires); " + std::to_string(raised_from_) +
-                                                                 " s was refused: configure " + std::to_string(state_.expires)});
+                                                                    " s (423 Min-Expires); " + std::to_string(raised_from_) +
+                                                                    " s was refused: configure " + std::to_string(state_.expires)});
     if (!set_.query) {
       if (!b.ours_listed) {
         add_finding(out_.findings, {finding_code::sip_alg_suspected,
-                                 "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
+                                    "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
       } else if (b.granted >= 0 && b.granted < state_.expires) {
         add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
-                                                                    " s, granted " + std::to_string(b.granted) + " s"});
+                                                                       " s, granted " + std::to_string(b.granted) + " s"});
       }
       check_nat(m);
     }

@@ -204,8 +204,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
     rep_.registration = std::move(o.registration);
     if (!failures_.empty() && (o.sip_answered)) {
       add_finding(rep_.findings, {finding_code::srv_failover,
-                               failures_.front().target + " failed (" + failures_.front().what + "); " +
-                                   endpoint_text(targets_[index_]) + " answered"});
+                                  failures_.front().target + " failed (" + failures_.front().what + "); " +
+                                      endpoint_text(targets_[index_]) + " answered"});
     }
     if (!failures_.empty() && !o.sip_answered) {
       failures_.push_back({rep_.primary.code, rec.result, endpoint_text(targets_[index_])});
