@@ -63,7 +63,7 @@ void attempt_store::add(attempt a) {
   if (!primary_ || added->last_seq > primary_->last_seq) primary_ = added;
   if (last_.size() > max_) {
     held& old = last_.front();
-    if (old.code != diagnosis_code::registered) {
+    if (!is_success(old.code)) {
       failed_.push_back(std::move(old));
       if (primary_ == &old.a) primary_ = &failed_.back().a;
       if (failed_.size() > max_) {

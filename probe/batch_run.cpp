@@ -126,7 +126,7 @@ batch_result result_from_report(const batch_row& row, report&& r) {
   b.aor = row.aor;
   const auto& e = describe(r.primary.code);
   b.code = std::string(e.code);
-  b.verdict = r.primary.code == diagnosis_code::registered ? "registered" : "failed";
+  b.verdict = std::string(verdict_for(r.primary.code));
   b.detail = std::string(e.title);
   b.evidence = std::move(r.primary.evidence);
   b.elapsed_ms = r.elapsed_ms;

@@ -1,4 +1,4 @@
-// probe/catalog.hpp — the diagnosis catalog (shared/CATALOG.md): one table serving
+// probe/catalog.hpp — the diagnosis catalog (docs/catalog.md is generated from it): one table serving
 // register, diagnose, batch and analyze.
 //
 // A run ends in exactly one primary diagnosis and any number of findings. Codes are
@@ -34,6 +34,9 @@ enum class diagnosis_code {
   no_response,
   tls_failure,
   malformed_response,
+  unregistered,
+  credentials_valid,
+  trace_incomplete,
 };
 
 enum class finding_code {
@@ -54,6 +57,7 @@ struct entry {
   std::string_view code;
   std::string_view title;        // one line
   std::string_view explanation;  // what it means, in plain words
+  std::string_view trigger;      // what was observed that leads to it (docs/catalog.md)
   std::span<const std::string_view> fixes;  // ordered, concrete steps (may be empty)
 };
 
@@ -87,11 +91,15 @@ struct response_outcome {
   bool sent_proxy_authorization = false; // … or Proxy-Authorization
   bool stale = false;                    // the challenge said stale=true
   bool min_expires_unusable = false;     // 423 without Min-Expires, or 423 after using it
+  bool removal = false;                  // the request removed bindings (Expires 0, Contact: *)
+  bool query = false;                    // the request had no Contact: a binding query
 };
 
-// Maps a final response to the primary diagnosis (RFC 3261 §21 classes). A 401/407 after
-// credentials is the "401 loop" — unless stale=true, which means the nonce, not the
-// password, was refused; a challenge never answered is auth_not_attempted.
+// Maps a final response to the primary diagnosis (RFC 3261 §21 classes). A 2xx is
+// `registered`, or `unregistered` for a removal and `credentials_valid` for a binding query
+// (RFC 3261 §10.2.2, §10.2.3). A 401/407 after credentials is the "401 loop" — unless
+// stale=true, which means the nonce, not the password, was refused; a challenge never
+// answered is auth_not_attempted.
 diagnosis_code classify_response(const response_outcome& r) noexcept;
 
 // What the network said when no SIP final response settled the question.
@@ -106,7 +114,14 @@ struct network_outcome {
 // The catalog's network-level reasoning: DNS first, then what came back.
 diagnosis_code classify_network(const network_outcome& n) noexcept;
 
-// Exit status of a run whose primary diagnosis is `c`: 0 registered, 1 anything else.
+// The request did what it was sent for: registered, unregistered (a removal) or
+// credentials_valid (a query). Everything else is a problem the report explains.
+bool is_success(diagnosis_code c) noexcept;
+
+// The "verdict" of the JSON documents: the code itself for a success, else "failed".
+std::string_view verdict_for(diagnosis_code c) noexcept;
+
+// Exit status of a run whose primary diagnosis is `c`: 0 for a success, 1 anything else.
 int exit_status_for(diagnosis_code c) noexcept;
 
 }  // namespace probe

@@ -81,7 +81,7 @@ void finish_settings(register_cli& o) {
 nagios_result nagios_line(const report& r, double warning_ms, double critical_ms) {
   nagios_result n;
   const auto& e = describe(r.primary.code);
-  const bool ok = r.primary.code == diagnosis_code::registered;
+  const bool ok = is_success(r.primary.code);
   n.status = ok ? 0 : 2;  // an unreachable or silent registrar is CRITICAL, not UNKNOWN
   std::string why;
   if (ok) {

@@ -25,7 +25,7 @@ nlohmann::json to_json(const report& r) {
   nlohmann::json j;
   j["schema"] = "sipprobe.report/1";
   j["aor"] = r.aor;
-  j["verdict"] = r.primary.code == diagnosis_code::registered ? "registered" : "failed";
+  j["verdict"] = std::string(verdict_for(r.primary.code));
   auto d = entry_json(describe(r.primary.code));
   d["evidence"] = r.primary.evidence;
   j["diagnosis"] = std::move(d);

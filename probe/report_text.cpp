@@ -54,7 +54,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
   }
 
   const auto& e = describe(r.primary.code);
-  const bool ok = r.primary.code == diagnosis_code::registered;
+  const bool ok = is_success(r.primary.code);
   out << c.bold << (ok ? c.green : c.red) << (ok ? "✔ " : "✘ ") << e.code << c.reset << c.bold
       << ": " << e.title << c.reset << "\n";
   out << "  " << e.explanation << "\n";

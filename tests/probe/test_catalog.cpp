@@ -21,7 +21,7 @@ TEST_CASE("catalog: every code is unique, described, and round-trips") {
     // Every failure tells the user what to do.
     CHECK_FALSE(e.fixes.empty());
   }
-  CHECK(codes.size() == 19);
+  CHECK(codes.size() == 22);
   for (auto c : probe::all_findings()) {
     const auto& e = probe::describe(c);
     CAPTURE(e.code);
@@ -103,12 +103,6 @@ TEST_CASE("catalog: network-level reasoning") {
   }
 }
 
-TEST_CASE("catalog: exit status") {
-  CHECK(probe::exit_status_for(diagnosis_code::registered) == 0);
-  for (auto c : probe::all_diagnoses())
-    if (c != diagnosis_code::registered) CHECK(probe::exit_status_for(c) == 1);
-}
-
 TEST_CASE("catalog: a finding is listed once, with every detail that led to it") {
   using probe::finding_code;
   std::vector<probe::finding> fs;
@@ -126,4 +120,31 @@ TEST_CASE("catalog: a finding is listed once, with every detail that led to it")
   probe::add_finding(empty_first, {finding_code::stale_nonce, "retried with the new nonce"});
   REQUIRE(empty_first.size() == 1);
   CHECK(empty_first[0].detail == "retried with the new nonce");
+}
+
+TEST_CASE("catalog: a 2xx to a removal or a query is not a registration") {
+  probe::response_outcome o;
+  o.status = 200;
+  o.sent_authorization = true;
+  CHECK(probe::classify_response(o) == diagnosis_code::registered);
+  o.removal = true;
+  CHECK(probe::classify_response(o) == diagnosis_code::unregistered);
+  o.removal = false;
+  o.query = true;
+  CHECK(probe::classify_response(o) == diagnosis_code::credentials_valid);
+  o.status = 401;  // a failure stays a failure, whatever was asked
+  CHECK(probe::classify_response(o) == diagnosis_code::auth_failed);
+}
+
+TEST_CASE("catalog: success codes exit 0 and name themselves as the verdict") {
+  for (auto c : probe::all_diagnoses()) {
+    CAPTURE(probe::describe(c).code);
+    const bool success = c == diagnosis_code::registered || c == diagnosis_code::unregistered ||
+                         c == diagnosis_code::credentials_valid;
+    CHECK(probe::is_success(c) == success);
+    CHECK(probe::exit_status_for(c) == (success ? 0 : 1));
+    CHECK(probe::verdict_for(c) == (success ? probe::describe(c).code : std::string_view("failed")));
+    CHECK_FALSE(probe::describe(c).trigger.empty());
+  }
+  for (auto c : probe::all_findings()) CHECK_FALSE(probe::describe(c).trigger.empty());
 }

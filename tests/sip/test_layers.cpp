@@ -1,4 +1,4 @@
-// The layering rule of STYLE.md, checked: sip/ uses only the standard library and OpenSSL;
+// The layering rule (docs/design.md), checked: sip/ uses only the standard library and OpenSSL;
 // netcheck/ knows nothing of SIP or of the CLI. A stray include fails this test.
 #include <ostream>
 #include <doctest/doctest.h>
