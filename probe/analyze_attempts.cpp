@@ -1,6 +1,8 @@
 // Grouping messages into registration attempts (see analyze_attempts.hpp).
 #include "probe/analyze_attempts.hpp"
 
+#include "probe/analyze_headers.hpp"
+
 #include "sip/headers.hpp"
 #include "sip/parse.hpp"
 #include "sip/scan.hpp"
@@ -8,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <limits>
 
 namespace probe::analyze {
 namespace {
@@ -17,6 +20,9 @@ namespace {
 bool ends_attempt(int status) noexcept {
   return status >= 200 && status != 401 && status != 407 && status != 423;
 }
+
+// attempt::trace_end of an attempt that closed while the trace went on.
+constexpr double went_on = std::numeric_limits<double>::infinity();
 
 bool contains(std::string_view hay, std::string_view needle) noexcept {
   return hay.find(needle) != std::string_view::npos;
@@ -29,6 +35,32 @@ bool mentions_stale(std::string_view v) noexcept {
     for (auto i = v.find(first); i != std::string_view::npos; i = v.find(first, i + 1))
       if (sip::iequals(v.substr(i, 5), "stale")) return true;
   return false;
+}
+
+bool all_zeros(std::string_view v) noexcept { return !v.empty() && v.find_first_not_of('0') == std::string_view::npos; }
+
+// Whether a Contact value may remove a binding: "*", or an "expires" parameter of 0
+// (RFC 3261 §10.2.2). Found by its first letter: a Contact has few of them.
+bool contact_may_remove(std::string_view v) noexcept {
+  if (sip::trim_lws(v) == "*") return true;
+  for (const char first : {'e', 'E'})
+    for (auto i = v.find(first); i != std::string_view::npos; i = v.find(first, i + 1)) {
+      if (!sip::iequals(v.substr(i, 7), "expires")) continue;
+      auto rest = v.substr(i + 7);
+      const auto eq = rest.find_first_not_of(" \t");
+      if (eq == std::string_view::npos || rest[eq] != '=') continue;
+      rest = sip::trim_lws(rest.substr(eq + 1));
+      if (all_zeros(rest.substr(0, rest.find_first_not_of("0123456789")))) return true;
+    }
+  return false;
+}
+
+// A CSeq header's number and method from a plain scan ("2 REGISTER"); 0 when absent.
+std::uint32_t scanned_cseq(std::string_view value, std::string_view& method) {
+  sip::cseq cs;
+  if (value.empty() || sip::parse_cseq(value, cs)) return 0;
+  method = cs.method;
+  return cs.number;
 }
 
 }  // namespace
@@ -50,6 +82,8 @@ std::uint8_t stored_message::facts_of(const sip::header_view& h) noexcept {
     case sip::header_id::proxy_authorization: return proxy_authorization;
     case sip::header_id::www_authenticate:
     case sip::header_id::proxy_authenticate: return mentions_stale(h.value) ? stale_word : 0;
+    case sip::header_id::contact: return static_cast<std::uint8_t>(contact | (contact_may_remove(h.value) ? zero_expiry : 0));
+    case sip::header_id::expires: return all_zeros(sip::trim_lws(h.value)) ? zero_expiry : 0;
     default: return 0;
   }
 }
@@ -61,9 +95,9 @@ stored_message::stored_message(const sip::message_view& m, char* room)
         return facts;
       }()) {}
 
-stored_message::stored_message(std::string_view raw, int status, char* room, std::uint8_t facts)
+stored_message::stored_message(std::string_view raw, int status, char* room, std::uint8_t facts, reply_kind kind)
     : own_(room ? nullptr : new char[raw.size()]), bytes_(room ? room : own_.get()), size_(raw.size()),
-      status_(status), facts_(facts) {
+      status_(status), facts_(facts), kind_(kind) {
   if (size_ != 0) std::memcpy(room ? room : own_.get(), raw.data(), size_);
 }
 
@@ -72,7 +106,8 @@ stored_message::stored_message(const stored_message& o)
       bytes_(own_.get()),
       size_(o.size_),
       status_(o.status_),
-      facts_(o.facts_) {
+      facts_(o.facts_),
+      kind_(o.kind_) {
   if (size_ != 0) std::memcpy(own_.get(), o.bytes_, size_);
 }
 
@@ -86,7 +121,7 @@ const sip::message_view& stored_message::operator*() const {
     view_ = std::make_unique<sip::message_view>();
     sip::parse_options opt;
     opt.lenient = true;
-    if (sip::parse(raw(), *view_, sip::framing::datagram, opt).ec) {
+    if (kind_ != reply_kind::sip || sip::parse(raw(), *view_, sip::framing::datagram, opt).ec) {
       // Bytes no reader would have handed over: keep what is known rather than fail.
       view_->clear();
       view_->raw = raw();
@@ -140,13 +175,15 @@ void attempt_tracker::on_warning(std::string where, std::string what) {
 bool attempt_tracker::is_retransmission(attempt& a, const message_digest& d, double time) {
   const bool request = d.status == 0;
   // RFC 3261 §17.2.3: a retransmission repeats the branch and CSeq; without them (pasted
-  // traces) only identical bytes count as a repeat.
+  // traces) only identical bytes count as a repeat. A reply that is not SIP repeats when
+  // its bytes do (an ICMP error per retransmitted request, junk sent again).
   for (auto it = a.messages.rbegin(); it != a.messages.rend(); ++it) {
     auto& k = *it;
-    if (k.msg.is_request() != request) continue;
+    if (k.msg.kind() != d.kind) continue;
+    if (d.kind == reply_kind::sip && k.msg.is_request() != request) continue;
     if (!request && k.msg.status() != d.status) continue;
     bool same = false;
-    if (!d.branch.empty() || d.cseq != 0) same = k.branch() == d.branch && k.cseq == d.cseq;
+    if (d.kind == reply_kind::sip && (!d.branch.empty() || d.cseq != 0)) same = k.branch() == d.branch && k.cseq == d.cseq;
     else same = k.msg.raw() == d.raw;
     if (!same) continue;
     ++k.repeats;
@@ -195,56 +232,125 @@ message_digest attempt_tracker::digest(const sip::message_view& msg) const {
   return d;
 }
 
+message_digest attempt_tracker::digest_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const {
+  message_digest d;
+  d.kind = kind;
+  d.raw = bytes.substr(0, limits_.max_reply_bytes);
+  // What the bytes say of the request they answer wins over the flow's last REGISTER: a
+  // flow also carries OPTIONS and the like.
+  const auto scanned = scan_header(d.raw, "Call-ID", "i");
+  d.call_id = scanned.empty() ? call_id : scanned;
+  std::string_view method;
+  d.cseq = scanned_cseq(scan_header(d.raw, "CSeq", ""), method);
+  if (d.cseq != 0 && !sip::iequals(method, "REGISTER")) return d;
+  if (!call_id_filter.empty() && d.call_id != call_id_filter) return d;
+  d.relevant = !d.call_id.empty();
+  const auto via = scan_header(d.raw, "Via", "v");
+  d.branch = via.empty() ? std::string_view() : sip::via_branch(via);
+  return d;
+}
+
 void attempt_tracker::on_digest(const message_digest& d, const message_meta& meta) {
+  if (d.kind != reply_kind::sip) return on_reply_digest(d, meta);
   ++sip_messages_;
   ++seq_;
   if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
   if (!d.relevant) return;
-  ++register_messages_;
   if (now_ >= 0) expire(now_);
 
-  const std::string_view call_id = d.call_id;
-  const std::uint32_t cseq = d.cseq;
-  auto it = open_.find(call_id);
+  auto it = open_.find(d.call_id);
+  if (it != open_.end() && it->second.parked && !continues(it->second.a, d)) {
+    close(it, false, went_on);
+    it = open_.end();
+  }
+  // RFC 3261 §8.1.1.5: only the CSeq tells what a response answers.
+  if (it == open_.end() && d.status != 0 && d.cseq == 0) return;
+  ++register_messages_;
   if (it == open_.end()) {
-    // A late retransmission of something that already ended its attempt.
-    auto c = carried_.find(call_id);
-    if (c != carried_.end() && !call_id.empty() && cseq != 0 && cseq == c->second.closed_cseq &&
-        (meta.time < 0 || c->second.closed_time < 0 || meta.time - c->second.closed_time < limits_.idle_seconds)) {
+    it = open_attempt_for(d, meta);
+    if (it == open_.end()) {  // a late retransmission of what ended its attempt
       ++retransmissions_;
       return;
     }
-    if (open_.size() >= limits_.max_open) {
-      // Close the least recently active attempt.
-      while (!queue_.empty()) {
-        const auto e = queue_.front();
-        queue_.pop_front();
-        if (current(e)) {
-          close(open_.find(slots_[e.slot].node->first), false);
-          break;
-        }
-      }
-      if (open_.size() >= limits_.max_open) close(open_.begin(), false);
-      c = carried_.find(call_id);  // closing changed carried_: `c` may be stale
-    }
-    it = open_.emplace(call_id, open_attempt{}).first;
-    if (free_slots_.empty()) {
-      free_slots_.push_back(static_cast<std::uint32_t>(slots_.size()));
-      slots_.emplace_back();
-    }
-    it->second.slot = free_slots_.back();
-    free_slots_.pop_back();
-    slots_[it->second.slot].node = &*it;
-    attempt& a = it->second.a;
-    a.serial = ++serial_;
-    a.call_id = std::string_view(it->first);
-    a.first_time = meta.time;
-    a.messages.reserve(4);
-    if (c != carried_.end()) {
-      a.carried_challenge = std::move(c->second.challenge);
-      carried_.erase(c);
+  }
+  it->second.parked = false;
+  keep(it, d, meta);
+}
+
+void attempt_tracker::on_reply_digest(const message_digest& d, const message_meta& meta) {
+  ++seq_;
+  if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
+  if (!d.relevant) return;
+  auto it = open_.find(d.call_id);
+  if (it == open_.end()) return;  // answers nothing still open
+  it->second.parked = false;
+  keep(it, d, meta);
+}
+
+bool attempt_tracker::continues(const attempt& a, const message_digest& d) {
+  if (d.status != 0 || d.cseq == 0) return false;
+  const kept_message* challenge = nullptr;
+  for (auto m = a.messages.rbegin(); m != a.messages.rend() && !challenge; ++m)
+    if (m->msg.status() == 401 || m->msg.status() == 407) challenge = &*m;
+  if (challenge == nullptr || d.cseq != challenge->cseq + 1) return false;
+  // The nonce, from the whole message: parsed again here, only for a parked attempt.
+  sip::parse_options opt;
+  opt.lenient = true;
+  if (sip::parse(d.raw, scratch_, sip::framing::datagram, opt).ec) return false;
+  const auto cr = credentials(scratch_);
+  if (!cr) return false;
+  const auto chs = challenges(*challenge->msg);
+  return std::any_of(chs.begin(), chs.end(), [&](const sip::digest_challenge& c) { return c.nonce == cr->nonce; });
+}
+
+// A new attempt for the message's Call-ID, with the challenge the Call-ID carries over;
+// end() when the message is a late retransmission of what ended the Call-ID's last attempt.
+attempt_tracker::open_map::iterator attempt_tracker::open_attempt_for(const message_digest& d, const message_meta& meta) {
+  const std::string_view call_id = d.call_id;
+  auto c = carried_.find(call_id);
+  if (c != carried_.end() && !call_id.empty() && d.cseq != 0 && d.cseq == c->second.closed_cseq &&
+      (meta.time < 0 || c->second.closed_time < 0 || meta.time - c->second.closed_time < limits_.idle_seconds))
+    return open_.end();
+  if (open_.size() >= limits_.max_open) {
+    evict_one();
+    c = carried_.find(call_id);  // closing changed carried_: `c` may be stale
+  }
+  auto it = open_.emplace(call_id, open_attempt{}).first;
+  if (free_slots_.empty()) {
+    free_slots_.push_back(static_cast<std::uint32_t>(slots_.size()));
+    slots_.emplace_back();
+  }
+  it->second.slot = free_slots_.back();
+  free_slots_.pop_back();
+  slots_[it->second.slot].node = &*it;
+  attempt& a = it->second.a;
+  a.serial = ++serial_;
+  a.call_id = std::string_view(it->first);
+  a.first_time = meta.time;
+  a.messages.reserve(4);
+  if (c != carried_.end()) {
+    a.carried_challenge = std::move(c->second.challenge);
+    carried_.erase(c);
+  }
+  return it;
+}
+
+// Closes the least recently active attempt: the oldest live entry of the activity queue,
+// else the oldest parked one, else any.
+void attempt_tracker::evict_one() {
+  for (auto* q : {&queue_, &parked_}) {
+    while (!q->empty()) {
+      const auto e = q->front();
+      q->pop_front();
+      if (current(e)) return close(open_.find(slots_[e.slot].node->first), false, went_on);
     }
   }
+  if (!open_.empty()) close(open_.begin(), false, went_on);
+}
+
+// Adds the message to its attempt (or counts it as a retransmission there), and closes the
+// attempt when the message ends it.
+void attempt_tracker::keep(open_map::iterator it, const message_digest& d, const message_meta& meta) {
   attempt& a = it->second.a;
   a.last_seq = seq_;
   slots_[it->second.slot].last_seq = seq_;
@@ -265,8 +371,8 @@ void attempt_tracker::on_digest(const message_digest& d, const message_meta& met
   }
   // Built in place: a kept_message is a few hundred bytes, and there is one per message.
   kept_message& k = a.messages.emplace_back();
-  k.msg = stored_message(d.raw, d.status, a.bytes.take(d.raw.size()), d.facts);
-  k.cseq = cseq;
+  k.msg = stored_message(d.raw, d.status, a.bytes.take(d.raw.size()), d.facts, d.kind);
+  k.cseq = d.cseq;
   if (!d.branch.empty()) {
     k.branch_at = static_cast<std::uint32_t>(d.branch.data() - d.raw.data());
     k.branch_len = static_cast<std::uint32_t>(d.branch.size());
@@ -281,20 +387,24 @@ void attempt_tracker::on_digest(const message_digest& d, const message_meta& met
   k.where_no = meta.where;
   k.packet = meta.packet;
   k.body_on_wire = meta.body_on_wire;
-  if (ends_attempt(d.status)) close(it, true);
+  if (d.kind == reply_kind::sip && ends_attempt(d.status)) close(it, true, went_on);
 }
 
-void attempt_tracker::close(open_map::iterator it, bool ended) {
+void attempt_tracker::close(open_map::iterator it, bool ended, double trace_end) {
   auto node = open_.extract(it);  // its key moves on to carried_
   attempt a = std::move(node.mapped().a);
   slots_[node.mapped().slot] = {};
   free_slots_.push_back(node.mapped().slot);
   a.ended = ended;
+  a.trace_end = trace_end;
   if (!a.call_id.empty()) {
     carried c;
+    const kept_message* last = nullptr;  // the last SIP message
+    for (auto m = a.messages.rbegin(); m != a.messages.rend() && !last; ++m)
+      if (m->msg.kind() == reply_kind::sip) last = &*m;
     // The challenge matters to the next attempt only when this one did not register
     // (a 401 loop spread over attempts); copying it for every success costs time.
-    const bool registered = !a.messages.empty() && a.messages.back().msg.status() >= 200 && a.messages.back().msg.status() < 300;
+    const bool registered = last && last->msg.status() >= 200 && last->msg.status() < 300;
     if (!registered) {
       for (auto m = a.messages.rbegin(); m != a.messages.rend(); ++m) {
         if (m->msg.status() == 401 || m->msg.status() == 407) {
@@ -304,8 +414,8 @@ void attempt_tracker::close(open_map::iterator it, bool ended) {
       }
       if (!c.challenge && a.carried_challenge) c.challenge = a.carried_challenge;
     }
-    if (!a.messages.empty()) {
-      c.closed_cseq = a.messages.back().cseq;
+    if (last) {
+      c.closed_cseq = last->cseq;
       c.closed_time = a.last_time;
     }
     // Bounded: a trace with more Call-IDs than this forgets the older ones' challenges.
@@ -315,6 +425,17 @@ void attempt_tracker::close(open_map::iterator it, bool ended) {
   on_close_(std::move(a));
 }
 
+namespace {
+
+// Whether the attempt waits for the phone: its last SIP message is a challenge.
+bool awaits_answer(const attempt& a) noexcept {
+  for (auto m = a.messages.rbegin(); m != a.messages.rend(); ++m)
+    if (m->msg.kind() == reply_kind::sip) return m->msg.status() == 401 || m->msg.status() == 407;
+  return false;
+}
+
+}  // namespace
+
 void attempt_tracker::expire(double now) {
   while (!queue_.empty()) {
     const auto e = queue_.front();
@@ -322,27 +443,47 @@ void attempt_tracker::expire(double now) {
     const bool live = current(e);
     if (live && e.time < 0) break;  // no time: only the end of the trace closes it
     queue_.pop_front();
-    if (live) close(open_.find(slots_[e.slot].node->first), false);
+    if (!live) continue;
+    auto& o = slots_[e.slot].node->second;
+    if (!o.parked && awaits_answer(o.a) && limits_.challenge_wait_seconds > limits_.idle_seconds) {
+      o.parked = true;  // the phone may still answer: continuity decides (on_digest)
+      parked_.push_back(e);
+      continue;
+    }
+    close(open_.find(slots_[e.slot].node->first), false, went_on);
+  }
+  while (!parked_.empty()) {
+    const auto e = parked_.front();
+    if (e.time > now - limits_.challenge_wait_seconds) break;
+    parked_.pop_front();
+    if (current(e)) close(open_.find(slots_[e.slot].node->first), false, went_on);
   }
 }
 
 void attempt_tracker::compact_queue() {
-  std::deque<activity> fresh;
-  for (const auto& e : queue_)
-    if (current(e)) fresh.push_back(e);
-  queue_.swap(fresh);
+  for (auto* q : {&queue_, &parked_}) {
+    std::deque<activity> fresh;
+    for (const auto& e : *q)
+      if (current(e)) fresh.push_back(e);
+    q->swap(fresh);
+  }
 }
 
-void attempt_tracker::finish() {
+void attempt_tracker::finish(double last_packet) {
+  const double trace_end = last_packet >= 0 ? std::max(last_packet, now_) : now_;
   std::vector<std::pair<std::uint64_t, std::string>> order;
   order.reserve(open_.size());
   for (const auto& [key, o] : open_) order.emplace_back(o.a.last_seq, std::string_view(key));
   std::sort(order.begin(), order.end());
   for (const auto& [seq, key] : order) {
     auto it = open_.find(std::string_view(key));
-    if (it != open_.end()) close(it, false);
+    if (it != open_.end()) close(it, false, trace_end);
   }
+  // The next input starts afresh: no Call-ID continues across inputs (issue 13, item 8).
   queue_.clear();
+  parked_.clear();
+  carried_.clear();
+  now_ = -1;
 }
 
 }  // namespace probe::analyze

@@ -9,8 +9,18 @@
 //  - An attempt closes on a final response that ends it (2xx, or 3xx–6xx other than a
 //    challenge 401/407 or a 423, which the phone is expected to answer with another
 //    REGISTER), or when nothing happened for `idle_seconds` of trace time (RFC 3261
-//    Timer F: 64*T1 = 32 s, the time a UDP client keeps retransmitting), or at the end.
-//    A closed attempt is handed to the close callback and forgotten.
+//    Timer F: 64*T1 = 32 s, the time a UDP client keeps retransmitting), or at the end
+//    of the input (finish()). A closed attempt is handed to the close callback and
+//    forgotten.
+//  - Continuity wins over the idle timer: an attempt whose last message is a challenge
+//    stays open up to `challenge_wait_seconds` for the phone's answer. Its next message
+//    joins it when it continues it — a REGISTER with the next CSeq and credentials for
+//    the challenged nonce (RFC 3261 §22.2) — and otherwise closes it first.
+//  - A response without CSeq cannot be told to be REGISTER's: it joins an open attempt
+//    of its Call-ID, never starts one.
+//  - Replies that are not SIP (reply_kind: junk, ICMP port unreachable) join the open
+//    attempt of the Call-ID the reader or a scan of their bytes names; else they are
+//    dropped.
 //  - An attempt keeps at most `max_messages` messages: the first `keep_first` and the
 //    latest; retransmissions are counted on the original, not stored.
 //  - At most `max_open` attempts are open; beyond that the least recently active closes.
@@ -76,7 +86,7 @@ class stored_message {
   // The same from the bytes and status of a message, with facts_of() of each of its
   // headers or'ed together by the caller (the tracker walks the header table once for all
   // it reads, and only where the message is parsed).
-  stored_message(std::string_view raw, int status, char* room, std::uint8_t facts);
+  stored_message(std::string_view raw, int status, char* room, std::uint8_t facts, reply_kind kind = reply_kind::sip);
   // What is kept of one header (see the accessors below).
   static std::uint8_t facts_of(const sip::header_view& h) noexcept;
   stored_message(const stored_message& o);
@@ -87,8 +97,15 @@ class stored_message {
 
   std::string_view raw() const noexcept { return {bytes_, size_}; }
   int status() const noexcept { return status_; }  // 0 for a request
-  bool is_request() const noexcept { return status_ == 0; }
+  bool is_request() const noexcept { return status_ == 0 && kind_ == reply_kind::sip; }
+  // What the bytes are: a SIP message, or a reply that is not one.
+  reply_kind kind() const noexcept { return kind_; }
   bool has_authorization() const noexcept { return (facts_ & authorization) != 0; }
+  // A request with a Contact header (one without is a binding query, RFC 3261 §10.2.3).
+  bool has_contact() const noexcept { return (facts_ & contact) != 0; }
+  // False when no Contact is "*" and no Contact or Expires value holds an expiry of 0:
+  // then the request removes nothing, and is_removal() need not parse it to know.
+  bool may_remove() const noexcept { return (facts_ & zero_expiry) != 0; }
   bool has_proxy_authorization() const noexcept { return (facts_ & proxy_authorization) != 0; }
   // False when no WWW-Authenticate or Proxy-Authenticate value has "stale" in it (any
   // case): then no challenge it carries can say stale=true, and classify() need not parse
@@ -100,12 +117,13 @@ class stored_message {
   const sip::message_view* operator->() const { return &**this; }
 
  private:
-  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2, stale_word = 4;
+  static constexpr std::uint8_t authorization = 1, proxy_authorization = 2, stale_word = 4, contact = 8, zero_expiry = 16;
   std::unique_ptr<char[]> own_;  // null when the bytes are in a bytes_block
   const char* bytes_ = nullptr;
   std::size_t size_ = 0;
   int status_ = 0;
   std::uint8_t facts_ = 0;
+  reply_kind kind_ = reply_kind::sip;
   mutable std::unique_ptr<sip::message_view> view_;
 };
 
@@ -164,12 +182,20 @@ struct attempt {
   std::size_t dropped = 0;   // messages left out in the middle (over max_messages)
   std::shared_ptr<const kept_message> carried_challenge;  // last 401/407 of this Call-ID before
   double first_time = -1, last_time = -1;
+  // Where the trace ends for this attempt: the time of the input's last packet when the
+  // attempt closed at the end of its input; +infinity when it closed while the trace went
+  // on (a final response, idle time, too many open); <0 when the trace has no times.
+  double trace_end = -1;
   std::uint64_t last_seq = 0;
   bool ended = false;        // closed by a final response, not by idle time or the end
 };
 
 struct tracker_limits {
   double idle_seconds = 32;
+  // How long an attempt that ends with a challenge waits for the phone's answer (a nonce
+  // lives 30 s to 5 min on common registrars; Kamailio's default is 300 s).
+  double challenge_wait_seconds = 300;
+  std::size_t max_reply_bytes = 4096;  // kept of a reply that is not SIP
   std::size_t max_open = 20000;
   std::size_t max_messages = 48;
   std::size_t keep_first = 8;
@@ -197,10 +223,17 @@ class alignas(64) attempt_tracker : public digest_sink {
   // REGISTER and the responses to it that pass the filters are relevant: Call-ID, top Via
   // branch, CSeq number and stored_message::facts_of() of the headers are read.
   message_digest digest(const sip::message_view& msg) const override;
+  // A reply that is not SIP: its Call-ID, CSeq and branch as a scan of its bytes finds
+  // them (the reader's `call_id` when the bytes name none); not relevant when its CSeq
+  // names another method or it passes no filter.
+  message_digest digest_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const override;
   void on_digest(const message_digest& d, const message_meta& meta) override;
   void on_warning(std::string where, std::string what) override;
-  // Closes every open attempt (in order of their last message).
-  void finish();
+  // The end of an input: closes every open attempt (in order of their last message) with
+  // trace_end = `last_packet` (the time of the input's last packet or log line; the latest
+  // time seen when unknown), and forgets the Call-IDs seen, so that the next input is read
+  // as if alone.
+  void finish(double last_packet = -1);
 
   std::uint64_t sip_messages() const noexcept { return sip_messages_; }
   std::uint64_t register_messages() const noexcept { return register_messages_; }
@@ -230,6 +263,7 @@ class alignas(64) attempt_tracker : public digest_sink {
   struct open_attempt {
     attempt a;
     std::uint32_t slot = 0;
+    bool parked = false;  // idle, ending with a challenge: waits for the phone's answer
   };
   // A pool whose frees can be switched off for the end: the maps then walk their nodes
   // only to destroy what they hold (the challenges they share), and the pool hands its
@@ -261,11 +295,17 @@ class alignas(64) attempt_tracker : public digest_sink {
     open_map::value_type* node = nullptr;  // node pointers are stable
   };
 
-  void close(open_map::iterator it, bool ended);
+  void close(open_map::iterator it, bool ended, double trace_end);
   bool current(const activity& e) const noexcept { return slots_[e.slot].last_seq == e.seq; }
   void expire(double now);
+  void evict_one();
   void compact_queue();
   bool is_retransmission(attempt& a, const message_digest& d, double time);
+  // Whether the message `d` continues the parked attempt `a` (see the header comment).
+  bool continues(const attempt& a, const message_digest& d);
+  open_map::iterator open_attempt_for(const message_digest& d, const message_meta& meta);
+  void keep(open_map::iterator it, const message_digest& d, const message_meta& meta);
+  void on_reply_digest(const message_digest& d, const message_meta& meta);
 
   close_fn on_close_;
   tracker_limits limits_;
@@ -276,6 +316,8 @@ class alignas(64) attempt_tracker : public digest_sink {
   std::deque<std::string> files_;  // input names the kept messages point to
   std::pmr::unordered_map<std::pmr::string, carried, text_hash, std::equal_to<>> carried_{&pool_};
   std::deque<activity> queue_;  // one entry per message, oldest first
+  std::deque<activity> parked_;  // the last entry of each parked attempt, oldest first
+  sip::message_view scratch_;    // a message parsed again to check continuity
   std::uint64_t serial_ = 0;
   std::uint64_t seq_ = 0;
   double now_ = -1;

@@ -7,7 +7,15 @@
 //
 // Requests and responses are paired by top Via branch, else CSeq, else order (pasted
 // traces). The outcome is that of the last transaction: its final status goes through
-// probe::classify_response; no final status at all is no_response. Findings: credentials
+// probe::classify_response (a removal answered 2xx is `unregistered`, a REGISTER without
+// Contact `credentials_valid`; a 401/407 after credentials whose challenge says
+// stale=true or whose reason names the nonce is not `auth_failed`). Without a final
+// status: an ICMP port unreachable quoting the request is `port_unreachable`, a reply that
+// is not valid SIP `malformed_response` (probe::classify_network); else
+// `trace_incomplete` when the trace stops before the request's Timer F could fire (64*T1
+// = 32 s after it was first sent, RFC 3261 §17.1.2.2; without times, when a UDP request
+// was sent fewer than the 11 times of its whole Timer E schedule, or over TCP), and
+// `no_response` otherwise. Findings: credentials
 // against the challenge they answer (credential_mismatch; with a secret, whether it
 // produces the response the phone sent), auth user vs From user
 // (auth_user_looks_like_extension, on failed attempts), NAT (nat_private_contact via
@@ -47,6 +55,11 @@ struct attempt_result {
   std::vector<message_line> messages;
   std::size_t messages_dropped = 0;
   diagnosis primary;
+  // The refusal named the nonce (stale=true, or a reason like "nonce has changed") rather
+  // than the password; with the user and realm of the last credentials sent, so that the
+  // report can point at a later success of the same user.
+  bool nonce_refused = false;
+  std::string auth_user, auth_realm;
   std::vector<finding> findings;
   std::vector<transaction_record> transactions;
   std::optional<registration_record> registration;

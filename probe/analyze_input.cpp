@@ -41,7 +41,7 @@ std::string position(std::string_view file, std::uint64_t where, bool packet) {
   return p;
 }
 
-std::uint64_t read_text(std::FILE* f, std::string file, trace_format format, trace_sink& sink) {
+text_result read_text(std::FILE* f, std::string file, trace_format format, trace_sink& sink) {
   text_reader reader(sink, std::move(file), format);
   std::string buf;
   std::array<char, 64 * 1024> chunk{};
@@ -74,7 +74,7 @@ std::uint64_t read_text(std::FILE* f, std::string file, trace_format format, tra
   }
   if (!buf.empty() && !skipping) reader.line(buf, ++lineno);
   reader.finish();
-  return reader.messages();
+  return {reader.messages(), reader.last_time()};
 }
 
 namespace {

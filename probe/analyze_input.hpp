@@ -15,6 +15,11 @@
 // `-----`) end a message. Pasted messages carry no reliable Content-Length: the reader
 // sets it to the body actually present before parsing (lenient mode).
 //
+// Packet dumps (ngrep, sngrep) show each packet whole, so there a response is not read
+// leniently: one with a header line that is not a header, or (over UDP) a Content-Length
+// past the body the packet carries, is a malformed reply (trace_sink::on_reply), and so
+// is a packet that is not SIP at all sent back on the flow of a REGISTER.
+//
 // Nothing here throws on input: what cannot be parsed becomes a warning with its position.
 #pragma once
 
@@ -26,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace probe::analyze {
 
@@ -59,12 +65,27 @@ struct message_meta {
 std::string position(std::string_view file, std::uint64_t where, bool packet);
 inline std::string position(const message_meta& m) { return position(m.file, m.where, m.packet); }
 
+// Something that answers a request without being a SIP response. `malformed`: bytes sent
+// back on the path of a REGISTER that are not valid SIP (junk, an HTTP or broken status
+// line, a header line without a colon, a Content-Length past the datagram: RFC 3261 §7,
+// §18.3 — a phone discards them). `unreachable`: an ICMP or ICMPv6 port unreachable that
+// quotes a request (RFC 792, RFC 4443 §3.1). `sip` is an ordinary message.
+enum class reply_kind : std::uint8_t { sip, malformed, unreachable };
+
 class trace_sink {
  public:
   virtual ~trace_sink() = default;
   virtual void on_message(const sip::message_view& msg, const message_meta& meta) = 0;
   // A message or packet that could not be used; `where` from position().
   virtual void on_warning(std::string where, std::string what) = 0;
+  // A reply of `kind` (not `sip`): the bytes as they came (for `unreachable`, what the
+  // ICMP error quotes of the request's UDP payload, possibly cut or empty), meta.src the
+  // side that sent it, and `call_id` the Call-ID of the REGISTER it answers when the
+  // reader knows it from the flow ("" when not). Views valid during the call only.
+  // Ignored unless a sink overrides it.
+  virtual void on_reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const message_meta& meta) {
+    (void)kind, (void)bytes, (void)call_id, (void)meta;
+  }
 };
 
 // The little a sink reads of a message, taken from it where it was parsed: the attempt
@@ -73,6 +94,7 @@ class trace_sink {
 struct message_digest {
   std::string_view raw;
   int status = 0;          // 0 for a request
+  reply_kind kind = reply_kind::sip;
   bool relevant = false;   // false: the sink only counts the message; the views are not used
   std::string_view call_id;
   std::string_view branch;  // top Via branch, inside raw; "" when there is none
@@ -88,8 +110,20 @@ class digest_sink : public trace_sink {
   // Must not change the sink: it runs on another thread than the other calls (the sink's
   // settings must not change while it does).
   virtual message_digest digest(const sip::message_view& msg) const = 0;
+  // The same for a reply that is not a SIP message (trace_sink::on_reply); by default
+  // not relevant.
+  virtual message_digest digest_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const {
+    message_digest d;
+    d.kind = kind;
+    d.raw = bytes;
+    (void)call_id;
+    return d;
+  }
   virtual void on_digest(const message_digest& d, const message_meta& meta) = 0;
   void on_message(const sip::message_view& msg, const message_meta& meta) final { on_digest(digest(msg), meta); }
+  void on_reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const message_meta& meta) final {
+    on_digest(digest_reply(kind, bytes, call_id), meta);
+  }
 };
 
 // Parses the time found in a log line: "HH:MM:SS[.frac]", optionally preceded by a date
@@ -110,11 +144,18 @@ class text_reader {
   void finish();
 
   std::uint64_t messages() const noexcept { return messages_; }
+  // The latest time a marker line gave (the end of the trace for timer decisions); <0 none.
+  double last_time() const noexcept { return last_time_; }
 
  private:
-  enum class state { idle, headers, body };
+  enum class state { idle, headers, body, junk };
   void start_message(std::string_view l, std::uint64_t lineno, std::size_t indent);
   void emit();
+  bool packet_dump() const noexcept { return format_ == trace_format::ngrep || format_ == trace_format::sngrep; }
+  // Whether the message collected is a response that a packet dump shows broken.
+  bool broken_response();
+  void emit_reply();
+  void take_meta(std::uint64_t lineno);
   bool marker_line(std::string_view l);  // a log line with addresses, or a separator
   void append(std::string_view l);
 
@@ -126,6 +167,7 @@ class text_reader {
   std::size_t indent_ = 0;
   std::int64_t body_left_ = 0;
   bool too_long_ = false;
+  bool broken_ = false;  // a line in the header section that is not a header (packet dumps)
   std::uint64_t start_line_ = 0;
   std::uint64_t messages_ = 0;
   // From the last marker line, for the next message.
@@ -133,14 +175,22 @@ class text_reader {
   double time_ = -1;
   bool absolute_ = false;
   bool have_meta_ = false;
+  double last_time_ = -1;
+  // The Call-ID of the last REGISTER per flow ("src>dst"), for replies that are not SIP;
+  // bounded (emptied when full).
+  std::unordered_map<std::string, std::string> register_flows_;
   std::string msg_src_, msg_dst_, msg_transport_;
   double msg_time_ = -1;
   bool msg_absolute_ = false;
 };
 
+struct text_result {
+  std::uint64_t messages = 0;  // SIP messages found
+  double last_time = -1;       // the latest time a log line gave; <0 when none did
+};
+
 // Feeds `f` to a text_reader in fixed-size chunks (memory does not grow with the input).
-// Returns the number of messages found.
-std::uint64_t read_text(std::FILE* f, std::string file, trace_format format, trace_sink& sink);
+text_result read_text(std::FILE* f, std::string file, trace_format format, trace_sink& sink);
 
 // An input with its first bytes already read for format detection. `file` reads the whole
 // input from the beginning (a file is rewound; for pipes and stdin the peeked bytes are

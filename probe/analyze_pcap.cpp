@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -62,6 +63,12 @@ std::optional<std::uint64_t> content_length_of(std::string_view msg) {
 
 bool only_crlf(std::string_view s) noexcept { return s.find_first_not_of("\r\n") == std::string_view::npos; }
 
+// A status line starts the bytes (after keep-alive CRLFs): a response, however broken.
+bool starts_like_response(std::string_view s) noexcept {
+  const auto at = s.find_first_not_of("\r\n");
+  return at != std::string_view::npos && s.substr(at).starts_with("SIP/2.0 ");
+}
+
 }  // namespace
 
 std::size_t packet_decoder::pair_hash::operator()(const endpoint_pair& p) const noexcept {
@@ -72,6 +79,20 @@ std::size_t packet_decoder::pair_hash::operator()(const endpoint_pair& p) const 
   mix(static_cast<std::uint8_t>(p.sport >> 8)), mix(static_cast<std::uint8_t>(p.sport));
   mix(static_cast<std::uint8_t>(p.dport >> 8)), mix(static_cast<std::uint8_t>(p.dport));
   return static_cast<std::size_t>(h);
+}
+
+void capture_stats::add(const capture_stats& o) noexcept {
+  packets += o.packets;
+  sip_messages += o.sip_messages;
+  not_ip += o.not_ip;
+  fragments += o.fragments;
+  truncated += o.truncated;
+  not_sip += o.not_sip;
+  keepalives += o.keepalives;
+  tcp_gaps += o.tcp_gaps;
+  tcp_dropped += o.tcp_dropped;
+  not_sip_streams += o.not_sip_streams;
+  last_time = std::max(last_time, o.last_time);
 }
 
 packet_decoder::packet_decoder(trace_sink& sink, std::string file) : sink_(sink), file_(std::move(file)) {}
@@ -89,6 +110,7 @@ bool packet_decoder::supported_linktype(int lt) noexcept {
 void packet_decoder::packet(int linktype, double time, const std::uint8_t* p, std::size_t n) {
   ++packet_no_;
   ++stats_.packets;
+  if (time > stats_.last_time) stats_.last_time = time;
   std::uint16_t ethertype = 0;
   switch (linktype) {
     case lt_ethernet: {
@@ -190,6 +212,8 @@ void packet_decoder::transport(int proto, endpoint_pair& ep, const std::uint8_t*
     if (n < 20) return void(++stats_.truncated);
     ep.sport = be16(p), ep.dport = be16(p + 2);
     tcp(ep, p, n, time);
+  } else if ((proto == 1 && !ep.v6) || (proto == 58 && ep.v6)) {
+    icmp(p, n, time, ep.v6);
   } else {
     ++stats_.not_sip;
   }
@@ -238,37 +262,125 @@ std::string_view packet_decoder::endpoint_text(const std::array<std::uint8_t, 16
   return {e.text, e.len};
 }
 
-void packet_decoder::deliver(const sip::message_view& m, const endpoint_pair& ep, double time,
-                             const char* transport, std::int64_t body_on_wire) {
+message_meta packet_decoder::meta_of(const endpoint_pair& ep, double time, const char* transport) {
   std::size_t src_slot = 0, dst_slot = 0;
-  const auto src = endpoint_text(ep.src, ep.sport, ep.v6, endpoint_slots, src_slot);
-  const auto dst = endpoint_text(ep.dst, ep.dport, ep.v6, src_slot, dst_slot);
-  ++stats_.sip_messages;
   message_meta meta;
+  meta.src = endpoint_text(ep.src, ep.sport, ep.v6, endpoint_slots, src_slot);
+  meta.dst = endpoint_text(ep.dst, ep.dport, ep.v6, src_slot, dst_slot);
   meta.time = time;
   meta.absolute_time = true;
-  meta.src = src;
-  meta.dst = dst;
   meta.transport = transport;
   meta.file = file_;
   meta.where = packet_no_;
   meta.packet = true;
+  return meta;
+}
+
+void packet_decoder::deliver(const sip::message_view& m, const endpoint_pair& ep, double time,
+                             const char* transport, std::int64_t body_on_wire) {
+  ++stats_.sip_messages;
+  remember_register(m, ep, time);
+  message_meta meta = meta_of(ep, time, transport);
   meta.body_on_wire = body_on_wire;
   sink_.on_message(m, meta);
+}
+
+void packet_decoder::reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const endpoint_pair& from,
+                           double time, const char* transport) {
+  sink_.on_reply(kind, bytes, call_id, meta_of(from, time, transport));
+}
+
+namespace {
+
+std::size_t flow_slot(const std::array<std::uint8_t, 16>& src, const std::array<std::uint8_t, 16>& dst, std::uint16_t sport,
+                      std::uint16_t dport, std::size_t slots) noexcept {
+  return (src[15] * 31u + src[14] * 7u + dst[15] * 13u + dst[14] * 3u + sport * 5u + dport) % slots;
+}
+
+}  // namespace
+
+void packet_decoder::remember_register(const sip::message_view& m, const endpoint_pair& ep, double time) {
+  if (!m.is_request() || m.method != "REGISTER") return;
+  auto& f = (*flows_)[flow_slot(ep.src, ep.dst, ep.sport, ep.dport, register_flow_slots)];
+  f.ep = ep;
+  f.time = time;
+  std::string_view id;
+  for (const auto& h : m.headers)
+    if (h.id == sip::header_id::call_id) {
+      id = h.value;
+      break;
+    }
+  f.call_id_size = static_cast<std::uint8_t>(id.size() <= sizeof f.call_id ? id.size() : 0);
+  if (f.call_id_size != 0) std::memcpy(f.call_id, id.data(), f.call_id_size);
+}
+
+std::string_view packet_decoder::register_call_id(const endpoint_pair& request, double time) const {
+  const auto& f = (*flows_)[flow_slot(request.src, request.dst, request.sport, request.dport, register_flow_slots)];
+  if (f.time < 0 || !(f.ep == request) || time < f.time || time - f.time > reply_window_seconds) return {};
+  return {f.call_id, f.call_id_size};
+}
+
+void packet_decoder::icmp(const std::uint8_t* p, std::size_t n, double time, bool v6) {
+  // RFC 792 (type 3 code 3) and RFC 4443 §3.1 (type 1 code 4): the error quotes the packet
+  // that caused it from its IP header on, and at least the UDP header after it.
+  if (n < 8) return void(++stats_.truncated);
+  if (v6 ? !(p[0] == 1 && p[1] == 4) : !(p[0] == 3 && p[1] == 3)) return void(++stats_.not_sip);
+  const std::uint8_t* q = p + 8;
+  std::size_t left = n - 8;
+  endpoint_pair req;
+  if (!v6) {
+    if (left < 20 || (q[0] >> 4) != 4) return void(++stats_.truncated);
+    const std::size_t ihl = static_cast<std::size_t>(q[0] & 0x0f) * 4;
+    if (ihl < 20 || left < ihl + 8) return void(++stats_.truncated);
+    if (q[9] != 17) return void(++stats_.not_sip);
+    std::memcpy(req.src.data() + 12, q + 12, 4);
+    std::memcpy(req.dst.data() + 12, q + 16, 4);
+    q += ihl, left -= ihl;
+  } else {
+    if (left < 48 || (q[0] >> 4) != 6) return void(++stats_.truncated);
+    if (q[6] != 17) return void(++stats_.not_sip);
+    req.v6 = true;
+    std::memcpy(req.src.data(), q + 8, 16);
+    std::memcpy(req.dst.data(), q + 24, 16);
+    q += 40, left -= 40;
+  }
+  req.sport = be16(q), req.dport = be16(q + 2);
+  const std::string_view payload(reinterpret_cast<const char*>(q + 8), left - 8);
+  if (!payload.empty() && !starts_like_sip(payload)) return void(++stats_.not_sip);  // DNS, RTP …
+  const auto call_id = register_call_id(req, time);
+  if (payload.empty() && call_id.data() == nullptr) return void(++stats_.not_sip);
+  endpoint_pair from = req;
+  std::swap(from.src, from.dst);
+  std::swap(from.sport, from.dport);
+  reply(reply_kind::unreachable, payload, call_id, from, time, "udp");
 }
 
 void packet_decoder::udp(const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time) {
   std::string_view payload(reinterpret_cast<const char*>(p), n);
   if (payload.empty() || only_crlf(payload) || (n >= 20 && (p[0] & 0xc0) == 0 && be32(p + 4) == 0x2112a442))
     return void(++stats_.keepalives);  // RFC 5626 §4.4.1 CRLF, RFC 5389 STUN
-  if (!starts_like_sip(payload)) return void(++stats_.not_sip);
+  // The Call-ID of the REGISTER this datagram may answer (null: no REGISTER went the
+  // other way lately).
+  auto answered = [&] {
+    endpoint_pair q = ep;
+    std::swap(q.src, q.dst);
+    std::swap(q.sport, q.dport);
+    return register_call_id(q, time);
+  };
+  if (!starts_like_sip(payload)) {
+    if (const auto id = answered(); id.data() != nullptr) return reply(reply_kind::malformed, payload, id, ep, time, "udp");
+    return void(++stats_.not_sip);
+  }
   sip::parse_options opt;
   opt.lenient = true;
   auto r = sip::parse(payload, view_, sip::framing::datagram, opt);
   std::int64_t body = -1;
+  // A response the phone would discard (RFC 3261 §7, §18.3) is a reply that is not SIP,
+  // never a success read leniently.
+  if (r.ec && starts_like_response(payload)) return reply(reply_kind::malformed, payload, answered(), ep, time, "udp");
   if (r.ec == sip::errc::body_truncated) {
     // RFC 3261 §18.3: the receiver discards it — exactly what breaks registrations behind
-    // an ALG that rewrote the body without fixing Content-Length. Keep it for the
+    // an ALG that rewrote the body without fixing Content-Length. Keep the request for the
     // analysis: pad a copy to the announced length; body_on_wire tells the real size.
     const auto head_end = payload.find("\r\n\r\n");
     const auto cl = content_length_of(payload);
@@ -321,10 +433,15 @@ void packet_decoder::tcp(const endpoint_pair& ep, const std::uint8_t* p, std::si
     it = streams_.emplace(ep, tcp_stream{}).first;
     it->second.next_seq = syn ? seq + 1 : seq;
     it->second.hunting = !syn;
+    it->second.fresh = syn;
   }
   tcp_stream& s = it->second;
   s.last_time = time;
-  if (syn) s.next_seq = seq + 1, s.buf.clear(), s.hunting = false;
+  if (syn) s.next_seq = seq + 1, s.buf.clear(), s.hunting = false, s.fresh = true, s.not_sip = false;
+  if (s.not_sip && !data.empty()) {
+    ++stats_.not_sip;
+    data = {};
+  }
   if (!data.empty()) {
     const auto ahead = static_cast<std::int32_t>(seq - s.next_seq);  // RFC 1982 serial arithmetic
     if (ahead < 0) {
@@ -339,7 +456,16 @@ void packet_decoder::tcp(const endpoint_pair& ep, const std::uint8_t* p, std::si
     }
     if (!data.empty()) {
       s.next_seq = seq + static_cast<std::uint32_t>(n - off);
-      if (s.hunting) {
+      if (s.fresh && !only_crlf(data)) {
+        s.fresh = false;
+        // SIP over TCP opens with a message (RFC 3261 §18.3): anything else is another
+        // protocol, skipped whole.
+        if (!starts_like_sip(data)) {
+          not_sip_stream(s, ep, data, time);
+          data = {};
+        }
+      }
+      if (s.hunting && !data.empty()) {
         // Resynchronise on a segment that begins a message.
         if (!starts_like_sip(data)) {
           ++stats_.not_sip;
@@ -383,8 +509,15 @@ void packet_decoder::frame(tcp_stream& s, const endpoint_pair& ep, double time) 
     auto r = sip::parse(rest, view_, sip::framing::stream, opt);
     if (r.ec == sip::errc::need_more) break;
     if (r.ec) {
-      sink_.on_warning(position(file_, packet_no_, true),
-                       "SIP message in a TCP stream does not parse (" + r.ec.message() + "), skipped");
+      if (starts_like_response(rest)) {
+        endpoint_pair q = ep;
+        std::swap(q.src, q.dst);
+        std::swap(q.sport, q.dport);
+        reply(reply_kind::malformed, rest, register_call_id(q, time), ep, time, "tcp");
+      } else {
+        sink_.on_warning(position(file_, packet_no_, true),
+                         "SIP message in a TCP stream does not parse (" + r.ec.message() + "), skipped");
+      }
       if (r.consumed == 0) {  // framing lost: wait for a segment that starts a message
         used = s.buf.size();
         s.hunting = true;
@@ -397,6 +530,19 @@ void packet_decoder::frame(tcp_stream& s, const endpoint_pair& ep, double time) 
     used += r.consumed;
   }
   s.buf.erase(0, used);
+}
+
+void packet_decoder::not_sip_stream(tcp_stream& s, const endpoint_pair& ep, std::string_view data, double time) {
+  s.not_sip = true;
+  ++stats_.not_sip;
+  endpoint_pair back = ep;
+  std::swap(back.src, back.dst);
+  std::swap(back.sport, back.dport);
+  // A connection counts once, whichever side spoke first.
+  const auto other = streams_.find(back);
+  if (other == streams_.end() || !other->second.not_sip) ++stats_.not_sip_streams;
+  // The registrar's side of a connection that carried a REGISTER: a reply that is not SIP.
+  if (const auto id = register_call_id(back, time); id.data() != nullptr) reply(reply_kind::malformed, data, id, ep, time, "tcp");
 }
 
 void packet_decoder::evict_streams(double now) {

@@ -12,7 +12,16 @@
 // Content-Length (sip::parse in stream mode). Segments are taken in sequence order;
 // retransmitted bytes are ignored, a gap (a lost or out-of-order segment) drops what the
 // stream had buffered and the decoder waits for a segment that starts a SIP message. The
-// buffer per stream and the number of streams are bounded (limits below).
+// buffer per stream and the number of streams are bounded (limits below). A connection
+// seen from its SYN whose first bytes are not SIP (HTTP, TLS, FTP …) is skipped whole and
+// counted, without a warning.
+//
+// Replies that are not SIP (trace_sink::on_reply): the decoder remembers, per flow, the
+// last REGISTER sent and its Call-ID (a small table, overwritten). Bytes that come back on
+// the reverse flow within 64 s and are not valid SIP — junk, a broken status line, a
+// response that does not parse or whose Content-Length runs past the datagram — are a
+// `malformed` reply; an ICMP (type 3 code 3) or ICMPv6 (type 1 code 4) port unreachable
+// quoting a UDP request is an `unreachable` one.
 #pragma once
 
 #include "probe/analyze_input.hpp"
@@ -37,6 +46,11 @@ struct capture_stats {
   std::uint64_t keepalives = 0;      // CRLF / STUN keep-alives
   std::uint64_t tcp_gaps = 0;        // stream buffers dropped at a sequence gap
   std::uint64_t tcp_dropped = 0;     // stream buffers dropped for size or stream count
+  std::uint64_t not_sip_streams = 0; // TCP connections (seen from their SYN) whose data is not SIP
+  double last_time = -1;             // time of the last packet; <0 before any
+
+  // Adds the counts of another capture (last_time: the later one).
+  void add(const capture_stats& o) noexcept;
 };
 
 class packet_decoder {
@@ -69,16 +83,36 @@ class packet_decoder {
     std::uint32_t next_seq = 0;
     std::string buf;
     bool hunting = true;  // waiting for a segment that starts a SIP message
+    bool fresh = false;   // seen from its SYN, no data yet: its first bytes tell what it is
+    bool not_sip = false; // its first bytes were not SIP: the rest is skipped
     double last_time = 0;
   };
+  // The last REGISTER of a flow (see the header comment).
+  struct register_flow {
+    endpoint_pair ep;
+    double time = -1;
+    std::uint8_t call_id_size = 0;
+    char call_id[96] = {};
+  };
+  static constexpr std::size_t register_flow_slots = 256;
+  static constexpr double reply_window_seconds = 64;  // 2 * Timer F
 
   void ip(const std::uint8_t* p, std::size_t n, double time);
   void transport(int proto, endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
   void udp(const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
   void tcp(const endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time);
   void frame(tcp_stream& s, const endpoint_pair& ep, double time);
+  void not_sip_stream(tcp_stream& s, const endpoint_pair& ep, std::string_view data, double time);
+  void icmp(const std::uint8_t* p, std::size_t n, double time, bool v6);
   void deliver(const sip::message_view& m, const endpoint_pair& ep, double time, const char* transport,
                std::int64_t body_on_wire);
+  message_meta meta_of(const endpoint_pair& ep, double time, const char* transport);
+  void reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const endpoint_pair& from, double time,
+             const char* transport);
+  void remember_register(const sip::message_view& m, const endpoint_pair& ep, double time);
+  // The Call-ID of the last REGISTER sent on `request` (the flow a reply came back on,
+  // reversed) in the reply window before `time`; a null view when there is none.
+  std::string_view register_call_id(const endpoint_pair& request, double time) const;
   void evict_streams(double now);
 
   trace_sink& sink_;
@@ -101,6 +135,8 @@ class packet_decoder {
   std::string_view endpoint_text(const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6,
                                  std::size_t avoid, std::size_t& slot);
 
+  std::unique_ptr<std::array<register_flow, register_flow_slots>> flows_ =
+      std::make_unique<std::array<register_flow, register_flow_slots>>();
   sip::message_view view_;  // reused: no allocation per message once warm
   std::string scratch_;     // a datagram padded to its Content-Length
   std::unique_ptr<std::array<endpoint_entry, endpoint_slots>> endpoints_ =

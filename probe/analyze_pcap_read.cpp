@@ -280,16 +280,7 @@ std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& out, c
   }
   dec.finish();
   sink.finish();
-  const auto& s = dec.stats();
-  stats.packets += s.packets;
-  stats.sip_messages += s.sip_messages;
-  stats.not_ip += s.not_ip;
-  stats.fragments += s.fragments;
-  stats.truncated += s.truncated;
-  stats.not_sip += s.not_sip;
-  stats.keepalives += s.keepalives;
-  stats.tcp_gaps += s.tcp_gaps;
-  stats.tcp_dropped += s.tcp_dropped;
+  stats.add(dec.stats());
   return {};
 }
 

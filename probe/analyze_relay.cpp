@@ -90,7 +90,14 @@ std::uint32_t size32(std::size_t n) noexcept {
 
 void relay_sink::on_message(const sip::message_view& m, const message_meta& meta) {
   // Digested here, on the thread that parsed the message, while it is in this core's cache.
-  const message_digest d = inner_.digest(m);
+  relay(inner_.digest(m), meta);
+}
+
+void relay_sink::on_reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const message_meta& meta) {
+  relay(inner_.digest_reply(kind, bytes, call_id), meta);
+}
+
+void relay_sink::relay(const message_digest& d, const message_meta& meta) {
   // A message a reader shared (its bytes lie in its region: see share()) is pointed to.
   const bool shared = d.relevant && inside(d.raw, shared_);
 
@@ -117,6 +124,8 @@ void relay_sink::on_message(const sip::message_view& m, const message_meta& meta
   if (b.used + 4 * 64 <= b.capacity) prefetch_for_write(b.bytes.get() + b.used + 3 * 64, 64);
   event& e = b.events.emplace_back();
   e.status = d.status;
+  if (d.kind == reply_kind::malformed) e.flags |= malformed_reply;
+  if (d.kind == reply_kind::unreachable) e.flags |= unreachable_reply;
   if (d.relevant) {
     e.flags |= is_relevant;
     std::string_view raw = shared ? d.raw : b.copy(d.raw);
@@ -250,6 +259,8 @@ void relay_sink::deliver(batch& b) {
     }
     message_digest d;
     d.status = e.status;
+    if ((e.flags & malformed_reply) != 0) d.kind = reply_kind::malformed;
+    if ((e.flags & unreachable_reply) != 0) d.kind = reply_kind::unreachable;
     if ((e.flags & is_relevant) != 0) {
       d.relevant = true;
       d.raw = {e.raw, e.raw_size};

@@ -46,6 +46,9 @@ class relay_sink : public trace_sink {
 
   void on_message(const sip::message_view& msg, const message_meta& meta) override;
   void on_warning(std::string where, std::string what) override;
+  // The inner sink's digest_reply() here, its on_digest() on the relay's thread, as for a
+  // message.
+  void on_reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const message_meta& meta) override;
   // Messages whose bytes (`raw`) lie inside `region` are passed on as they are, not
   // copied, and `owner` is kept until the messages given from now on have been delivered.
   // The bytes in `region` that a message refers to must not change until then. Replaces
@@ -76,7 +79,8 @@ class relay_sink : public trace_sink {
     std::uint32_t src_size = 0, dst_size = 0, transport_size = 0, file_size = 0;
   };
   static_assert(sizeof(event) == 128);
-  static constexpr std::uint8_t is_warning = 1, is_relevant = 2, absolute_time = 4, is_packet = 8;
+  static constexpr std::uint8_t is_warning = 1, is_relevant = 2, absolute_time = 4, is_packet = 8, malformed_reply = 16,
+                                unreachable_reply = 32;
   // The bytes never move while the batch fills (a message that does not fit goes to the
   // next batch), so the views into them stay valid until the batch is cleared.
   struct batch {
@@ -92,6 +96,7 @@ class relay_sink : public trace_sink {
   };
 
   static std::unique_ptr<batch> new_batch();
+  void relay(const message_digest& d, const message_meta& meta);  // the event of a digest
   void send();  // hands current_ over, takes an empty batch
   void run();   // the relay thread
   void deliver(batch& b);  // moves the warning texts out

@@ -101,10 +101,32 @@ void attempt_store::finalize(const diagnose_options& o) {
     results_.push_back(diagnose(*a, o));
     if (a == primary_) primary_result_ = &results_.back();
   }
+  point_at_later_success();
   last_.clear();
   failed_.clear();
   primary_kept_.reset();
   primary_ = nullptr;
+}
+
+// A refusal that named the nonce, and a later success of the same user and realm: the
+// credentials work, so the refusal was about the nonce (its lifetime, or a server of a
+// cluster that did not know it), not the password (issue 13, item 11).
+void attempt_store::point_at_later_success() {
+  for (auto& failed : results_) {
+    if (!failed.nonce_refused || is_success(failed.primary.code) || failed.auth_user.empty()) continue;
+    for (const auto& later : results_) {
+      if (later.last_seq <= failed.last_seq || !is_success(later.primary.code) || later.auth_user != failed.auth_user ||
+          later.auth_realm != failed.auth_realm)
+        continue;
+      const auto when = format_time(later.last_time, later.absolute_time);
+      failed.primary.evidence.push_back(
+          "a later REGISTER for user \"" + later.auth_user + "\" (realm \"" + later.auth_realm + "\") was accepted" +
+          (when.empty() ? std::string() : " at " + when) + (later.call_id.empty() ? std::string() : " (Call-ID " + later.call_id + ")") +
+          ": the credentials work, so this refusal was a timing or nonce problem (an expired nonce, or one another server "
+          "issued), not a wrong password");
+      break;
+    }
+  }
 }
 
 std::vector<const attempt_result*> attempt_store::kept() const {
@@ -143,7 +165,8 @@ nlohmann::json to_json(const analysis& a) {
                              {"not_sip", a.capture.not_sip},
                              {"keepalives", a.capture.keepalives},
                              {"tcp_gaps", a.capture.tcp_gaps},
-                             {"tcp_dropped", a.capture.tcp_dropped}}}};
+                             {"tcp_dropped", a.capture.tcp_dropped},
+                             {"not_sip_streams", a.capture.not_sip_streams}}}};
   nlohmann::json attempts = nlohmann::json::array();
   if (a.attempts)
     for (const auto* r : a.attempts->kept()) attempts.push_back(attempt_json(*r));
@@ -176,6 +199,7 @@ void write_text(std::ostream& out, const analysis& a, color_mode color) {
   out << ", " << total << " registration attempt" << (total == 1 ? "" : "s");
   if (a.capture.packets) out << "; " << a.capture.packets << " packets";
   if (a.capture.fragments) out << ", " << a.capture.fragments << " IP fragments skipped";
+  if (a.capture.not_sip_streams) out << ", " << a.capture.not_sip_streams << " TCP connections that are not SIP skipped";
   out << "\n";
 
   const attempt_result* p = a.attempts ? a.attempts->primary() : nullptr;

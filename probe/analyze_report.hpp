@@ -58,6 +58,9 @@ class attempt_store {
   };
   // Keeps the primary attempt alive when it leaves both windows.
   void keep_primary(attempt& leaving);
+  // Adds to the evidence of a refusal that named the nonce the later success of the same
+  // user, among the attempts kept.
+  void point_at_later_success();
 
   std::size_t max_;
   std::uint64_t total_ = 0;

@@ -31,9 +31,18 @@ std::string trace_analyzer::add(const std::string& path) {
 std::string trace_analyzer::add(std::FILE* f, const std::string& name, std::string_view head) {
   const auto fmt = opt_.format == trace_format::automatic ? detect_format(head) : opt_.format;
   inputs_.push_back({name, std::string(to_string(fmt))});
-  if (fmt == trace_format::pcap) return read_pcap(f, name, tracker_, capture_);
-  read_text(f, name, fmt, tracker_);
+  // Each input is read on its own: its attempts close at its end, with its last packet as
+  // the end of the trace (Timer F decisions), and no Call-ID continues into the next.
+  if (fmt == trace_format::pcap) {
+    capture_stats file;
+    if (auto err = read_pcap(f, name, tracker_, file); !err.empty()) return err;
+    capture_.add(file);
+    tracker_.finish(file.last_time);
+    return {};
+  }
+  const auto text = read_text(f, name, fmt, tracker_);
   std::fclose(f);
+  tracker_.finish(text.last_time);
   return {};
 }
 

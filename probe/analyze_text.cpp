@@ -338,15 +338,24 @@ bool text_reader::marker_line(std::string_view l) {
   time_ = -1;
   absolute_ = false;
   parse_log_time(l, time_, absolute_);
+  if (time_ > last_time_) last_time_ = time_;
   have_meta_ = true;
   return true;
 }
 
 void text_reader::start_message(std::string_view l, std::uint64_t lineno, std::size_t indent) {
   state_ = state::headers;
+  take_meta(lineno);
+  indent_ = indent;
+  append(l.substr(indent));
+}
+
+// Starts a message or a packet: its addresses and time come from the last marker line.
+void text_reader::take_meta(std::uint64_t lineno) {
   msg_.clear();
   too_long_ = false;
-  indent_ = indent;
+  broken_ = false;
+  indent_ = 0;
   start_line_ = lineno;
   body_left_ = 0;
   if (have_meta_) {
@@ -357,7 +366,6 @@ void text_reader::start_message(std::string_view l, std::uint64_t lineno, std::s
     msg_time_ = -1, msg_absolute_ = false;
   }
   have_meta_ = false;
-  append(l.substr(indent));
 }
 
 void text_reader::append(std::string_view l) {
@@ -369,8 +377,51 @@ void text_reader::append(std::string_view l) {
   msg_ += "\r\n";
 }
 
+bool text_reader::broken_response() {
+  if (!packet_dump() || !is_start_line(msg_.substr(0, msg_.find("\r\n"))) || !starts_with_icase(msg_, "SIP/2.0 ")) return false;
+  if (broken_) return true;
+  // RFC 3261 §18.3: a datagram shorter than its Content-Length is discarded. (A TCP
+  // segment may carry part of a message: only UDP packets are whole.)
+  if (msg_transport_ == "tcp") return false;
+  const auto end = msg_.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  std::size_t pos = msg_.find("\r\n");
+  while (pos < end) {
+    const std::size_t ls = pos + 2, le = msg_.find("\r\n", ls);
+    const auto line = std::string_view(msg_).substr(ls, le - ls);
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos && (iequals(trim(line.substr(0, colon)), "Content-Length") || iequals(trim(line.substr(0, colon)), "l"))) {
+      const auto cl = sip::parse_decimal(trim(line.substr(colon + 1)), 1u << 30);
+      return cl && *cl > msg_.size() - (end + 4);
+    }
+    pos = le;
+  }
+  return false;
+}
+
+// A reply that is not SIP: junk sent back on the flow of a REGISTER, or a broken response.
+void text_reader::emit_reply() {
+  std::string_view call_id;
+  if (const auto f = register_flows_.find(msg_dst_ + ">" + msg_src_); f != register_flows_.end()) call_id = f->second;
+  else if (state_ == state::junk) return;  // not an answer to a REGISTER
+  message_meta meta;
+  meta.time = msg_time_;
+  meta.absolute_time = msg_absolute_;
+  meta.src = msg_src_;
+  meta.dst = msg_dst_;
+  meta.transport = msg_transport_;
+  meta.file = file_;
+  meta.where = start_line_;
+  sink_.on_reply(reply_kind::malformed, msg_, call_id, meta);
+}
+
 void text_reader::emit() {
   if (state_ == state::idle) return;
+  if (!too_long_ && (state_ == state::junk || broken_response())) {
+    emit_reply();
+    state_ = state::idle;
+    return;
+  }
   state_ = state::idle;
   if (too_long_) {
     sink_.on_warning(position(file_, start_line_, false),
@@ -388,6 +439,11 @@ void text_reader::emit() {
     return;
   }
   ++messages_;
+  if (v.is_request() && v.method == "REGISTER" && !msg_src_.empty() && !msg_dst_.empty()) {
+    if (register_flows_.size() >= 1024) register_flows_.clear();
+    const auto* id = v.find(sip::header_id::call_id);
+    register_flows_[msg_src_ + ">" + msg_dst_] = id ? std::string(id->value) : std::string();
+  }
   message_meta meta;
   meta.time = msg_time_;
   meta.absolute_time = msg_absolute_;
@@ -432,8 +488,21 @@ void text_reader::line(std::string_view raw, std::uint64_t lineno) {
 
   switch (state_) {
     case state::idle:
-      if (is_start_line(l)) start_message(l, lineno, lead);
-      else marker_line(l);
+      if (is_start_line(l)) {
+        start_message(l, lineno, lead);
+      } else if (!marker_line(l) && packet_dump() && have_meta_ && !trim(l).empty()) {
+        // A packet that is not SIP: kept whole in case it answers a REGISTER.
+        state_ = state::junk;
+        take_meta(lineno);
+        append(l);
+      }
+      return;
+    case state::junk:
+      if (trim(l).empty() && format_ != trace_format::ngrep) {  // ngrep: only an empty line ends a packet
+        emit();
+        return;
+      }
+      append(l);
       return;
     case state::headers:
       if (trim(l).empty()) {
@@ -466,6 +535,12 @@ void text_reader::line(std::string_view raw, std::uint64_t lineno) {
         return;
       }
       if ((!l.empty() && is_space(l[0])) || looks_like_header(l)) {
+        append(l);
+        return;
+      }
+      if (packet_dump() && starts_with_icase(msg_, "SIP/2.0 ")) {
+        // The packet goes on: a line of a response that is not a header (RFC 3261 §7.3).
+        broken_ = true;
         append(l);
         return;
       }

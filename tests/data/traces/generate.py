@@ -45,7 +45,7 @@ class Phone:
         self.cseq = 0
 
     def register(self, challenge=None, password=PASSWORD, realm=None, nonce=None, expires=None, uri=None,
-                 proxy=False, branch=None):
+                 proxy=False, branch=None, contact=None, nc="00000001"):
         self.cseq += 1
         ruri = f"sip:{DOMAIN}"
         br = branch or f"z9hG4bK776asdhds{self.cseq}"
@@ -58,7 +58,7 @@ class Phone:
             f"To: <sip:{self.user}@{DOMAIN}>",
             f"Call-ID: {self.call_id}",
             f"CSeq: {self.cseq} REGISTER",
-            f"Contact: <sip:{self.user}@{self.contact_host}:{self.port}>",
+            f"Contact: {contact or f'<sip:{self.user}@{self.contact_host}:{self.port}>'}",
             f"Expires: {exp}",
             "User-Agent: TestPhone/1.0",
         ]
@@ -66,10 +66,10 @@ class Phone:
             r = realm if realm is not None else challenge["realm"]
             n = nonce if nonce is not None else challenge["nonce"]
             u = uri or ruri
-            resp = digest(self.auth_user, r, n, u, password)
+            resp = digest(self.auth_user, r, n, u, password, nc=nc)
             name = "Proxy-Authorization" if proxy else "Authorization"
             lines.append(f'{name}: Digest username="{self.auth_user}", realm="{r}", nonce="{n}", uri="{u}", '
-                         f'response="{resp}", algorithm=MD5, cnonce="0a4f113b", qop=auth, nc=00000001')
+                         f'response="{resp}", algorithm=MD5, cnonce="0a4f113b", qop=auth, nc={nc}')
         lines.append("Content-Length: 0")
         return "\r\n".join(lines) + "\r\n\r\n"
 
@@ -117,14 +117,14 @@ def flow(*steps):
 
 # ---------------------------------------------------------------- scenarios
 
-def sc_registered():
+def sc_registered(answer_at=0.043):
     p = Phone()
     ch = challenge()
     r1 = p.register()
     r2 = p.register(ch)
     return flow((0.0, "up", r1), (0.021, "down", respond(r1, 401, "Unauthorized", [ch["header"]])),
-                (0.043, "up", r2),
-                (0.065, "down", respond(r2, 200, "OK", contacts=[f"<sip:1001@10.0.0.5:5060>;expires=3600"])))
+                (answer_at, "up", r2),
+                (answer_at + 0.022, "down", respond(r2, 200, "OK", contacts=[f"<sip:1001@10.0.0.5:5060>;expires=3600"])))
 
 
 def sc_auth_failed(password="wrong-password"):
@@ -185,7 +185,12 @@ def sc_no_response():
     r1 = p.register()
     # RFC 3261 Timer E: 0.5, 1, 2, 4, 4, 4 … s until Timer F (32 s).
     times = [0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
-    return flow(*[(t, "up", r1) for t in times])
+    # The capture goes on past Timer F (another phone's OPTIONS at 40 s): the phone gave
+    # up, the trace did not just stop.
+    other = (f"OPTIONS sip:{DOMAIN} SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKka\r\n"
+             f"From: <sip:1009@{DOMAIN}>;tag=9\r\nTo: <sip:{DOMAIN}>\r\nCall-ID: keepalive-1009\r\n"
+             "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+    return flow(*[(t, "up", r1) for t in times], (40.0, "up", other, ("10.0.0.9", 5060), SERVER))
 
 
 def sc_trying_then_silence():
@@ -195,18 +200,29 @@ def sc_trying_then_silence():
     return flow((0.0, "up", r1), (0.02, "down", respond(r1, 100, "Trying")))
 
 
-def sc_nat():
+def sc_trying_then_silence_timed():
+    # The same with times, the phone retransmitting every T2 after the 100 (RFC 3261
+    # §17.1.2.2) and the capture going on past Timer F.
+    msgs = sc_trying_then_silence()
+    r1 = msgs[0][3].decode()
+    return msgs + flow(*[(t, "up", r1) for t in (4, 8, 12, 16, 20, 24, 28)]) + sc_no_response()[-1:]
+
+
+def sc_nat(received=True):
     # Captured at the registrar: the phone's private Contact/Via arrive from a public address.
+    # Without `received` the registrar adds neither received nor rport: only the packet's
+    # own source address shows the NAT (issue 13, item 27).
     public = ("203.0.113.9", 40001)
     p = Phone(host="192.168.1.20", contact_host="192.168.1.20")
     ch = challenge()
     r1 = p.register()
     r2 = p.register(ch)
+    seen = dict(received="203.0.113.9", rport=40001) if received else {}
     return flow((0.0, "up", r1, public, SERVER),
-                (0.02, "down", respond(r1, 401, "Unauthorized", [ch["header"]], received="203.0.113.9", rport=40001), SERVER, public),
+                (0.02, "down", respond(r1, 401, "Unauthorized", [ch["header"]], **seen), SERVER, public),
                 (0.04, "up", r2, public, SERVER),
-                (0.06, "down", respond(r2, 200, "OK", received="203.0.113.9", rport=40001,
-                                       contacts=["<sip:1001@192.168.1.20:5060>;expires=3600"]), SERVER, public))
+                (0.06, "down", respond(r2, 200, "OK", contacts=["<sip:1001@192.168.1.20:5060>;expires=3600"], **seen),
+                 SERVER, public))
 
 
 def sc_alg():
@@ -258,6 +274,82 @@ def sc_options_only():
          f"From: <sip:1001@{DOMAIN}>;tag=1\r\nTo: <sip:{DOMAIN}>\r\nCall-ID: opt1\r\nCSeq: 1 OPTIONS\r\n"
          "Content-Length: 0\r\n\r\n")
     return flow((0.0, "up", m))
+
+
+def sc_removal_nat():
+    # Captured at the registrar: a phone behind NAT removes its binding (Expires: 0, a Contact
+    # without parameters); the 200 lists the binding of another device that stays. Nothing
+    # of the NAT or of the Contact missing from the 200 is a finding: a removal registers
+    # nothing (issue 13, item 1).
+    public = ("203.0.113.9", 40001)
+    p = Phone(host="192.168.1.20", contact_host="192.168.1.20", expires=0)
+    ch = challenge()
+    r1 = p.register()
+    r2 = p.register(ch)
+    return flow((0.0, "up", r1, public, SERVER),
+                (0.02, "down", respond(r1, 401, "Unauthorized", [ch["header"]], received="203.0.113.9", rport=40001), SERVER, public),
+                (0.04, "up", r2, public, SERVER),
+                (0.06, "down", respond(r2, 200, "OK", received="203.0.113.9", rport=40001,
+                                       contacts=["<sip:1001@198.51.100.44:5060>;expires=1800"]), SERVER, public))
+
+
+def sc_removal_star():
+    # Contact: * with Expires: 0 removes every binding (RFC 3261 §10.2.2).
+    p = Phone(expires=0)
+    ch = challenge()
+    r1 = p.register(contact="*")
+    r2 = p.register(ch, contact="*")
+    return flow((0.0, "up", r1), (0.02, "down", respond(r1, 401, "Unauthorized", [ch["header"]])),
+                (0.04, "up", r2), (0.06, "down", respond(r2, 200, "OK")))
+
+
+def sc_stale_refresh():
+    # A refresh: the phone reuses the nonce of its last registration (nc 2), the registrar
+    # says it is stale and gives a new one, the phone answers with it (RFC 7616 §3.3).
+    p = Phone()
+    p.cseq = 4
+    old = challenge(nonce="0ld0ld0ld0ld0ld0ld0ld0ld0ld0ld00")
+    new = challenge(nonce="5ea5ea5ea5ea5ea5ea5ea5ea5ea5ea55", stale=True)
+    r1 = p.register(old, nc="00000002")
+    r2 = p.register(new)
+    return flow((0.0, "up", r1), (0.02, "down", respond(r1, 401, "Unauthorized", [new["header"]])),
+                (0.04, "up", r2),
+                (0.06, "down", respond(r2, 200, "OK", contacts=["<sip:1001@10.0.0.5:5060>;expires=3600"])))
+
+
+def sc_slow_answer():
+    # The phone answers the challenge 34 s later (same Call-ID, CSeq + 1, the challenged
+    # nonce): one attempt, whatever the idle timer says (issue 13, item 7).
+    return sc_registered(answer_at=34.0)
+
+
+def sc_nonce_changed():
+    # A registrar that refuses a nonce it says has changed (no stale=true), and the same
+    # phone registering a minute later with the same password under a new Call-ID: the
+    # password is right, the nonce was the problem (issue 13, item 11).
+    p = Phone()
+    a = challenge()
+    b = challenge(nonce="b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0")
+    r1 = p.register()
+    r2 = p.register(a)
+    first = flow((0.0, "up", r1), (0.02, "down", respond(r1, 401, "Unauthorized", [a["header"]])),
+                 (0.04, "up", r2), (0.06, "down", respond(r2, 401, "Unauthorized (nonce has changed)", [b["header"]])))
+    q = Phone(call_id="c0ffee0000000001@10.0.0.5")
+    c = challenge(nonce="c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0")
+    s1 = q.register()
+    s2 = q.register(c)
+    later = flow((60.0, "up", s1), (60.02, "down", respond(s1, 401, "Unauthorized", [c["header"]])),
+                 (60.04, "up", s2),
+                 (60.06, "down", respond(s2, 200, "OK", contacts=["<sip:1001@10.0.0.5:5060>;expires=3600"])))
+    return first + later
+
+
+def sc_cut_short():
+    # The capture stops 1.5 s after the REGISTER (two retransmissions): too early to say
+    # that nothing came back (issue 13, item 5).
+    p = Phone()
+    r1 = p.register()
+    return flow(*[(t, "up", r1) for t in (0, 0.5, 1.5)])
 
 
 # ---------------------------------------------------------------- text renderers
@@ -440,6 +532,19 @@ def main():
     out("text/password_check_right.txt", render_plain(sc_auth_failed(PASSWORD), crlf=False))
     out("ngrep/registered.ngrep", render_ngrep(sc_registered()))
     out("ngrep/no_response.ngrep", render_ngrep(sc_no_response()))
+    out("ngrep/slow_answer.ngrep", render_ngrep(sc_slow_answer()))
+    out("ngrep/trying_then_silence.ngrep", render_ngrep(sc_trying_then_silence_timed()))
+    out("ngrep/nonce_changed.ngrep", render_ngrep(sc_nonce_changed()))
+    out("ngrep/cut_short.ngrep", render_ngrep(sc_cut_short()))
+    out("text/removal_nat.txt", render_plain(sc_removal_nat(), crlf=False))
+    out("text/removal_star.txt", render_plain(sc_removal_star(), crlf=True))
+    out("text/stale_refresh.txt", render_plain(sc_stale_refresh(), crlf=False))
+    out("text/cut_short_paste.txt", render_plain(sc_cut_short()[:1], crlf=False))
+    out("text/no_response_paste.txt", render_plain([sc_no_response()[0]] * 11, crlf=False))
+    # Two files of one exchange: each is read on its own (issue 13, item 8).
+    split = sc_slow_answer()
+    out("text/split_challenge.txt", render_plain(split[:2], crlf=False))
+    out("text/split_answer.txt", render_plain(split[2:], crlf=False))
     out("asterisk/auth_failed.log", render_asterisk(sc_auth_failed()))
     out("asterisk/server_error.log", render_asterisk(sc_final(500, "Server Internal Error")))
     out("freeswitch/not_found.log", render_fslog(sc_final(404, "Not Found")))
@@ -458,6 +563,9 @@ def main():
     write_pcapng(os.path.join(HERE, "pcap/registered.pcapng"), 1, udp_v4(sc_registered()))
     write_pcap(os.path.join(HERE, "pcap/two_attempts.pcap"), 1, udp_v4(sc_two_attempts()))
     write_pcap(os.path.join(HERE, "pcap/options_only.pcap"), 1, udp_v4(sc_options_only()))
+    write_pcap(os.path.join(HERE, "pcap/slow_answer.pcap"), 1, udp_v4(sc_slow_answer()))
+    write_pcap(os.path.join(HERE, "pcap/nat_no_received.pcap"), 1, udp_v4(sc_nat(received=False)))
+    write_pcap(os.path.join(HERE, "pcap/cut_short.pcap"), 1, udp_v4(sc_cut_short()))
 
     # Content-Length that does not match the datagram (an ALG that rewrote without fixing it).
     msgs = sc_registered()
@@ -516,6 +624,25 @@ def main():
     send(T0 + 1.0, True, r3)
     send(T0 + 1.02, False, fix(respond(r3.decode(), 401, "Unauthorized", [challenge()["header"]])).encode())
     write_pcap(os.path.join(HERE, "pcap/tcp_gap.pcap"), 1, pkts)
+
+    # A registration over UDP among TCP connections that are not SIP (HTTP, TLS, FTP), each
+    # seen from its SYN: skipped and counted, without a warning each (issue 13, item 10).
+    pkts = [(t, p) for t, p in udp_v4(sc_registered())]
+    def conn(t, cport, sport, client_data, server_data):
+        c, s_ = "10.0.0.5", "198.51.100.80"
+        seg = lambda src, dst, sp, dp, seq, data, flags: ether(0x0800, ipv4_packet(src, dst, 6, tcp_segment(sp, dp, seq, data, flags)))
+        out_ = [(t, seg(c, s_, cport, sport, 100, b"", 0x02)), (t + 0.001, seg(s_, c, sport, cport, 900, b"", 0x12))]
+        if server_data:
+            out_.append((t + 0.002, seg(s_, c, sport, cport, 901, server_data, 0x18)))
+        if client_data:
+            out_.append((t + 0.003, seg(c, s_, cport, sport, 101, client_data, 0x18)))
+        return out_
+    pkts += conn(T0 + 1, 50001, 80, b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+                 b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    pkts += conn(T0 + 2, 50002, 443, b"\x16\x03\x01\x00\x2a\x01\x00\x00\x26\x03\x03" + b"\x00" * 38, b"")
+    pkts += conn(T0 + 3, 50003, 21, b"USER anonymous\r\n", b"220 FTP server ready\r\n")
+    pkts.sort(key=lambda x: x[0])
+    write_pcap(os.path.join(HERE, "pcap/non_sip_tcp.pcap"), 1, pkts)
 
     # No SIP at all: a DNS query.
     dns = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + b"\x07example\x03com\x00\x00\x01\x00\x01"
