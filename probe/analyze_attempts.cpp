@@ -335,10 +335,10 @@ attempt_tracker::open_map::iterator attempt_tracker::open_attempt_for(const mess
   return it;
 }
 
-// Closes the least recently active attempt: the oldest live entry of the activity queue,
-// else the oldest parked one, else any.
+// Closes the least recently active attempt: the oldest parked one, else the oldest live
+// entry of the activity queue, else any.
 void attempt_tracker::evict_one() {
-  for (auto* q : {&queue_, &parked_}) {
+  for (auto* q : {&parked_, &queue_}) {  // the parked ones have been idle longest
     while (!q->empty()) {
       const auto e = q->front();
       q->pop_front();
@@ -427,10 +427,16 @@ void attempt_tracker::close(open_map::iterator it, bool ended, double trace_end)
 
 namespace {
 
-// Whether the attempt waits for the phone: its last SIP message is a challenge.
+// Whether the attempt waits for the phone: its last SIP message is a first challenge, to
+// a request without credentials. (After credentials were refused, the phone's next try is
+// a new attempt: holding every refused attempt open for minutes would also cost a busy
+// trace's analysis a fifth of its time.)
 bool awaits_answer(const attempt& a) noexcept {
-  for (auto m = a.messages.rbegin(); m != a.messages.rend(); ++m)
-    if (m->msg.kind() == reply_kind::sip) return m->msg.status() == 401 || m->msg.status() == 407;
+  auto m = a.messages.rbegin();
+  while (m != a.messages.rend() && m->msg.kind() != reply_kind::sip) ++m;
+  if (m == a.messages.rend() || (m->msg.status() != 401 && m->msg.status() != 407)) return false;
+  for (++m; m != a.messages.rend(); ++m)
+    if (m->msg.is_request()) return !m->msg.has_authorization() && !m->msg.has_proxy_authorization();
   return false;
 }
 

@@ -12,8 +12,9 @@
 //    Timer F: 64*T1 = 32 s, the time a UDP client keeps retransmitting), or at the end
 //    of the input (finish()). A closed attempt is handed to the close callback and
 //    forgotten.
-//  - Continuity wins over the idle timer: an attempt whose last message is a challenge
-//    stays open up to `challenge_wait_seconds` for the phone's answer. Its next message
+//  - Continuity wins over the idle timer: an attempt whose last message is a challenge to
+//    a request without credentials stays open up to `challenge_wait_seconds` for the
+//    phone's answer. Its next message
 //    joins it when it continues it — a REGISTER with the next CSeq and credentials for
 //    the challenged nonce (RFC 3261 §22.2) — and otherwise closes it first.
 //  - A response without CSeq cannot be told to be REGISTER's: it joins an open attempt
