@@ -2,6 +2,8 @@
 // and opening a file or standard input with its first bytes kept for detection.
 #include "probe/analyze_input.hpp"
 
+#include <sys/stat.h>
+
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -84,7 +86,17 @@ struct replay_cookie {
   std::FILE* under = nullptr;
   std::string head;
   std::size_t pos = 0;
+  read_budget* budget = nullptr;
 };
+
+// Counts `n` bytes read; false when they go past the budget.
+bool spend(read_budget* budget, std::size_t n) {
+  if (budget == nullptr) return true;
+  budget->used += n;
+  if (budget->max_bytes == 0 || budget->used <= budget->max_bytes) return true;
+  budget->exceeded = true;
+  return false;
+}
 
 ssize_t replay_read(void* c, char* buf, std::size_t size) {
   auto* r = static_cast<replay_cookie*>(c);
@@ -94,8 +106,16 @@ ssize_t replay_read(void* c, char* buf, std::size_t size) {
     r->pos += n;
     return static_cast<ssize_t>(n);
   }
+  if (r->budget != nullptr && r->budget->exceeded) {
+    errno = EFBIG;
+    return -1;
+  }
   const std::size_t n = std::fread(buf, 1, size, r->under);
   if (n == 0 && std::ferror(r->under)) return -1;
+  if (!spend(r->budget, n)) {
+    errno = EFBIG;
+    return -1;
+  }
   return static_cast<ssize_t>(n);
 }
 
@@ -108,8 +128,8 @@ int replay_close(void* c) {
 
 }  // namespace
 
-std::FILE* prepend(std::string head, std::FILE* under) {
-  auto* cookie = new replay_cookie{under, std::move(head), 0};
+std::FILE* prepend(std::string head, std::FILE* under, read_budget* budget) {
+  auto* cookie = new replay_cookie{under, std::move(head), 0, budget};
   cookie_io_functions_t io{};
   io.read = replay_read;
   io.close = replay_close;
@@ -122,13 +142,20 @@ std::FILE* prepend(std::string head, std::FILE* under) {
   return f;
 }
 
-peeked_input open_input(const std::string& path) {
+peeked_input open_input(const std::string& path, read_budget* budget) {
   std::FILE* under = nullptr;
   if (path == "-") {
     under = stdin;
   } else {
     under = std::fopen(path.c_str(), "rb");
     if (under == nullptr) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  const bool regular = ::fstat(fileno(under), &st) == 0 && S_ISREG(st.st_mode);
+  if (regular && !spend(budget, static_cast<std::uint64_t>(st.st_size))) {
+    if (under != stdin) std::fclose(under);
+    throw std::runtime_error(path + " is " + std::to_string(st.st_size) + " bytes, more than --max-bytes " +
+                             std::to_string(budget->max_bytes) + " allows (with the inputs before it)");
   }
   // Large reads: a day's capture is gigabytes, and each layer's default 4 KiB buffer
   // turns that into a million read calls. (setvbuf must precede the first read.)
@@ -148,12 +175,17 @@ peeked_input open_input(const std::string& path) {
     throw std::runtime_error("cannot read " + path + ": " + why);
   }
   // A file goes back to its start; only what cannot seek (stdin, a pipe) needs the head
-  // replayed, through a FILE that costs a copy per read.
-  if (under != stdin && std::fseek(under, 0, SEEK_SET) == 0) {
+  // replayed, through a FILE that costs a copy per read. So does what is not a regular
+  // file under a budget (a device can seek and never end).
+  if (under != stdin && (regular || budget == nullptr || budget->max_bytes == 0) && std::fseek(under, 0, SEEK_SET) == 0) {
     in.file = under;
     return in;
   }
-  in.file = prepend(in.head, under);
+  if (!regular && !spend(budget, got)) {
+    if (under != stdin) std::fclose(under);
+    throw std::runtime_error("more than --max-bytes " + std::to_string(budget->max_bytes) + " bytes of input in " + path);
+  }
+  in.file = prepend(in.head, under, regular ? nullptr : budget);
   if (in.file == nullptr) {
     if (under != stdin) std::fclose(under);
     throw std::runtime_error("cannot read " + path + ": fopencookie failed");

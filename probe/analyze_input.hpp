@@ -200,12 +200,23 @@ struct peeked_input {
   std::string head;           // up to head_bytes first bytes
   static constexpr std::size_t head_bytes = 4096;
 };
+// A bound on the bytes read from all inputs together (--max-bytes): every input is hostile.
+struct read_budget {
+  std::uint64_t max_bytes = 0;  // 0: no bound
+  std::uint64_t used = 0;
+  bool exceeded = false;  // an input went past the bound: reading it stopped there
+};
+
 // Opens `path` ("-" = standard input). Throws std::runtime_error with a one-line reason.
-peeked_input open_input(const std::string& path);
+// With a budget, a regular file is refused when its size goes past it, and anything else
+// (a pipe, a FIFO, a device) is read through a FILE that counts its bytes and fails
+// (EFBIG, budget.exceeded) at the first read past it.
+peeked_input open_input(const std::string& path, read_budget* budget = nullptr);
 
 // A FILE that reads `head` first, then the rest of `under`: bytes already read from a
 // stream put back in front of it, also for pipes. Closing it closes `under` (unless that
-// is stdin). nullptr if the FILE cannot be made; `under` is then left open.
-std::FILE* prepend(std::string head, std::FILE* under);
+// is stdin). With a budget, what it reads of `under` counts (see open_input). nullptr if
+// the FILE cannot be made; `under` is then left open.
+std::FILE* prepend(std::string head, std::FILE* under, read_budget* budget = nullptr);
 
 }  // namespace probe::analyze

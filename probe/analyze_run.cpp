@@ -16,16 +16,20 @@ trace_analyzer::trace_analyzer(analyze_options o)
                }()) {
   tracker_.call_id_filter = opt_.call_id;
   tracker_.aor_filter = opt_.aor;
+  budget_.max_bytes = opt_.max_bytes;
 }
 
 std::string trace_analyzer::add(const std::string& path) {
   peeked_input in;
   try {
-    in = open_input(path);
+    in = open_input(path, &budget_);
   } catch (const std::runtime_error& e) {
     return e.what();
   }
-  return add(in.file, path, in.head);
+  auto err = add(in.file, path, in.head);
+  if (err.empty() && budget_.exceeded)
+    err = "more than --max-bytes " + std::to_string(budget_.max_bytes) + " bytes of input (stopped in " + path + ")";
+  return err;
 }
 
 std::string trace_analyzer::add(std::FILE* f, const std::string& name, std::string_view head) {

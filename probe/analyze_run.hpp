@@ -19,6 +19,7 @@ struct analyze_options {
   std::string aor;
   std::size_t max_attempts = 100;
   double idle_seconds = 32;
+  std::uint64_t max_bytes = 0;  // of all inputs together (read_budget); 0: no bound
 };
 
 class trace_analyzer {
@@ -26,7 +27,8 @@ class trace_analyzer {
   explicit trace_analyzer(analyze_options o);
 
   // Reads one input ("-" = standard input) to its end. Returns "" or a one-line reason
-  // the input cannot be read at all (then nothing of it was used).
+  // the input cannot be read at all (then nothing of it was used), or went past
+  // max_bytes (then the run has no answer: what was read is not the whole trace).
   std::string add(const std::string& path);
   // Reads an already opened input whose first bytes are `head` (replayed by `f`); takes `f`.
   std::string add(std::FILE* f, const std::string& name, std::string_view head);
@@ -44,6 +46,7 @@ class trace_analyzer {
   attempt_tracker tracker_;
   std::vector<input_record> inputs_;
   capture_stats capture_;
+  read_budget budget_;
 };
 
 }  // namespace probe::analyze

@@ -7,8 +7,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -19,13 +24,52 @@ namespace {
 struct analyze_cli {
   std::vector<std::string> files;
   std::string format = "auto";
-  bool json = false;
-  std::string color = "auto";
+  common_options common;
+  std::uint64_t max_bytes = 0;
   secret_options secret;
   std::string call_id;
   std::string aor;
   std::size_t max_attempts = 100;
   double idle_seconds = 32;
+};
+
+// Ends the process with a one-line error when reading the inputs takes longer than
+// --timeout: a FIFO without a writer blocks in open(2), /dev/zero or endless standard
+// input never end, and neither can be interrupted from the reading side. Nothing has been
+// printed on stdout by then; stopped before the report is written.
+class watchdog {
+ public:
+  watchdog(double seconds) : thread_([this, seconds] { run(seconds); }) {}
+  ~watchdog() { stop(); }
+  watchdog(const watchdog&) = delete;
+  watchdog& operator=(const watchdog&) = delete;
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run(double seconds) {
+    std::unique_lock lock(mutex_);
+    if (changed_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return done_; })) return;
+    char line[256];
+    const int n = std::snprintf(line, sizeof line,
+                                "sipprobe: the input did not end within --timeout %g s (a FIFO without a writer, or endless "
+                                "input?); nothing was analysed\n",
+                                seconds);
+    if (n > 0) (void)!::write(STDERR_FILENO, line, static_cast<std::size_t>(std::min<int>(n, sizeof line - 1)));
+    ::_exit(exit_usage);
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool done_ = false;
+  std::thread thread_;
 };
 
 int run_analyze(const analyze_cli& o) {
@@ -53,12 +97,15 @@ int run_analyze(const analyze_cli& o) {
   aopt.aor = o.aor;
   aopt.max_attempts = o.max_attempts;
   aopt.idle_seconds = o.idle_seconds;
+  aopt.max_bytes = o.max_bytes;
   analyze::trace_analyzer analyzer(aopt);
+  watchdog limit(o.common.timeout_s);
   for (const auto& file : files) {
     auto err = analyzer.add(file);
     if (!err.empty()) throw usage_error(err);
   }
   analyzer.finish();
+  limit.stop();
   auto result = analyzer.result();
   const auto& store = analyzer.store();
 
@@ -75,8 +122,8 @@ int run_analyze(const analyze_cli& o) {
                       (o.call_id.empty() && o.aor.empty() ? "" : ", or none matching --call-id/--aor") + ")");
 
   result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (o.json) std::cout << analyze::to_json(result).dump(2) << "\n";
-  else analyze::write_text(std::cout, result, resolve_color(o.color, ::isatty(STDOUT_FILENO) == 1));
+  if (o.common.json) std::cout << analyze::to_json(result).dump(2) << "\n";
+  else analyze::write_text(std::cout, result, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
   return exit_status_for(store.primary()->primary.code);
 }
 
@@ -89,9 +136,10 @@ void setup_analyze(CLI::App& parent, action& selected) {
   cmd->add_option("--format", o->format, "Input format instead of detecting it: auto, text, ngrep, asterisk, freeswitch, sngrep, pcap")
       ->check(CLI::IsMember({"auto", "text", "ngrep", "asterisk", "freeswitch", "fslog", "kamailio", "sngrep", "pcap", "pcapng"}))
       ->capture_default_str();
-  cmd->add_flag("--json", o->json, "Print one JSON object on stdout instead of text");
-  cmd->add_option("--color", o->color, "Colour the text output: auto, always or never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
+  // Reading a day's capture takes seconds: the bound is for inputs that never end.
+  o->common.timeout_s = 600;
+  add_common_options(*cmd, o->common);
+  cmd->add_option("--max-bytes", o->max_bytes, "Read at most this many bytes of input (all files together); 0: no bound")
       ->capture_default_str();
   add_secret_options(*cmd, o->secret);
   cmd->add_option("--call-id", o->call_id, "Only the registration with this Call-ID");

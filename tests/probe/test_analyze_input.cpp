@@ -9,8 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -251,4 +256,56 @@ TEST_CASE("analyze: the command line — exit statuses and one-line errors") {
   CHECK(wrong.exit_code == 1);
   CHECK(wrong.out.find("does not produce the response the phone sent") != std::string::npos);
   CHECK(wrong.out.find("secret-1001") == std::string::npos);
+}
+
+TEST_CASE("analyze: --timeout and --max-bytes bound inputs that never end") {
+  const std::string bin = test_support::shell_quote(SIPPROBE_BINARY);
+  const std::string capture = std::string(SIPPROBE_TEST_DATA) + "/traces/pcap/registered_ether.pcap";
+  // The outer `timeout 30` only keeps a hang from hanging the test run: it exits 124.
+  auto run = [&](const std::string& cmd) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = test_support::run("timeout 30 " + cmd + " 2>&1");
+    return std::pair{r, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  };
+  auto one_line_error = [](const test_support::run_result& r, const std::string& part) {
+    INFO(r.out);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.starts_with("sipprobe: "));
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+    CHECK(r.out.find(part) != std::string::npos);
+  };
+
+  // A FIFO nobody writes to: open(2) blocks until --timeout ends the run.
+  char dir[] = "/tmp/sipprobe-fifo-XXXXXX";
+  REQUIRE(::mkdtemp(dir) != nullptr);
+  const std::string fifo = std::string(dir) + "/trace";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto [blocked, blocked_s] = run(bin + " analyze " + test_support::shell_quote(fifo) + " --timeout 1");
+  one_line_error(blocked, "did not end within --timeout 1 s");
+  CHECK(blocked_s < 10);
+  std::filesystem::remove_all(dir);
+
+  // /dev/zero and endless standard input never end: --timeout, or --max-bytes first.
+  auto [zero, zero_s] = run(bin + " analyze /dev/zero --timeout 1");
+  one_line_error(zero, "--timeout 1 s");
+  CHECK(zero_s < 10);
+  auto [zero_bytes, zero_bytes_s] = run(bin + " analyze /dev/zero --max-bytes 1000000");
+  one_line_error(zero_bytes, "more than --max-bytes 1000000 bytes");
+  CHECK(zero_bytes_s < 10);
+  auto [endless, endless_s] = run("yes 'REGISTER sip:a SIP/2.0' | " + bin + " analyze - --timeout 1");
+  one_line_error(endless, "--timeout 1 s");
+  CHECK(endless_s < 10);
+
+  // The exact bound: a file of N bytes, or a pipe of them, passes --max-bytes N and not N - 1.
+  const auto size = std::filesystem::file_size(capture);
+  for (const bool piped : {false, true}) {
+    CAPTURE(piped);
+    const std::string file = test_support::shell_quote(capture);
+    const std::string head = piped ? "cat " + file + " | " + bin + " analyze -" : bin + " analyze " + file;
+    auto at = run(head + " --json --max-bytes " + std::to_string(size)).first;
+    INFO(at.out);
+    CHECK(at.exit_code == 0);
+    CHECK(at.out.find("\"registered\"") != std::string::npos);
+    one_line_error(run(head + " --max-bytes " + std::to_string(size - 1)).first, "--max-bytes " + std::to_string(size - 1));
+  }
 }
