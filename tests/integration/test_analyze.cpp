@@ -29,7 +29,8 @@ class capture {
  public:
   capture(const std::string& dir, const std::string& port) : file_(dir + "/capture.pcap"), log_(dir + "/tcpdump.log") {
     auto r = test_support::run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; tcpdump -i lo --immediate-mode -U -n -w " +
-                               shell_quote(file_) + " 'udp port " + port + " or tcp port " + port + "' >" + shell_quote(log_) +
+                               shell_quote(file_) + " 'udp port " + port + " or tcp port " + port + " or (icmp and icmp[30:2] = " + port +
+                               ")' >" + shell_quote(log_) +
                                " 2>&1 & echo $!");
     REQUIRE_MESSAGE(r.exit_code == 0, "tcpdump is not installed (scripts/setup installs it): " << r.out);
     pid_ = std::stoi(r.out);
@@ -103,7 +104,15 @@ TEST_CASE("analyze: a capture of a wrong password, then of a right one, against 
     CHECK(a.exit_code == (right ? 0 : 1));
     CHECK(a.report["schema"] == "sipprobe.report/1");
     CHECK(a.report["input"]["files"][0]["format"] == "pcap");
-    CHECK(a.report["diagnosis"]["code"] == (right ? "registered" : "auth_failed"));
+    // sipprobe registers, then removes its binding: two attempts of one Call-ID, each with
+    // its own code, the removal last (issue 13, item 1).
+    CHECK(a.report["diagnosis"]["code"] == (right ? "unregistered" : "auth_failed"));
+    if (right) {
+      REQUIRE(a.report["attempts"].size() == 2);
+      CHECK(a.report["attempts"][0]["diagnosis"]["code"] == "registered");
+      CHECK(a.report["attempts"][1]["diagnosis"]["code"] == "unregistered");
+      CHECK(a.report["findings"].empty());
+    }
     CHECK(a.report["aor"] == "sip:alice@sip.test");
     REQUIRE(!a.report["attempts"].empty());
     CHECK(a.report["attempts"][0]["messages"][0]["src"].get<std::string>().starts_with("127.0.0.1:"));
@@ -117,6 +126,47 @@ TEST_CASE("analyze: a capture of a wrong password, then of a right one, against 
     for (const auto& e : checked.report["diagnosis"]["evidence"]) evidence += e.get<std::string>();
     if (!right) CHECK(evidence.find("does not produce the response the phone sent") != std::string::npos);
     else CHECK(evidence.find("produces the response the phone sent") != std::string::npos);
+    std::filesystem::remove_all(dir);
+  }
+}
+
+TEST_CASE("analyze: live captures of a closed port and of replies that are not SIP") {
+  SUBCASE("ICMP port unreachable") {
+    const std::string dir = test_support::make_temp_dir("cap-closed");
+    auto port = test_support::run("bash -c 'source " + shell_quote(std::string(SIPPROBE_LAB_DIR) + "/lib.sh") + " && lab_free_port both'");
+    REQUIRE(port.exit_code == 0);
+    port.out.erase(port.out.find_last_not_of("\n") + 1);
+    std::string file;
+    {
+      capture cap(dir, port.out);
+      auto r = sipprobe("register sip:alice@sip.test --registrar 127.0.0.1:" + port.out + " --transport udp --timeout 2", "x");
+      INFO(r.out);
+      CHECK(r.report["diagnosis"]["code"] == "port_unreachable");
+      file = cap.stop();
+    }
+    auto a = sipprobe("analyze " + shell_quote(file));
+    INFO(a.out);
+    CHECK(a.exit_code == 1);
+    CHECK(a.report["diagnosis"]["code"] == "port_unreachable");
+    std::filesystem::remove_all(dir);
+  }
+  SUBCASE("junk, then a 200 that is not valid SIP") {
+    lab_service sipp("sipp", {{"SCENARIO", "malformed_junk_then_200"}});
+    const std::string port = sipp.get("SIP_PORT");
+    const std::string dir = test_support::make_temp_dir("cap-junk");
+    std::string file;
+    {
+      capture cap(dir, port);
+      auto r = sipprobe("register sip:alice@sip.test --registrar 127.0.0.1:" + port + " --transport udp --timeout 2", "x");
+      INFO(r.out);
+      CHECK(r.report["diagnosis"]["code"] == "malformed_response");
+      file = cap.stop();
+    }
+    auto a = sipprobe("analyze " + shell_quote(file));
+    INFO(a.out);
+    CHECK(a.exit_code == 1);
+    CHECK(a.report["diagnosis"]["code"] == "malformed_response");
+    CHECK(a.report["registration"].is_null());
     std::filesystem::remove_all(dir);
   }
 }
