@@ -196,7 +196,7 @@ constexpr std::array<entry, 22> diagnoses{{
     {"trace_incomplete", "The trace ends too early for a verdict",
      "The capture stops before the request could have been answered or timed out: nothing in "
      "it says whether the registrar answered later.",
-     "(analyze) The trace ends before the request's transaction could have timed out (RFC 3261 Timer F, 32 s for UDP), with no final response in it.",
+     "(analyze) No final response, and the trace ends before the request's transaction could have timed out (RFC 3261 Timer F: 32 s after the request, UDP and TCP alike, counted to the input's last packet); in a trace without times, a UDP request shown sent fewer than the 11 times of its Timer E schedule.",
      trace_incomplete_fixes},
 }};
 
