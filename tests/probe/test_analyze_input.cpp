@@ -309,3 +309,80 @@ TEST_CASE("analyze: --timeout and --max-bytes bound inputs that never end") {
     one_line_error(run(head + " --max-bytes " + std::to_string(size - 1)).first, "--max-bytes " + std::to_string(size - 1));
   }
 }
+
+TEST_CASE("analyze: the tracker's limits hold exactly at their edge") {
+  sip::parse_options opt;
+  opt.lenient = true;
+  std::vector<attempt> closed;
+  auto feeder = [&](attempt_tracker& t) {
+    return [&t, &opt](const std::string& text, double time) {
+      sip::message_view v;
+      REQUIRE_FALSE(sip::parse(text, v, sip::framing::datagram, opt).ec);
+      message_meta m;
+      m.time = time;
+      m.file = "mem";
+      t.on_message(v, m);
+    };
+  };
+  tracker_limits lim;
+
+  SUBCASE("idle time: an attempt closes when exactly --idle passed, not a microsecond earlier") {
+    for (const double later : {31.999999, 32.0}) {
+      CAPTURE(later);
+      attempt_tracker t([&](attempt&& a) { closed.push_back(std::move(a)); }, lim);
+      auto feed = feeder(t);
+      feed(reg(1, "quiet"), 0);
+      feed(reg(1, "other"), later);
+      CHECK(t.open_attempts() == (later >= 32 ? 1u : 2u));
+    }
+  }
+  SUBCASE("a first challenge waits exactly challenge_wait_seconds for its answer") {
+    for (const double later : {300.499999, 300.5}) {  // binary-exact: the edge is the edge
+      CAPTURE(later);
+      attempt_tracker t([&](attempt&& a) { closed.push_back(std::move(a)); }, lim);
+      auto feed = feeder(t);
+      feed(reg(1, "asked"), 0);
+      feed(resp(1, "asked", 401), 0.5);
+      feed(reg(1, "other"), 40);  // past --idle: the challenged attempt waits
+      CHECK(t.open_attempts() == 2);
+      feed(reg(2, "other"), later);
+      CHECK(t.open_attempts() == (later >= 300.5 ? 1u : 2u));
+    }
+  }
+  SUBCASE("an attempt keeps max_messages messages, the one after drops one") {
+    for (const std::size_t n : {lim.max_messages, lim.max_messages + 1}) {
+      CAPTURE(n);
+      closed.clear();
+      attempt_tracker t([&](attempt&& a) { closed.push_back(std::move(a)); }, lim);
+      auto feed = feeder(t);
+      for (std::size_t i = 0; i < n; ++i) feed(i % 2 ? resp(static_cast<int>(i / 2 + 1), "long", 401) : reg(static_cast<int>(i / 2 + 1), "long"), 0.001 * static_cast<double>(i));
+      t.finish();
+      REQUIRE(closed.size() == 1);
+      CHECK(closed[0].messages.size() == lim.max_messages);
+      CHECK(closed[0].dropped == n - lim.max_messages);
+    }
+  }
+  SUBCASE("max_open attempts stay open, one more closes the least recently active") {
+    tracker_limits few = lim;
+    few.max_open = 4;
+    closed.clear();
+    attempt_tracker t([&](attempt&& a) { closed.push_back(std::move(a)); }, few);
+    auto feed = feeder(t);
+    for (int i = 0; i < 4; ++i) feed(reg(1, "p" + std::to_string(i)), i);
+    CHECK(t.open_attempts() == 4);
+    CHECK(closed.empty());
+    feed(reg(1, "p4"), 4);
+    CHECK(t.open_attempts() == 4);
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0].call_id == "p0");
+  }
+  SUBCASE("max_warnings warnings are kept, the next ones only counted") {
+    attempt_tracker t([&](attempt&& a) { closed.push_back(std::move(a)); }, lim);
+    for (std::size_t i = 0; i < lim.max_warnings; ++i) t.on_warning("w", "x");
+    CHECK(t.warnings().size() == lim.max_warnings);
+    CHECK(t.warnings_total() == lim.max_warnings);
+    t.on_warning("w", "x");
+    CHECK(t.warnings().size() == lim.max_warnings);
+    CHECK(t.warnings_total() == lim.max_warnings + 1);
+  }
+}

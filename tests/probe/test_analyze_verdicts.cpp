@@ -276,6 +276,15 @@ TEST_CASE("analyze: a reply that is not valid SIP is malformed_response, never s
     auto j = analyze_bytes(pcap, "cl.pcap");
     CHECK(j["diagnosis"]["code"] == (extra == 0 ? "registered" : "malformed_response"));
   }
+  // Junk on the way back is a reply to the flow's last REGISTER for 64 s (twice Timer F).
+  for (const double after : {64.0, 64.5}) {
+    CAPTURE(after);
+    std::string pcap = pcap_header();
+    add_record(pcap, t0, udp_frame(false, register_request()));
+    add_record(pcap, t0 + after, udp_frame(true, "garbage"));
+    auto j = analyze_bytes(pcap, "late.pcap");
+    CHECK(j["diagnosis"]["code"] == (after <= 64 ? "malformed_response" : "no_response"));
+  }
   auto exact = analyze_trace("pcap/alg_content_length.pcap");  // 12 announced, 5 present
   CHECK(exact["diagnosis"]["code"] == "malformed_response");
   CHECK(finding_detail_of(exact, "sip_alg_suspected").find("Content-Length 12 but the datagram carries 5 body bytes") != npos);
