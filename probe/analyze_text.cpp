@@ -417,8 +417,8 @@ void text_reader::emit_reply() {
 
 void text_reader::emit() {
   if (state_ == state::idle) return;
-  if (!too_long_ && (state_ == state::junk || broken_response())) {
-    emit_reply();
+  if (state_ == state::junk || (!too_long_ && broken_response())) {
+    if (!too_long_) emit_reply();  // a long packet of another protocol is no reply worth keeping
     state_ = state::idle;
     return;
   }

@@ -300,6 +300,14 @@ TEST_CASE("analyze: a lone response without CSeq is no attempt, non-SIP TCP is s
   CHECK(a.store().total() == 0);
   CHECK(a.result().register_messages == 0);
 
+  // A packet of another protocol in an ngrep dump, however long, is skipped in silence.
+  std::string dump = slurp("ngrep/registered.ngrep");
+  std::string other = "U 2024/05/01 10:00:01.000000 10.0.0.9:4000 -> 10.0.0.1:4000 #9\n";
+  for (int i = 0; i < 8; ++i) other += std::string(10000, 'x') + ".\n";
+  auto long_junk = analyze_bytes(dump + other + "\n\n", "dump.ngrep");
+  CHECK(long_junk["warnings"].empty());
+  CHECK(long_junk["diagnosis"]["code"] == "registered");
+
   auto j = analyze_trace("pcap/non_sip_tcp.pcap");
   CHECK(j["warnings"].empty());
   CHECK(j["input"]["skipped"]["not_sip_streams"] == 3);
