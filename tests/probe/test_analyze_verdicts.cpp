@@ -152,14 +152,18 @@ TEST_CASE("analyze: a removal is unregistered, a binding query credentials_valid
 }
 
 TEST_CASE("analyze: ICMP port unreachable quoting the REGISTER is port_unreachable") {
-  // sipprobe register to a UDP port nothing listens on: the kernel's ICMP quotes it.
-  auto j = analyze_trace("pcap/lab_port_unreachable.pcap");
-  CHECK(j["diagnosis"]["code"] == "port_unreachable");
-  CHECK(evidence_of(j).find("ICMP port unreachable") != npos);
-  REQUIRE(j["attempts"].size() == 1);
-  CHECK(j["attempts"][0]["messages"].size() == 2);
-  CHECK(j["attempts"][0]["messages"][1]["summary"].get<std::string>().find("ICMP port unreachable") != npos);
-  CHECK(j["warnings"].empty());
+  // sipprobe register to a UDP port nothing listens on, at 127.0.0.1 and at [::1]: the
+  // kernel's ICMP / ICMPv6 error quotes it.
+  for (const char* f : {"pcap/lab_port_unreachable.pcap", "pcap/lab_port_unreachable_v6.pcap"}) {
+    CAPTURE(f);
+    auto j = analyze_trace(f);
+    CHECK(j["diagnosis"]["code"] == "port_unreachable");
+    CHECK(evidence_of(j).find("ICMP port unreachable") != npos);
+    REQUIRE(j["attempts"].size() == 1);
+    CHECK(j["attempts"][0]["messages"].size() == 2);
+    CHECK(j["attempts"][0]["messages"][1]["summary"].get<std::string>().find("ICMP port unreachable (quoting REGISTER CSeq 1)") != npos);
+    CHECK(j["warnings"].empty());
+  }
 }
 
 TEST_CASE("analyze: a capture that stops before Timer F could fire is trace_incomplete") {
