@@ -40,18 +40,17 @@ bool mentions_stale(std::string_view v) noexcept {
 bool all_zeros(std::string_view v) noexcept { return !v.empty() && v.find_first_not_of('0') == std::string_view::npos; }
 
 // Whether a Contact value may remove a binding: "*", or an "expires" parameter of 0
-// (RFC 3261 §10.2.2). Found by its first letter: a Contact has few of them.
+// (RFC 3261 §10.2.2). Found by the ';' before each parameter: a Contact has few.
 bool contact_may_remove(std::string_view v) noexcept {
-  if (sip::trim_lws(v) == "*") return true;
-  for (const char first : {'e', 'E'})
-    for (auto i = v.find(first); i != std::string_view::npos; i = v.find(first, i + 1)) {
-      if (!sip::iequals(v.substr(i, 7), "expires")) continue;
-      auto rest = v.substr(i + 7);
-      const auto eq = rest.find_first_not_of(" \t");
-      if (eq == std::string_view::npos || rest[eq] != '=') continue;
-      rest = sip::trim_lws(rest.substr(eq + 1));
-      if (all_zeros(rest.substr(0, rest.find_first_not_of("0123456789")))) return true;
-    }
+  if (v.size() == 1 && v[0] == '*') return true;  // values are trimmed
+  for (auto i = v.find(';'); i != std::string_view::npos; i = v.find(';', i + 1)) {
+    auto rest = sip::trim_lws(v.substr(i + 1));
+    if (rest.size() < 8 || !sip::iequals(rest.substr(0, 7), "expires")) continue;
+    rest = sip::trim_lws(rest.substr(7));
+    if (rest.empty() || rest[0] != '=') continue;
+    rest = sip::trim_lws(rest.substr(1));
+    if (all_zeros(rest.substr(0, rest.find_first_not_of("0123456789")))) return true;
+  }
   return false;
 }
 
@@ -203,11 +202,16 @@ message_digest attempt_tracker::digest(const sip::message_view& msg) const {
   // CSeq, Call-ID and Via, and what a stored_message keeps (a find() each was a walk each).
   const sip::header_view *cseq_h = nullptr, *call_id_h = nullptr, *via_h = nullptr;
   std::uint8_t facts = 0;
+  const bool request = msg.is_request();
   for (const auto& h : msg.headers) {
     switch (h.id) {
       case sip::header_id::cseq: cseq_h = cseq_h ? cseq_h : &h; break;
       case sip::header_id::call_id: call_id_h = call_id_h ? call_id_h : &h; break;
       case sip::header_id::via: via_h = via_h ? via_h : &h; break;
+      case sip::header_id::contact:
+      case sip::header_id::expires:
+        if (request) facts |= stored_message::facts_of(h);  // what a request asks for; a 2xx's lists are read when shown
+        break;
       default: facts |= stored_message::facts_of(h); break;
     }
   }
