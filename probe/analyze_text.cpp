@@ -228,6 +228,29 @@ bool is_separator(std::string_view l) noexcept {
          (l.size() >= 5 && l.front() == '<' && l.back() == '>' && only_of(l, "<->", 5));
 }
 
+// The Content-Length a message's lines announce (the last one; digits up to 2^24), 0 when
+// none does.
+std::int64_t announced_length(std::string_view msg) {
+  std::int64_t cl = 0;
+  std::size_t pos = 0;
+  while (pos < msg.size()) {
+    auto e = msg.find("\r\n", pos);
+    auto h = msg.substr(pos, e - pos);
+    pos = e == std::string_view::npos ? msg.size() : e + 2;
+    auto colon = h.find(':');
+    if (colon == std::string_view::npos) continue;
+    auto name = trim(h.substr(0, colon));
+    if (iequals(name, "Content-Length") || iequals(name, "l")) {
+      cl = 0;
+      for (char c : trim(h.substr(colon + 1))) {
+        if (!is_digit(c) || cl > (1 << 24)) break;
+        cl = cl * 10 + (c - '0');
+      }
+    }
+  }
+  return cl;
+}
+
 // Sets Content-Length to the body actually present: a pasted message's is not reliable.
 void fix_content_length(std::string& msg) {
   auto end = msg.find("\r\n\r\n");
@@ -384,19 +407,8 @@ bool text_reader::broken_response() {
   // segment may carry part of a message: only UDP packets are whole.)
   if (msg_transport_ == "tcp") return false;
   const auto end = msg_.find("\r\n\r\n");
-  if (end == std::string::npos) return false;
-  std::size_t pos = msg_.find("\r\n");
-  while (pos < end) {
-    const std::size_t ls = pos + 2, le = msg_.find("\r\n", ls);
-    const auto line = std::string_view(msg_).substr(ls, le - ls);
-    const auto colon = line.find(':');
-    if (colon != std::string_view::npos && (iequals(trim(line.substr(0, colon)), "Content-Length") || iequals(trim(line.substr(0, colon)), "l"))) {
-      const auto cl = sip::parse_decimal(trim(line.substr(colon + 1)), 1u << 30);
-      return cl && *cl > msg_.size() - (end + 4);
-    }
-    pos = le;
-  }
-  return false;
+  return end != std::string::npos && announced_length(std::string_view(msg_).substr(0, end + 2)) >
+                                         static_cast<std::int64_t>(msg_.size() - (end + 4));
 }
 
 // A reply that is not SIP: junk sent back on the flow of a REGISTER, or a broken response.
@@ -508,23 +520,7 @@ void text_reader::line(std::string_view raw, std::uint64_t lineno) {
       if (trim(l).empty()) {
         append("");
         // Content-Length decides whether a body follows (RFC 3261 §20.14).
-        std::int64_t cl = 0;
-        std::size_t pos = 0;
-        while (pos < msg_.size()) {
-          auto e = msg_.find("\r\n", pos);
-          auto h = std::string_view(msg_).substr(pos, e - pos);
-          pos = e == std::string::npos ? msg_.size() : e + 2;
-          auto colon = h.find(':');
-          if (colon == std::string_view::npos) continue;
-          auto name = trim(h.substr(0, colon));
-          if (iequals(name, "Content-Length") || iequals(name, "l")) {
-            cl = 0;
-            for (char c : trim(h.substr(colon + 1))) {
-              if (!is_digit(c) || cl > (1 << 24)) break;
-              cl = cl * 10 + (c - '0');
-            }
-          }
-        }
+        const std::int64_t cl = announced_length(msg_);
         if (cl <= 0) emit();
         else state_ = state::body, body_left_ = cl;
         return;
