@@ -14,9 +14,9 @@
 //    forgotten.
 //  - Continuity wins over the idle timer: an attempt whose last message is a challenge to
 //    a request without credentials stays open up to `challenge_wait_seconds` for the
-//    phone's answer. Its next message
-//    joins it when it continues it — a REGISTER with the next CSeq and credentials for
-//    the challenged nonce (RFC 3261 §22.2) — and otherwise closes it first.
+//    phone's answer. Its next message joins it when it continues it — a REGISTER with the
+//    next CSeq and credentials for the challenged nonce (RFC 3261 §22.2) — and otherwise
+//    closes it first.
 //  - A response without CSeq cannot be told to be REGISTER's: it joins an open attempt
 //    of its Call-ID, never starts one.
 //  - Replies that are not SIP (reply_kind: junk, ICMP port unreachable) join the open
@@ -103,6 +103,7 @@ class stored_message {
   reply_kind kind() const noexcept { return kind_; }
   bool has_authorization() const noexcept { return (facts_ & authorization) != 0; }
   // A request with a Contact header (one without is a binding query, RFC 3261 §10.2.3).
+  // The tracker reads this and may_remove() of requests only.
   bool has_contact() const noexcept { return (facts_ & contact) != 0; }
   // False when no Contact is "*" and no Contact or Expires value holds an expiry of 0:
   // then the request removes nothing, and is_removal() need not parse it to know.
@@ -193,8 +194,8 @@ struct attempt {
 
 struct tracker_limits {
   double idle_seconds = 32;
-  // How long an attempt that ends with a challenge waits for the phone's answer (a nonce
-  // lives 30 s to 5 min on common registrars; Kamailio's default is 300 s).
+  // How long an attempt that ends with a first challenge waits for the phone's answer (a
+  // nonce lives 30 s to 5 min on common registrars; Kamailio's default is 300 s).
   double challenge_wait_seconds = 300;
   std::size_t max_reply_bytes = 4096;  // kept of a reply that is not SIP
   std::size_t max_open = 20000;
