@@ -1,6 +1,7 @@
 #include "probe/cli.hpp"
 
 #include "probe/credentials.hpp"
+#include "probe/text_safety.hpp"
 
 #include <cstddef>
 #include <cstdio>
@@ -44,10 +45,10 @@ bool nagios_mode(int argc, char** argv) {
 
 int usage_failure(const std::string& message, bool nagios) {
   if (nagios) {
-    std::cout << "SIPPROBE UNKNOWN - " << message << "\n";
+    std::cout << "SIPPROBE UNKNOWN - " << printable(message) << "\n";
     return 3;
   }
-  std::cerr << "sipprobe: " << message << "\n";
+  std::cerr << "sipprobe: " << printable(message) << "\n";
   return exit_usage;
 }
 

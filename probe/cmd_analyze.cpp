@@ -2,6 +2,7 @@
 #include "probe/analyze_run.hpp"
 #include "probe/cli.hpp"
 #include "probe/credentials.hpp"
+#include "probe/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -75,7 +76,7 @@ int run_analyze(const analyze_cli& o) {
                       (o.call_id.empty() && o.aor.empty() ? "" : ", or none matching --call-id/--aor") + ")");
 
   result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (o.json) std::cout << analyze::to_json(result).dump(2) << "\n";
+  if (o.json) std::cout << json_text(analyze::to_json(result)) << "\n";
   else analyze::write_text(std::cout, result, resolve_color(o.color, ::isatty(STDOUT_FILENO) == 1));
   return exit_status_for(store.primary()->primary.code);
 }

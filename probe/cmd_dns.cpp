@@ -9,6 +9,7 @@
 #include "probe/cli.hpp"
 #include "probe/dns_report.hpp"
 #include "probe/dns_target.hpp"
+#include "probe/text_safety.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -98,7 +99,7 @@ int run_dns(const dns_options& o) {
   }
 
   if (o.common.json) {
-    std::cout << dns_to_json(run).dump(2) << "\n";
+    std::cout << json_text(dns_to_json(run)) << "\n";
   } else {
     write_dns_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) != 0));
   }

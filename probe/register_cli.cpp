@@ -1,5 +1,6 @@
 #include "probe/register_cli.hpp"
 
+#include "probe/text_safety.hpp"
 #include "sip/scan.hpp"
 
 #include <nlohmann/json.hpp>
@@ -71,8 +72,9 @@ void finish_settings(register_cli& o) {
     auto start = std::chrono::steady_clock::now();
     o.settings.trace = [start](std::string_view where, std::string_view bytes) {
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      std::fprintf(stderr, "--- %8.1f ms %.*s\n%.*s\n", ms, static_cast<int>(where.size()), where.data(),
-                   static_cast<int>(bytes.size()), bytes.data());
+      // The messages as they went and came, but a server's ESC sequences shown, not obeyed.
+      const std::string shown = printable_lines(bytes);
+      std::fprintf(stderr, "--- %8.1f ms %.*s\n%s\n", ms, static_cast<int>(where.size()), where.data(), shown.c_str());
     };
   }
   if (o.nagios && o.common.json) throw usage_error("--nagios and --json exclude each other");
@@ -108,7 +110,7 @@ nagios_result nagios_line(const report& r, double warning_ms, double critical_ms
   std::snprintf(perf, sizeof perf, "rtt=%.1fms;;;0 total=%.1fms;%s;%s;0 expires=%llds", rtt < 0 ? 0.0 : rtt, r.elapsed_ms,
                 threshold(warning_ms).c_str(), threshold(critical_ms).c_str(),
                 static_cast<long long>(r.registration ? std::max<std::int64_t>(r.registration->expires, 0) : 0));
-  n.line = std::string("SIPPROBE ") + names[n.status] + " - " + std::string(e.code) + ": " + std::string(e.title) + " (" + r.aor + ")";
+  n.line = std::string("SIPPROBE ") + names[n.status] + " - " + std::string(e.code) + ": " + std::string(e.title) + " (" + printable(r.aor) + ")";
   if (!why.empty()) n.line += " [" + why + "]";
   n.line += " | " + std::string(perf);
   return n;
@@ -121,7 +123,7 @@ int emit_report(const report& r, const register_cli& o) {
     return n.status;
   }
   if (o.common.json) {
-    std::cout << to_json(r).dump(2) << "\n";
+    std::cout << json_text(to_json(r)) << "\n";
   } else {
     write_text(std::cout, r, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
   }
