@@ -145,3 +145,22 @@ TEST_CASE("output: a DNS server's NAPTR text with escapes is escaped in text and
   CHECK(r.exit_code == 1);
   CHECK_FALSE(nlohmann::json::parse(r.out, nullptr, false).is_discarded());
 }
+
+TEST_CASE("output: the demo's domain sip.test publishes only addresses where the lab registrar answers") {
+  lab_service kam("kamailio");
+  lab_service dns("dnsmasq", {{"SIP_PORT", kam.get("SIP_PORT")}, {"TLS_PORT", kam.get("TLS_PORT")}});
+  // --insecure: the TLS check is about something answering there; which name the
+  // certificate is checked against is another matter (RFC 5922 section 4).
+  auto r = sipprobe("reach sip.test --json --timeout 3 --insecure --ca-file " + shell_quote(kam.get("CA_FILE")) +
+                    " --dns-server " + dns.get("DNS_SERVER"));
+  INFO(r.out);
+  auto doc = nlohmann::json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(doc.is_discarded());
+  CHECK(r.exit_code == 0);
+  CHECK(doc["diagnosis"].is_null());
+  REQUIRE(doc["checks"].size() == 3);  // TLS, TCP and UDP, each on the registrar
+  for (const auto& c : doc["checks"]) {
+    CAPTURE(c.dump());
+    CHECK(c["verdict"] == "ok");
+  }
+}
