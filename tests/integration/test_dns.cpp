@@ -303,11 +303,11 @@ TEST_CASE("dns: usage errors exit 2 with one clear line") {
     const char* says;
   };
   const row rows[] = {
-      {"sip.test --dns-server ns1.example.com", "--dns-server 'ns1.example.com'"},
-      {"sip.test --dns-server 127.0.0.1:99999", "--dns-server '127.0.0.1:99999'"},
-      {"'bad_host!'", "not allowed in host name"},
+      {"sip.test --dns-server ns1.example.com", "--dns-server: DNS server must be"},
+      {"sip.test --dns-server 127.0.0.1:99999", "--dns-server: DNS server must be"},
+      {"'bad_host!'", "not allowed in a host name"},
       {"'bad host'", "spaces"},
-      {"sip.test:0 --dns-server 127.0.0.1", "port '0'"},
+      {"sip.test:0 --dns-server 127.0.0.1", "cannot use 'sip.test:0' as a target: the port is not a number"},
       {"tel:+15551234", "unsupported URI scheme"},
       {"'sips:x.test;transport=udp' --dns-server 127.0.0.1", "SIPS needs TLS"},
       {"sip.test --transport sctp --dns-server 127.0.0.1", "--transport"},
