@@ -88,20 +88,20 @@ void setup_analyze(CLI::App& parent, action& selected) {
   auto o = std::make_shared<analyze_cli>();
   cmd->add_option("files", o->files, "Trace files to read in order; - or none reads standard input");
   cmd->add_option("--format", o->format, "Input format instead of detecting it: auto, text, ngrep, asterisk, freeswitch, sngrep, pcap")
-      ->check(CLI::IsMember({"auto", "text", "ngrep", "asterisk", "freeswitch", "fslog", "kamailio", "sngrep", "pcap", "pcapng"}))
+      ->check(one_of({"auto", "text", "ngrep", "asterisk", "freeswitch", "fslog", "kamailio", "sngrep", "pcap", "pcapng"}))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object on stdout instead of text");
   cmd->add_option("--color", o->color, "Colour the text output: auto, always or never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->check(one_of({"auto", "always", "never"}))
       ->capture_default_str();
   add_secret_options(*cmd, o->secret);
   cmd->add_option("--call-id", o->call_id, "Only the registration with this Call-ID");
   cmd->add_option("--aor", o->aor, "Only registrations whose To or From contains this text (e.g. 1001@example.com)");
   cmd->add_option("--max-attempts", o->max_attempts, "Show at most this many attempts (plus as many failed ones); counts cover all")
-      ->check(CLI::Range(1, 1000000))
+      ->check(whole_number_in(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--idle", o->idle_seconds, "Close an attempt after this many seconds of trace time without its messages")
-      ->check(CLI::Range(1.0, 86400.0))
+      ->check(number_in(1, 86400))
       ->capture_default_str();
   cmd->callback([&selected, o] {
     selected = [o] { return run_analyze(*o); };

@@ -185,7 +185,7 @@ void setup_reach(CLI::App& parent, action& selected) {
   cmd->add_option("--dns-server", o->servers, "DNS server IP[:PORT] to ask (repeatable; default: /etc/resolv.conf)")
       ->allow_extra_args(false);
   cmd->add_option("--transport", o->transport, "Only this transport: udp, tcp or tls")
-      ->check(CLI::IsMember({"udp", "tcp", "tls"}));
+      ->check(one_of({"udp", "tcp", "tls"}));
   cmd->add_option("--ca-file", o->ca_file, "Trust the CAs in this PEM file for TLS (default: the system store)");
   cmd->add_flag("--insecure", o->insecure, "Complete TLS even when the certificate does not verify (still reported)");
   cmd->add_option("--bind", o->bind, "Local ADDR[:PORT] to send from");
