@@ -172,7 +172,7 @@ void write_text(std::ostream& out, const analysis& a, color_mode color) {
 
   out << bold << "Trace" << reset << ": ";
   for (std::size_t i = 0; i < a.inputs.size(); ++i)
-    out << (i ? ", " : "") << printable(a.inputs[i].file) << " (" << a.inputs[i].format << ")";
+    out << (i ? ", " : "") << printable(a.inputs[i].file) << " (" << printable(a.inputs[i].format) << ")";
   out << "\n  " << a.sip_messages << " SIP messages, " << a.register_messages << " of them REGISTER traffic";
   if (a.retransmissions) out << " (" << a.retransmissions << " retransmissions)";
   out << ", " << total << " registration attempt" << (total == 1 ? "" : "s");
