@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -138,7 +139,10 @@ std::string unexpected_arguments(const std::string& command, const std::vector<s
   std::string what = names;
   if (values > 0)
     what += (what.empty() ? "" : " and ") + std::to_string(values) + (values == 1 ? " value" : " values") + " (not shown)";
-  return "unexpected argument" + std::string(extras.size() == 1 ? "" : "s") + (command.empty() ? "" : " for " + command) + ": " + what;
+  if (command.empty() && names.empty())
+    return "no such subcommand (dns, reach, register, diagnose, analyze or batch): " + what;
+  return "unexpected argument" + std::string(extras.size() == 1 ? "" : "s") + (command.empty() ? "" : " for " + command) + ": " +
+         (what.empty() ? "(not shown)" : what);
 }
 
 void add_common_options(CLI::App& cmd, common_options& opts) {

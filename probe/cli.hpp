@@ -46,7 +46,8 @@ CLI::Validator sip_text();
 
 // "unexpected arguments for dns: --password and 1 value (not shown)": CLI11's message for
 // arguments it did not expect, without echoing what could be a value. `extras` are the
-// arguments as typed; `command` the subcommand ("" for none).
+// arguments as typed; `command` the subcommand ("" for none: then a word is taken for a
+// subcommand that does not exist).
 std::string unexpected_arguments(const std::string& command, const std::vector<std::string>& extras);
 
 // Options every network subcommand shares.

@@ -150,6 +150,7 @@ TEST_CASE("cli: unexpected arguments and bad values are named, never echoed") {
   }
   CHECK(sipprobe("dns lab.test --password " + secret).out ==
         "sipprobe: unexpected arguments for dns: --password and 1 value (not shown)\nRun 'sipprobe --help' for usage.\n");
+  CHECK(sipprobe("regster a@b.test").out.rfind("sipprobe: no such subcommand (dns, reach, register, diagnose, analyze or batch)", 0) == 0);
   std::filesystem::remove(no_header);
 }
 
