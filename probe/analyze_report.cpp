@@ -1,6 +1,8 @@
 // Writers for `sipprobe analyze` (see analyze_report.hpp).
 #include "probe/analyze_report.hpp"
 
+#include "probe/text_safety.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -193,7 +195,7 @@ void write_text(std::ostream& out, const analysis& a, color_mode color) {
 
   out << bold << "Trace" << reset << ": ";
   for (std::size_t i = 0; i < a.inputs.size(); ++i)
-    out << (i ? ", " : "") << a.inputs[i].file << " (" << a.inputs[i].format << ")";
+    out << (i ? ", " : "") << printable(a.inputs[i].file) << " (" << printable(a.inputs[i].format) << ")";
   out << "\n  " << a.sip_messages << " SIP messages, " << a.register_messages << " of them REGISTER traffic";
   if (a.retransmissions) out << " (" << a.retransmissions << " retransmissions)";
   out << ", " << total << " registration attempt" << (total == 1 ? "" : "s");
@@ -211,15 +213,15 @@ void write_text(std::ostream& out, const analysis& a, color_mode color) {
     for (std::size_t i = kept.size() - show; i < kept.size(); ++i) {
       const auto* r = kept[i];
       out << "  " << dim << (short_time(r->last_time, r->absolute_time).empty() ? "-" : short_time(r->last_time, r->absolute_time))
-          << reset << "  " << r->aor << "  " << describe(r->primary.code).code
-          << (r->call_id.empty() ? "" : "  " + std::string(dim) + "Call-ID " + r->call_id + reset) << (r == p ? "  ← primary" : "") << "\n";
+          << reset << "  " << printable(r->aor) << "  " << describe(r->primary.code).code
+          << (r->call_id.empty() ? "" : "  " + std::string(dim) + "Call-ID " + printable(r->call_id) + reset) << (r == p ? "  ← primary" : "") << "\n";
     }
     if (kept.size() > show) out << "  " << dim << "(" << kept.size() - show << " more in --json)" << reset << "\n";
   }
 
   if (p != nullptr) {
-    out << "\n" << bold << "Last attempt" << reset << " " << p->aor;
-    if (!p->call_id.empty()) out << dim << "  Call-ID " << p->call_id << reset;
+    out << "\n" << bold << "Last attempt" << reset << " " << printable(p->aor);
+    if (!p->call_id.empty()) out << dim << "  Call-ID " << printable(p->call_id) << reset;
     out << "\n";
     bool first_dropped = p->messages_dropped > 0;
     for (std::size_t i = 0; i < p->messages.size(); ++i) {
@@ -227,8 +229,8 @@ void write_text(std::ostream& out, const analysis& a, color_mode color) {
       if (first_dropped && i == 8) out << "  " << dim << "… " << p->messages_dropped << " messages omitted …" << reset << "\n";
       auto t = short_time(m.time, m.absolute_time);
       out << "  " << dim << (t.empty() ? std::string(12, ' ') : t) << reset << "  ";
-      const std::string src = m.src.empty() ? "?" : m.src, dst = m.dst.empty() ? "?" : m.dst;
-      out << src << " → " << dst << "  " << m.summary;
+      const std::string src = m.src.empty() ? "?" : printable(m.src), dst = m.dst.empty() ? "?" : printable(m.dst);
+      out << src << " → " << dst << "  " << printable(m.summary);
       if (m.repeats) out << dim << "  ×" << m.repeats + 1 << " (retransmitted)" << reset;
       out << "\n";
     }
@@ -239,7 +241,7 @@ void write_text(std::ostream& out, const analysis& a, color_mode color) {
   }
   if (!a.warnings.empty()) {
     out << "\n" << bold << "Warnings" << reset << " (messages skipped)\n";
-    for (const auto& [where, what] : a.warnings) out << "  " << where << ": " << what << "\n";
+    for (const auto& [where, what] : a.warnings) out << "  " << printable(where) << ": " << printable(what) << "\n";
     if (a.warnings_total > a.warnings.size()) out << "  … and " << a.warnings_total - a.warnings.size() << " more\n";
   }
 }

@@ -3,9 +3,16 @@
 //
 // The reader pulls one record at a time from an std::istream (a file or stdin) and never
 // holds more than one record: a record longer than max_record_bytes or with more than
-// max_fields fields is skipped to its end and reported as an error, and reading goes on.
-// Quoted fields may hold commas, doubled quotes and line breaks; records end in LF or
-// CRLF; a UTF-8 byte-order mark before the header is ignored.
+// max_fields fields is reported as an error, and reading goes on with the next line.
+// Quoted fields may hold commas, doubled quotes and line breaks; records end in LF, CRLF
+// or a lone CR; a UTF-8 byte-order mark before the header is ignored.
+//
+// Every line of input ends up in exactly one record. A quoted field that runs into later
+// lines is accepted only when it makes a whole, valid record with the header's number of
+// fields; otherwise (the quote never closes, the record breaks or grows past the limits,
+// or its field count differs) the record is the row where the quote opened, reported as
+// an error, and the lines after that row are read again as rows of their own. The bytes
+// kept to read again are those of one record: at most max_record_bytes.
 #pragma once
 
 #include "probe/register_flow.hpp"
@@ -38,15 +45,25 @@ class csv_reader {
   explicit csv_reader(std::istream& in) : in_(in) {}
 
   // Reads the next record into `r`; false at the end of the input. Empty lines are
-  // skipped (they still count in record numbers).
+  // skipped (they still count in record numbers). The first record without an error
+  // (the header) sets the field count a record spanning lines must have.
   bool next(csv_record& r);
 
   // True when the underlying stream failed for a reason other than its end.
   bool bad() const { return in_.bad(); }
 
  private:
+  struct scan;  // the state of one record being read (batch_csv.cpp)
+  int get();    // the next byte: what is to be read again first, then the stream
+  int peek();
+  void skip_bom();
+  void read_record(scan& s, csv_record& r);
+
   std::istream& in_;
+  std::string again_;          // bytes to read again (the lines after a broken row)
+  std::size_t again_at_ = 0;
   std::size_t number_ = 0;
+  std::optional<std::size_t> header_fields_;
   bool started_ = false;
 };
 

@@ -3,6 +3,7 @@
 #include "netcheck/recycling.hpp"
 #include "probe/cli.hpp"
 #include "probe/locate.hpp"
+#include "probe/text_safety.hpp"
 #include "probe/transaction.hpp"
 
 #include <boost/asio/post.hpp>
@@ -54,18 +55,7 @@ void append_json_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    // RFC 3629 §4: the well-formed sequences (no overlongs, surrogates or > U+10FFFF).
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) len = 2;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-    bool ok = len > 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xbf);
-    }
-    if (ok) {
+    if (const std::size_t len = utf8_sequence_length(s, i); len > 0) {
       out.append(s.substr(i, len));
       i += len;
     } else {
@@ -76,8 +66,10 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+// An RFC 4180 field, with what a terminal would act on escaped (text_safety.hpp).
+std::string csv_field(std::string_view raw) {
+  std::string s = printable(raw);
+  if (s.find_first_of(",\"") == std::string::npos) return s;
   std::string q = "\"";
   for (char c : s) {
     if (c == '"') q += '"';
@@ -91,7 +83,7 @@ std::string csv_field(const std::string& s) {
 std::string batch_result_csv(const batch_result& r) {
   std::string evidence;
   for (const auto& e : r.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
-  return std::to_string(r.row) + ',' + csv_field(r.label) + ',' + csv_field(r.aor) + ',' + r.code + ',' + r.verdict +
+  return std::to_string(r.row) + ',' + csv_field(r.label) + ',' + csv_field(r.aor) + ',' + csv_field(r.code) + ',' + csv_field(r.verdict) +
          ',' + csv_field(r.detail) + ',' + csv_field(evidence) + ',' + ms_number(r.elapsed_ms) + '\n';
 }
 

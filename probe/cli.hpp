@@ -8,9 +8,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace probe {
 
@@ -28,6 +30,25 @@ using action = std::function<int()>;
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Checks for option values. Their messages name the option (CLI11 puts it first) and what
+// is wrong, never the value itself: a secret typed in the wrong place must not be printed.
+//   number_in(0.1, 3600)      a finite decimal number in the range: "not a number", "not in
+//                             range 0.1 to 3600" (NaN and infinities are not numbers here)
+//   whole_number_in(0, 4294967295)   the same for whole numbers
+//   one_of({"udp", "tcp", "tls"})    one of the words, any case: "must be one of udp, tcp, tls"
+//   sip_text()                no control characters but TAB (CR, LF, ESC…): the value goes into
+//                             a SIP message, where CR LF would end a header (RFC 3261 section 7.3)
+CLI::Validator number_in(double lo, double hi);
+CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi);
+CLI::Validator one_of(std::vector<std::string> words);
+CLI::Validator sip_text();
+
+// "unexpected arguments for dns: --password and 1 value (not shown)": CLI11's message for
+// arguments it did not expect, without echoing what could be a value. `extras` are the
+// arguments as typed; `command` the subcommand ("" for none: then a word is taken for a
+// subcommand that does not exist).
+std::string unexpected_arguments(const std::string& command, const std::vector<std::string>& extras);
 
 // Options every network subcommand shares.
 struct common_options {

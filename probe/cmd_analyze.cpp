@@ -2,6 +2,7 @@
 #include "probe/analyze_run.hpp"
 #include "probe/cli.hpp"
 #include "probe/credentials.hpp"
+#include "probe/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <thread>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
@@ -122,7 +124,7 @@ int run_analyze(const analyze_cli& o) {
                       (o.call_id.empty() && o.aor.empty() ? "" : ", or none matching --call-id/--aor") + ")");
 
   result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (o.common.json) std::cout << analyze::to_json(result).dump(2) << "\n";
+  if (o.common.json) std::cout << json_text(analyze::to_json(result)) << "\n";
   else analyze::write_text(std::cout, result, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
   return exit_status_for(store.primary()->primary.code);
 }
@@ -134,21 +136,22 @@ void setup_analyze(CLI::App& parent, action& selected) {
   auto o = std::make_shared<analyze_cli>();
   cmd->add_option("files", o->files, "Trace files to read in order; - or none reads standard input");
   cmd->add_option("--format", o->format, "Input format instead of detecting it: auto, text, ngrep, asterisk, freeswitch, sngrep, pcap")
-      ->check(CLI::IsMember({"auto", "text", "ngrep", "asterisk", "freeswitch", "fslog", "kamailio", "sngrep", "pcap", "pcapng"}))
+      ->check(one_of({"auto", "text", "ngrep", "asterisk", "freeswitch", "fslog", "kamailio", "sngrep", "pcap", "pcapng"}))
       ->capture_default_str();
   // Reading a day's capture takes seconds: the bound is for inputs that never end.
   o->common.timeout_s = 600;
   add_common_options(*cmd, o->common);
   cmd->add_option("--max-bytes", o->max_bytes, "Read at most this many bytes of input (all files together); 0: no bound")
+      ->check(whole_number_in(0, std::numeric_limits<std::uint64_t>::max()))
       ->capture_default_str();
   add_secret_options(*cmd, o->secret);
   cmd->add_option("--call-id", o->call_id, "Only the registration with this Call-ID");
   cmd->add_option("--aor", o->aor, "Only registrations whose To or From contains this text (e.g. 1001@example.com)");
   cmd->add_option("--max-attempts", o->max_attempts, "Show at most this many attempts (plus as many failed ones); counts cover all")
-      ->check(CLI::Range(1, 1000000))
+      ->check(whole_number_in(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--idle", o->idle_seconds, "Close an attempt after this many seconds of trace time without its messages")
-      ->check(CLI::Range(1.0, 86400.0))
+      ->check(number_in(1, 86400))
       ->capture_default_str();
   cmd->callback([&selected, o] {
     selected = [o] { return run_analyze(*o); };

@@ -4,6 +4,8 @@
 #include "probe/batch_run.hpp"
 #include "probe/cli.hpp"
 #include "probe/credentials.hpp"
+#include "probe/locate.hpp"
+#include "probe/text_safety.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -66,7 +68,6 @@ std::optional<std::size_t> count_lines(int fd) {
 }
 
 int run_batch(batch_cli& o) {
-  std::ios::sync_with_stdio(false);
   if (!o.transport.empty()) o.opts.route.transport = netcheck::transport_from_string(o.transport);
   o.opts.concurrency = o.concurrency;
   o.opts.rate = o.rate;
@@ -212,10 +213,16 @@ int run_batch(batch_cli& o) {
   });
   io.run();
   if (progress) std::fprintf(stderr, "\r\033[K");
+  errno = 0;
   out->flush();
-  if (!*out) throw std::runtime_error("writing the results failed");
+  // Standard output is checked for every subcommand at exit (cli.cpp); the --out file here.
+  if (out == &out_file && !out_file) {
+    std::cerr << "sipprobe: cannot write " << printable(o.out) << (errno != 0 ? std::string(": ") + std::strerror(errno) : "")
+              << "\n";
+    return exit_internal;
+  }
   if (auto why = feed.error(); !why.empty())
-    std::cerr << "sipprobe: reading " << o.accounts << " failed after " << read << " rows: " << why << "\n";
+    std::cerr << "sipprobe: reading " << printable(o.accounts) << " failed after " << read << " rows: " << why << "\n";
 
   if (o.summary) {
     side << "code                       rows\n";
@@ -247,33 +254,35 @@ void setup_batch(CLI::App& parent, action& selected) {
   cmd->add_option("accounts", o->accounts, "CSV file with a header row (aor,password|password_env|ha1,…), or - for stdin")
       ->required();
   cmd->add_option("--concurrency", o->concurrency, "Registrations in flight at once")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}))
+      ->check(whole_number_in(1, 10000))
       ->capture_default_str();
   cmd->add_option("--rate", o->rate, "New registrations per second (0: unlimited)")
-      ->check(CLI::Range(0.0, 100000.0))
+      ->check(number_in(0, 100000))
       ->capture_default_str();
   cmd->add_option("--output", o->output, "Result format: jsonl or csv")
-      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->check(one_of({"jsonl", "csv"}))
       ->capture_default_str();
   cmd->add_option("--out", o->out, "Write the results to FILE (default: stdout)");
   cmd->add_flag("--summary", o->summary, "Print a count per diagnosis code at the end (on stderr when results go to stdout)");
   cmd->add_option("--timeout", o->timeout_s, "Time limit per registration in seconds")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(number_in(0.1, 3600))
       ->capture_default_str();
-  cmd->add_option("--registrar", o->opts.route.registrar, "Default HOST[:PORT] for rows without a registrar column value");
-  cmd->add_option("--outbound-proxy", o->opts.route.outbound_proxy, "Send through this proxy URI");
+  cmd->add_option("--registrar", o->opts.route.registrar, "Default HOST[:PORT] for rows without a registrar column value")
+      ->check(target_text());
+  cmd->add_option("--outbound-proxy", o->opts.route.outbound_proxy, "Send through this proxy URI")->check(target_text());
   cmd->add_option("--transport", o->transport, "Default transport: udp, tcp or tls")
-      ->check(CLI::IsMember({"udp", "tcp", "tls"}, CLI::ignore_case));
+      ->check(one_of({"udp", "tcp", "tls"}));
   cmd->add_option("--dns-server", o->opts.route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
   cmd->add_option("--ca-file", o->opts.route.ca_file, "Trust the CAs in this PEM file for TLS");
   cmd->add_flag("--insecure", o->opts.route.insecure, "Go on when the TLS certificate does not verify");
   cmd->add_option("--bind", o->opts.route.bind, "Local ADDR to send from");
   cmd->add_option("--expires", o->opts.settings.expires, "Default registration interval to ask for, in seconds")
-      ->check(CLI::Range(0u, 4294967295u))
+      ->check(whole_number_in(0, 4294967295u))
       ->capture_default_str();
   cmd->add_flag("--query", o->opts.settings.query,
                 "Authenticated REGISTER without Contact: check credentials, change no binding");
-  cmd->add_option("--user-agent", o->opts.settings.user_agent, "User-Agent header (default: sipprobe/<version>)");
+  cmd->add_option("--user-agent", o->opts.settings.user_agent, "User-Agent header (default: sipprobe/<version>)")
+      ->check(sip_text());
   cmd->callback([&selected, o] {
     selected = [o] { return run_batch(*o); };
   });

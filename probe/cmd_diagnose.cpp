@@ -8,6 +8,7 @@
 #include "probe/locate.hpp"
 #include "probe/reach.hpp"
 #include "probe/register_cli.hpp"
+#include "probe/text_safety.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -107,13 +108,13 @@ int run_diagnose(register_cli& o) {
     auto j = to_json(r);
     auto& cj = j["checks"] = nlohmann::json::array();
     for (const auto& c : checks) cj.push_back(to_json(c));
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j) << "\n";
     return exit_status_for(r.primary.code);
   }
   std::cout << "Transports:\n";
   for (const auto& c : checks) {
-    std::cout << "  " << netcheck::to_string(c.target.t) << " " << endpoint_text(c.target.address, c.target.port) << "  "
-              << c.verdict << "  " << c.detail << "\n";
+    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(endpoint_text(c.target.address, c.target.port))
+              << "  " << c.verdict << "  " << printable(c.detail) << "\n";
   }
   std::cout << "\nRegistration:\n";
   return emit_report(r, o);

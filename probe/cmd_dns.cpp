@@ -9,6 +9,8 @@
 #include "probe/cli.hpp"
 #include "probe/dns_report.hpp"
 #include "probe/dns_target.hpp"
+#include "probe/locate.hpp"
+#include "probe/text_safety.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -49,13 +51,7 @@ int run_dns(const dns_options& o) {
       throw usage_error("--transport " + o.transport + ": a sips: URI needs TLS");
     req.forced = t;
   }
-  for (const auto& s : o.servers) {
-    netcheck::server_address parsed;
-    if (netcheck::parse_server(s, parsed))
-      throw usage_error("--dns-server '" + s + "': " +
-                        netcheck::make_error_code(netcheck::errc::bad_server_address).message() +
-                        " (an IP address, not a name; port 1-65535)");
-  }
+  check_dns_servers(o.servers);
 
   // The per-try timeout leaves room for retries inside --timeout; c-ares doubles it per
   // round, and the overall deadline of async_locate bounds the whole run anyway.
@@ -71,7 +67,7 @@ int run_dns(const dns_options& o) {
   try {
     res = std::make_unique<netcheck::resolver>(io, settings);
   } catch (const std::system_error& e) {
-    if (e.code() == netcheck::errc::bad_server_address) throw usage_error(e.what());
+    if (e.code() == netcheck::errc::bad_server_address) throw usage_error("--dns-server: " + e.code().message());
     throw;
   }
 
@@ -98,7 +94,7 @@ int run_dns(const dns_options& o) {
   }
 
   if (o.common.json) {
-    std::cout << dns_to_json(run).dump(2) << "\n";
+    std::cout << json_text(dns_to_json(run)) << "\n";
   } else {
     write_dns_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) != 0));
   }
@@ -119,7 +115,7 @@ void setup_dns(CLI::App& parent, action& selected) {
                   "/etc/resolv.conf)")
       ->allow_extra_args(false);  // one value per --dns-server, so the target stays positional
   cmd->add_option("--transport", opts->transport, "Only this transport: udp, tcp or tls")
-      ->check(CLI::IsMember({"udp", "tcp", "tls"}));
+      ->check(one_of({"udp", "tcp", "tls"}));
   add_common_options(*cmd, opts->common);
   cmd->callback([&selected, opts] { selected = [opts] { return run_dns(*opts); }; });
 }

@@ -9,6 +9,7 @@
 #include "probe/locate.hpp"
 #include "probe/reach.hpp"
 #include "probe/report.hpp"
+#include "probe/text_safety.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -50,39 +51,40 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   const char* red = c ? "\033[31m" : "";
   const char* dim = c ? "\033[2m" : "";
   const char* reset = c ? "\033[0m" : "";
-  out << "Checks for " << r.input << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "") << "\n";
+  out << "Checks for " << printable(r.input) << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "") << "\n";
   for (const auto& k : r.checks) {
     const bool ok = k.verdict == "ok";
-    out << "  " << netcheck::to_string(k.target.t) << " " << endpoint_text(k.target.address, k.target.port);
-    if (!k.target.host.empty() && k.target.host != k.target.address) out << " (" << k.target.host << ")";
-    out << "  " << (ok ? green : red) << k.verdict << reset << "  " << k.detail;
+    out << "  " << netcheck::to_string(k.target.t) << " " << printable(endpoint_text(k.target.address, k.target.port));
+    if (!k.target.host.empty() && k.target.host != k.target.address) out << " (" << printable(k.target.host) << ")";
+    out << "  " << (ok ? green : red) << k.verdict << reset << "  " << printable(k.detail);
     if (k.rtt_ms >= 0) out << "  " << ms_text(k.rtt_ms);
     out << "\n";
     std::string extra;
     if (k.connect_ms >= 0) extra += "connect " + ms_text(k.connect_ms);
     if (k.handshake_ms >= 0) extra += ", TLS handshake " + ms_text(k.handshake_ms);
     if (k.retransmissions > 0) extra += (extra.empty() ? "" : ", ") + std::to_string(k.retransmissions) + " retransmissions";
-    if (!k.server.empty()) extra += (extra.empty() ? "" : ", ") + std::string("server \"") + k.server + "\"";
+    if (!k.server.empty()) extra += (extra.empty() ? "" : ", ") + std::string("server \"") + printable(k.server) + "\"";
     if (!k.received.empty() || k.rport)
-      extra += (extra.empty() ? "" : ", ") + std::string("seen from ") + (k.received.empty() ? "?" : k.received) +
+      extra += (extra.empty() ? "" : ", ") + std::string("seen from ") + (k.received.empty() ? "?" : printable(k.received)) +
                (k.rport ? ":" + std::to_string(*k.rport) : "");
     if (!extra.empty()) out << "    " << dim << extra << reset << "\n";
     if (!k.allow.empty()) {
       out << "    " << dim << "Allow:";
-      for (const auto& a : k.allow) out << " " << a;
+      for (const auto& a : k.allow) out << " " << printable(a);
       out << reset << "\n";
     }
     if (k.tls && (k.tls->handshake_ok() || k.tls->has_certificate)) {
       const auto& t = *k.tls;
-      out << "    " << dim << "TLS " << t.protocol << " " << t.cipher << "; subject " << t.subject << "; issuer " << t.issuer
+      out << "    " << dim << "TLS " << printable(t.protocol) << " " << printable(t.cipher) << "; subject " << printable(t.subject)
+          << "; issuer " << printable(t.issuer)
           << reset << "\n";
       out << "    " << dim << "SAN:";
-      for (const auto& d : t.san_dns) out << " DNS:" << d;
-      for (const auto& i : t.san_ip) out << " IP:" << i;
-      out << "; expires " << t.not_after;
+      for (const auto& d : t.san_dns) out << " DNS:" << printable(d);
+      for (const auto& i : t.san_ip) out << " IP:" << printable(i);
+      out << "; expires " << printable(t.not_after);
       if (t.days_left) out << " (" << *t.days_left << " days)";
       out << "; verify: " << netcheck::to_string(t.verdict);
-      if (t.verify_code != 0) out << " (" << t.verify_reason << ")";
+      if (t.verify_code != 0) out << " (" << printable(t.verify_reason) << ")";
       out << reset << "\n";
     }
   }
@@ -93,12 +95,12 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   } else {
     const auto& e = describe(r.primary->code);
     out << red << "✘ " << e.code << reset << ": " << e.title << "\n  " << e.explanation << "\n";
-    for (const auto& ev : r.primary->evidence) out << "    - " << ev << "\n";
+    for (const auto& ev : r.primary->evidence) out << "    - " << printable(ev) << "\n";
     out << "  What to fix:\n";
     int n = 1;
     for (auto f : e.fixes) out << "    " << n++ << ". " << f << "\n";
   }
-  for (const auto& f : r.findings) out << "  • " << describe(f.code).code << ": " << f.detail << "\n";
+  for (const auto& f : r.findings) out << "  • " << describe(f.code).code << ": " << printable(f.detail) << "\n";
   out << dim << "\nTotal " << ms_text(r.elapsed_ms) << reset << "\n";
 }
 
@@ -169,7 +171,7 @@ int run_reach(const reach_options& o) {
     run.primary = reach_diagnosis(run.checks);
   }
   run.findings = reach_findings(run.checks);
-  if (o.common.json) std::cout << to_json(run).dump(2) << "\n";
+  if (o.common.json) std::cout << json_text(to_json(run)) << "\n";
   else write_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
   return run.primary ? exit_failed : exit_ok;
 }
@@ -183,7 +185,7 @@ void setup_reach(CLI::App& parent, action& selected) {
   cmd->add_option("--dns-server", o->servers, "DNS server IP[:PORT] to ask (repeatable; default: /etc/resolv.conf)")
       ->allow_extra_args(false);
   cmd->add_option("--transport", o->transport, "Only this transport: udp, tcp or tls")
-      ->check(CLI::IsMember({"udp", "tcp", "tls"}));
+      ->check(one_of({"udp", "tcp", "tls"}));
   cmd->add_option("--ca-file", o->ca_file, "Trust the CAs in this PEM file for TLS (default: the system store)");
   cmd->add_flag("--insecure", o->insecure, "Complete TLS even when the certificate does not verify (still reported)");
   cmd->add_option("--bind", o->bind, "Local ADDR[:PORT] to send from");

@@ -1,6 +1,7 @@
 #include "probe/dns_report.hpp"
 
 #include "netcheck/error.hpp"
+#include "probe/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -205,11 +206,11 @@ json dns_to_json(const dns_run& run) {
 void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
   const palette& c = color == color_mode::always ? ansi : plain;
   const auto& r = run.result;
-  out << c.bold << "DNS plan for " << run.target.host << c.reset;
+  out << c.bold << "DNS plan for " << printable(run.target.host) << c.reset;
   if (!run.servers.empty()) {
     out << c.dim << "  (server";
     if (run.servers.size() > 1) out << "s";
-    for (std::size_t i = 0; i < run.servers.size(); ++i) out << (i ? ", " : " ") << run.servers[i];
+    for (std::size_t i = 0; i < run.servers.size(); ++i) out << (i ? ", " : " ") << printable(run.servers[i]);
     out << ")" << c.reset;
   }
   out << "\n\n";
@@ -220,10 +221,10 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
       case plan_node::kind::query: {
         const query_result& q = r.queries[n.query];
         bool ok = q.status == dns_status::ok;
-        s = std::string(netcheck::to_string(q.type)) + " " + q.name + "  " + (ok ? c.ok : c.bad) +
+        s = std::string(netcheck::to_string(q.type)) + " " + printable(q.name) + "  " + (ok ? c.ok : c.bad) +
             std::string(netcheck::to_string(q.status)) + c.reset;
-        if (ok) s += "  " + answers_summary(q);
-        else if (!q.detail.empty()) s += std::string(c.dim) + "  " + q.detail + c.reset;
+        if (ok) s += "  " + printable(answers_summary(q));
+        else if (!q.detail.empty()) s += std::string(c.dim) + "  " + printable(q.detail) + c.reset;
         s += std::string(c.dim) + (q.ttl ? "  ttl " + std::to_string(*q.ttl) : "") + "  " +
              std::to_string(q.elapsed.count()) + " ms" + c.reset;
         if (q.capped) s += "  (answer capped)";
@@ -231,19 +232,19 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
       }
       case plan_node::kind::naptr:
         s = "order " + std::to_string(n.naptr.order) + " pref " +
-            std::to_string(n.naptr.preference) + "  \"" + n.naptr.flags + "\" " +
-            n.naptr.service;
+            std::to_string(n.naptr.preference) + "  \"" + printable(n.naptr.flags) + "\" " +
+            printable(n.naptr.service);
         if (n.note.empty())
-          s += " → " + n.naptr.replacement + " [" + std::string(netcheck::to_string(*n.t)) + "]";
+          s += " → " + printable(n.naptr.replacement) + " [" + std::string(netcheck::to_string(*n.t)) + "]";
         else
-          s += std::string(c.dim) + "  ignored: " + n.note + c.reset;
+          s += std::string(c.dim) + "  ignored: " + printable(n.note) + c.reset;
         break;
       case plan_node::kind::srv:
         s = "priority " + std::to_string(n.srv.priority) + " weight " +
             std::to_string(n.srv.weight) + " port " + std::to_string(n.srv.port) + " → " +
-            n.srv.target;
+            printable(n.srv.target);
         break;
-      case plan_node::kind::note: s = std::string(c.dim) + n.note + c.reset; break;
+      case plan_node::kind::note: s = std::string(c.dim) + printable(n.note) + c.reset; break;
     }
     return s;
   };
@@ -264,10 +265,10 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
     out << c.bold << "Targets, in the order a phone tries them:" << c.reset << "\n";
     std::size_t i = 0;
     for (const auto& t : r.targets) {
-      std::string ep = endpoint(t.address, t.port);
+      std::string ep = printable(endpoint(t.address, t.port));
       ++i;
       out << "  " << (i < 10 ? " " : "") << i << ". " << netcheck::to_string(t.t) << "  " << ep
-          << std::string(ep.size() < 22 ? 22 - ep.size() : 1, ' ') << t.host << c.dim
+          << std::string(ep.size() < 22 ? 22 - ep.size() : 1, ' ') << printable(t.host) << c.dim
           << "  via " << netcheck::to_string(t.via) << c.reset << "\n";
     }
     if (r.limited) out << c.dim << "  (limit reached: more targets not shown)" << c.reset << "\n";
@@ -280,7 +281,7 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
   const entry& e = describe(d->code);
   out << c.bad << c.bold << "Diagnosis: " << e.code << c.reset << " — " << e.title << "\n  "
       << e.explanation << "\n\n  Evidence:\n";
-  for (const auto& ev : d->evidence) out << "    - " << ev << "\n";
+  for (const auto& ev : d->evidence) out << "    - " << printable(ev) << "\n";
   out << "\n  Fixes:\n";
   int k = 0;
   for (auto f : e.fixes) out << "    " << ++k << ". " << f << "\n";

@@ -28,18 +28,16 @@ bool valid_domain(std::string_view d, std::string& why) {
     std::size_t dot = d.find('.', start);
     if (dot == std::string_view::npos) dot = d.size();
     std::string_view label = d.substr(start, dot - start);
-    if (label.empty()) return why = "empty label in host name '" + std::string(d) + "'", false;
+    if (label.empty()) return why = "empty label in the host name", false;
     if (label.size() > 63) return why = "label longer than 63 characters in host name", false;
     for (char c : label) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
-        return why = "character '" + std::string(1, c) + "' not allowed in host name '" +
-                     std::string(d) + "'",
-               false;
+        return why = "character '" + std::string(1, c) + "' not allowed in a host name", false;
       if (!std::isdigit(static_cast<unsigned char>(c))) all_numeric = false;
     }
     start = dot + 1;
   }
-  if (all_numeric) return why = "'" + std::string(d) + "' is not a valid IPv4 address", false;
+  if (all_numeric) return why = "not a valid IPv4 address", false;
   return true;
 }
 
@@ -74,9 +72,7 @@ std::optional<dns_target> parse_dns_target(std::string_view text, std::string& e
              rest.find_first_of("@[.") > colon && rest.find(':', colon + 1) == rest.npos &&
              !std::all_of(rest.begin() + static_cast<std::ptrdiff_t>(colon) + 1, rest.end(),
                           [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    return error = "unsupported URI scheme '" + std::string(rest.substr(0, colon)) +
-                   ":' (use sip:, sips:, a domain or host:port)",
-           std::nullopt;
+    return error = "unsupported URI scheme (use sip:, sips:, a domain or host:port)", std::nullopt;
   }
 
   // Headers (?…) and URI parameters (;…) follow the host part.
@@ -106,11 +102,10 @@ std::optional<dns_target> parse_dns_target(std::string_view text, std::string& e
       if (port.empty()) return error = "empty port after ':'", std::nullopt;
     }
     if (!netcheck::is_ip_literal(host) || host.find(':') == std::string_view::npos)
-      return error = "'" + std::string(host) + "' is not an IPv6 address", std::nullopt;
+      return error = "not an IPv6 address inside [ ]", std::nullopt;
   } else if (std::count(rest.begin(), rest.end(), ':') > 1) {
     if (!t.scheme.empty() || !netcheck::is_ip_literal(rest))
-      return error = "'" + std::string(rest) + "' is not an IPv6 address (write [addr]:port)",
-             std::nullopt;
+      return error = "not an IPv6 address (write [addr]:port)", std::nullopt;
   } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
@@ -119,8 +114,7 @@ std::optional<dns_target> parse_dns_target(std::string_view text, std::string& e
   if (!port.empty()) {
     std::uint16_t p = 0;
     if (!parse_port(port, p))
-      return error = "port '" + std::string(port) + "' is not a number from 1 to 65535",
-             std::nullopt;
+      return error = "the port is not a number from 1 to 65535", std::nullopt;
     t.port = p;
   }
   if (netcheck::is_ip_literal(host)) {
@@ -142,7 +136,7 @@ std::optional<dns_target> parse_dns_target(std::string_view text, std::string& e
     std::string value = lower(p.substr(10));
     auto tr = netcheck::transport_from_string(value);
     if (!tr)
-      return error = "transport=" + value + " is not supported (udp, tcp or tls)", std::nullopt;
+      return error = "this transport= is not supported (udp, tcp or tls)", std::nullopt;
     if (t.secure() && *tr == netcheck::transport::udp)
       return error = "sips: cannot use transport=udp (SIPS needs TLS)", std::nullopt;
     // RFC 3261 §26.2: sips with transport=tcp means TLS over TCP.

@@ -26,7 +26,9 @@ struct dns_target {
   bool secure() const noexcept { return scheme == "sips"; }
 };
 
-// Parses `text`; on failure returns nullopt and sets `error` to one line for the user.
+// Parses `text`; on failure returns nullopt and sets `error` to one line for the user that
+// says what is wrong without quoting `text` (it may be an option's value, and a value may
+// be a secret typed in the wrong place).
 std::optional<dns_target> parse_dns_target(std::string_view text, std::string& error);
 
 }  // namespace probe

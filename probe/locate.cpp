@@ -12,8 +12,17 @@ namespace probe {
 dns_target parse_target_or_throw(const std::string& text, const std::string& what) {
   std::string why;
   auto t = parse_dns_target(text, why);
-  if (!t) throw usage_error(what + ": cannot use '" + text + "': " + why);
+  if (!t) throw usage_error(what + ": cannot use the value: " + why);
   return *t;
+}
+
+CLI::Validator target_text() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::string why;
+        return parse_dns_target(text, why) ? "" : "cannot use the value: " + why;
+      },
+      "");
 }
 
 netcheck::locate_request locate_request_from(const dns_target& target, const std::string& transport) {
@@ -48,15 +57,19 @@ netcheck::locate_request every_transport_request(netcheck::locate_request req) {
   return req;
 }
 
+void check_dns_servers(const std::vector<std::string>& servers) {
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    netcheck::server_address parsed;
+    if (netcheck::parse_server(servers[i], parsed))
+      throw usage_error("--dns-server" + (servers.size() > 1 ? " #" + std::to_string(i + 1) : std::string()) + ": " +
+                        netcheck::make_error_code(netcheck::errc::bad_server_address).message() +
+                        " (an IP address, not a name; port 1-65535)");
+  }
+}
+
 netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>& servers,
                                                   std::chrono::milliseconds overall) {
-  for (const auto& s : servers) {
-    netcheck::server_address parsed;
-    if (netcheck::parse_server(s, parsed))
-      throw usage_error("--dns-server '" + s + "': " +
-                        netcheck::make_error_code(netcheck::errc::bad_server_address).message() +
-                        " (names are not accepted)");
-  }
+  check_dns_servers(servers);
   netcheck::resolver_settings settings;
   settings.servers = servers;
   // c-ares doubles the per-try timeout each round; a quarter of the budget leaves room for
@@ -72,7 +85,7 @@ netcheck::flow_options bind_options(const std::string& bind) {
   auto b = parse_target_or_throw(bind, "--bind");
   boost::system::error_code ec;
   fo.local_address = boost::asio::ip::make_address(b.host, ec);
-  if (ec) throw usage_error("--bind needs an IP address, not " + b.host);
+  if (ec) throw usage_error("--bind needs an IP address, not a host name");
   fo.local_port = b.port.value_or(0);
   return fo;
 }
@@ -83,7 +96,8 @@ std::unique_ptr<netcheck::resolver> make_resolver(boost::asio::io_context& io, c
   try {
     return std::make_unique<netcheck::resolver>(io, settings);
   } catch (const std::system_error& e) {
-    throw usage_error(std::string("--dns-server: ") + e.what());
+    // The code's message, not what(): that quotes the server as given.
+    throw usage_error("--dns-server: " + (e.code() == netcheck::errc::bad_server_address ? e.code().message() : std::string(e.what())));
   }
 }
 

@@ -8,6 +8,7 @@
 #include "netcheck/transport.hpp"
 #include "probe/dns_target.hpp"
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -21,6 +22,9 @@ namespace probe {
 // Throws usage_error when --transport contradicts the target (transport=, sips).
 netcheck::locate_request locate_request_from(const dns_target& target, const std::string& transport);
 
+// usage_error unless every --dns-server is IP[:PORT] (names the option, not the value).
+void check_dns_servers(const std::vector<std::string>& servers);
+
 // Resolver settings for `servers` (--dns-server, validated: names are refused) within an
 // overall time limit: the per-try timeout leaves room for retries. Throws usage_error.
 netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>& servers,
@@ -31,8 +35,11 @@ netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>
 // so TLS is only tried there when it was asked for (sips, transport=tls, --transport tls).
 netcheck::locate_request every_transport_request(netcheck::locate_request req);
 
-// parse_dns_target or usage_error naming the option.
+// parse_dns_target or usage_error naming the option (not the value).
 dns_target parse_target_or_throw(const std::string& text, const std::string& what);
+// The same check as a CLI11 validator (--registrar, --outbound-proxy): a usage error at
+// parse time, before any row of a batch is read.
+CLI::Validator target_text();
 
 // --bind ADDR[:PORT] as flow options (empty: none); usage_error unless ADDR is an IP.
 netcheck::flow_options bind_options(const std::string& bind);

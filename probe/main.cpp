@@ -1,5 +1,6 @@
 // sipprobe entry point: everything happens in probe::run; this only guards the edges.
 #include "probe/cli.hpp"
+#include "probe/text_safety.hpp"
 
 #include <exception>
 #include <iostream>
@@ -8,7 +9,7 @@ int main(int argc, char** argv) {
   try {
     return probe::run(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "sipprobe: internal error: " << e.what() << "\n";
+    std::cerr << "sipprobe: internal error: " << probe::printable(e.what()) << "\n";
   } catch (...) {
     std::cerr << "sipprobe: internal error\n";
   }

@@ -22,9 +22,10 @@ sip::uri parse_aor(const std::string& text) {
                                            t.find('@') != std::string::npos && t.find('@') < t.find(':')))
     t = "sip:" + t;
   sip::uri u;
-  if (auto ec = sip::parse_uri(t, u)) throw usage_error("not a SIP address of record: " + text + " (" + ec.message() + ")");
+  // The text is not echoed: it may hold a password (sip:user:password@host).
+  if (auto ec = sip::parse_uri(t, u)) throw usage_error("the address of record is not a SIP URI (" + ec.message() + ")");
   if (u.scheme == "tel") throw usage_error("a tel: URI is not an address of record: use sip:user@domain");
-  if (u.user.empty()) throw usage_error("the address of record needs a user part: " + text);
+  if (u.user.empty()) throw usage_error("the address of record needs a user part (user@domain)");
   return u;
 }
 

@@ -1,5 +1,7 @@
 #include "probe/report.hpp"
 
+#include "probe/text_safety.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -36,18 +38,18 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
 
   if (!r.transactions.empty()) {
     for (const auto& t : r.transactions) {
-      out << "  " << t.request << " (CSeq " << t.cseq << ") → " << t.remote << " " << t.transport;
-      if (!t.note.empty()) out << c.dim << "  [" << t.note << "]" << c.reset;
+      out << "  " << printable(t.request) << " (CSeq " << t.cseq << ") → " << printable(t.remote) << " " << printable(t.transport);
+      if (!t.note.empty()) out << c.dim << "  [" << printable(t.note) << "]" << c.reset;
       if (t.retransmissions > 0) out << c.dim << "  (" << t.retransmissions << " retransmissions)" << c.reset;
       out << "\n";
       for (int p : t.provisional) out << "  ← " << p << c.dim << " (provisional)" << c.reset << "\n";
       if (t.status > 0) {
         const auto& colour = t.status < 300 ? c.green : (t.status == 401 || t.status == 407 ? c.yellow : c.red);
-        out << "  ← " << colour << t.status << " " << t.reason << c.reset;
+        out << "  ← " << colour << t.status << " " << printable(t.reason) << c.reset;
         if (t.rtt_ms >= 0) out << c.dim << "  " << ms_text(t.rtt_ms) << c.reset;
         out << "\n";
       } else {
-        out << "  ✗ " << c.red << (t.reason.empty() ? "no response" : t.reason) << c.reset << "\n";
+        out << "  ✗ " << c.red << (t.reason.empty() ? "no response" : printable(t.reason)) << c.reset << "\n";
       }
     }
     out << "\n";
@@ -60,7 +62,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
   out << "  " << e.explanation << "\n";
   if (!r.primary.evidence.empty()) {
     out << "  Evidence:\n";
-    for (const auto& ev : r.primary.evidence) out << "    - " << ev << "\n";
+    for (const auto& ev : r.primary.evidence) out << "    - " << printable(ev) << "\n";
   }
   if (r.registration) {
     const auto& reg = *r.registration;
@@ -70,7 +72,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
       out << "\n";
     }
     for (const auto& b : reg.bindings)
-      out << "  Binding: " << b.contact << (b.expires >= 0 ? ";expires=" + std::to_string(b.expires) : "")
+      out << "  Binding: " << printable(b.contact) << (b.expires >= 0 ? ";expires=" + std::to_string(b.expires) : "")
           << (b.ours ? "  (ours)" : "") << "\n";
     if (reg.removed) out << "  Our binding was removed afterwards (use --keep to leave it).\n";
     if (reg.kept) out << "  Our binding was kept (--keep).\n";
@@ -85,7 +87,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
     for (const auto& f : r.findings) {
       const auto& fe = describe(f.code);
       out << "  " << c.yellow << "• " << fe.code << c.reset << ": " << fe.title << "\n";
-      if (!f.detail.empty()) out << "    " << f.detail << "\n";
+      if (!f.detail.empty()) out << "    " << printable(f.detail) << "\n";
       for (auto fix : fe.fixes) out << "    → " << fix << "\n";
     }
   }

@@ -3,6 +3,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
+#include "support/capture.hpp"
 #include "support/lab.hpp"
 #include "support/process.hpp"
 
@@ -17,55 +18,11 @@
 #include <string>
 #include <thread>
 
+using test_support::capture;
 using test_support::lab_service;
 using test_support::shell_quote;
 
 namespace {
-
-// tcpdump writing FILE for the lab's port; stop() sends SIGINT and waits, so the capture
-// is flushed and complete when it returns. Without --immediate-mode, TPACKET_V3 holds
-// packets in a ring block until it fills or times out, and SIGINT loses them.
-class capture {
- public:
-  capture(const std::string& dir, const std::string& port) : file_(dir + "/capture.pcap"), log_(dir + "/tcpdump.log") {
-    auto r = test_support::run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; tcpdump -i lo --immediate-mode -U -n -w " +
-                               shell_quote(file_) + " 'udp port " + port + " or tcp port " + port + " or (icmp and icmp[30:2] = " + port +
-                               ")' >" + shell_quote(log_) +
-                               " 2>&1 & echo $!");
-    REQUIRE_MESSAGE(r.exit_code == 0, "tcpdump is not installed (scripts/setup installs it): " << r.out);
-    pid_ = std::stoi(r.out);
-    // tcpdump says "listening on lo" once the capture is armed.
-    for (int i = 0; i < 100; ++i) {
-      std::ifstream in(log_);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      if (ss.str().find("listening on") != std::string::npos) return;
-      REQUIRE_MESSAGE(::kill(pid_, 0) == 0, "tcpdump exited: " << ss.str());
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("tcpdump did not start capturing within 5 s");
-  }
-  ~capture() { stop(); }
-  capture(const capture&) = delete;
-  capture& operator=(const capture&) = delete;
-
-  const std::string& stop() {
-    if (pid_ > 0) {
-      // --immediate-mode hands each packet over at once; a moment more lets the last
-      // ones (the binding removal) through before SIGINT makes tcpdump flush and exit.
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      ::kill(pid_, SIGINT);
-      for (int i = 0; i < 100 && ::kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      // The shell that started it is gone; tcpdump is re-parented, so poll rather than wait.
-      pid_ = -1;
-    }
-    return file_;
-  }
-
- private:
-  std::string file_, log_;
-  pid_t pid_ = -1;
-};
 
 struct result {
   int exit_code;

@@ -280,3 +280,49 @@ TEST_CASE("batch: a slow pipe does not hold back the registrations in flight") {
   CHECK(lines[0]["elapsed_ms"].get<double>() < 1000);
   CHECK(lines[1]["row"] == 3);
 }
+
+TEST_CASE("batch: broken rows at the start, in the middle and at the end: one result per row") {
+  // A quote opened in row 2 and never closed used to swallow the rest of the file: 10
+  // data rows gave one result. Each broken row is a row_error and the lines after it are
+  // rows again; a row without its trailing label is an ordinary row.
+  lab_service kam("kamailio");
+  const std::string dir = test_support::make_temp_dir("batch");
+  const std::vector<std::string> rows = {
+      "aor,password,label",
+      "sip:alice@sip.test,\"alice-secret,start",   // 2: a quote that never closes
+      "sip:bob@sip.test,bob-secret,b",             // 3
+      "sip:alice@sip.test,alice-secret,a",         // 4
+      "sip:bob@sip.test,bob-secret",               // 5: no label
+      "sip:carol@sip.test,carol\"-secret,middle",  // 6: a quote inside a field
+      "sip:dave@sip.test,\"dave-secret,mid",       // 7: another quote that never closes
+      "sip:alice@sip.test,alice-secret,a2",        // 8
+      "sip:bob@sip.test,bob-secret,b2",            // 9
+      "sip:alice@sip.test,alice-secret,a3",        // 10
+      "sip:bob@sip.test,\"bob-secret,end",         // 11: the last line opens a quote
+  };
+  const std::vector<std::pair<int, std::string>> expected = {
+      {2, "row_error"},  {3, "registered"}, {4, "registered"}, {5, "registered"},  {6, "row_error"},
+      {7, "row_error"},  {8, "registered"}, {9, "registered"}, {10, "registered"}, {11, "row_error"}};
+  for (const std::string eol : {"\n", "\r\n", "\r"}) {
+    CAPTURE(eol.size());
+    std::string text;
+    for (const auto& r : rows) text += r + eol;
+    const auto csv = write_file(dir, "broken.csv", text);
+    auto r = run_batch(kam, csv, "--rate 0 --concurrency 4 --transport udp");
+    INFO(r.out);
+    CHECK(r.exit_code == 1);
+    auto lines = jsonl(r.out);
+    REQUIRE(lines.size() == expected.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      CAPTURE(lines[i].dump());
+      CHECK(lines[i]["row"] == expected[i].first);
+      CHECK(lines[i]["code"] == expected[i].second);
+    }
+    CHECK(lines[0]["detail"].get<std::string>().find("unbalanced quote: a quoted field opened in this row") == 0);
+    CHECK(lines[3]["label"] == "");
+    CHECK(r.out.find("secret") == std::string::npos);  // no broken row echoes its password
+  }
+  CHECK(bindings(kam, "alice") == "");
+  CHECK(bindings(kam, "bob") == "");
+  std::filesystem::remove_all(dir);
+}

@@ -113,9 +113,9 @@ int unused_udp_port() {
 
 }  // namespace
 
-TEST_CASE("dns: sip.test follows NAPTR order, SRV priority, both address families") {
+TEST_CASE("dns: deadparts.test follows NAPTR order, SRV priority, both address families") {
   dnsmasq_lab lab;
-  auto o = dns_json(lab, "sip.test");
+  auto o = dns_json(lab, "deadparts.test");
   INFO(o.text);
   CHECK(o.exit_code == 0);
   CHECK(o.doc["schema"] == "sipprobe.dns/1");
@@ -131,22 +131,22 @@ TEST_CASE("dns: sip.test follows NAPTR order, SRV priority, both address familie
   for (int i = 5; i < 8; ++i) CHECK(t[i]["transport"] == "udp");
   CHECK(describe(t[8]) == "udp 127.0.0.3 5099 naptr");
   std::set<std::string> udp_first{t[5]["host"].get<std::string>(), t[7]["host"].get<std::string>()};
-  CHECK(udp_first.count("pbx2.sip.test") == 1);  // 60/40 weights: either may come first
+  CHECK(udp_first.count("pbx2.deadparts.test") == 1);  // 60/40 weights: either may come first
   for (const auto& x : t) CHECK(x["via"] == "naptr");
 
-  const json* naptr = find_query(o.doc, "sip.test", "NAPTR");
+  const json* naptr = find_query(o.doc, "deadparts.test", "NAPTR");
   REQUIRE(naptr);
   CHECK((*naptr)["status"] == "ok");
   CHECK((*naptr)["ttl"] == 300);
   CHECK((*naptr)["answers"].size() == 4);
   CHECK((*naptr)["ms"].is_number());
-  const json* srv = find_query(o.doc, "_sip._tcp.sip.test", "SRV");
+  const json* srv = find_query(o.doc, "_sip._tcp.deadparts.test", "SRV");
   REQUIRE(srv);
   CHECK((*srv)["answers"].size() == 2);
-  const json* aaaa = find_query(o.doc, "pbx1.sip.test", "AAAA");
+  const json* aaaa = find_query(o.doc, "pbx1.deadparts.test", "AAAA");
   REQUIRE(aaaa);
   CHECK((*aaaa)["answers"] == json::array({"::1"}));
-  CHECK(find_query(o.doc, "backup.sip.test", "AAAA")->at("status") == "nodata");
+  CHECK(find_query(o.doc, "dead.deadparts.test", "AAAA")->at("status") == "nodata");
   // The plan tree: the ignored NAPTR says why.
   const json& root = o.doc["plan"][0];
   CHECK(root["query"] == 0);
@@ -157,19 +157,19 @@ TEST_CASE("dns: sip.test follows NAPTR order, SRV priority, both address familie
 
 TEST_CASE("dns: restrictions — --transport, sips:, transport= parameter") {
   dnsmasq_lab lab;
-  auto udp = dns_json(lab, "sip:alice@sip.test", "--transport udp");
+  auto udp = dns_json(lab, "sip:alice@deadparts.test", "--transport udp");
   CHECK(udp.exit_code == 0);
   REQUIRE(udp.doc["targets"].size() == 4);
   for (const auto& x : udp.doc["targets"]) CHECK(x["transport"] == "udp");
-  CHECK(find_query(udp.doc, "_sip._tcp.sip.test", "SRV") == nullptr);  // not asked
+  CHECK(find_query(udp.doc, "_sip._tcp.deadparts.test", "SRV") == nullptr);  // not asked
 
-  auto sips = dns_json(lab, "sips:alice@sip.test");
+  auto sips = dns_json(lab, "sips:alice@deadparts.test");
   CHECK(sips.exit_code == 0);
   REQUIRE(sips.doc["targets"].size() == 2);
   for (const auto& x : sips.doc["targets"]) CHECK(describe(x).find("tls") == 0);
   CHECK(sips.doc["input"]["secure"] == true);
 
-  auto tcp = dns_json(lab, "sip:sip.test;transport=tcp");
+  auto tcp = dns_json(lab, "sip:deadparts.test;transport=tcp");
   CHECK(tcp.exit_code == 0);
   CHECK(tcp.doc["targets"].size() == 3);
   CHECK(tcp.doc["input"]["transport"] == "tcp");
@@ -220,9 +220,9 @@ TEST_CASE("dns: short-cuts — IP literals and explicit ports ask no NAPTR/SRV")
   CHECK(v6.exit_code == 0);
   CHECK(describe(v6.doc["targets"][0]) == "udp ::1 5070 literal");
 
-  auto named = dns_json(lab, "sips:alice@pbx1.sip.test:5071;transport=tcp");
+  auto named = dns_json(lab, "sips:alice@pbx1.deadparts.test:5071;transport=tcp");
   CHECK(named.exit_code == 0);
-  CHECK(find_query(named.doc, "pbx1.sip.test", "NAPTR") == nullptr);
+  CHECK(find_query(named.doc, "pbx1.deadparts.test", "NAPTR") == nullptr);
   REQUIRE(named.doc["targets"].size() == 2);
   CHECK(describe(named.doc["targets"][0]) == "tls 127.0.0.1 5071 a");
   CHECK(describe(named.doc["targets"][1]) == "tls ::1 5071 a");
@@ -303,11 +303,11 @@ TEST_CASE("dns: usage errors exit 2 with one clear line") {
     const char* says;
   };
   const row rows[] = {
-      {"sip.test --dns-server ns1.example.com", "--dns-server 'ns1.example.com'"},
-      {"sip.test --dns-server 127.0.0.1:99999", "--dns-server '127.0.0.1:99999'"},
-      {"'bad_host!'", "not allowed in host name"},
+      {"sip.test --dns-server ns1.example.com", "--dns-server: DNS server must be"},
+      {"sip.test --dns-server 127.0.0.1:99999", "--dns-server: DNS server must be"},
+      {"'bad_host!'", "not allowed in a host name"},
       {"'bad host'", "spaces"},
-      {"sip.test:0 --dns-server 127.0.0.1", "port '0'"},
+      {"sip.test:0 --dns-server 127.0.0.1", "cannot use 'sip.test:0' as a target: the port is not a number"},
       {"tel:+15551234", "unsupported URI scheme"},
       {"'sips:x.test;transport=udp' --dns-server 127.0.0.1", "SIPS needs TLS"},
       {"sip.test --transport sctp --dns-server 127.0.0.1", "--transport"},
@@ -326,10 +326,10 @@ TEST_CASE("dns: usage errors exit 2 with one clear line") {
 
 TEST_CASE("dns: the human report shows the tree, the answers and the targets") {
   dnsmasq_lab lab;
-  auto o = sipprobe_dns("sip.test --dns-server " + lab.server() + " --color never");
+  auto o = sipprobe_dns("deadparts.test --dns-server " + lab.server() + " --color never");
   CHECK(o.exit_code == 0);
-  for (const char* s : {"NAPTR sip.test  ok", "SRV _sips._tcp.sip.test", "priority 20 weight 0 port 5099",
-                        "AAAA pbx1.sip.test  ok  ::1", "ttl 300", "ignored: flags", "Targets",
+  for (const char* s : {"NAPTR deadparts.test  ok", "SRV _sips._tcp.deadparts.test", "priority 20 weight 0 port 5099",
+                        "AAAA pbx1.deadparts.test  ok  ::1", "ttl 300", "ignored: flags", "Targets",
                         "tls  127.0.0.1:5061", "via naptr"}) {
     std::string want = s;
     CAPTURE(want);

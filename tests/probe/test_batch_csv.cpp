@@ -47,7 +47,8 @@ TEST_CASE("batch csv: records, quoting, line ends, BOM") {
       {"empty fields", "a,b,c\n,,\n", {{"a", "b", "c"}, {"", "", ""}}, {1, 2}},
       {"empty quoted field", "a,b\n\"\",x\n", {{"a", "b"}, {"", "x"}}, {1, 2}},
       {"blank lines skipped, still counted", "a\n\n\r\nb\n", {{"a"}, {"b"}}, {1, 4}},
-      {"lone CR inside a field", "a\rb\n", {{"a\rb"}}, {1}},
+      {"CR-only line ends", "a,b\r1,2\r\r3,4", {{"a", "b"}, {"1", "2"}, {"3", "4"}}, {1, 2, 4}},
+      {"quoted line break in a record that fits the header", "a,b\n\"l1\nl2\",z\nn,r\n", {{"a", "b"}, {"l1\nl2", "z"}, {"n", "r"}}, {1, 2, 3}},
       {"empty input", "", {}, {}},
   };
   for (const auto& t : table) {
@@ -70,7 +71,6 @@ TEST_CASE("batch csv: malformed records are reported and reading goes on") {
   };
   const std::vector<row> table = {
       {"too long", std::string(max_record_bytes + 10, 'x'), "longer than 8192"},
-      {"too long quoted, with newlines", "\"" + std::string(max_record_bytes, 'x') + "\n,\n\"", "longer than 8192"},
       {"too many fields", std::string(max_fields + 5, ','), "more than 64 fields"},
       {"stray quote", "ab\"c,d", "quote inside an unquoted field"},
       {"text after closing quote", "\"ab\"c,d", "text after the closing quote"},
@@ -85,9 +85,58 @@ TEST_CASE("batch csv: malformed records are reported and reading goes on") {
     CHECK(recs[2].fields == fields{"next", "row"});
     CHECK(recs[2].number == 3);
   }
-  auto recs = read_all("h\n\"never closed\nmore");
+  auto recs = read_all("h\nlast,\"never closed");
   REQUIRE(recs.size() == 2);
   CHECK(recs[1].error == "unterminated quoted field");
+}
+
+TEST_CASE("batch csv: a quote that runs into later lines and breaks there leaves every line a row") {
+  struct row {
+    std::string name;
+    std::string input;
+    std::vector<fields> expected;  // {} for an error record
+    std::vector<std::string> errors;  // what each error record's text contains, in order
+  };
+  const std::vector<row> table = {
+      {"never closed", "h1,h2\n\"open,x\nmore,x\nlast,y\n", {{"h1", "h2"}, {}, {"more", "x"}, {"last", "y"}}, {"unbalanced quote: a quoted field opened in this row never closes"}},
+      {"never closed, CR-only lines", "h1,h2\r\"open,x\rmore,x\rlast,y", {{"h1", "h2"}, {}, {"more", "x"}, {"last", "y"}}, {"unbalanced quote: a quoted field opened in this row never closes"}},
+      {"closed, but more fields than the header", "a,b\n\"x\ny\",z,w\nn,r\n", {{"a", "b"}, {}, {}, {"n", "r"}},
+       {"unbalanced quote: a quoted field opened in this row runs into the lines after it (the record has 3 fields, the header 2)",
+        "quote inside an unquoted field"}},
+      {"closed, then text after the quote", "a,b\n\"x\ny\"q,z\nn,r\n", {{"a", "b"}, {}, {}, {"n", "r"}},
+       {"runs into the lines after it (text after the closing quote", "quote inside an unquoted field"}},
+      {"two broken rows, the second inside what is read again", "a,b\n\"p\nq,1\n\"r\ns,2\n",
+       {{"a", "b"}, {}, {"q", "1"}, {}, {"s", "2"}}, {"text after the closing quote", "opened in this row never closes"}},
+  };
+  for (const auto& t : table) {
+    CAPTURE(t.name);
+    auto recs = read_all(t.input);
+    REQUIRE(recs.size() == t.expected.size());
+    std::size_t e = 0;
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      CAPTURE(i);
+      CHECK(recs[i].number == i + 1);  // one record per line
+      CHECK(recs[i].fields == t.expected[i]);
+      if (!t.expected[i].empty()) {
+        CHECK(recs[i].error == "");
+        continue;
+      }
+      REQUIRE(e < t.errors.size());
+      CHECK(recs[i].error.find(t.errors[e]) != std::string::npos);
+      ++e;
+    }
+  }
+  // Past the size limit the rest is read again too: 4,200 lines, all of them rows.
+  std::string big = "a,b\n\"open";
+  for (int i = 0; i < 4200; ++i) big += "\nx" + std::to_string(i);
+  big += "\nend,row\n";
+  auto recs = read_all(big);
+  REQUIRE(recs.size() == 4203);
+  CHECK(recs[1].error.find("record longer than 8192 bytes") != std::string::npos);
+  CHECK(recs[2].fields == fields{"x0"});
+  CHECK(recs[4201].fields == fields{"x4199"});
+  CHECK(recs[4202].fields == fields{"end", "row"});
+  CHECK(recs[4202].number == 4203);
 }
 
 TEST_CASE("batch csv: the header") {
@@ -97,7 +146,8 @@ TEST_CASE("batch csv: the header") {
   const std::vector<std::pair<fields, std::string>> bad = {
       {{"password"}, "no 'aor' column"},
       {{"aor", "label"}, "none of the columns"},
-      {{"aor", "password", "pasword"}, "unknown column 'pasword'"},
+      {{"aor", "password", "pasword"}, "column 3 of the header is not a column name"},
+      {{"sip:alice@sip.test", "S3cret"}, "column 1 of the header is not a column name"},  // no header row
       {{"aor", "password", "aor"}, "appears twice"},
   };
   for (const auto& [header, why] : bad) {
@@ -107,6 +157,7 @@ TEST_CASE("batch csv: the header") {
       FAIL("no usage_error");
     } catch (const usage_error& e) {
       CHECK(std::string(e.what()).find(why) != std::string::npos);
+      for (const auto& name : header) CHECK((name == "aor" || name == "password" || std::string(e.what()).find(name) == std::string::npos));
     }
   }
 }
@@ -132,14 +183,19 @@ TEST_CASE("batch csv: each row_error reason") {
       {{"sip:alice:hunter2@sip.test", "pw", "", "", "", "", "", ""}, "carries a password"},
       {{"", "pw", "", "", "", "", "", ""}, "empty aor"},
       {{"sip:alice@sip.test", "", "", "", "", "", "", ""}, "missing password"},
-      {{"sip:alice@sip.test", "", "PW_UNSET", "", "", "", "", ""}, "environment variable PW_UNSET is not set"},
+      {{"sip:alice@sip.test", "", "PW_UNSET", "", "", "", "", ""}, "the environment variable named in column 3 (password_env) is not set"},
       {{"sip:alice@sip.test", "pw", "PW_SET", "", "", "", "", ""}, "more than one of"},
       {{"sip:alice@sip.test", "", "", "xyz", "", "", "", ""}, "bad ha1"},
-      {{"sip:alice@sip.test", "pw", "", "", "", "sctp", "", ""}, "unknown transport 'sctp'"},
-      {{"sip:alice@sip.test", "pw", "", "", "", "", "-1", ""}, "bad expires"},
+      {{"sip:alice@sip.test", "pw", "", "", "", "sctp", "", ""}, "unknown transport in column 6 (transport)"},
+      {{"sip:alice@sip.test", "pw", "", "", "", "", "-1", ""}, "bad expires in column 7 (expires)"},
       {{"sip:alice@sip.test", "pw", "", "", "", "", "60s", ""}, "bad expires"},
       {{"sip:alice@sip.test", "pw", "", "", "", "", "4294967296", ""}, "bad expires"},
-      {{"sip:alice@sip.test", "pw"}, "expected 8 fields as in the header, got 2"},
+      {{"sip:alice@sip.test", "pw"}, ""},  // trailing optional columns left out
+      {{"sip:alice@sip.test"}, "missing password"},
+      {{"sip:alice@sip.test", "pw", "", "", "", "", "", "l", "extra"}, "expected 8 fields as in the header, got 9"},
+      {{}, "expected 8 fields as in the header, got 0"},
+      {{"sip:alice@sip.test", "pw", "", "", "bob\r\nX: y", "", "", ""}, "control character in column 5 (username)"},
+      {{"notsecret-pass", "sip:alice@sip.test", "", "", "", "", "", ""}, "bad aor in column 1 (aor)"},  // swapped columns
   };
   for (const auto& t : table) {
     CAPTURE(t.error);
@@ -157,6 +213,10 @@ TEST_CASE("batch csv: each row_error reason") {
       CHECK(v.error.find("pw") == std::string::npos);  // never the password
       CHECK(v.error.find("hunter2") == std::string::npos);
       CHECK(v.aor.find("hunter2") == std::string::npos);
+      // No field is echoed: any of them may be a secret in the wrong column.
+      for (const auto& f : t.f)
+        if (f.size() >= 4) CHECK(v.error.find(f) == std::string::npos);
+      if (!v.aor.empty()) CHECK(v.aor == t.f[0]);  // the result line names the AOR only when it is one
     }
   }
   csv_record rec;
@@ -168,6 +228,18 @@ TEST_CASE("batch csv: each row_error reason") {
   CHECK(v.row->transport == netcheck::transport::udp);
   CHECK(v.row->expires == 120u);
   CHECK(v.row->label == "front desk");
+
+  // The registrar column is checked like --registrar, the label may be left out.
+  const auto routed = parse_batch_header({"aor", "password", "registrar", "label"});
+  rec.fields = {"sip:alice@sip.test", "pw", "bad host!"};
+  v = validate_batch_row(routed, rec, getenv);
+  CHECK(v.error.find("bad registrar in column 3 (registrar)") == 0);
+  CHECK(v.error.find("bad host") == std::string::npos);
+  rec.fields = {"sip:alice@sip.test", "pw", "127.0.0.1:5060"};
+  v = validate_batch_row(routed, rec, getenv);
+  REQUIRE(v.row);
+  CHECK(v.row->registrar == "127.0.0.1:5060");
+  CHECK(v.row->label == "");
 
   csv_record broken;
   broken.error = "record longer than 8192 bytes";
