@@ -47,6 +47,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec_.call_id = ids_.call_id();
     spec_.from_tag = ids_.tag();
     state_.expires = set_.expires;
+    state_.query = set_.query;
     const auto proto = flow_.remote().proto;
     const auto local = flow_.local_address();
     // What every request of this registration shares; send() sets the rest.
@@ -221,33 +222,80 @@ class register_op : public std::enable_shared_from_this<register_op> {
       bool star = false;
       if (!sip::get::contacts(m, contacts, star) && !contacts.empty()) out_.redirect_to = std::string(contacts.front().uri_text);
     }
-    if (d.code != diagnosis_code::registered) return finish(d.code, std::move(d.evidence));
-    on_registered(m, d);
+    switch (d.code) {
+      case diagnosis_code::registered: return on_registered(m, d);
+      case diagnosis_code::unregistered: return on_unregistered(m, d);
+      case diagnosis_code::credentials_valid: return on_query(m, d);
+      default: return finish(d.code, std::move(d.evidence));
+    }
+  }
+
+  // The Contact list of a 2xx, as the report keeps it.
+  static registration_record record_of(const binding_summary& b, std::int64_t requested) {
+    registration_record reg;
+    reg.requested_expires = requested;
+    for (const auto& x : b.bindings) reg.bindings.push_back({x.contact, x.expires, x.ours});
+    return reg;
+  }
+
+  // "no binding remains…", "2 other bindings remain: sip:…, sip:…" (the first three named).
+  static std::string remaining_text(const binding_summary& b) {
+    std::vector<const listed_binding*> others;
+    for (const auto& x : b.bindings)
+      if (!x.ours) others.push_back(&x);
+    if (others.empty()) return "no binding remains for the account";
+    std::string text = std::to_string(others.size()) + (others.size() == 1 ? " other binding remains: " : " other bindings remain: ");
+    for (std::size_t i = 0; i < others.size() && i < 3; ++i) text += (i ? ", " : "") + others[i]->contact;
+    if (others.size() > 3) text += ", …";
+    return text;
+  }
+
+  // RFC 3261 §10.2.2: the 2xx to a removal lists the bindings that remain. Nothing was
+  // registered, so nothing is cleaned up, and a Contact missing from it is the point of
+  // the request, not a rewrite (no sip_alg_suspected, no NAT or expiry finding).
+  void on_unregistered(const sip::message_view& m, decision& d) {
+    auto b = read_bindings(m, contact_);
+    out_.registration = record_of(b, 0);
+    out_.registration->expires = b.granted;
+    auto evidence = std::move(d.evidence);
+    evidence.push_back(b.ours_listed ? "the registrar still lists " + contact_ + " after accepting its removal"
+                                     : "the binding " + contact_ + " is gone");
+    evidence.push_back(remaining_text(b));
+    finish(diagnosis_code::unregistered, std::move(evidence));
+  }
+
+  // RFC 3261 §10.2.3: a REGISTER without Contact changes nothing; its 2xx lists the
+  // bindings the registrar holds.
+  void on_query(const sip::message_view& m, decision& d) {
+    auto b = read_bindings(m, std::string());
+    out_.registration = record_of(b, -1);
+    auto evidence = std::move(d.evidence);
+    const auto n = b.bindings.size();
+    evidence.push_back(n == 0 ? std::string("no binding is registered for the account")
+                              : "the registrar lists " + std::to_string(n) + (n == 1 ? " binding" : " bindings") +
+                                    " for the account; none was changed");
+    finish(diagnosis_code::credentials_valid, std::move(evidence));
   }
 
   void on_registered(const sip::message_view& m, decision& d) {
     registered_evidence_ = std::move(d.evidence);
-    registration_record reg;
-    reg.requested_expires = set_.query ? -1 : static_cast<std::int64_t>(raised_from_ ? raised_from_ : set_.expires);
-    auto b = read_bindings(m, set_.query ? std::string() : contact_);
-    for (const auto& x : b.bindings) reg.bindings.push_back({x.contact, x.expires, x.ours});
+    auto b = read_bindings(m, contact_);
+    auto reg = record_of(b, static_cast<std::int64_t>(raised_from_ ? raised_from_ : set_.expires));
     reg.expires = b.granted;
     if (raised_from_)
       add_finding(out_.findings, {finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
                                                                     " s (423 Min-Expires); " + std::to_string(raised_from_) +
                                                                     " s was refused: configure " + std::to_string(state_.expires)});
-    if (!set_.query) {
-      if (!b.ours_listed) {
-        add_finding(out_.findings, {finding_code::sip_alg_suspected,
-                                    "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
-      } else if (b.granted >= 0 && b.granted < state_.expires) {
-        add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
-                                                                       " s, granted " + std::to_string(b.granted) + " s"});
-      }
-      check_nat(m);
+    if (!b.ours_listed) {
+      add_finding(out_.findings, {finding_code::sip_alg_suspected,
+                                  "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
+    } else if (b.granted >= 0 && b.granted < state_.expires) {
+      add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
+                                                                     " s, granted " + std::to_string(b.granted) + " s"});
     }
+    check_nat(m);
     out_.registration = reg;
-    if (set_.query || set_.keep || !b.ours_listed) {
+    if (set_.keep || !b.ours_listed) {
       out_.registration->kept = set_.keep && b.ours_listed;
       return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
