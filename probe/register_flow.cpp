@@ -170,6 +170,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     auto& rec = out_.transactions.back();
     rec.retransmissions = r.retransmissions;
     rec.provisional = r.provisional;
+    rec.provisional_count = r.provisional_count;
     rec.rtt_ms = r.rtt_ms;
     out_.malformed.insert(out_.malformed.end(), r.malformed.begin(), r.malformed.end());
     if (!r.response) return on_network_failure(r);
@@ -402,7 +403,12 @@ class register_op : public std::enable_shared_from_this<register_op> {
       // registrar (or what it waits for) never settled it.
       if (!r.provisional.empty()) {
         what += " (the registrar answered";
-        for (int s : r.provisional) what += " " + std::to_string(s);
+        if (static_cast<std::size_t>(r.provisional_count) > r.provisional.size()) {
+          what += " " + std::to_string(r.provisional_count) + " provisional responses (the first " +
+                  std::to_string(r.provisional.front()) + ", the last " + std::to_string(r.provisional.back()) + ")";
+        } else {
+          for (int s : r.provisional) what += " " + std::to_string(s);
+        }
         what += ", then nothing: the request reached it, so look at the registrar and what it waits for — its log,"
                 " its auth backend or database — before the network)";
       }

@@ -26,7 +26,8 @@ struct transaction_record {
   std::string reason;           // reason phrase, or what happened instead ("timeout")
   double rtt_ms = -1;           // request to final response; <0 when none
   int retransmissions = 0;      // UDP retransmissions sent (RFC 3261 Timer E)
-  std::vector<int> provisional; // 1xx statuses seen
+  std::vector<int> provisional; // 1xx statuses kept: all, or the first and the last of many
+  int provisional_count = 0;    // 1xx responses seen (more than provisional.size() when many)
 };
 
 // A target a phone would try (RFC 3263), and what happened there.

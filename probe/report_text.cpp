@@ -40,7 +40,14 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
       if (!t.note.empty()) out << c.dim << "  [" << t.note << "]" << c.reset;
       if (t.retransmissions > 0) out << c.dim << "  (" << t.retransmissions << " retransmissions)" << c.reset;
       out << "\n";
-      for (int p : t.provisional) out << "  ← " << p << c.dim << " (provisional)" << c.reset << "\n";
+      if (static_cast<std::size_t>(t.provisional_count) > t.provisional.size() && t.provisional.size() == 2) {
+        // Many: the first and the last, with the count (transaction.hpp keep_provisional).
+        const auto of = std::to_string(t.provisional_count);
+        out << "  ← " << t.provisional.front() << c.dim << " (provisional, the first of " << of << ")" << c.reset << "\n";
+        out << "  ← " << t.provisional.back() << c.dim << " (provisional, the last of " << of << ")" << c.reset << "\n";
+      } else {
+        for (int p : t.provisional) out << "  ← " << p << c.dim << " (provisional)" << c.reset << "\n";
+      }
       if (t.status > 0) {
         const auto& colour = t.status < 300 ? c.green : (t.status == 401 || t.status == 407 ? c.yellow : c.red);
         out << "  ← " << colour << t.status << " " << t.reason << c.reset;

@@ -49,6 +49,17 @@ std::string_view sip_message_key(std::string_view bytes) noexcept {
   return {};
 }
 
+void keep_provisional(std::vector<int>& kept, int& count, int status) {
+  ++count;
+  if (kept.size() < max_provisional_kept && static_cast<std::size_t>(count) == kept.size() + 1) {
+    kept.push_back(status);
+  } else if (kept.size() > 2) {
+    kept = {kept.front(), status};
+  } else {
+    kept.back() = status;
+  }
+}
+
 namespace {
 
 constexpr std::size_t max_malformed_kept = 8;
@@ -154,7 +165,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
       return receive();
     }
     if (m.status < 200) {
-      result_.provisional.push_back(m.status);
+      keep_provisional(result_.provisional, result_.provisional_count, m.status);
       if (!provisional_seen_ && udp_) {
         // RFC 3261 §17.1.2.2: in Proceeding, retransmissions go on at T2.
         provisional_seen_ = true;

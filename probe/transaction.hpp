@@ -45,13 +45,20 @@ struct transaction_result {
   // the flow reported.
   std::error_code ec;
   std::optional<sip::owned_message> response;  // the final response
-  std::vector<int> provisional;                // 1xx statuses, in order
+  std::vector<int> provisional;                // 1xx statuses kept (keep_provisional)
+  int provisional_count = 0;                   // 1xx responses received, all of them
   int retransmissions = 0;
   double rtt_ms = -1;                 // first send to the final response
   double elapsed_ms = 0;
   std::vector<std::string> malformed; // why each non-SIP reply was rejected (bounded)
   int stray = 0;                      // responses to other transactions, and requests
 };
+
+// The 1xx responses a transaction keeps: each one while there are at most
+// max_provisional_kept, beyond that only the first and the latest — a registrar stuck in
+// a loop may send thousands, and the report shows them as a count. `count` counts all.
+inline constexpr std::size_t max_provisional_kept = 8;
+void keep_provisional(std::vector<int>& kept, int& count, int status);
 
 // Runs one transaction on `f` (connected). `done` runs once on the flow's io_context.
 // `f` must outlive the operation.
