@@ -90,7 +90,16 @@ constexpr std::array<sv, 2> trace_incomplete_fixes{
     "phone gives up.",
     "Capture on the phone's side and on the registrar's, to see where the answer is lost."};
 
-constexpr std::array<entry, 22> diagnoses{{
+constexpr std::array<sv, 3> network_unreachable_fixes{
+    "Check this host's network: is the interface up with an address, and is there a route to "
+    "the registrar (`ip route get ADDRESS`)? A missing default route or a VPN that is down is "
+    "the usual cause.",
+    "Check the registrar's address: a private, test or mistyped address cannot be reached "
+    "from here.",
+    "If a router answered unreachable, check its routes and firewall (a reject rule sends ICMP "
+    "unreachable)."};
+
+constexpr std::array<entry, 23> diagnoses{{
     {"registered", "Registration works",
      "The registrar accepted the REGISTER with 200 OK: the credentials are valid and the "
      "account can receive calls at the registered contact.",
@@ -198,6 +207,12 @@ constexpr std::array<entry, 22> diagnoses{{
      "it says whether the registrar answered later.",
      "(analyze) The trace ends before the request's transaction could have timed out (RFC 3261 Timer F, 32 s for UDP), with no final response in it.",
      trace_incomplete_fixes},
+    {"network_unreachable", "No route to the registrar",
+     "The network could not carry the request: this host has no route to the registrar's "
+     "address (the request never left: interface, address or default route missing), or a "
+     "router on the way answered that the host or network is unreachable.",
+     "Sending failed with \"network unreachable\" or \"no route to host\" (ENETUNREACH, EHOSTUNREACH: no local route, or ICMP host/network unreachable from a router), on every target.",
+     network_unreachable_fixes},
 }};
 
 constexpr std::array<sv, 1> expires_raised_fixes{
@@ -268,7 +283,7 @@ constexpr std::array<entry, 10> findings{{
      extension_fixes},
 }};
 
-constexpr std::array<diagnosis_code, 22> diagnosis_list{
+constexpr std::array<diagnosis_code, 23> diagnosis_list{
     diagnosis_code::registered,          diagnosis_code::auth_failed,
     diagnosis_code::proxy_auth_failed,   diagnosis_code::auth_not_attempted,
     diagnosis_code::auth_unsupported,    diagnosis_code::forbidden,
@@ -279,7 +294,8 @@ constexpr std::array<diagnosis_code, 22> diagnosis_list{
     diagnosis_code::port_unreachable,    diagnosis_code::wrong_transport,
     diagnosis_code::no_response,         diagnosis_code::tls_failure,
     diagnosis_code::malformed_response,  diagnosis_code::unregistered,
-    diagnosis_code::credentials_valid,   diagnosis_code::trace_incomplete};
+    diagnosis_code::credentials_valid,   diagnosis_code::trace_incomplete,
+    diagnosis_code::network_unreachable};
 
 constexpr std::array<finding_code, 10> finding_list{
     finding_code::expires_raised,      finding_code::expires_reduced,
@@ -296,7 +312,7 @@ constexpr bool in_enum_order(const auto& list) {
 }
 static_assert(in_enum_order(diagnosis_list) && diagnosis_list.size() == diagnoses.size());
 static_assert(in_enum_order(finding_list) && finding_list.size() == findings.size());
-static_assert(static_cast<std::size_t>(diagnosis_code::trace_incomplete) + 1 == diagnoses.size());
+static_assert(static_cast<std::size_t>(diagnosis_code::network_unreachable) + 1 == diagnoses.size());
 static_assert(static_cast<std::size_t>(finding_code::auth_user_looks_like_extension) + 1 == findings.size());
 
 }  // namespace
@@ -355,6 +371,7 @@ diagnosis_code classify_network(const network_outcome& n) noexcept {
   // the configured one was refused or silent.
   if (n.other_transport_answered) return diagnosis_code::wrong_transport;
   if (n.refused) return diagnosis_code::port_unreachable;
+  if (n.unreachable) return diagnosis_code::network_unreachable;
   return diagnosis_code::no_response;
 }
 

@@ -144,17 +144,16 @@ class check_op : public std::enable_shared_from_this<check_op> {
         result_.detail = "no answer within the time limit";
         break;
       case netcheck::probe_verdict::closed:
-        // Something listens and hung up without a SIP reply: a reply, just not SIP.
-        v = netcheck::probe_verdict::bad_reply;
-        result_.detail = "the peer closed the connection without answering";
+        // Something listens and hung up without a word: no answer, not a broken one.
+        v = netcheck::probe_verdict::no_answer;
+        result_.detail = network_error_detail(ec);
         break;
       default:
-        result_.detail = ec.message();
+        result_.detail = network_error_detail(ec);
         break;
     }
-    // The catalog knows five verdicts; a local error or an unreachable host is no answer.
-    if (v == netcheck::probe_verdict::unreachable || v == netcheck::probe_verdict::error || v == netcheck::probe_verdict::ok)
-      v = netcheck::probe_verdict::no_answer;
+    // The catalog knows six verdicts; a local error is no answer.
+    if (v == netcheck::probe_verdict::error || v == netcheck::probe_verdict::ok) v = netcheck::probe_verdict::no_answer;
     result_.verdict = std::string(netcheck::to_string(v));
     if (v == netcheck::probe_verdict::no_answer && result_.retransmissions > 0)
       result_.detail += " (" + std::to_string(result_.retransmissions) + " retransmissions)";
@@ -206,6 +205,7 @@ void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tl
 
 std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks) {
   network_outcome n;
+  n.unreachable = true;  // until a failure says otherwise
   diagnosis d;
   bool any_failed = false;
   for (const auto& c : checks) {
@@ -219,6 +219,7 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
     if (c.verdict == "refused") n.refused = true;
     if (c.verdict == "tls_error") n.tls_failed = true;
     if (c.verdict == "bad_reply") n.malformed_reply = true;
+    if (c.verdict != "unreachable") n.unreachable = false;
   }
   if (!any_failed) return std::nullopt;
   for (const auto& c : checks)
@@ -227,6 +228,25 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
                            " answers: " + c.detail);
   d.code = classify_network(n);
   return d;
+}
+
+bool is_unreachable(std::error_code ec) noexcept {
+  return ec == std::errc::network_unreachable || ec == std::errc::host_unreachable;
+}
+
+std::string network_error_detail(std::error_code ec) {
+  if (ec == std::errc::network_unreachable)
+    return "no route to the network (" + ec.message() +
+           "): the request never left this host — check its interface, address and routes";
+  if (ec == std::errc::host_unreachable)
+    return "no route to the host (" + ec.message() +
+           "): nothing answered for it on the local network, or a router said it cannot be reached";
+  // A stream the peer ended (FIN, or a reset for our unread request) before any byte came.
+  if (ec == netcheck::errc::connection_closed || ec == std::errc::connection_reset || ec == std::errc::broken_pipe)
+    return "the peer accepted the connection and closed it without sending anything (" + ec.message() +
+           "): something listens there but did not answer SIP — a port for another protocol (TLS?), or a server "
+           "that drops this client";
+  return ec.message();
 }
 
 std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls) {

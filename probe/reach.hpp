@@ -69,6 +69,14 @@ nlohmann::json tls_to_json(const netcheck::tls_report& t);
 // or the handshake error. Shared by reach and register so both say it the same way.
 std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls);
 
+// One line on a failed connect/send/receive that says what it means, shared by reach and
+// register: no route ("the request never left this host"), a peer that hung up without a
+// word, or the system's own message for anything else.
+std::string network_error_detail(std::error_code ec);
+
+// No route to the target: network or host unreachable (ENETUNREACH, EHOSTUNREACH).
+bool is_unreachable(std::error_code ec) noexcept;
+
 // tls_certificate_expiring when the certificate of `endpoint` expires within 30 days.
 std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls);
 

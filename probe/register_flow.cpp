@@ -4,6 +4,7 @@
 #include "netcheck/recycling.hpp"
 #include "probe/cli.hpp"
 #include "probe/evidence.hpp"
+#include "probe/reach.hpp"
 #include "probe/register_logic.hpp"
 #include "sip/headers.hpp"
 
@@ -413,7 +414,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
                 " its auth backend or database — before the network)";
       }
     } else {
-      what = r.ec.message();
+      if (is_unreachable(r.ec)) code = diagnosis_code::network_unreachable;
+      what = network_error_detail(r.ec);
     }
     if (!r.malformed.empty()) code = diagnosis_code::malformed_response;
     rec.reason = what;

@@ -168,8 +168,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
         f.code = diagnosis_code::no_response;
         f.what = "no answer to the TCP connect";
       } else {
-        f.code = diagnosis_code::no_response;
-        f.what = ec.message();
+        f.code = is_unreachable(ec) ? diagnosis_code::network_unreachable : diagnosis_code::no_response;
+        f.what = network_error_detail(ec);
       }
       rec.result = f.what;
       failures_.push_back(f);
@@ -244,8 +244,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
   // Every target failed without a SIP answer: the catalog's network-level reasoning.
   void conclude_failure() {
     network_outcome n;
+    n.unreachable = !failures_.empty();  // until a target failed another way
     std::vector<std::string> evidence;
     for (const auto& f : failures_) {
+      if (f.code != diagnosis_code::network_unreachable) n.unreachable = false;
       evidence.push_back(f.target + ": " + f.what);
       if (f.code == diagnosis_code::tls_failure) n.tls_failed = true;
       if (f.code == diagnosis_code::port_unreachable) n.refused = true;

@@ -21,6 +21,11 @@ netcheck::framer sip_framer(netcheck::transport t) {
     return [](std::string_view buffered) { return static_cast<std::ptrdiff_t>(buffered.size()); };
   }
   return [](std::string_view buffered) -> std::ptrdiff_t {
+    // RFC 5626 §3.5.1: CRLFs between messages are keep-alives. They leave the buffer as a
+    // message of their own (is_keepalive: the transaction skips it), so however many
+    // arrive they never count towards the next message's size limit.
+    const auto text = buffered.find_first_not_of("\r\n");
+    if (text != 0) return static_cast<std::ptrdiff_t>(text == std::string_view::npos ? buffered.size() : text);
     sip::message_view m;
     sip::parse_options lenient;
     lenient.lenient = true;  // framing only: the transaction judges the content
@@ -29,6 +34,10 @@ netcheck::framer sip_framer(netcheck::transport t) {
     if (!r.ec || r.consumed > 0) return static_cast<std::ptrdiff_t>(r.consumed);
     return -1;
   };
+}
+
+bool is_keepalive(std::string_view bytes) noexcept {
+  return !bytes.empty() && bytes.find_first_not_of("\r\n") == std::string_view::npos;
 }
 
 std::string_view sip_message_key(std::string_view bytes) noexcept {
@@ -140,6 +149,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
   }
 
   void handle_message(std::string bytes) {
+    if (is_keepalive(bytes)) return receive();
     if (spec_.trace) spec_.trace("received", bytes);
     sip::message_view m;
     auto framing = udp_ ? sip::framing::datagram : sip::framing::stream;

@@ -66,7 +66,13 @@ void async_transaction(netcheck::flow& f, transaction_spec spec,
                        std::function<void(transaction_result)> done);
 
 // The framer a stream flow needs to cut SIP messages (RFC 3261 §18.3, Content-Length).
+// A run of CR/LF before a message (RFC 5626 §3.5.1 keep-alives) is cut as a message of
+// its own, so keep-alives never count towards a message's size limit.
 netcheck::framer sip_framer(netcheck::transport t);
+
+// True for bytes that are only CR and LF: a keep-alive (RFC 5626 §3.5.1, §4.4.1), which
+// a transaction skips, on a stream or in a datagram.
+bool is_keepalive(std::string_view bytes) noexcept;
 
 // The key a shared link routes SIP answers by (netcheck/link.hpp): the branch of the top
 // Via, which a response copies from its request (RFC 3261 §17.1.3). Found by a plain scan

@@ -27,8 +27,11 @@ struct probe_run {
   std::string out;        // stdout and stderr as printed
 };
 
-inline probe_run sipprobe(const std::string& args, const std::string& password = "", bool json = true) {
-  std::string cmd = "PW=" + shell_quote(password) + " " + shell_quote(SIPPROBE_BINARY) + " " + args;
+// sipprobe() with the binary run through `prefix` (e.g. "ip netns exec NS").
+inline probe_run sipprobe_prefixed(const std::string& prefix, const std::string& args, const std::string& password = "",
+                                   bool json = true) {
+  std::string cmd = "PW=" + shell_quote(password) + " " + prefix + (prefix.empty() ? "" : " ") +
+                    shell_quote(SIPPROBE_BINARY) + " " + args;
   if (!password.empty()) cmd += " --password-env PW";
   if (json) cmd += " --json";
   cmd += " 2>&1";
@@ -42,6 +45,10 @@ inline probe_run sipprobe(const std::string& args, const std::string& password =
     REQUIRE_FALSE(p.report.is_discarded());
   }
   return p;
+}
+
+inline probe_run sipprobe(const std::string& args, const std::string& password = "", bool json = true) {
+  return sipprobe_prefixed("", args, password, json);
 }
 
 // The codes of the report's findings, in order.
