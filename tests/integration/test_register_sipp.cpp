@@ -295,6 +295,15 @@ TEST_CASE("register/sipp: 423 that cannot be satisfied is interval_too_brief") {
     CHECK(p.report["transactions"].size() == 1);
     CHECK(evidence_mentions(p.report, "423 with Min-Expires 7200 although 7200 s was asked for"));
   }
+  SUBCASE("one second below Min-Expires: retried once, with exactly Min-Expires") {
+    sipp_registrar reg("interval_still_too_brief");
+    auto p = sipprobe(reg.args("--transport udp --expires 7199"), password);
+    INFO(p.out);
+    CHECK(p.report["diagnosis"]["code"] == "interval_too_brief");
+    REQUIRE(p.report["transactions"].size() == 2);
+    CHECK(contains(p.report["transactions"][0]["note"], "Expires 7199"));
+    CHECK(contains(p.report["transactions"][1]["note"], "Expires 7200"));
+  }
 }
 
 TEST_CASE("register/sipp: a 302 is followed once, to the registrar it names") {
