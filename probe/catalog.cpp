@@ -76,7 +76,8 @@ constexpr std::array<sv, 3> tls_failure_fixes{
     "Read the TLS error: expired certificate, untrusted CA, name mismatch, or no common "
     "protocol/cipher.",
     "Install the CA that signed the server certificate on the client (or use --ca-file).",
-    "Fix the server certificate: it must name the host the phone connects to."};
+    "Fix the server certificate: it must name the SIP domain the phone registers to (RFC "
+    "5922), or the host the phone is configured with as its registrar."};
 constexpr std::array<sv, 2> malformed_response_fixes{
     "Capture on both sides to see where the message is corrupted.",
     "Disable SIP ALG on routers and firewalls in the path."};
@@ -235,7 +236,12 @@ constexpr std::array<sv, 1> extension_fixes{
     "Check which value the provider calls the authentication user; it often differs from "
     "the extension."};
 
-constexpr std::array<entry, 10> findings{{
+constexpr std::array<sv, 2> unverified_fixes{
+    "Fix what the reason names: renew an expired certificate, have it name the SIP domain "
+    "(RFC 5922), or have it signed by a CA the phones trust.",
+    "Or give the client the CA that signed it (--ca-file) and run without --insecure."};
+
+constexpr std::array<entry, 11> findings{{
     {"expires_raised", "Registration interval raised to the server's minimum",
      "The server answered 423 Interval Too Brief; retrying with its Min-Expires worked.",
      "423 with Min-Expires, then 200 OK to the retry that asked for Min-Expires.",
@@ -281,6 +287,12 @@ constexpr std::array<entry, 10> findings{{
      "the extension may have been entered where the auth user belongs.",
      "(analyze) On a failed attempt, the auth username is all digits and the From user is not, or the reverse.",
      extension_fixes},
+    {"tls_certificate_unverified", "TLS certificate not verified (--insecure)",
+     "The registrar's certificate failed verification (untrusted, self-signed, expired, or it "
+     "does not name the SIP domain) and --insecure went on: the link is encrypted, but nothing "
+     "proves it leads to the registrar. A phone that verifies fails with tls_failure.",
+     "--insecure, and the server's certificate did not verify; the reason and the name checked are quoted.",
+     unverified_fixes},
 }};
 
 constexpr std::array<diagnosis_code, 23> diagnosis_list{
@@ -297,12 +309,13 @@ constexpr std::array<diagnosis_code, 23> diagnosis_list{
     diagnosis_code::credentials_valid,   diagnosis_code::trace_incomplete,
     diagnosis_code::network_unreachable};
 
-constexpr std::array<finding_code, 10> finding_list{
+constexpr std::array<finding_code, 11> finding_list{
     finding_code::expires_raised,      finding_code::expires_reduced,
     finding_code::nat_private_contact, finding_code::sip_alg_suspected,
     finding_code::realm_mismatch,      finding_code::stale_nonce,
     finding_code::srv_failover,        finding_code::tls_certificate_expiring,
-    finding_code::credential_mismatch, finding_code::auth_user_looks_like_extension};
+    finding_code::credential_mismatch, finding_code::auth_user_looks_like_extension,
+    finding_code::tls_certificate_unverified};
 
 // describe() indexes the tables by enumerator: each list holds every enumerator in order.
 constexpr bool in_enum_order(const auto& list) {
@@ -313,7 +326,7 @@ constexpr bool in_enum_order(const auto& list) {
 static_assert(in_enum_order(diagnosis_list) && diagnosis_list.size() == diagnoses.size());
 static_assert(in_enum_order(finding_list) && finding_list.size() == findings.size());
 static_assert(static_cast<std::size_t>(diagnosis_code::network_unreachable) + 1 == diagnoses.size());
-static_assert(static_cast<std::size_t>(finding_code::auth_user_looks_like_extension) + 1 == findings.size());
+static_assert(static_cast<std::size_t>(finding_code::tls_certificate_unverified) + 1 == findings.size());
 
 }  // namespace
 

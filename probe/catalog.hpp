@@ -51,6 +51,7 @@ enum class finding_code {
   tls_certificate_expiring,
   credential_mismatch,
   auth_user_looks_like_extension,
+  tls_certificate_unverified,
 };
 
 // The fixed text of one catalog entry.

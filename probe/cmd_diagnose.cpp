@@ -64,6 +64,7 @@ int run_diagnose(register_cli& o) {
   int pending = 2;
   reach_settings rs;
   rs.timers = o.settings.timers;
+  rs.server_name = configured_req.host;  // the name register checks too (RFC 5922 §4)
 
   // Resolve the configured targets first (that is the registration's view), then the
   // alternates; both are quick next to the network checks that follow.

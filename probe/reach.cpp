@@ -41,7 +41,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     boost::system::error_code ec;
     ep.address = boost::asio::ip::make_address(t.address, ec);
     ep.port = t.port;
-    ep.host = t.host;
+    ep.host = settings_.server_name.empty() ? t.host : settings_.server_name;
     if (ec || (t.t == netcheck::transport::tls && tls_ == nullptr)) {
       result_.verdict = "no_answer";
       result_.detail = ec ? "not an address: " + t.address : "TLS is not available";
@@ -249,10 +249,35 @@ std::string network_error_detail(std::error_code ec) {
   return ec.message();
 }
 
-std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls) {
-  if (ec != netcheck::errc::tls_verify_failed) return tls.handshake_error.empty() ? ec.message() : tls.handshake_error;
+namespace {
+
+// "certificate does not verify: hostname mismatch (name_mismatch, checked against "x")".
+std::string verification_failure(const netcheck::tls_report& tls) {
   return "certificate does not verify: " + tls.verify_reason + " (" + std::string(netcheck::to_string(tls.verdict)) +
          (tls.checked_name.empty() ? "" : ", checked against \"" + tls.checked_name + "\"") + ")";
+}
+
+}  // namespace
+
+std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls) {
+  if (ec != netcheck::errc::tls_verify_failed) return tls.handshake_error.empty() ? ec.message() : tls.handshake_error;
+  return verification_failure(tls);
+}
+
+std::optional<finding> unverified_certificate_finding(const std::string& endpoint, const netcheck::tls_report& tls) {
+  if (!tls.handshake_ok() || !tls.verification_skipped || tls.verdict == netcheck::tls_verdict::ok) return std::nullopt;
+  return finding{finding_code::tls_certificate_unverified,
+                 "the " + verification_failure(tls) + " at " + endpoint + "; --insecure went on regardless"};
+}
+
+tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report& tls) {
+  tls_record r;
+  r.endpoint = endpoint;
+  r.checked_name = tls.checked_name;
+  r.verdict = std::string(netcheck::to_string(tls.verdict));
+  if (tls.verdict != netcheck::tls_verdict::ok) r.reason = tls.handshake_ok() || tls.has_certificate ? tls.verify_reason : tls.handshake_error;
+  r.verification_skipped = tls.verification_skipped;
+  return r;
 }
 
 std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls) {
@@ -263,10 +288,18 @@ std::optional<finding> certificate_expiry_finding(const std::string& endpoint, c
 }
 
 std::vector<finding> reach_findings(const std::vector<reach_check>& checks) {
-  for (const auto& c : checks)
-    if (c.tls)
-      if (auto f = certificate_expiry_finding(endpoint_text(c.target.address, c.target.port), *c.tls)) return {*f};
-  return {};
+  std::vector<finding> found;
+  bool expiring = false;  // the first expiring certificate is the one reported
+  for (const auto& c : checks) {
+    if (!c.tls) continue;
+    const auto where = endpoint_text(c.target.address, c.target.port);
+    if (auto f = certificate_expiry_finding(where, *c.tls); f && !expiring) {
+      expiring = true;
+      add_finding(found, std::move(*f));
+    }
+    if (auto f = unverified_certificate_finding(where, *c.tls)) add_finding(found, std::move(*f));
+  }
+  return found;
 }
 
 nlohmann::json tls_to_json(const netcheck::tls_report& t) {

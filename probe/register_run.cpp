@@ -127,8 +127,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
     boost::system::error_code ec;
     ep.address = boost::asio::ip::make_address(t.address, ec);
     ep.port = t.port;
-    // Verify the certificate against the name the user asked for (RFC 5922 §4).
-    ep.host = t.host;
+    // RFC 5922 §4 (with RFC 3263): the certificate must name the SIP domain the user asked
+    // for — the AOR's domain, or the host of --registrar / --outbound-proxy, or where a
+    // redirect pointed — not the SRV target found for it, which DNS alone vouches for.
+    ep.host = req_.host;
     if (ec || (t.t == netcheck::transport::tls && !tls_)) {
       rep_.targets[index_].result = "skipped";
       ++index_;
@@ -149,11 +151,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   void on_connected(std::error_code ec) {
     auto& rec = rep_.targets[index_];
     const auto& tls = flow_->tls();
-    if (auto expiring = tls.has_certificate ? certificate_expiry_finding(endpoint_text(targets_[index_]), tls) : std::nullopt;
-        expiring && !cert_warned_) {
-      cert_warned_ = true;
-      add_finding(rep_.findings, std::move(*expiring));
-    }
+    if (targets_[index_].t == netcheck::transport::tls && ec != std::errc::operation_canceled) note_tls(tls);
     if (ec) {
       failure f;
       f.target = endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
@@ -179,6 +177,18 @@ class run_op : public std::enable_shared_from_this<run_op> {
     auto self = shared_from_this();
     async_register_on_flow(*flow_, acct_, settings_, ctx_.ids, target_deadline_,
                            [self](flow_outcome o) { self->on_registered(std::move(o)); });
+  }
+
+  // What a TLS connection showed: the name checked (report.tls), an expiring certificate,
+  // and a failed check that --insecure let pass (never silent).
+  void note_tls(const netcheck::tls_report& tls) {
+    const auto where = endpoint_text(targets_[index_]);
+    rep_.tls = tls_record_of(where, tls);
+    if (auto expiring = tls.has_certificate ? certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
+      cert_warned_ = true;
+      add_finding(rep_.findings, std::move(*expiring));
+    }
+    if (auto skipped = unverified_certificate_finding(where, tls)) add_finding(rep_.findings, std::move(*skipped));
   }
 
   void on_registered(flow_outcome o) {

@@ -54,6 +54,17 @@ struct registration_record {
   bool kept = false;             // --keep
 };
 
+// The TLS connection to the last TLS target tried: the name its certificate was checked
+// against (RFC 5922 §4: the SIP domain the user asked for, not the SRV target) and how the
+// check went.
+struct tls_record {
+  std::string endpoint;      // "127.0.0.1:5061"
+  std::string checked_name;  // "example.com", an IP literal, or "" when none was checked
+  std::string verdict;       // netcheck::tls_verdict: "ok", "untrusted", "name_mismatch", …
+  std::string reason;        // OpenSSL's verification reason ("" when ok)
+  bool verification_skipped = false;  // --insecure: a failed check did not stop the run
+};
+
 struct report {
   std::string aor;
   diagnosis primary;
@@ -61,6 +72,7 @@ struct report {
   std::vector<target_record> targets;
   std::vector<transaction_record> transactions;
   std::optional<registration_record> registration;
+  std::optional<tls_record> tls;
   double elapsed_ms = 0;
 };
 

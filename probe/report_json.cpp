@@ -68,6 +68,15 @@ nlohmann::json to_json(const report& r) {
   } else {
     j["registration"] = nullptr;
   }
+  if (r.tls) {
+    j["tls"] = {{"endpoint", r.tls->endpoint},
+                {"checked_name", r.tls->checked_name},
+                {"verdict", r.tls->verdict},
+                {"reason", r.tls->reason},
+                {"verification_skipped", r.tls->verification_skipped}};
+  } else {
+    j["tls"] = nullptr;
+  }
   j["elapsed_ms"] = round_ms(r.elapsed_ms);
   return j;
 }

@@ -82,6 +82,14 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
     if (reg.removed) out << "  Our binding was removed afterwards (use --keep to leave it).\n";
     if (reg.kept) out << "  Our binding was kept (--keep).\n";
   }
+  if (r.tls) {
+    const auto& t = *r.tls;
+    out << "  TLS: the certificate of " << t.endpoint << " was checked against \""
+        << (t.checked_name.empty() ? "no name" : t.checked_name) << "\": " << t.verdict;
+    if (!t.reason.empty()) out << " (" << t.reason << ")";
+    if (t.verification_skipped && t.verdict != "ok") out << ", not enforced (--insecure)";
+    out << "\n";
+  }
   if (!ok && !e.fixes.empty()) {
     out << "  What to fix:\n";
     int n = 1;

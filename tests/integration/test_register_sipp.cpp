@@ -20,6 +20,7 @@
 #include <regex>
 #include <string>
 
+using test_support::finding_detail;
 using test_support::has_finding;
 using test_support::lab_service;
 using test_support::sipprobe;
@@ -54,12 +55,6 @@ bool evidence_mentions(const nlohmann::json& report, const std::string& part) {
   for (const auto& e : report["diagnosis"]["evidence"])
     if (contains(e, part)) return true;
   return false;
-}
-
-std::string finding_detail(const nlohmann::json& report, const std::string& code) {
-  for (const auto& f : report["findings"])
-    if (f["code"] == code) return f["detail"];
-  return "";
 }
 
 }  // namespace

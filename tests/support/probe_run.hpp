@@ -58,6 +58,13 @@ inline std::vector<std::string> finding_codes(const nlohmann::json& report) {
   return codes;
 }
 
+// The detail of the report's finding `code` ("" when there is none).
+inline std::string finding_detail(const nlohmann::json& report, const std::string& code) {
+  for (const auto& f : report["findings"])
+    if (f["code"] == code) return f["detail"];
+  return "";
+}
+
 inline bool has_finding(const nlohmann::json& report, const std::string& code) {
   auto codes = finding_codes(report);
   return std::find(codes.begin(), codes.end(), code) != codes.end();
