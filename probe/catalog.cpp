@@ -100,7 +100,10 @@ constexpr std::array<sv, 3> network_unreachable_fixes{
     "If a router answered unreachable, check its routes and firewall (a reject rule sends ICMP "
     "unreachable)."};
 
-constexpr std::array<entry, 23> diagnoses{{
+constexpr std::array<sv, 1> interrupted_fixes{
+    "Run it again and let it finish: --timeout bounds how long it waits for a slow registrar."};
+
+constexpr std::array<entry, 24> diagnoses{{
     {"registered", "Registration works",
      "The registrar accepted the REGISTER with 200 OK: the credentials are valid and the "
      "account can receive calls at the registered contact.",
@@ -214,6 +217,12 @@ constexpr std::array<entry, 23> diagnoses{{
      "router on the way answered that the host or network is unreachable.",
      "Sending failed with \"network unreachable\" or \"no route to host\" (ENETUNREACH, EHOSTUNREACH: no local route, or ICMP host/network unreachable from a router), on every target.",
      network_unreachable_fixes},
+    {"interrupted", "Interrupted before a verdict",
+     "A signal (Ctrl-C, SIGTERM, a closed terminal or output pipe) stopped the run before the "
+     "registrar's answers settled the question. The request in flight was waited for and "
+     "whatever it registered removed, unless a second signal said to quit at once.",
+     "SIGINT, SIGTERM, SIGHUP or SIGPIPE arrived before the registration reached a final outcome (live runs only).",
+     interrupted_fixes},
 }};
 
 constexpr std::array<sv, 1> expires_raised_fixes{
@@ -295,7 +304,7 @@ constexpr std::array<entry, 11> findings{{
      unverified_fixes},
 }};
 
-constexpr std::array<diagnosis_code, 23> diagnosis_list{
+constexpr std::array<diagnosis_code, 24> diagnosis_list{
     diagnosis_code::registered,          diagnosis_code::auth_failed,
     diagnosis_code::proxy_auth_failed,   diagnosis_code::auth_not_attempted,
     diagnosis_code::auth_unsupported,    diagnosis_code::forbidden,
@@ -307,7 +316,7 @@ constexpr std::array<diagnosis_code, 23> diagnosis_list{
     diagnosis_code::no_response,         diagnosis_code::tls_failure,
     diagnosis_code::malformed_response,  diagnosis_code::unregistered,
     diagnosis_code::credentials_valid,   diagnosis_code::trace_incomplete,
-    diagnosis_code::network_unreachable};
+    diagnosis_code::network_unreachable, diagnosis_code::interrupted};
 
 constexpr std::array<finding_code, 11> finding_list{
     finding_code::expires_raised,      finding_code::expires_reduced,
@@ -325,7 +334,7 @@ constexpr bool in_enum_order(const auto& list) {
 }
 static_assert(in_enum_order(diagnosis_list) && diagnosis_list.size() == diagnoses.size());
 static_assert(in_enum_order(finding_list) && finding_list.size() == findings.size());
-static_assert(static_cast<std::size_t>(diagnosis_code::network_unreachable) + 1 == diagnoses.size());
+static_assert(static_cast<std::size_t>(diagnosis_code::interrupted) + 1 == diagnoses.size());
 static_assert(static_cast<std::size_t>(finding_code::tls_certificate_unverified) + 1 == findings.size());
 
 }  // namespace

@@ -38,6 +38,7 @@ enum class diagnosis_code {
   credentials_valid,
   trace_incomplete,
   network_unreachable,
+  interrupted,
 };
 
 enum class finding_code {

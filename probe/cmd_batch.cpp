@@ -4,8 +4,8 @@
 #include "probe/batch_run.hpp"
 #include "probe/cli.hpp"
 #include "probe/credentials.hpp"
+#include "probe/interrupt.hpp"
 
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <fcntl.h>
@@ -167,10 +167,10 @@ int run_batch(batch_cli& o) {
 
   batch_scheduler sched({io, ids, rng}, o.opts, next, emit);
   sched_ptr = &sched;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
+  // row; the rows in flight finish, remove their bindings and get their result lines.
   bool interrupted = false;
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (ec) return;
+  signal_watch signals(io, [&](const std::string&) {
     interrupted = true;
     sched.stop();
   });

@@ -37,8 +37,8 @@ enum class phase { register_, cleanup };
 class register_op : public std::enable_shared_from_this<register_op> {
  public:
   register_op(netcheck::flow& f, const account& a, const register_settings& s, sip::id_factory& ids,
-              clock_type::time_point deadline, std::function<void(flow_outcome)> done)
-      : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)) {}
+              clock_type::time_point deadline, std::function<void(flow_outcome)> done, const run_interrupt* interrupt)
+      : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)), interrupt_(interrupt) {}
 
   // Lifetime: the op owns itself (self_) from start() to finish(); the transactions'
   // handlers hold a plain pointer (no allocation in std::function). Every path ends in
@@ -103,6 +103,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
   }
 
   void send(phase p) {
+    // A removal always goes out; a new registration attempt not once interrupted.
+    if (p == phase::register_ && interrupt_ != nullptr && interrupt_->requested()) return finish_interrupted();
     phase_ = p;
     auto& spec = spec_;
     spec.cseq = ++cseq_;
@@ -389,6 +391,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
   }
 
   void on_network_failure(const transaction_result& r) {
+    if (interrupt_ != nullptr && interrupt_->abandoned()) return finish_abandoned();
     auto& rec = out_.transactions.back();
     out_.network_error = r.ec;
     diagnosis_code code = diagnosis_code::no_response;
@@ -428,6 +431,33 @@ class register_op : public std::enable_shared_from_this<register_op> {
     finish(code, std::move(evidence));
   }
 
+  // Interrupted between two requests: whatever was registered is removed already (a
+  // removal is never held back), so nothing of ours is left.
+  void finish_interrupted() {
+    out_.network_error = {};
+    std::string when = "before the first REGISTER was sent";
+    if (!out_.transactions.empty()) {
+      const auto& last = out_.transactions.back();
+      when = "after the registrar answered " + std::to_string(last.status) + " " + last.reason + ", before the next REGISTER";
+    }
+    finish(diagnosis_code::interrupted, {"interrupted by " + interrupt_->what() + " " + when + ": nothing is registered"});
+  }
+
+  // A second signal closed the flow under the request in flight: say what may be left.
+  void finish_abandoned() {
+    out_.network_error = {};
+    const std::string quit = "quit at a second " + interrupt_->what() + " without waiting for the ";
+    if (phase_ == phase::cleanup) {
+      registered_evidence_.push_back(quit + "removal of " + contact_ + ": the binding may remain until it expires");
+      return finish(diagnosis_code::registered, std::move(registered_evidence_));
+    }
+    std::string evidence = quit + "answer to the REGISTER in flight";
+    if (!set_.query && state_.expires > 0)
+      evidence += ": if the registrar accepts it, the binding " + contact_ + " may remain for up to " +
+                  std::to_string(state_.expires) + " s";
+    finish(diagnosis_code::interrupted, {evidence});
+  }
+
   void finish_local_error(const std::string& what) {
     out_.network_error = {};
     finish(diagnosis_code::unexpected_response, {what});
@@ -453,6 +483,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
   sip::id_factory& ids_;
   clock_type::time_point deadline_;
   std::function<void(flow_outcome)> done_;
+  const run_interrupt* interrupt_;
 
   flow_state state_;
   challenge_state www_, proxy_;
@@ -473,9 +504,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
 
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
                             sip::id_factory& ids, clock_type::time_point deadline,
-                            std::function<void(flow_outcome)> done) {
+                            std::function<void(flow_outcome)> done, const run_interrupt* interrupt) {
   std::allocate_shared<register_op>(netcheck::recycling_allocator<register_op>{}, f, acct, settings, ids, deadline,
-                                   std::move(done))
+                                   std::move(done), interrupt)
       ->start();
 }
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "support/lab.hpp"
+#include "support/lab_checks.hpp"
 #include "support/sockets.hpp"
 #include "support/probe_run.hpp"
 #include "support/process.hpp"
@@ -15,18 +16,13 @@
 #include <string>
 #include <vector>
 
+using test_support::bindings;
 using test_support::has_finding;
 using test_support::lab_service;
 using test_support::shell_quote;
 using test_support::sipprobe;
 
 namespace {
-
-std::string bindings(const lab_service& kam, const std::string& user) {
-  auto r = test_support::run(shell_quote(kam.script("bindings")) + " " + shell_quote(kam.dir()) + " " + user + " 2>&1");
-  REQUIRE_MESSAGE(r.exit_code == 0, "kamcmd failed: " << r.out);
-  return r.out;
-}
 
 std::string registrar(const lab_service& kam, const char* key = "SIP_PORT") { return "--registrar 127.0.0.1:" + kam.get(key); }
 
