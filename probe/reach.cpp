@@ -275,8 +275,8 @@ tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report
   r.endpoint = endpoint;
   r.checked_name = tls.checked_name;
   r.verdict = std::string(netcheck::to_string(tls.verdict));
-  if (tls.verdict != netcheck::tls_verdict::ok) r.reason = tls.handshake_ok() || tls.has_certificate ? tls.verify_reason : tls.handshake_error;
-  r.verification_skipped = tls.verification_skipped;
+  if (tls.verdict != netcheck::tls_verdict::ok) r.reason = tls.verify_reason;
+  r.verification_skipped = tls.verification_skipped && tls.verdict != netcheck::tls_verdict::ok;
   return r;
 }
 

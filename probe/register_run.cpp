@@ -222,7 +222,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   // and a failed check that --insecure let pass (never silent).
   void note_tls(const netcheck::tls_report& tls) {
     const auto where = endpoint_text(targets_[index_]);
-    rep_.tls = tls_record_of(where, tls);
+    if (tls.has_certificate) rep_.tls = tls_record_of(where, tls);  // a name was checked
     if (auto expiring = tls.has_certificate ? certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
       cert_warned_ = true;
       add_finding(rep_.findings, std::move(*expiring));

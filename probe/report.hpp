@@ -54,15 +54,15 @@ struct registration_record {
   bool kept = false;             // --keep
 };
 
-// The TLS connection to the last TLS target tried: the name its certificate was checked
-// against (RFC 5922 §4: the SIP domain the user asked for, not the SRV target) and how the
-// check went.
+// The certificate of the last TLS target that sent one: the name it was checked against
+// (RFC 5922 §4: the SIP domain the user asked for, not the SRV target) and how the check
+// went.
 struct tls_record {
   std::string endpoint;      // "127.0.0.1:5061"
   std::string checked_name;  // "example.com", an IP literal, or "" when none was checked
   std::string verdict;       // netcheck::tls_verdict: "ok", "untrusted", "name_mismatch", …
   std::string reason;        // OpenSSL's verification reason ("" when ok)
-  bool verification_skipped = false;  // --insecure: a failed check did not stop the run
+  bool verification_skipped = false;  // the check failed and --insecure went on regardless
 };
 
 struct report {

@@ -87,7 +87,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
     out << "  TLS: the certificate of " << t.endpoint << " was checked against \""
         << (t.checked_name.empty() ? "no name" : t.checked_name) << "\": " << t.verdict;
     if (!t.reason.empty()) out << " (" << t.reason << ")";
-    if (t.verification_skipped && t.verdict != "ok") out << ", not enforced (--insecure)";
+    if (t.verification_skipped) out << ", not enforced (--insecure)";
     out << "\n";
   }
   if (!ok && !e.fixes.empty()) {

@@ -129,6 +129,7 @@ TEST_CASE("register: --insecure goes on, and reports the certificate check it sk
   CHECK(good.report["diagnosis"]["code"] == "registered");
   CHECK_FALSE(has_finding(good.report, "tls_certificate_unverified"));
   CHECK(good.report["tls"]["verdict"] == "ok");
+  CHECK(good.report["tls"]["verification_skipped"] == false);  // nothing was skipped
 }
 
 TEST_CASE("--ca-file problems are one clear line, without OpenSSL's codes") {
