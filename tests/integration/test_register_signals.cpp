@@ -25,6 +25,7 @@
 using test_support::bindings;
 using test_support::jsonl;
 using test_support::slurp;
+using test_support::wait_for_text;
 using test_support::background;
 using test_support::lab_service;
 using test_support::shell_quote;
@@ -45,9 +46,11 @@ TEST_CASE("register: a signal while the registrar is slow waits for the late 200
   for (const auto& s : every_signal) {
     CAPTURE(s.name);
     background run("env PW=slow-secret " + shell_quote(SIPPROBE_BINARY) +
-                   " register sip:slow@sip.test --transport tcp --timeout 5 --json --password-env PW --registrar 127.0.0.1:" +
+                   " register sip:slow@sip.test --transport tcp --timeout 5 --json --trace --password-env PW --registrar 127.0.0.1:" +
                    kam.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
-    test_support::sleep_ms(300);  // the authenticated REGISTER waits in Kamailio until 700 ms
+    // The authenticated REGISTER is sent: Kamailio holds it for 700 ms.
+    REQUIRE(wait_for_text(dir + "/err.txt", "CSeq: 2 REGISTER"));
+    test_support::sleep_ms(100);
     run.signal(s.sig);
     const int rc = run.wait();
     test_support::sleep_ms(600);  // past the registrar's 700 ms: a late binding would exist now
@@ -69,9 +72,9 @@ TEST_CASE("register: interrupted before a challenge is answered: interrupted, no
   lab_service sipp("sipp", {{"SCENARIO", "slow_challenge"}, {"SIPP_TRANSPORT", "tcp"}});
   const std::string dir = test_support::make_temp_dir("signals");
   background run("env PW=x " + shell_quote(SIPPROBE_BINARY) +
-                 " register sip:alice@sip.test --transport tcp --timeout 5 --json --password-env PW --registrar 127.0.0.1:" +
-                 sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>/dev/null");
-  test_support::sleep_ms(300);
+                 " register sip:alice@sip.test --transport tcp --timeout 5 --json --trace --password-env PW --registrar 127.0.0.1:" +
+                 sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
+  REQUIRE(wait_for_text(dir + "/err.txt", "CSeq: 1 REGISTER"));  // SIPp answers it a second later
   run.signal(SIGINT);
   CHECK(run.wait() == 1);
   auto report = nlohmann::json::parse(slurp(dir + "/out.json"), nullptr, false);
@@ -90,14 +93,14 @@ TEST_CASE("register: a second signal quits at once, and says what may remain") {
   const std::string dir = test_support::make_temp_dir("signals");
   const auto start = std::chrono::steady_clock::now();
   background run("env PW=x " + shell_quote(SIPPROBE_BINARY) +
-                 " register sip:alice@sip.test --transport tcp --timeout 8 --json --password-env PW --registrar 127.0.0.1:" +
-                 sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>/dev/null");
-  test_support::sleep_ms(300);
+                 " register sip:alice@sip.test --transport tcp --timeout 8 --json --trace --password-env PW --registrar 127.0.0.1:" +
+                 sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
+  REQUIRE(wait_for_text(dir + "/err.txt", "CSeq: 1 REGISTER"));  // never answered
   run.signal(SIGINT);
   test_support::sleep_ms(200);
   run.signal(SIGINT);
   CHECK(run.wait() == 1);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));  // not the 8 s timeout
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));  // not the 8 s timeout
   auto report = nlohmann::json::parse(slurp(dir + "/out.json"), nullptr, false);
   INFO(slurp(dir + "/out.json"));
   REQUIRE_FALSE(report.is_discarded());
@@ -115,10 +118,10 @@ TEST_CASE("register: a signal while nothing is sent yet (DNS) ends the run at on
   background run("env PW=x " + shell_quote(SIPPROBE_BINARY) +
                  " register sip:alice@sip.test --timeout 8 --json --password-env PW --dns-server 127.0.0.1:" +
                  std::to_string(port) + " >" + shell_quote(dir + "/out.json") + " 2>/dev/null");
-  test_support::sleep_ms(300);
+  test_support::sleep_ms(500);  // started, and waiting for DNS that never answers
   run.signal(SIGTERM);
   CHECK(run.wait() == 1);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));  // not the 8 s timeout
   auto report = nlohmann::json::parse(slurp(dir + "/out.json"), nullptr, false);
   INFO(slurp(dir + "/out.json"));
   REQUIRE_FALSE(report.is_discarded());
@@ -141,7 +144,8 @@ TEST_CASE("batch: SIGHUP and SIGPIPE remove the bindings of the rows in flight a
     // With --out, the summary goes to stdout.
     background run(batch + " --out " + shell_quote(dir + "/out.jsonl") + " >" + shell_quote(dir + "/summary.txt") + " 2>" +
                    shell_quote(dir + "/err.txt"));
-    test_support::sleep_ms(1500);
+    REQUIRE(wait_for_text(dir + "/out.jsonl", "\"row\":2"));  // a row is done, others are in flight
+    test_support::sleep_ms(300);
     run.signal(SIGHUP);
     CHECK(run.wait() == 1);
     test_support::sleep_ms(800);  // past the registrar's 700 ms: a late binding would exist now

@@ -30,6 +30,16 @@ inline std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// Waits until the file at `path` holds `text` (a run in the background got that far);
+// false after `timeout_ms`.
+inline bool wait_for_text(const std::string& path, const std::string& text, int timeout_ms = 5000) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (slurp(path).find(text) != std::string::npos) return true;
+    sleep_ms(10);
+  }
+  return false;
+}
+
 // One JSON value per line; the test fails on a line that is not JSON.
 inline std::vector<nlohmann::json> jsonl(const std::string& text) {
   std::vector<nlohmann::json> lines;
