@@ -11,8 +11,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <sys/stat.h>
+
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <ctime>
 #include <memory>
 #include <system_error>
@@ -101,6 +105,62 @@ int verdict_rank(tls_verdict v) noexcept {
 
 }  // namespace
 
+namespace {
+
+constexpr std::size_t max_ca_file = 16 * 1024 * 1024;  // the system bundle is ~200 KiB
+
+// The labels of the PEM blocks in `text` ("CERTIFICATE", "PRIVATE KEY"), at most eight.
+std::vector<std::string> pem_labels(const std::string& text) {
+  std::vector<std::string> labels;
+  const std::string begin = "-----BEGIN ";
+  for (auto at = text.find(begin); at != std::string::npos && labels.size() < 8; at = text.find(begin, at + 1)) {
+    const auto start = at + begin.size();
+    const auto end = text.find("-----", start);
+    if (end == std::string::npos || end - start > 64) continue;
+    labels.push_back(text.substr(start, end - start));
+  }
+  return labels;
+}
+
+// What reading the file itself says: "" when it holds at least one certificate block.
+std::string ca_file_content_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "does not exist" : std::string("cannot be read: ") + std::strerror(errno);
+  if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string("cannot be read: ") + std::strerror(errno);
+  std::string text;
+  char buf[64 * 1024];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_ca_file) return "is larger than 16 MiB: not a CA bundle";
+  }
+  if (in.bad()) return std::string("cannot be read: ") + std::strerror(errno);
+  if (text.empty()) return "is empty";
+  const auto labels = pem_labels(text);
+  if (labels.empty())
+    return "is not a PEM file (no -----BEGIN line; a DER certificate converts with: openssl x509 -inform der -in FILE)";
+  for (const auto& l : labels)
+    if (l == "CERTIFICATE" || l == "TRUSTED CERTIFICATE" || l == "X509 CERTIFICATE") return "";
+  std::string list;
+  for (const auto& l : labels) list += (list.empty() ? "" : ", ") + l;
+  return "holds no certificate (its PEM blocks: " + list + ")";
+}
+
+}  // namespace
+
+std::string ca_file_problem(const std::string& path) {
+  if (auto p = ca_file_content_problem(path); !p.empty()) return p;
+  // The blocks are there: does OpenSSL decode them?
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
+  ERR_clear_error();
+  if (store && X509_STORE_load_file(store.get(), path.c_str()) == 1) return "";
+  const unsigned long e = ERR_peek_error();  // the first: what went wrong, not where
+  const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
+  ERR_clear_error();
+  return std::string("a certificate in it does not decode (") + (reason != nullptr ? reason : "not valid PEM") + ")";
+}
+
 tls_context make_tls_context(const tls_options& options) {
   tls_context ctx{boost::asio::ssl::context(boost::asio::ssl::context::tls_client), options};
   SSL_CTX* native = ctx.ssl.native_handle();
@@ -112,10 +172,15 @@ tls_context make_tls_context(const tls_options& options) {
                    : SSL_CTX_load_verify_locations(native, options.ca_file.c_str(), nullptr);
   if (loaded != 1) {
     unsigned long e = ERR_get_error();
-    std::string what = options.ca_file.empty() ? std::string("system trust store")
-                                               : "CA file '" + options.ca_file + "'";
+    ERR_clear_error();
+    if (!options.ca_file.empty()) {
+      auto why = ca_file_problem(options.ca_file);
+      throw std::system_error(make_error_code(errc::bad_ca_file),
+                              "CA file '" + options.ca_file + "' " + (why.empty() ? "cannot be loaded" : why));
+    }
+    const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
     throw std::system_error(make_error_code(errc::bad_ca_file),
-                            what + (e != 0 ? ": " + openssl_error_text(e) : std::string()));
+                            std::string("system trust store") + (reason != nullptr ? std::string(": ") + reason : ""));
   }
   return ctx;
 }

@@ -43,7 +43,13 @@ struct tls_context {
 
 // A TLS client context: TLS 1.2 minimum, trust from `ca_file` or the system default
 // (SSL_CTX_set_default_verify_paths). Throws std::system_error when the CA file cannot be
-// loaded (start-up/config).
+// loaded (start-up/config): ca_file_problem() says why.
+//
+// Why `path` cannot serve as a PEM bundle of trusted CAs, as one line without OpenSSL's
+// codes: "does not exist", "is a directory, not a file", "cannot be read: …", "is empty",
+// "is not a PEM file …", "holds no certificate (its PEM blocks: …)", "a certificate in it
+// does not decode (…)"; "" when OpenSSL loads it.
+std::string ca_file_problem(const std::string& path);
 tls_context make_tls_context(const tls_options& options);
 
 // ---- the report ----------------------------------------------------------------------------

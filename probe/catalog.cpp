@@ -76,7 +76,8 @@ constexpr std::array<sv, 3> tls_failure_fixes{
     "Read the TLS error: expired certificate, untrusted CA, name mismatch, or no common "
     "protocol/cipher.",
     "Install the CA that signed the server certificate on the client (or use --ca-file).",
-    "Fix the server certificate: it must name the host the phone connects to."};
+    "Fix the server certificate: it must name the SIP domain the phone registers to (RFC "
+    "5922), or the host the phone is configured with as its registrar."};
 constexpr std::array<sv, 2> malformed_response_fixes{
     "Capture on both sides to see where the message is corrupted.",
     "Disable SIP ALG on routers and firewalls in the path."};
@@ -90,7 +91,19 @@ constexpr std::array<sv, 2> trace_incomplete_fixes{
     "phone gives up.",
     "Capture on the phone's side and on the registrar's, to see where the answer is lost."};
 
-constexpr std::array<entry, 22> diagnoses{{
+constexpr std::array<sv, 3> network_unreachable_fixes{
+    "Check this host's network: is the interface up with an address, and is there a route to "
+    "the registrar (`ip route get ADDRESS`)? A missing default route or a VPN that is down is "
+    "the usual cause.",
+    "Check the registrar's address: a private, test or mistyped address cannot be reached "
+    "from here.",
+    "If a router answered unreachable, check its routes and firewall (a reject rule sends ICMP "
+    "unreachable)."};
+
+constexpr std::array<sv, 1> interrupted_fixes{
+    "Run it again and let it finish: --timeout bounds how long it waits for a slow registrar."};
+
+constexpr std::array<entry, 24> diagnoses{{
     {"registered", "Registration works",
      "The registrar accepted the REGISTER with 200 OK: the credentials are valid and the "
      "account can receive calls at the registered contact.",
@@ -198,6 +211,18 @@ constexpr std::array<entry, 22> diagnoses{{
      "it says whether the registrar answered later.",
      "(analyze) No final response, and the trace ends before the request's transaction could have timed out (RFC 3261 Timer F: 32 s after the request, UDP and TCP alike, counted to the input's last packet); in a trace without times, a UDP request shown sent fewer than the 11 times of its Timer E schedule.",
      trace_incomplete_fixes},
+    {"network_unreachable", "No route to the registrar",
+     "The network could not carry the request: this host has no route to the registrar's "
+     "address (the request never left: interface, address or default route missing), or a "
+     "router on the way answered that the host or network is unreachable.",
+     "Sending failed with \"network unreachable\" or \"no route to host\" (ENETUNREACH, EHOSTUNREACH: no local route, or ICMP host/network unreachable from a router), on every target.",
+     network_unreachable_fixes},
+    {"interrupted", "Interrupted before a verdict",
+     "A signal (Ctrl-C, SIGTERM, a closed terminal or output pipe) stopped the run before the "
+     "registrar's answers settled the question. The request in flight was waited for and "
+     "whatever it registered removed, unless a second signal said to quit at once.",
+     "SIGINT, SIGTERM, SIGHUP or SIGPIPE arrived before the registration reached a final outcome (live runs only).",
+     interrupted_fixes},
 }};
 
 constexpr std::array<sv, 1> expires_raised_fixes{
@@ -220,7 +245,12 @@ constexpr std::array<sv, 1> extension_fixes{
     "Check which value the provider calls the authentication user; it often differs from "
     "the extension."};
 
-constexpr std::array<entry, 10> findings{{
+constexpr std::array<sv, 2> unverified_fixes{
+    "Fix what the reason names: renew an expired certificate, have it name the SIP domain "
+    "(RFC 5922), or have it signed by a CA the phones trust.",
+    "Or give the client the CA that signed it (--ca-file) and run without --insecure."};
+
+constexpr std::array<entry, 11> findings{{
     {"expires_raised", "Registration interval raised to the server's minimum",
      "The server answered 423 Interval Too Brief; retrying with its Min-Expires worked.",
      "423 with Min-Expires, then 200 OK to the retry that asked for Min-Expires.",
@@ -266,9 +296,15 @@ constexpr std::array<entry, 10> findings{{
      "the extension may have been entered where the auth user belongs.",
      "(analyze) On a failed attempt, the auth username is all digits and the From user is not, or the reverse.",
      extension_fixes},
+    {"tls_certificate_unverified", "TLS certificate not verified (--insecure)",
+     "The registrar's certificate failed verification (untrusted, self-signed, expired, or it "
+     "does not name the SIP domain) and --insecure went on: the link is encrypted, but nothing "
+     "proves it leads to the registrar. A phone that verifies fails with tls_failure.",
+     "--insecure, and the server's certificate did not verify; the reason and the name checked are quoted.",
+     unverified_fixes},
 }};
 
-constexpr std::array<diagnosis_code, 22> diagnosis_list{
+constexpr std::array<diagnosis_code, 24> diagnosis_list{
     diagnosis_code::registered,          diagnosis_code::auth_failed,
     diagnosis_code::proxy_auth_failed,   diagnosis_code::auth_not_attempted,
     diagnosis_code::auth_unsupported,    diagnosis_code::forbidden,
@@ -279,14 +315,16 @@ constexpr std::array<diagnosis_code, 22> diagnosis_list{
     diagnosis_code::port_unreachable,    diagnosis_code::wrong_transport,
     diagnosis_code::no_response,         diagnosis_code::tls_failure,
     diagnosis_code::malformed_response,  diagnosis_code::unregistered,
-    diagnosis_code::credentials_valid,   diagnosis_code::trace_incomplete};
+    diagnosis_code::credentials_valid,   diagnosis_code::trace_incomplete,
+    diagnosis_code::network_unreachable, diagnosis_code::interrupted};
 
-constexpr std::array<finding_code, 10> finding_list{
+constexpr std::array<finding_code, 11> finding_list{
     finding_code::expires_raised,      finding_code::expires_reduced,
     finding_code::nat_private_contact, finding_code::sip_alg_suspected,
     finding_code::realm_mismatch,      finding_code::stale_nonce,
     finding_code::srv_failover,        finding_code::tls_certificate_expiring,
-    finding_code::credential_mismatch, finding_code::auth_user_looks_like_extension};
+    finding_code::credential_mismatch, finding_code::auth_user_looks_like_extension,
+    finding_code::tls_certificate_unverified};
 
 // describe() indexes the tables by enumerator: each list holds every enumerator in order.
 constexpr bool in_enum_order(const auto& list) {
@@ -296,8 +334,8 @@ constexpr bool in_enum_order(const auto& list) {
 }
 static_assert(in_enum_order(diagnosis_list) && diagnosis_list.size() == diagnoses.size());
 static_assert(in_enum_order(finding_list) && finding_list.size() == findings.size());
-static_assert(static_cast<std::size_t>(diagnosis_code::trace_incomplete) + 1 == diagnoses.size());
-static_assert(static_cast<std::size_t>(finding_code::auth_user_looks_like_extension) + 1 == findings.size());
+static_assert(static_cast<std::size_t>(diagnosis_code::interrupted) + 1 == diagnoses.size());
+static_assert(static_cast<std::size_t>(finding_code::tls_certificate_unverified) + 1 == findings.size());
 
 }  // namespace
 
@@ -355,6 +393,7 @@ diagnosis_code classify_network(const network_outcome& n) noexcept {
   // the configured one was refused or silent.
   if (n.other_transport_answered) return diagnosis_code::wrong_transport;
   if (n.refused) return diagnosis_code::port_unreachable;
+  if (n.unreachable) return diagnosis_code::network_unreachable;
   return diagnosis_code::no_response;
 }
 

@@ -37,6 +37,8 @@ enum class diagnosis_code {
   unregistered,
   credentials_valid,
   trace_incomplete,
+  network_unreachable,
+  interrupted,
 };
 
 enum class finding_code {
@@ -50,6 +52,7 @@ enum class finding_code {
   tls_certificate_expiring,
   credential_mismatch,
   auth_user_looks_like_extension,
+  tls_certificate_unverified,
 };
 
 // The fixed text of one catalog entry.
@@ -109,9 +112,13 @@ struct network_outcome {
   bool malformed_reply = false;          // bytes came back but were not SIP
   bool refused = false;                  // ICMP port unreachable or TCP RST
   bool other_transport_answered = false; // another transport to the same target replied
+  bool unreachable = false;              // every target: no route (network or host unreachable)
 };
 
-// The catalog's network-level reasoning: DNS first, then what came back.
+// The catalog's network-level reasoning: DNS first, then what came back; no route to any
+// target comes before silence (the request never left, or a router said so: no firewall
+// swallowed it). One target without a route (an IPv6 address on an IPv4-only host) while
+// another stays silent is silence.
 diagnosis_code classify_network(const network_outcome& n) noexcept;
 
 // The request did what it was sent for: registered, unregistered (a removal) or

@@ -4,10 +4,10 @@
 #include "probe/batch_run.hpp"
 #include "probe/cli.hpp"
 #include "probe/credentials.hpp"
+#include "probe/interrupt.hpp"
 #include "probe/locate.hpp"
 #include "probe/text_safety.hpp"
 
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <fcntl.h>
@@ -159,17 +159,19 @@ int run_batch(batch_cli& o) {
     }
     ++emitted;
     ++by_code[r.code];
-    if (r.verdict == "registered") ++ok;
-    else if (r.verdict == "row_error") ++row_errors;
-    else ++failed;
+    // A success is whatever the row asked for: registered, or credentials_valid with
+    // --query, or unregistered with expires 0 (catalog: verdict_for).
+    if (r.verdict == "row_error") ++row_errors;
+    else if (r.verdict == "failed") ++failed;
+    else ++ok;
   };
 
   batch_scheduler sched({io, ids, rng}, o.opts, next, emit);
   sched_ptr = &sched;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
+  // row; the rows in flight finish, remove their bindings and get their result lines.
   bool interrupted = false;
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (ec) return;
+  signal_watch signals(io, [&](const std::string&) {
     interrupted = true;
     sched.stop();
   });
@@ -196,7 +198,7 @@ int run_batch(batch_cli& o) {
     } else {
       std::snprintf(done, sizeof done, "%zu done of %zu read", emitted, read);
     }
-    std::fprintf(stderr, "\r\033[Kbatch: %s, %.1f/s, registered %zu, failed %zu, row_error %zu%s", done, rate, ok,
+    std::fprintf(stderr, "\r\033[Kbatch: %s, %.1f/s, ok %zu, failed %zu, row_error %zu%s", done, rate, ok,
                  failed, row_errors, sched.stopped() ? " (stopping)" : "");
     tick.expires_after(std::chrono::milliseconds(250));
     tick.async_wait([&](const boost::system::error_code& ec) {

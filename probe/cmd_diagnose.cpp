@@ -5,6 +5,7 @@
 // within --timeout rather than after Timer F on each transport in turn.
 #include "netcheck/tls_report.hpp"
 #include "probe/cli.hpp"
+#include "probe/interrupt.hpp"
 #include "probe/locate.hpp"
 #include "probe/reach.hpp"
 #include "probe/register_cli.hpp"
@@ -63,8 +64,16 @@ int run_diagnose(register_cli& o) {
   std::vector<reach_check> checks;
   std::vector<netcheck::target> configured;
   int pending = 2;
+  // A signal: the registration finishes what it started; the checks, which leave nothing
+  // behind, are not waited for.
+  run_interrupt interrupt;
+  signal_watch signals(io, [&](const std::string& name) {
+    announce_interrupt(interrupt, name, o.common.timeout_s);
+    if (registration) io.stop();
+  });
   reach_settings rs;
   rs.timers = o.settings.timers;
+  rs.server_name = configured_req.host;  // the name register checks too (RFC 5922 §4)
 
   // Resolve the configured targets first (that is the registration's view), then the
   // alternates; both are quick next to the network checks that follow.
@@ -74,10 +83,11 @@ int run_diagnose(register_cli& o) {
     configured = conf.targets;
     auto left = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
                          std::chrono::milliseconds(1));
-    async_register_run({io, ids, rng}, acct, o.settings, o.route, left,
+    async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o.settings, o.route, left,
                        [&](report r) {
                          registration = std::move(r);
-                         --pending;
+                         if (--pending == 0 || interrupt.requested()) signals.cancel();
+                         if (interrupt.requested()) io.stop();
                        },
                        prelocated{configured_req, std::make_shared<const netcheck::resolution>(conf)});
     netcheck::async_locate(*res, alt_req, limits, rng, [&](netcheck::resolution alt) {
@@ -87,12 +97,13 @@ int run_diagnose(register_cli& o) {
       rs.timeout = left2;
       async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach_check> c) {
         checks = std::move(c);
-        --pending;
+        if (--pending == 0) signals.cancel();
       });
     });
   });
   io.run_for(overall + std::chrono::seconds(3));
-  if (pending != 0 || !registration) throw std::runtime_error("diagnose did not finish within its time limit");
+  if (!registration || (pending != 0 && !interrupt.requested()))
+    throw std::runtime_error("diagnose did not finish within its time limit");
 
   report& r = *registration;
   combine(r, checks, configured);

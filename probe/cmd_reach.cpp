@@ -142,6 +142,7 @@ int run_reach(const reach_options& o) {
   auto tls = make_tls(o.ca_file, o.insecure);
   reach_settings rs;
   rs.flow = bind_options(o.bind);
+  rs.server_name = req.host;  // RFC 5922 §4: the name asked for, not each SRV target's
 
   reach_run run;
   run.input = o.target;

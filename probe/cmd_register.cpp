@@ -1,7 +1,9 @@
 // `sipprobe register`: register an account for real and explain the outcome.
 #include "probe/cli.hpp"
+#include "probe/interrupt.hpp"
 #include "probe/register_cli.hpp"
 
+#include <iostream>
 #include <memory>
 
 namespace probe {
@@ -19,9 +21,14 @@ void setup_register(CLI::App& parent, action& selected) {
       std::random_device rd;
       std::mt19937 rng(rd());
       std::optional<report> result;
-      async_register_run({io, ids, rng}, acct, o->settings, o->route,
+      run_interrupt interrupt;
+      signal_watch signals(io, [&interrupt, o](const std::string& name) { announce_interrupt(interrupt, name, o->common.timeout_s); });
+      async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o->settings, o->route,
                          std::chrono::milliseconds(static_cast<long>(o->common.timeout_s * 1000)),
-                         [&result](report r) { result = std::move(r); });
+                         [&result, &signals](report r) {
+                           result = std::move(r);
+                           signals.cancel();
+                         });
       io.run();
       if (!result) throw std::runtime_error("the registration ended without a result");
       return emit_report(*result, *o);

@@ -4,6 +4,7 @@
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -42,6 +43,24 @@ bool is_hex(const std::string& s) {
   for (char c : s)
     if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
   return true;
+}
+
+// The first line of --password-file. A directory is not a file (a stream reads it as
+// empty: "the password is empty" would be wrong); a regular file that other users can read
+// is used, with a warning — the secret lies on disk for every local account to see.
+std::string read_password_file(const std::string& path, const secret_env& env) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw usage_error("--password-file: " + path + " is a directory, not a file");
+    if (S_ISREG(st.st_mode) && (st.st_mode & S_IROTH) != 0 && env.warn) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      env.warn("--password-file " + path + " is readable by other users (mode " + mode + "): chmod 600 " + path);
+    }
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw usage_error("--password-file: cannot read " + path + ": " + std::strerror(errno));
+  return read_bounded(f, "--password-file " + path);
 }
 
 std::optional<std::string> tty_prompt(const std::string& text) {
@@ -113,9 +132,7 @@ secret acquire_secret(const secret_options& o, const secret_env& env, bool requi
       throw usage_error("--ha1-env: " + o.ha1_env + " is not an HA1 (32 or 64 hex digits)");
     s.source = "HA1 from environment variable " + o.ha1_env;
   } else if (!o.password_file.empty()) {
-    std::ifstream f(o.password_file, std::ios::binary);
-    if (!f) throw usage_error("--password-file: cannot read " + o.password_file + ": " + std::strerror(errno));
-    s.password = read_bounded(f, "--password-file " + o.password_file);
+    s.password = read_password_file(o.password_file, env);
     s.source = "file " + o.password_file;
   } else if (o.password_stdin) {
     if (env.in == nullptr) throw usage_error("--password-stdin: no standard input");

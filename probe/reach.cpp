@@ -41,7 +41,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     boost::system::error_code ec;
     ep.address = boost::asio::ip::make_address(t.address, ec);
     ep.port = t.port;
-    ep.host = t.host;
+    ep.host = settings_.server_name.empty() ? t.host : settings_.server_name;
     if (ec || (t.t == netcheck::transport::tls && tls_ == nullptr)) {
       result_.verdict = "no_answer";
       result_.detail = ec ? "not an address: " + t.address : "TLS is not available";
@@ -144,17 +144,16 @@ class check_op : public std::enable_shared_from_this<check_op> {
         result_.detail = "no answer within the time limit";
         break;
       case netcheck::probe_verdict::closed:
-        // Something listens and hung up without a SIP reply: a reply, just not SIP.
-        v = netcheck::probe_verdict::bad_reply;
-        result_.detail = "the peer closed the connection without answering";
+        // Something listens and hung up without a word: no answer, not a broken one.
+        v = netcheck::probe_verdict::no_answer;
+        result_.detail = network_error_detail(ec);
         break;
       default:
-        result_.detail = ec.message();
+        result_.detail = network_error_detail(ec);
         break;
     }
-    // The catalog knows five verdicts; a local error or an unreachable host is no answer.
-    if (v == netcheck::probe_verdict::unreachable || v == netcheck::probe_verdict::error || v == netcheck::probe_verdict::ok)
-      v = netcheck::probe_verdict::no_answer;
+    // The catalog knows six verdicts; a local error is no answer.
+    if (v == netcheck::probe_verdict::error || v == netcheck::probe_verdict::ok) v = netcheck::probe_verdict::no_answer;
     result_.verdict = std::string(netcheck::to_string(v));
     if (v == netcheck::probe_verdict::no_answer && result_.retransmissions > 0)
       result_.detail += " (" + std::to_string(result_.retransmissions) + " retransmissions)";
@@ -206,6 +205,7 @@ void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tl
 
 std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks) {
   network_outcome n;
+  n.unreachable = true;  // until a failure says otherwise
   diagnosis d;
   bool any_failed = false;
   for (const auto& c : checks) {
@@ -219,6 +219,7 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
     if (c.verdict == "refused") n.refused = true;
     if (c.verdict == "tls_error") n.tls_failed = true;
     if (c.verdict == "bad_reply") n.malformed_reply = true;
+    if (c.verdict != "unreachable") n.unreachable = false;
   }
   if (!any_failed) return std::nullopt;
   for (const auto& c : checks)
@@ -229,10 +230,54 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
   return d;
 }
 
-std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls) {
-  if (ec != netcheck::errc::tls_verify_failed) return tls.handshake_error.empty() ? ec.message() : tls.handshake_error;
+bool is_unreachable(std::error_code ec) noexcept {
+  return ec == std::errc::network_unreachable || ec == std::errc::host_unreachable;
+}
+
+std::string network_error_detail(std::error_code ec) {
+  if (ec == std::errc::network_unreachable)
+    return "no route to the network (" + ec.message() +
+           "): the request never left this host — check its interface, address and routes";
+  if (ec == std::errc::host_unreachable)
+    return "no route to the host (" + ec.message() +
+           "): nothing answered for it on the local network, or a router said it cannot be reached";
+  // A stream the peer ended (FIN, or a reset for our unread request) before any byte came.
+  if (ec == netcheck::errc::connection_closed || ec == std::errc::connection_reset || ec == std::errc::broken_pipe)
+    return "the peer accepted the connection and closed it without sending anything (" + ec.message() +
+           "): something listens there but did not answer SIP — a port for another protocol (TLS?), or a server "
+           "that drops this client";
+  return ec.message();
+}
+
+namespace {
+
+// "certificate does not verify: hostname mismatch (name_mismatch, checked against "x")".
+std::string verification_failure(const netcheck::tls_report& tls) {
   return "certificate does not verify: " + tls.verify_reason + " (" + std::string(netcheck::to_string(tls.verdict)) +
          (tls.checked_name.empty() ? "" : ", checked against \"" + tls.checked_name + "\"") + ")";
+}
+
+}  // namespace
+
+std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls) {
+  if (ec != netcheck::errc::tls_verify_failed) return tls.handshake_error.empty() ? ec.message() : tls.handshake_error;
+  return verification_failure(tls);
+}
+
+std::optional<finding> unverified_certificate_finding(const std::string& endpoint, const netcheck::tls_report& tls) {
+  if (!tls.handshake_ok() || !tls.verification_skipped || tls.verdict == netcheck::tls_verdict::ok) return std::nullopt;
+  return finding{finding_code::tls_certificate_unverified,
+                 "the " + verification_failure(tls) + " at " + endpoint + "; --insecure went on regardless"};
+}
+
+tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report& tls) {
+  tls_record r;
+  r.endpoint = endpoint;
+  r.checked_name = tls.checked_name;
+  r.verdict = std::string(netcheck::to_string(tls.verdict));
+  if (tls.verdict != netcheck::tls_verdict::ok) r.reason = tls.verify_reason;
+  r.verification_skipped = tls.verification_skipped && tls.verdict != netcheck::tls_verdict::ok;
+  return r;
 }
 
 std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls) {
@@ -243,10 +288,18 @@ std::optional<finding> certificate_expiry_finding(const std::string& endpoint, c
 }
 
 std::vector<finding> reach_findings(const std::vector<reach_check>& checks) {
-  for (const auto& c : checks)
-    if (c.tls)
-      if (auto f = certificate_expiry_finding(endpoint_text(c.target.address, c.target.port), *c.tls)) return {*f};
-  return {};
+  std::vector<finding> found;
+  bool expiring = false;  // the first expiring certificate is the one reported
+  for (const auto& c : checks) {
+    if (!c.tls) continue;
+    const auto where = endpoint_text(c.target.address, c.target.port);
+    if (auto f = certificate_expiry_finding(where, *c.tls); f && !expiring) {
+      expiring = true;
+      add_finding(found, std::move(*f));
+    }
+    if (auto f = unverified_certificate_finding(where, *c.tls)) add_finding(found, std::move(*f));
+  }
+  return found;
 }
 
 nlohmann::json tls_to_json(const netcheck::tls_report& t) {

@@ -9,6 +9,7 @@
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
 #include "probe/catalog.hpp"
+#include "probe/report.hpp"
 #include "probe/transaction.hpp"
 #include "sip/random.hpp"
 
@@ -43,6 +44,9 @@ struct reach_check {
 
 struct reach_settings {
   std::chrono::milliseconds timeout{10000};
+  // The name every TLS certificate must hold: the SIP domain (or host) the user asked for
+  // (RFC 5922 §4), not the SRV target a target came from. Empty: each target's own host.
+  std::string server_name;
   sip_timers timers;
   netcheck::flow_options flow;  // --bind
   std::function<void(std::string_view, std::string_view)> trace;
@@ -69,8 +73,23 @@ nlohmann::json tls_to_json(const netcheck::tls_report& t);
 // or the handshake error. Shared by reach and register so both say it the same way.
 std::string tls_failure_detail(std::error_code ec, const netcheck::tls_report& tls);
 
+// One line on a failed connect/send/receive that says what it means, shared by reach and
+// register: no route ("the request never left this host"), a peer that hung up without a
+// word, or the system's own message for anything else.
+std::string network_error_detail(std::error_code ec);
+
+// No route to the target: network or host unreachable (ENETUNREACH, EHOSTUNREACH).
+bool is_unreachable(std::error_code ec) noexcept;
+
 // tls_certificate_expiring when the certificate of `endpoint` expires within 30 days.
 std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls);
+
+// tls_certificate_unverified when --insecure completed a handshake whose certificate did
+// not verify: the reason and the name checked, so the skipped check is never silent.
+std::optional<finding> unverified_certificate_finding(const std::string& endpoint, const netcheck::tls_report& tls);
+
+// What the report keeps of a TLS connection (report.hpp tls_record).
+tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report& tls);
 
 // "127.0.0.1:5060", "[::1]:5061".
 std::string endpoint_text(const std::string& address, std::uint16_t port);

@@ -4,6 +4,7 @@
 #include "netcheck/recycling.hpp"
 #include "probe/cli.hpp"
 #include "probe/evidence.hpp"
+#include "probe/reach.hpp"
 #include "probe/register_logic.hpp"
 #include "sip/headers.hpp"
 
@@ -37,8 +38,8 @@ enum class phase { register_, cleanup };
 class register_op : public std::enable_shared_from_this<register_op> {
  public:
   register_op(netcheck::flow& f, const account& a, const register_settings& s, sip::id_factory& ids,
-              clock_type::time_point deadline, std::function<void(flow_outcome)> done)
-      : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)) {}
+              clock_type::time_point deadline, std::function<void(flow_outcome)> done, const run_interrupt* interrupt)
+      : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)), interrupt_(interrupt) {}
 
   // Lifetime: the op owns itself (self_) from start() to finish(); the transactions'
   // handlers hold a plain pointer (no allocation in std::function). Every path ends in
@@ -48,6 +49,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec_.call_id = ids_.call_id();
     spec_.from_tag = ids_.tag();
     state_.expires = set_.expires;
+    state_.query = set_.query;
     const auto proto = flow_.remote().proto;
     const auto local = flow_.local_address();
     // What every request of this registration shares; send() sets the rest.
@@ -102,6 +104,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
   }
 
   void send(phase p) {
+    // A removal always goes out; a new registration attempt not once interrupted.
+    if (p == phase::register_ && interrupt_ != nullptr && interrupt_->requested()) return finish_interrupted();
     phase_ = p;
     auto& spec = spec_;
     spec.cseq = ++cseq_;
@@ -170,6 +174,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     auto& rec = out_.transactions.back();
     rec.retransmissions = r.retransmissions;
     rec.provisional = r.provisional;
+    rec.provisional_count = r.provisional_count;
     rec.rtt_ms = r.rtt_ms;
     out_.malformed.insert(out_.malformed.end(), r.malformed.begin(), r.malformed.end());
     if (!r.response) return on_network_failure(r);
@@ -222,33 +227,80 @@ class register_op : public std::enable_shared_from_this<register_op> {
       bool star = false;
       if (!sip::get::contacts(m, contacts, star) && !contacts.empty()) out_.redirect_to = std::string(contacts.front().uri_text);
     }
-    if (d.code != diagnosis_code::registered) return finish(d.code, std::move(d.evidence));
-    on_registered(m, d);
+    switch (d.code) {
+      case diagnosis_code::registered: return on_registered(m, d);
+      case diagnosis_code::unregistered: return on_unregistered(m, d);
+      case diagnosis_code::credentials_valid: return on_query(m, d);
+      default: return finish(d.code, std::move(d.evidence));
+    }
+  }
+
+  // The Contact list of a 2xx, as the report keeps it.
+  static registration_record record_of(const binding_summary& b, std::int64_t requested) {
+    registration_record reg;
+    reg.requested_expires = requested;
+    for (const auto& x : b.bindings) reg.bindings.push_back({x.contact, x.expires, x.ours});
+    return reg;
+  }
+
+  // "no binding remains…", "2 other bindings remain: sip:…, sip:…" (the first three named).
+  static std::string remaining_text(const binding_summary& b) {
+    std::vector<const listed_binding*> others;
+    for (const auto& x : b.bindings)
+      if (!x.ours) others.push_back(&x);
+    if (others.empty()) return "no binding remains for the account";
+    std::string text = std::to_string(others.size()) + (others.size() == 1 ? " other binding remains: " : " other bindings remain: ");
+    for (std::size_t i = 0; i < others.size() && i < 3; ++i) text += (i ? ", " : "") + others[i]->contact;
+    if (others.size() > 3) text += ", …";
+    return text;
+  }
+
+  // RFC 3261 §10.2.2: the 2xx to a removal lists the bindings that remain. Nothing was
+  // registered, so nothing is cleaned up, and a Contact missing from it is the point of
+  // the request, not a rewrite (no sip_alg_suspected, no NAT or expiry finding).
+  void on_unregistered(const sip::message_view& m, decision& d) {
+    auto b = read_bindings(m, contact_);
+    out_.registration = record_of(b, 0);
+    out_.registration->expires = b.granted;
+    auto evidence = std::move(d.evidence);
+    evidence.push_back(b.ours_listed ? "the registrar still lists " + contact_ + " after accepting its removal"
+                                     : "the binding " + contact_ + " is gone");
+    evidence.push_back(remaining_text(b));
+    finish(diagnosis_code::unregistered, std::move(evidence));
+  }
+
+  // RFC 3261 §10.2.3: a REGISTER without Contact changes nothing; its 2xx lists the
+  // bindings the registrar holds.
+  void on_query(const sip::message_view& m, decision& d) {
+    auto b = read_bindings(m, std::string());
+    out_.registration = record_of(b, -1);
+    auto evidence = std::move(d.evidence);
+    const auto n = b.bindings.size();
+    evidence.push_back(n == 0 ? std::string("no binding is registered for the account")
+                              : "the registrar lists " + std::to_string(n) + (n == 1 ? " binding" : " bindings") +
+                                    " for the account; none was changed");
+    finish(diagnosis_code::credentials_valid, std::move(evidence));
   }
 
   void on_registered(const sip::message_view& m, decision& d) {
     registered_evidence_ = std::move(d.evidence);
-    registration_record reg;
-    reg.requested_expires = set_.query ? -1 : static_cast<std::int64_t>(raised_from_ ? raised_from_ : set_.expires);
-    auto b = read_bindings(m, set_.query ? std::string() : contact_);
-    for (const auto& x : b.bindings) reg.bindings.push_back({x.contact, x.expires, x.ours});
+    auto b = read_bindings(m, contact_);
+    auto reg = record_of(b, static_cast<std::int64_t>(raised_from_ ? raised_from_ : set_.expires));
     reg.expires = b.granted;
     if (raised_from_)
       add_finding(out_.findings, {finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
                                                                     " s (423 Min-Expires); " + std::to_string(raised_from_) +
                                                                     " s was refused: configure " + std::to_string(state_.expires)});
-    if (!set_.query) {
-      if (!b.ours_listed) {
-        add_finding(out_.findings, {finding_code::sip_alg_suspected,
-                                    "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
-      } else if (b.granted >= 0 && b.granted < state_.expires) {
-        add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
-                                                                       " s, granted " + std::to_string(b.granted) + " s"});
-      }
-      check_nat(m);
+    if (!b.ours_listed) {
+      add_finding(out_.findings, {finding_code::sip_alg_suspected,
+                                  "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
+    } else if (b.granted >= 0 && b.granted < state_.expires) {
+      add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
+                                                                     " s, granted " + std::to_string(b.granted) + " s"});
     }
+    check_nat(m);
     out_.registration = reg;
-    if (set_.query || set_.keep || !b.ours_listed) {
+    if (set_.keep || !b.ours_listed) {
       out_.registration->kept = set_.keep && b.ours_listed;
       return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
@@ -340,6 +392,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
   }
 
   void on_network_failure(const transaction_result& r) {
+    if (interrupt_ != nullptr && interrupt_->abandoned()) return finish_abandoned();
     auto& rec = out_.transactions.back();
     out_.network_error = r.ec;
     diagnosis_code code = diagnosis_code::no_response;
@@ -355,12 +408,18 @@ class register_op : public std::enable_shared_from_this<register_op> {
       // registrar (or what it waits for) never settled it.
       if (!r.provisional.empty()) {
         what += " (the registrar answered";
-        for (int s : r.provisional) what += " " + std::to_string(s);
+        if (static_cast<std::size_t>(r.provisional_count) > r.provisional.size()) {
+          what += " " + std::to_string(r.provisional_count) + " provisional responses (the first " +
+                  std::to_string(r.provisional.front()) + ", the last " + std::to_string(r.provisional.back()) + ")";
+        } else {
+          for (int s : r.provisional) what += " " + std::to_string(s);
+        }
         what += ", then nothing: the request reached it, so look at the registrar and what it waits for — its log,"
                 " its auth backend or database — before the network)";
       }
     } else {
-      what = r.ec.message();
+      if (is_unreachable(r.ec)) code = diagnosis_code::network_unreachable;
+      what = network_error_detail(r.ec);
     }
     if (!r.malformed.empty()) code = diagnosis_code::malformed_response;
     rec.reason = what;
@@ -371,6 +430,33 @@ class register_op : public std::enable_shared_from_this<register_op> {
       return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
     finish(code, std::move(evidence));
+  }
+
+  // Interrupted between two requests: whatever was registered is removed already (a
+  // removal is never held back), so nothing of ours is left.
+  void finish_interrupted() {
+    out_.network_error = {};
+    std::string when = "before the first REGISTER was sent";
+    if (!out_.transactions.empty()) {
+      const auto& last = out_.transactions.back();
+      when = "after the registrar answered " + std::to_string(last.status) + " " + last.reason + ", before the next REGISTER";
+    }
+    finish(diagnosis_code::interrupted, {"interrupted by " + interrupt_->what() + " " + when + ": nothing is registered"});
+  }
+
+  // A second signal closed the flow under the request in flight: say what may be left.
+  void finish_abandoned() {
+    out_.network_error = {};
+    const std::string quit = "quit at a second " + interrupt_->what() + " without waiting for the ";
+    if (phase_ == phase::cleanup) {
+      registered_evidence_.push_back(quit + "removal of " + contact_ + ": the binding may remain until it expires");
+      return finish(diagnosis_code::registered, std::move(registered_evidence_));
+    }
+    std::string evidence = quit + "answer to the REGISTER in flight";
+    if (!set_.query && state_.expires > 0)
+      evidence += ": if the registrar accepts it, the binding " + contact_ + " may remain for up to " +
+                  std::to_string(state_.expires) + " s";
+    finish(diagnosis_code::interrupted, {evidence});
   }
 
   void finish_local_error(const std::string& what) {
@@ -398,6 +484,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
   sip::id_factory& ids_;
   clock_type::time_point deadline_;
   std::function<void(flow_outcome)> done_;
+  const run_interrupt* interrupt_;
 
   flow_state state_;
   challenge_state www_, proxy_;
@@ -418,9 +505,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
 
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
                             sip::id_factory& ids, clock_type::time_point deadline,
-                            std::function<void(flow_outcome)> done) {
+                            std::function<void(flow_outcome)> done, const run_interrupt* interrupt) {
   std::allocate_shared<register_op>(netcheck::recycling_allocator<register_op>{}, f, acct, settings, ids, deadline,
-                                   std::move(done))
+                                   std::move(done), interrupt)
       ->start();
 }
 

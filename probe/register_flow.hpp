@@ -4,6 +4,7 @@
 
 #include "probe/catalog.hpp"
 #include "probe/credentials.hpp"
+#include "probe/interrupt.hpp"
 #include "probe/report.hpp"
 #include "probe/transaction.hpp"
 #include "sip/random.hpp"
@@ -55,10 +56,12 @@ struct flow_outcome {
 
 // Runs the registration on `f` (connected) until `deadline`. `ids` makes branch, tag,
 // Call-ID and cnonce. Everything passed by reference must outlive the operation; `done`
-// runs once on the flow's io_context.
+// runs once on the flow's io_context. With `interrupt` requested no new REGISTER is sent
+// (the one in flight is waited for, a binding it made is removed) and a run without its
+// verdict ends as `interrupted`; abandoned, a flow the caller closed ends it at once.
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
                             sip::id_factory& ids, std::chrono::steady_clock::time_point deadline,
-                            std::function<void(flow_outcome)> done);
+                            std::function<void(flow_outcome)> done, const run_interrupt* interrupt = nullptr);
 
 // The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com".
 // Throws usage_error with a precise message when it is not a SIP AOR with a user.

@@ -71,11 +71,14 @@ decision on_challenge(const flow_state& st, const sip::message_view& m, bool pro
 }  // namespace
 
 decision decide(const flow_state& st, const sip::message_view& m) {
+  const bool removal = !st.query && st.expires == 0;
   if (m.status >= 200 && m.status < 300) {
-    decision d;
-    d.code = diagnosis_code::registered;
-    d.evidence.push_back(status_line(m));
-    return d;
+    // RFC 3261 §10.2.2, §10.2.3: what a 2xx accepted depends on what was asked.
+    response_outcome o;
+    o.status = m.status;
+    o.removal = removal;
+    o.query = st.query;
+    return finished(classify_response(o), status_line(m));
   }
   if (m.status == 401) return on_challenge(st, m, false);
   if (m.status == 407) return on_challenge(st, m, true);
@@ -83,6 +86,11 @@ decision decide(const flow_state& st, const sip::message_view& m) {
     std::uint32_t min = 0;
     if (sip::get::min_expires(m, min))
       return finished(diagnosis_code::interval_too_brief, "423 without a usable Min-Expires header");
+    // RFC 3261 §10.3 step 7 holds a non-zero expiry to Min-Expires; retrying a removal with
+    // it would register the binding that was to be removed.
+    if (removal)
+      return finished(diagnosis_code::interval_too_brief,
+                      "423 with Min-Expires " + std::to_string(min) + " to a removal (Expires 0): not retried");
     if (st.expires_retried)
       return finished(diagnosis_code::interval_too_brief,
                       "423 again with Min-Expires " + std::to_string(min) + " after asking for " +

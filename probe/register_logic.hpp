@@ -22,6 +22,7 @@ struct flow_state {
   bool stale_retried = false;             // RFC 7616 §3.3: one retry with the fresh nonce
   bool expires_retried = false;           // one retry with Min-Expires (RFC 3261 §10.2.8)
   std::uint32_t expires = 3600;           // what the latest request asked for
+  bool query = false;                     // no Contact: a binding query (RFC 3261 §10.2.3)
 };
 
 enum class next_step {

@@ -80,6 +80,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
   }
 
   void start(std::shared_ptr<const netcheck::resolution> located) {
+    if (ctx_.interrupt != nullptr)
+      ctx_.interrupt->on_request = [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->on_interrupt();
+      };
     if (located) {
       auto self = shared_from_this();
       boost::asio::post(ctx_.io, [self, r = std::move(located)] { self->on_located(*r); });
@@ -96,8 +100,38 @@ class run_op : public std::enable_shared_from_this<run_op> {
     return std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
   }
 
+  // Nothing sent yet (DNS, connect) stops now; a REGISTER in flight is waited for, since
+  // it may create a binding, unless a second signal says to quit (register_op then reports
+  // what may remain).
+  void on_interrupt() {
+    switch (stage_) {
+      case stage::locating:
+        if (own_resolver_) own_resolver_->cancel();
+        break;
+      case stage::connecting:
+        if (flow_) flow_->close();
+        break;
+      case stage::registering:
+        if (ctx_.interrupt->abandoned() && flow_) flow_->close();
+        break;
+      case stage::done:
+        break;
+    }
+  }
+
+  bool interrupted() const noexcept { return ctx_.interrupt != nullptr && ctx_.interrupt->requested(); }
+
+  void finish_interrupted(const std::string& when) {
+    rep_.primary = {diagnosis_code::interrupted, {}};
+    for (const auto& f : failures_) rep_.primary.evidence.push_back(f.target + ": " + f.what);
+    rep_.primary.evidence.push_back("interrupted by " + ctx_.interrupt->what() + " " + when + ": nothing is registered");
+    if (flow_) flow_->close();
+    finish();
+  }
+
   void on_located(const netcheck::resolution& r) {
     if (own_resolver_) own_resolver_->cancel();  // a shared one serves other runs too
+    if (interrupted()) return finish_interrupted("while the registrar was being located");
     for (const auto& t : r.targets)
       rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
                               std::string(netcheck::to_string(t.via)), ""});
@@ -116,6 +150,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   }
 
   void next_target() {
+    if (interrupted()) return finish_interrupted(index_ == 0 ? "before the first target was tried" : "before the next target was tried");
     if (index_ >= targets_.size()) return conclude_failure();
     if (remaining() <= milliseconds::zero()) {
       rep_.targets[index_].result = "not tried: time limit reached";
@@ -127,8 +162,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
     boost::system::error_code ec;
     ep.address = boost::asio::ip::make_address(t.address, ec);
     ep.port = t.port;
-    // Verify the certificate against the name the user asked for (RFC 5922 §4).
-    ep.host = t.host;
+    // RFC 5922 §4 (with RFC 3263): the certificate must name the SIP domain the user asked
+    // for — the AOR's domain, or the host of --registrar / --outbound-proxy, or where a
+    // redirect pointed — not the SRV target found for it, which DNS alone vouches for.
+    ep.host = req_.host;
     if (ec || (t.t == netcheck::transport::tls && !tls_)) {
       rep_.targets[index_].result = "skipped";
       ++index_;
@@ -143,17 +180,15 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (left == 1) budget = remaining();
     target_deadline_ = clock_type::now() + budget;
     auto self = shared_from_this();
+    stage_ = stage::connecting;
     flow_->async_connect(std::max(budget, milliseconds(1)), [self](std::error_code ec) { self->on_connected(ec); });
   }
 
   void on_connected(std::error_code ec) {
+    if (interrupted()) return finish_interrupted("before the first REGISTER was sent");
     auto& rec = rep_.targets[index_];
     const auto& tls = flow_->tls();
-    if (auto expiring = tls.has_certificate ? certificate_expiry_finding(endpoint_text(targets_[index_]), tls) : std::nullopt;
-        expiring && !cert_warned_) {
-      cert_warned_ = true;
-      add_finding(rep_.findings, std::move(*expiring));
-    }
+    if (targets_[index_].t == netcheck::transport::tls && ec != std::errc::operation_canceled) note_tls(tls);
     if (ec) {
       failure f;
       f.target = endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
@@ -168,8 +203,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
         f.code = diagnosis_code::no_response;
         f.what = "no answer to the TCP connect";
       } else {
-        f.code = diagnosis_code::no_response;
-        f.what = ec.message();
+        f.code = is_unreachable(ec) ? diagnosis_code::network_unreachable : diagnosis_code::no_response;
+        f.what = network_error_detail(ec);
       }
       rec.result = f.what;
       failures_.push_back(f);
@@ -177,12 +212,27 @@ class run_op : public std::enable_shared_from_this<run_op> {
       return next_target();
     }
     auto self = shared_from_this();
-    async_register_on_flow(*flow_, acct_, settings_, ctx_.ids, target_deadline_,
-                           [self](flow_outcome o) { self->on_registered(std::move(o)); });
+    stage_ = stage::registering;
+    async_register_on_flow(
+        *flow_, acct_, settings_, ctx_.ids, target_deadline_, [self](flow_outcome o) { self->on_registered(std::move(o)); },
+        ctx_.interrupt);
+  }
+
+  // What a TLS connection showed: the name checked (report.tls), an expiring certificate,
+  // and a failed check that --insecure let pass (never silent).
+  void note_tls(const netcheck::tls_report& tls) {
+    const auto where = endpoint_text(targets_[index_]);
+    if (tls.has_certificate) rep_.tls = tls_record_of(where, tls);  // a name was checked
+    if (auto expiring = tls.has_certificate ? certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
+      cert_warned_ = true;
+      add_finding(rep_.findings, std::move(*expiring));
+    }
+    if (auto skipped = unverified_certificate_finding(where, tls)) add_finding(rep_.findings, std::move(*skipped));
   }
 
   void on_registered(flow_outcome o) {
     auto& rec = rep_.targets[index_];
+    stage_ = stage::locating;  // until the next step says otherwise (a failover connects again)
     rep_.transactions.insert(rep_.transactions.end(), std::make_move_iterator(o.transactions.begin()),
                              std::make_move_iterator(o.transactions.end()));
     if (o.primary.code == diagnosis_code::redirected && !redirected_ && follow_redirect(o)) return;
@@ -207,7 +257,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
                                   failures_.front().target + " failed (" + failures_.front().what + "); " +
                                       endpoint_text(targets_[index_]) + " answered"});
     }
-    if (!failures_.empty() && !o.sip_answered) {
+    if (!failures_.empty() && !o.sip_answered && o.primary.code != diagnosis_code::interrupted) {
       failures_.push_back({rep_.primary.code, rec.result, endpoint_text(targets_[index_])});
       return conclude_failure();
     }
@@ -244,8 +294,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
   // Every target failed without a SIP answer: the catalog's network-level reasoning.
   void conclude_failure() {
     network_outcome n;
+    n.unreachable = !failures_.empty();  // until a target failed another way
     std::vector<std::string> evidence;
     for (const auto& f : failures_) {
+      if (f.code != diagnosis_code::network_unreachable) n.unreachable = false;
       evidence.push_back(f.target + ": " + f.what);
       if (f.code == diagnosis_code::tls_failure) n.tls_failed = true;
       if (f.code == diagnosis_code::port_unreachable) n.refused = true;
@@ -261,12 +313,16 @@ class run_op : public std::enable_shared_from_this<run_op> {
   }
 
   void finish() {
+    stage_ = stage::done;
     if (redirected_)
       rep_.primary.evidence.insert(rep_.primary.evidence.begin(), redirect_evidence_.begin(), redirect_evidence_.end());
     rep_.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
     auto done = std::move(done_);
     done(std::move(rep_));
   }
+
+  // What a stop request can cut short (on_interrupt).
+  enum class stage { locating, connecting, registering, done };
 
   struct failure {
     diagnosis_code code = diagnosis_code::no_response;
@@ -290,6 +346,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   std::vector<netcheck::target> targets_;
   std::size_t index_ = 0;
   std::vector<failure> failures_;
+  stage stage_ = stage::locating;
   bool cert_warned_ = false;
   bool redirected_ = false;
   std::vector<std::string> redirect_evidence_;

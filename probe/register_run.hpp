@@ -52,6 +52,9 @@ struct run_context {
   sip::id_factory& ids;
   std::mt19937& rng;  // RFC 2782 weighted SRV choice
   const shared_resources* shared = nullptr;
+  // A signal's stop request (probe/interrupt.hpp): the run sets its on_request hook; a
+  // lookup or a connect stops at once, a REGISTER in flight is waited for.
+  run_interrupt* interrupt = nullptr;
 };
 
 // Runs the registration; `done` receives the finished report (elapsed_ms set).

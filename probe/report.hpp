@@ -26,7 +26,8 @@ struct transaction_record {
   std::string reason;           // reason phrase, or what happened instead ("timeout")
   double rtt_ms = -1;           // request to final response; <0 when none
   int retransmissions = 0;      // UDP retransmissions sent (RFC 3261 Timer E)
-  std::vector<int> provisional; // 1xx statuses seen
+  std::vector<int> provisional; // 1xx statuses kept: all, or the first and the last of many
+  int provisional_count = 0;    // 1xx responses seen (more than provisional.size() when many)
 };
 
 // A target a phone would try (RFC 3263), and what happened there.
@@ -53,6 +54,17 @@ struct registration_record {
   bool kept = false;             // --keep
 };
 
+// The certificate of the last TLS target that sent one: the name it was checked against
+// (RFC 5922 §4: the SIP domain the user asked for, not the SRV target) and how the check
+// went.
+struct tls_record {
+  std::string endpoint;      // "127.0.0.1:5061"
+  std::string checked_name;  // "example.com", an IP literal, or "" when none was checked
+  std::string verdict;       // netcheck::tls_verdict: "ok", "untrusted", "name_mismatch", …
+  std::string reason;        // OpenSSL's verification reason ("" when ok)
+  bool verification_skipped = false;  // the check failed and --insecure went on regardless
+};
+
 struct report {
   std::string aor;
   diagnosis primary;
@@ -60,6 +72,7 @@ struct report {
   std::vector<target_record> targets;
   std::vector<transaction_record> transactions;
   std::optional<registration_record> registration;
+  std::optional<tls_record> tls;
   double elapsed_ms = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace probe {
@@ -46,7 +47,9 @@ nlohmann::json to_json(const report& r) {
     nlohmann::json tj = {{"request", t.request},   {"cseq", t.cseq},     {"transport", t.transport},
                          {"local", t.local},       {"remote", t.remote}, {"status", t.status},
                          {"reason", t.reason},     {"retransmissions", t.retransmissions},
-                         {"provisional", t.provisional}};
+                         {"provisional", t.provisional},
+                         {"provisional_count", std::max<std::size_t>(static_cast<std::size_t>(t.provisional_count),
+                                                                     t.provisional.size())}};
     tj["rtt_ms"] = t.rtt_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(round_ms(t.rtt_ms));
     if (!t.note.empty()) tj["note"] = t.note;
     transactions.push_back(std::move(tj));
@@ -64,6 +67,15 @@ nlohmann::json to_json(const report& r) {
                          {"kept", reg.kept}};
   } else {
     j["registration"] = nullptr;
+  }
+  if (r.tls) {
+    j["tls"] = {{"endpoint", r.tls->endpoint},
+                {"checked_name", r.tls->checked_name},
+                {"verdict", r.tls->verdict},
+                {"reason", r.tls->reason},
+                {"verification_skipped", r.tls->verification_skipped}};
+  } else {
+    j["tls"] = nullptr;
   }
   j["elapsed_ms"] = round_ms(r.elapsed_ms);
   return j;

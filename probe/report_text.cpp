@@ -42,7 +42,14 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
       if (!t.note.empty()) out << c.dim << "  [" << printable(t.note) << "]" << c.reset;
       if (t.retransmissions > 0) out << c.dim << "  (" << t.retransmissions << " retransmissions)" << c.reset;
       out << "\n";
-      for (int p : t.provisional) out << "  ← " << p << c.dim << " (provisional)" << c.reset << "\n";
+      if (static_cast<std::size_t>(t.provisional_count) > t.provisional.size() && t.provisional.size() == 2) {
+        // Many: the first and the last, with the count (transaction.hpp keep_provisional).
+        const auto of = std::to_string(t.provisional_count);
+        out << "  ← " << t.provisional.front() << c.dim << " (provisional, the first of " << of << ")" << c.reset << "\n";
+        out << "  ← " << t.provisional.back() << c.dim << " (provisional, the last of " << of << ")" << c.reset << "\n";
+      } else {
+        for (int p : t.provisional) out << "  ← " << p << c.dim << " (provisional)" << c.reset << "\n";
+      }
       if (t.status > 0) {
         const auto& colour = t.status < 300 ? c.green : (t.status == 401 || t.status == 407 ? c.yellow : c.red);
         out << "  ← " << colour << t.status << " " << printable(t.reason) << c.reset;
@@ -76,6 +83,14 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
           << (b.ours ? "  (ours)" : "") << "\n";
     if (reg.removed) out << "  Our binding was removed afterwards (use --keep to leave it).\n";
     if (reg.kept) out << "  Our binding was kept (--keep).\n";
+  }
+  if (r.tls) {
+    const auto& t = *r.tls;
+    out << "  TLS: the certificate of " << t.endpoint << " was checked against \""
+        << (t.checked_name.empty() ? "no name" : t.checked_name) << "\": " << t.verdict;
+    if (!t.reason.empty()) out << " (" << t.reason << ")";
+    if (t.verification_skipped) out << ", not enforced (--insecure)";
+    out << "\n";
   }
   if (!ok && !e.fixes.empty()) {
     out << "  What to fix:\n";

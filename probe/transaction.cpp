@@ -21,6 +21,11 @@ netcheck::framer sip_framer(netcheck::transport t) {
     return [](std::string_view buffered) { return static_cast<std::ptrdiff_t>(buffered.size()); };
   }
   return [](std::string_view buffered) -> std::ptrdiff_t {
+    // RFC 5626 §3.5.1: CRLFs between messages are keep-alives. They leave the buffer as a
+    // message of their own (is_keepalive: the transaction skips it), so however many
+    // arrive they never count towards the next message's size limit.
+    const auto text = buffered.find_first_not_of("\r\n");
+    if (text != 0) return static_cast<std::ptrdiff_t>(text == std::string_view::npos ? buffered.size() : text);
     sip::message_view m;
     sip::parse_options lenient;
     lenient.lenient = true;  // framing only: the transaction judges the content
@@ -29,6 +34,10 @@ netcheck::framer sip_framer(netcheck::transport t) {
     if (!r.ec || r.consumed > 0) return static_cast<std::ptrdiff_t>(r.consumed);
     return -1;
   };
+}
+
+bool is_keepalive(std::string_view bytes) noexcept {
+  return !bytes.empty() && bytes.find_first_not_of("\r\n") == std::string_view::npos;
 }
 
 std::string_view sip_message_key(std::string_view bytes) noexcept {
@@ -47,6 +56,17 @@ std::string_view sip_message_key(std::string_view bytes) noexcept {
     pos = end;
   }
   return {};
+}
+
+void keep_provisional(std::vector<int>& kept, int& count, int status) {
+  ++count;
+  if (kept.size() < max_provisional_kept && static_cast<std::size_t>(count) == kept.size() + 1) {
+    kept.push_back(status);
+  } else if (kept.size() > 2) {
+    kept = {kept.front(), status};
+  } else {
+    kept.back() = status;
+  }
 }
 
 namespace {
@@ -129,6 +149,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
   }
 
   void handle_message(std::string bytes) {
+    if (is_keepalive(bytes)) return receive();
     if (spec_.trace) spec_.trace("received", bytes);
     sip::message_view m;
     auto framing = udp_ ? sip::framing::datagram : sip::framing::stream;
@@ -154,7 +175,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
       return receive();
     }
     if (m.status < 200) {
-      result_.provisional.push_back(m.status);
+      keep_provisional(result_.provisional, result_.provisional_count, m.status);
       if (!provisional_seen_ && udp_) {
         // RFC 3261 §17.1.2.2: in Proceeding, retransmissions go on at T2.
         provisional_seen_ = true;

@@ -45,7 +45,8 @@ struct transaction_result {
   // the flow reported.
   std::error_code ec;
   std::optional<sip::owned_message> response;  // the final response
-  std::vector<int> provisional;                // 1xx statuses, in order
+  std::vector<int> provisional;                // 1xx statuses kept (keep_provisional)
+  int provisional_count = 0;                   // 1xx responses received, all of them
   int retransmissions = 0;
   double rtt_ms = -1;                 // first send to the final response
   double elapsed_ms = 0;
@@ -53,13 +54,25 @@ struct transaction_result {
   int stray = 0;                      // responses to other transactions, and requests
 };
 
+// The 1xx responses a transaction keeps: each one while there are at most
+// max_provisional_kept, beyond that only the first and the latest — a registrar stuck in
+// a loop may send thousands, and the report shows them as a count. `count` counts all.
+inline constexpr std::size_t max_provisional_kept = 8;
+void keep_provisional(std::vector<int>& kept, int& count, int status);
+
 // Runs one transaction on `f` (connected). `done` runs once on the flow's io_context.
 // `f` must outlive the operation.
 void async_transaction(netcheck::flow& f, transaction_spec spec,
                        std::function<void(transaction_result)> done);
 
 // The framer a stream flow needs to cut SIP messages (RFC 3261 §18.3, Content-Length).
+// A run of CR/LF before a message (RFC 5626 §3.5.1 keep-alives) is cut as a message of
+// its own, so keep-alives never count towards a message's size limit.
 netcheck::framer sip_framer(netcheck::transport t);
+
+// True for bytes that are only CR and LF: a keep-alive (RFC 5626 §3.5.1, §4.4.1), which
+// a transaction skips, on a stream or in a datagram.
+bool is_keepalive(std::string_view bytes) noexcept;
 
 // The key a shared link routes SIP answers by (netcheck/link.hpp): the branch of the top
 // Via, which a response copies from its request (RFC 3261 §17.1.3). Found by a plain scan

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "support/lab.hpp"
+#include "support/lab_checks.hpp"
 #include "support/sockets.hpp"
 #include "support/probe_run.hpp"
 #include "support/process.hpp"
@@ -15,18 +16,13 @@
 #include <string>
 #include <vector>
 
+using test_support::bindings;
 using test_support::has_finding;
 using test_support::lab_service;
 using test_support::shell_quote;
 using test_support::sipprobe;
 
 namespace {
-
-std::string bindings(const lab_service& kam, const std::string& user) {
-  auto r = test_support::run(shell_quote(kam.script("bindings")) + " " + shell_quote(kam.dir()) + " " + user + " 2>&1");
-  REQUIRE_MESSAGE(r.exit_code == 0, "kamcmd failed: " << r.out);
-  return r.out;
-}
 
 std::string registrar(const lab_service& kam, const char* key = "SIP_PORT") { return "--registrar 127.0.0.1:" + kam.get(key); }
 
@@ -62,7 +58,11 @@ TEST_CASE("register: --keep leaves the binding, --query lists it without touchin
 
   auto query = sipprobe("register sip:bob@sip.test --query " + registrar(kam), "bob-secret");
   CHECK(query.exit_code == 0);
-  CHECK(query.report["diagnosis"]["code"] == "registered");
+  // A query registers nothing: the credentials were accepted, no binding changed.
+  CHECK(query.report["diagnosis"]["code"] == "credentials_valid");
+  CHECK(query.report["verdict"] == "credentials_valid");
+  CHECK(query.report["transactions"].size() == 2);  // 401, 200: nothing to remove afterwards
+  CHECK(query.report["diagnosis"]["evidence"].dump().find("lists 1 binding") != std::string::npos);
   REQUIRE(query.report["registration"]["bindings"].size() == 1);
   CHECK(query.report["registration"]["bindings"][0]["contact"] == contact);
   CHECK(query.report["registration"]["removed"] == false);
@@ -71,8 +71,50 @@ TEST_CASE("register: --keep leaves the binding, --query lists it without touchin
   // A query for an account without bindings adds none.
   auto empty = sipprobe("register sip:alice@sip.test --query " + registrar(kam), "alice-secret");
   CHECK(empty.exit_code == 0);
+  CHECK(empty.report["diagnosis"]["code"] == "credentials_valid");
+  CHECK(empty.report["diagnosis"]["evidence"].dump().find("no binding") != std::string::npos);
+  auto text = sipprobe("register sip:alice@sip.test --query " + registrar(kam), "alice-secret", false);
+  CHECK(text.out.find("✔ registered") == std::string::npos);
+  CHECK(text.out.find("can receive calls") == std::string::npos);
+  CHECK(text.out.find("✔ credentials_valid") != std::string::npos);
   CHECK(empty.report["registration"]["bindings"].empty());
   CHECK(bindings(kam, "alice").empty());
+}
+
+TEST_CASE("register: --expires 0 removes a binding and says which are gone and which remain") {
+  lab_service kam("kamailio");
+  auto kept = sipprobe("register sip:bob@sip.test --keep " + registrar(kam), "bob-secret");
+  REQUIRE(kept.exit_code == 0);
+  const auto contact = kept.report["registration"]["bindings"][0]["contact"].get<std::string>();
+  REQUIRE(bindings(kam, "bob").find(contact) != std::string::npos);
+
+  // sipprobe's own contact (another port) is removed; bob's kept binding stays.
+  auto other = sipprobe("register sip:bob@sip.test --expires 0 " + registrar(kam), "bob-secret");
+  CHECK(other.exit_code == 0);
+  CHECK(other.report["diagnosis"]["code"] == "unregistered");
+  CHECK(other.report["verdict"] == "unregistered");
+  CHECK(other.report["findings"].empty());  // no sip_alg_suspected from the missing Contact
+  CHECK(other.report["diagnosis"]["evidence"].dump().find("1 other binding remains: " + contact) != std::string::npos);
+  CHECK(bindings(kam, "bob").find(contact) != std::string::npos);
+
+  // The kept binding itself, named with --contact: gone, none left, and no clean-up REGISTER.
+  auto gone = sipprobe("register sip:bob@sip.test --expires 0 --contact " + contact + " " + registrar(kam), "bob-secret");
+  CHECK(gone.exit_code == 0);
+  CHECK(gone.report["diagnosis"]["code"] == "unregistered");
+  CHECK(gone.report["findings"].empty());
+  REQUIRE(gone.report["transactions"].size() == 2);  // 401, 200
+  CHECK(gone.report["transactions"][1]["note"].get<std::string>().find("Expires 0") != std::string::npos);
+  CHECK(gone.report["diagnosis"]["evidence"].dump().find("the binding " + contact + " is gone") != std::string::npos);
+  CHECK(gone.report["diagnosis"]["evidence"].dump().find("no binding remains") != std::string::npos);
+  CHECK(gone.report["registration"]["requested_expires"] == 0);
+  CHECK(gone.report["registration"]["removed"] == false);  // "removed afterwards" is the probe's own clean-up
+  CHECK(bindings(kam, "bob").empty());
+
+  auto text = sipprobe("register sip:bob@sip.test --expires 0 " + registrar(kam), "bob-secret", false);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("✔ unregistered") != std::string::npos);
+  CHECK(text.out.find("can receive calls") == std::string::npos);
+  CHECK(text.out.find("sip_alg_suspected") == std::string::npos);
 }
 
 TEST_CASE("register: registrar answers map to the catalog") {

@@ -14,11 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <regex>
 #include <string>
 
+using test_support::finding_detail;
 using test_support::has_finding;
 using test_support::lab_service;
 using test_support::sipprobe;
@@ -53,12 +55,6 @@ bool evidence_mentions(const nlohmann::json& report, const std::string& part) {
   for (const auto& e : report["diagnosis"]["evidence"])
     if (contains(e, part)) return true;
   return false;
-}
-
-std::string finding_detail(const nlohmann::json& report, const std::string& code) {
-  for (const auto& f : report["findings"])
-    if (f["code"] == code) return f["detail"];
-  return "";
 }
 
 }  // namespace
@@ -243,6 +239,27 @@ TEST_CASE("register/sipp: a registrar that never answers is no_response, with re
   }
 }
 
+TEST_CASE("register/sipp: a flood of 100 Trying is counted, the first and the last kept") {
+  sipp_registrar reg("trying_flood", "tcp");  // TCP: all 200 arrive, the count is exact
+  auto p = sipprobe(reg.args("--transport tcp"), password);
+  INFO(p.out.substr(0, 2000));
+  CHECK(p.exit_code == 1);
+  CHECK(p.report["diagnosis"]["code"] == "no_response");
+  REQUIRE(p.report["transactions"].size() == 1);
+  const auto& t = p.report["transactions"][0];
+  CHECK(t["provisional_count"] == 200);
+  CHECK(t["provisional"] == nlohmann::json::array({100, 100}));  // the first and the last
+  CHECK(evidence_mentions(p.report, "200 provisional responses (the first 100, the last 100)"));
+  for (const auto& e : p.report["diagnosis"]["evidence"]) CHECK(e.get<std::string>().size() < 400);
+  CHECK(p.out.size() < 8000);  // the JSON stays bounded
+
+  sipp_registrar again("trying_flood", "tcp");
+  auto text = sipprobe(again.args("--transport tcp"), password, false);
+  CHECK(std::count(text.out.begin(), text.out.end(), '\n') < 30);
+  CHECK(text.out.find("← 100 (provisional, the first of 200)") != std::string::npos);
+  CHECK(text.out.find("← 100 (provisional, the last of 200)") != std::string::npos);
+}
+
 TEST_CASE("register/sipp: 423 that cannot be satisfied is interval_too_brief") {
   SUBCASE("no Min-Expires") {
     sipp_registrar reg("interval_no_min_expires");
@@ -272,6 +289,15 @@ TEST_CASE("register/sipp: 423 that cannot be satisfied is interval_too_brief") {
     CHECK(p.report["diagnosis"]["code"] == "interval_too_brief");
     CHECK(p.report["transactions"].size() == 1);
     CHECK(evidence_mentions(p.report, "423 with Min-Expires 7200 although 7200 s was asked for"));
+  }
+  SUBCASE("one second below Min-Expires: retried once, with exactly Min-Expires") {
+    sipp_registrar reg("interval_still_too_brief");
+    auto p = sipprobe(reg.args("--transport udp --expires 7199"), password);
+    INFO(p.out);
+    CHECK(p.report["diagnosis"]["code"] == "interval_too_brief");
+    REQUIRE(p.report["transactions"].size() == 2);
+    CHECK(contains(p.report["transactions"][0]["note"], "Expires 7199"));
+    CHECK(contains(p.report["transactions"][1]["note"], "Expires 7200"));
   }
 }
 

@@ -13,7 +13,9 @@
 #   lab_require CMD [PACKAGE]        die with an install hint unless CMD is installed
 #   lab_make_ca DIR                  DIR/ca.key + DIR/ca.crt (a throwaway test CA), once
 #   lab_make_cert DIR NAME SANS      DIR/NAME.key + DIR/NAME.crt signed by the CA, SANS as for
-#                                    openssl subjectAltName (e.g. "DNS:sip.test,IP:127.0.0.1")
+#                                    openssl subjectAltName (e.g. "DNS:sip.test,IP:127.0.0.1");
+#                                    LAB_CERT_DAYS=-1 makes one that has expired
+#   lab_make_self_signed DIR NAME SANS  the same, signed by its own key (no CA vouches for it)
 # Traffic stays on 127.0.0.1: nothing here listens on or sends to any other address.
 
 lab_die() {
@@ -129,6 +131,14 @@ lab_make_cert() {
   openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
     -days "${LAB_CERT_DAYS:-365}" -extfile "$dir/$name.ext" -out "$dir/$name.crt" >/dev/null 2>&1 ||
     lab_die "openssl could not sign the certificate for $name"
+}
+
+lab_make_self_signed() {
+  local dir=$1 name=$2 sans=$3
+  [[ -f "$dir/$name.crt" ]] && return 0
+  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=$(cut -d, -f1 <<<"$sans" | cut -d: -f2)" \
+    -addext "subjectAltName=$sans" -keyout "$dir/$name.key" -out "$dir/$name.crt" >/dev/null 2>&1 ||
+    lab_die "openssl could not make the self-signed certificate $name"
 }
 
 # lab_require CMD PACKAGE — die with an install hint unless CMD is installed (also looks in

@@ -21,7 +21,7 @@ TEST_CASE("catalog: every code is unique, described, and round-trips") {
     // Every failure tells the user what to do.
     CHECK_FALSE(e.fixes.empty());
   }
-  CHECK(codes.size() == 22);
+  CHECK(codes.size() == 24);
   for (auto c : probe::all_findings()) {
     const auto& e = probe::describe(c);
     CAPTURE(e.code);
@@ -96,6 +96,10 @@ TEST_CASE("catalog: network-level reasoning") {
       {"silent, other transport answers", {true, false, false, false, true}, diagnosis_code::wrong_transport},
       {"refused", {true, false, false, true, false}, diagnosis_code::port_unreachable},
       {"silence", {true, false, false, false, false}, diagnosis_code::no_response},
+      {"no route", {true, false, false, false, false, true}, diagnosis_code::network_unreachable},
+      {"refused somewhere wins over no route", {true, false, false, true, false, true}, diagnosis_code::port_unreachable},
+      {"another transport answering wins over no route", {true, false, false, false, true, true},
+       diagnosis_code::wrong_transport},
   };
   for (const auto& r : rows) {
     CAPTURE(r.what);

@@ -4,6 +4,8 @@
 #include "probe/cli.hpp"
 #include "probe/credentials.hpp"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -170,4 +172,46 @@ TEST_CASE("secret: argv scrubbing hides --password values") {
   CHECK(std::string(argv[2]) == "xxxxxxx");
   CHECK(std::string(argv[3]) == "--password=xxxxxxxxx");
   CHECK(std::string(argv[4]) == "--user");
+}
+
+TEST_CASE("secret: a password file others can read is used, with a warning") {
+  struct row {
+    ::mode_t mode;
+    bool warned;
+  };
+  const row rows[] = {{0600, false}, {0400, false}, {0640, false}, {0644, true}, {0604, true}, {0666, true}};
+  for (const auto& r : rows) {
+    CAPTURE(r.mode);
+    fake_world w;
+    probe::secret_options o;
+    o.password_file = temp_file("pw\n");
+    REQUIRE(::chmod(o.password_file.c_str(), r.mode) == 0);
+    auto s = probe::acquire_secret(o, w.env());
+    CHECK(s.password == "pw");
+    REQUIRE(w.warnings.size() == (r.warned ? 1u : 0u));
+    if (r.warned) {
+      CHECK(w.warnings[0].find("readable by other users") != std::string::npos);
+      CHECK(w.warnings[0].find("chmod 600") != std::string::npos);
+      CHECK(w.warnings[0].find("pw") == std::string::npos);  // never the secret itself
+    }
+    std::remove(o.password_file.c_str());
+  }
+}
+
+TEST_CASE("secret: a directory as --password-file is not a file") {
+  fake_world w;
+  probe::secret_options o;
+  o.password_file = "/tmp";
+  CHECK(usage_message(o, w) == "--password-file: /tmp is a directory, not a file");
+}
+
+TEST_CASE("secret: a file at the size limit is read, one byte more is refused") {
+  fake_world w;
+  probe::secret_options o;
+  o.password_file = temp_file(std::string(probe::max_secret_bytes, 'a'));
+  CHECK(probe::acquire_secret(o, w.env()).password.size() == probe::max_secret_bytes);
+  std::remove(o.password_file.c_str());
+  o.password_file = temp_file(std::string(probe::max_secret_bytes + 1, 'a'));
+  CHECK(usage_message(o, w).find("holds more than 1024 bytes") != std::string::npos);
+  std::remove(o.password_file.c_str());
 }

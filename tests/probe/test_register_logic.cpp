@@ -132,3 +132,59 @@ TEST_CASE("register logic: same_contact compares the parts a registrar keeps") {
   CHECK_FALSE(probe::same_contact("sip:a@h.test:5061", "sip:a@h.test"));
   CHECK_FALSE(probe::same_contact("garbage", "garbage"));
 }
+
+TEST_CASE("register logic: what a 2xx means depends on what the request asked for") {
+  // RFC 3261 §10.2.2: Expires 0 removes; §10.2.3: no Contact only lists the bindings.
+  struct row {
+    std::uint32_t expires;
+    bool query;
+    diagnosis_code code;
+  };
+  const row rows[] = {
+      {3600, false, diagnosis_code::registered},
+      {1, false, diagnosis_code::registered},  // the smallest expiry that still registers
+      {0, false, diagnosis_code::unregistered},
+      {3600, true, diagnosis_code::credentials_valid},
+      {0, true, diagnosis_code::credentials_valid},  // a query sends no Expires at all
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.expires);
+    CAPTURE(r.query);
+    probe::flow_state st;
+    st.expires = r.expires;
+    st.query = r.query;
+    st.sent_authorization = true;
+    auto d = decide(st, response("200 OK"));
+    CHECK(d.step == next_step::finished);
+    CHECK(d.code == r.code);
+    CHECK(d.evidence.at(0) == "200 OK");
+  }
+}
+
+TEST_CASE("register logic: a 423 to a removal is not retried with Min-Expires") {
+  // Min-Expires applies to a non-zero expiry (RFC 3261 §10.3 step 7): retrying a removal
+  // with it would register the binding the user asked to remove.
+  probe::flow_state st;
+  st.expires = 0;
+  auto d = decide(st, response("423 Interval Too Brief", "Min-Expires: 60\r\n"));
+  CHECK(d.step == next_step::finished);
+  CHECK(d.code == diagnosis_code::interval_too_brief);
+  CHECK(d.evidence.at(0).find("removal") != std::string::npos);
+}
+
+TEST_CASE("register logic: Min-Expires at the exact edge of what was asked") {
+  // Equal: the registrar refuses what it says it accepts; retrying cannot help. One
+  // above: the retry asks for exactly Min-Expires.
+  probe::flow_state st;
+  st.expires = 300;
+  auto equal = decide(st, response("423 Interval Too Brief", "Min-Expires: 300\r\n"));
+  CHECK(equal.step == next_step::finished);
+  CHECK(equal.code == diagnosis_code::interval_too_brief);
+  CHECK(equal.evidence.at(0) == "423 with Min-Expires 300 although 300 s was asked for");
+  auto above = decide(st, response("423 Interval Too Brief", "Min-Expires: 301\r\n"));
+  CHECK(above.step == next_step::retry_expires);
+  CHECK(above.new_expires == 301);
+  auto below = decide(st, response("423 Interval Too Brief", "Min-Expires: 299\r\n"));
+  CHECK(below.step == next_step::finished);
+  CHECK(below.code == diagnosis_code::interval_too_brief);
+}

@@ -27,8 +27,11 @@ struct probe_run {
   std::string out;        // stdout and stderr as printed
 };
 
-inline probe_run sipprobe(const std::string& args, const std::string& password = "", bool json = true) {
-  std::string cmd = "PW=" + shell_quote(password) + " " + shell_quote(SIPPROBE_BINARY) + " " + args;
+// sipprobe() with the binary run through `prefix` (e.g. "ip netns exec NS").
+inline probe_run sipprobe_prefixed(const std::string& prefix, const std::string& args, const std::string& password = "",
+                                   bool json = true) {
+  std::string cmd = "PW=" + shell_quote(password) + " " + prefix + (prefix.empty() ? "" : " ") +
+                    shell_quote(SIPPROBE_BINARY) + " " + args;
   if (!password.empty()) cmd += " --password-env PW";
   if (json) cmd += " --json";
   cmd += " 2>&1";
@@ -44,11 +47,22 @@ inline probe_run sipprobe(const std::string& args, const std::string& password =
   return p;
 }
 
+inline probe_run sipprobe(const std::string& args, const std::string& password = "", bool json = true) {
+  return sipprobe_prefixed("", args, password, json);
+}
+
 // The codes of the report's findings, in order.
 inline std::vector<std::string> finding_codes(const nlohmann::json& report) {
   std::vector<std::string> codes;
   for (const auto& f : report["findings"]) codes.push_back(f["code"]);
   return codes;
+}
+
+// The detail of the report's finding `code` ("" when there is none).
+inline std::string finding_detail(const nlohmann::json& report, const std::string& code) {
+  for (const auto& f : report["findings"])
+    if (f["code"] == code) return f["detail"];
+  return "";
 }
 
 inline bool has_finding(const nlohmann::json& report, const std::string& code) {
