@@ -282,9 +282,11 @@ tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report
 
 std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls) {
   if (!tls.has_certificate || !tls.expires_within(30)) return std::nullopt;
-  return finding{finding_code::tls_certificate_expiring, "the certificate of " + endpoint + " (" + tls.subject_cn +
-                                                             ") expires " + tls.not_after + ", in " +
-                                                             std::to_string(*tls.days_left) + " days"};
+  const long days = *tls.days_left;
+  const std::string when = days < 0    ? "expired " + tls.not_after + ", " + std::to_string(-days) + (days == -1 ? " day" : " days") + " ago"
+                           : days == 0 ? "expires " + tls.not_after + ", today"
+                                       : "expires " + tls.not_after + ", in " + std::to_string(days) + (days == 1 ? " day" : " days");
+  return finding{finding_code::tls_certificate_expiring, "the certificate of " + endpoint + " (" + tls.subject_cn + ") " + when};
 }
 
 std::vector<finding> reach_findings(const std::vector<reach_check>& checks) {

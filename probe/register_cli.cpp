@@ -114,7 +114,9 @@ nagios_result nagios_line(const report& r, double warning_ms, double critical_ms
   nagios_result n;
   const auto& e = describe(r.primary.code);
   const bool ok = is_success(r.primary.code);
-  n.status = ok ? 0 : 2;  // an unreachable or silent registrar is CRITICAL, not UNKNOWN
+  // An unreachable or silent registrar is CRITICAL, not UNKNOWN; a run stopped by a signal
+  // before its verdict knows nothing of the registrar: UNKNOWN.
+  n.status = ok ? 0 : (r.primary.code == diagnosis_code::interrupted ? 3 : 2);
   std::string why;
   if (ok) {
     for (const auto& f : r.findings) {
