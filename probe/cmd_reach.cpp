@@ -84,6 +84,7 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
       out << "; expires " << printable(t.not_after);
       if (t.days_left) out << " (" << *t.days_left << " days)";
       out << "; verify: " << netcheck::to_string(t.verdict);
+      if (t.name_checked) out << " against \"" << printable(t.checked_name) << "\"";
       if (t.verify_code != 0) out << " (" << printable(t.verify_reason) << ")";
       out << reset << "\n";
     }

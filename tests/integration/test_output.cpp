@@ -162,4 +162,10 @@ TEST_CASE("output: the demo's domain sip.test publishes only addresses where the
     CAPTURE(c.dump());
     CHECK(c["verdict"] == "ok");
   }
+  // The text names the name the certificate was checked against: the domain, not the target.
+  auto text = sipprobe("reach sip.test --timeout 3 --ca-file " + shell_quote(kam.get("CA_FILE")) + " --dns-server " +
+                       dns.get("DNS_SERVER"));
+  INFO(text.out);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("verify: ok against \"sip.test\"") != std::string::npos);
 }
