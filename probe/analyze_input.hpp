@@ -154,6 +154,7 @@ class text_reader {
   bool packet_dump() const noexcept { return format_ == trace_format::ngrep || format_ == trace_format::sngrep; }
   // Whether the message collected is a response that a packet dump shows broken.
   bool broken_response();
+  message_meta meta() const;  // where and when the message being read was seen
   void emit_reply();
   void take_meta(std::uint64_t lineno);
   bool marker_line(std::string_view l);  // a log line with addresses, or a separator

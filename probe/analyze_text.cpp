@@ -411,20 +411,24 @@ bool text_reader::broken_response() {
                                          static_cast<std::int64_t>(msg_.size() - (end + 4));
 }
 
+message_meta text_reader::meta() const {
+  message_meta m;
+  m.time = msg_time_;
+  m.absolute_time = msg_absolute_;
+  m.src = msg_src_;
+  m.dst = msg_dst_;
+  m.transport = msg_transport_;
+  m.file = file_;
+  m.where = start_line_;
+  return m;
+}
+
 // A reply that is not SIP: junk sent back on the flow of a REGISTER, or a broken response.
 void text_reader::emit_reply() {
   std::string_view call_id;
   if (const auto f = register_flows_.find(msg_dst_ + ">" + msg_src_); f != register_flows_.end()) call_id = f->second;
   else if (state_ == state::junk) return;  // not an answer to a REGISTER
-  message_meta meta;
-  meta.time = msg_time_;
-  meta.absolute_time = msg_absolute_;
-  meta.src = msg_src_;
-  meta.dst = msg_dst_;
-  meta.transport = msg_transport_;
-  meta.file = file_;
-  meta.where = start_line_;
-  sink_.on_reply(reply_kind::malformed, msg_, call_id, meta);
+  sink_.on_reply(reply_kind::malformed, msg_, call_id, meta());
 }
 
 void text_reader::emit() {
@@ -456,15 +460,7 @@ void text_reader::emit() {
     const auto* id = v.find(sip::header_id::call_id);
     register_flows_[msg_src_ + ">" + msg_dst_] = id ? std::string(id->value) : std::string();
   }
-  message_meta meta;
-  meta.time = msg_time_;
-  meta.absolute_time = msg_absolute_;
-  meta.src = msg_src_;
-  meta.dst = msg_dst_;
-  meta.transport = msg_transport_;
-  meta.file = file_;
-  meta.where = start_line_;
-  sink_.on_message(v, meta);
+  sink_.on_message(v, meta());
 }
 
 void text_reader::line(std::string_view raw, std::uint64_t lineno) {
