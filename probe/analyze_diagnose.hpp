@@ -26,7 +26,7 @@
 #pragma once
 
 #include "probe/analyze_attempts.hpp"
-#include "probe/report.hpp"
+#include "probe/core/report.hpp"
 
 #include <cstdint>
 #include <optional>

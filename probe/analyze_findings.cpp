@@ -2,7 +2,7 @@
 // path, expiries and stale nonces.
 #include "probe/analyze_headers.hpp"
 #include "probe/analyze_txn.hpp"
-#include "probe/evidence.hpp"
+#include "probe/core/evidence.hpp"
 
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"

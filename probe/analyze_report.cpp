@@ -1,7 +1,7 @@
 // Writers for `sipprobe analyze` (see analyze_report.hpp).
 #include "probe/analyze_report.hpp"
 
-#include "probe/text_safety.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,5 @@
 // probe/analyze_report.hpp — what `sipprobe analyze` found in a whole trace, and how it is
-// written: the same report (probe/report.hpp) and JSON schema as `register`, extended
+// written: the same report (probe/core/report.hpp) and JSON schema as `register`, extended
 // with "input", "attempts", "summary" and "warnings".
 //
 // Which attempt gives the primary diagnosis: the LAST one in the trace (the attempt whose
@@ -16,7 +16,7 @@
 #include "probe/analyze_diagnose.hpp"
 #include "probe/analyze_input.hpp"
 #include "probe/analyze_pcap.hpp"
-#include "probe/report.hpp"
+#include "probe/core/report.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -1,6 +1,6 @@
 #include "probe/batch_csv.hpp"
 
-#include "probe/cli.hpp"
+#include "probe/core/errors.hpp"
 #include "probe/dns_target.hpp"
 
 #include <charconv>

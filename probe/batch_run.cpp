@@ -1,9 +1,9 @@
 #include "probe/batch_run.hpp"
 
 #include "netcheck/recycling.hpp"
-#include "probe/cli.hpp"
+#include "probe/core/errors.hpp"
+#include "probe/core/text_safety.hpp"
 #include "probe/locate.hpp"
-#include "probe/text_safety.hpp"
 #include "probe/transaction.hpp"
 
 #include <boost/asio/post.hpp>

@@ -4,8 +4,8 @@
 #pragma once
 
 #include "probe/batch_csv.hpp"
+#include "probe/core/report.hpp"
 #include "probe/register_run.hpp"
-#include "probe/report.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -1,7 +1,7 @@
 #include "probe/cli.hpp"
 
-#include "probe/credentials.hpp"
-#include "probe/text_safety.hpp"
+#include "probe/core/secret.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <unistd.h>
 
@@ -153,6 +153,16 @@ void add_common_options(CLI::App& cmd, common_options& opts) {
   cmd.add_option("--color", opts.color, "Colour the text output: auto, always or never")
       ->check(one_of({"auto", "always", "never"}))
       ->capture_default_str();
+}
+
+void add_secret_options(CLI::App& cmd, secret_options& o) {
+  cmd.add_option("--password-env", o.password_env, "Read the password from this environment variable");
+  cmd.add_option("--password-file", o.password_file, "Read the password from the first line of this file");
+  cmd.add_flag("--password-stdin", o.password_stdin, "Read the password from standard input");
+  cmd.add_option("--password", o.password,
+                 "The password itself (visible to other users in ps: prefer the options above)");
+  cmd.add_option("--ha1-env", o.ha1_env,
+                 "Read a precomputed HA1 (hex of H(user:realm:password)) from this environment variable");
 }
 
 namespace {

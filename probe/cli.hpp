@@ -6,30 +6,19 @@
 // that runs the work after parse() has returned. The closure returns the exit status.
 #pragma once
 
+#include "probe/core/errors.hpp"
+#include "probe/core/secret.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <functional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace probe {
 
-// The exit-status contract (README "Exit status"). CLI11's own codes never escape.
-enum exit_status : int {
-  exit_ok = 0,        // the probe ran and the answer is good (registered, resolved, reachable)
-  exit_failed = 1,    // the probe ran and found a problem: the report says what
-  exit_usage = 2,     // bad command line or unusable input: one line on stderr
-  exit_internal = 3,  // a bug or an environment failure we could not attribute
-};
-
 using action = std::function<int()>;
-
-// Thrown for input the user can fix; main prints "sipprobe: <what>" and exits 2.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // Checks for option values. Their messages name the option (CLI11 puts it first) and what
 // is wrong, never the value itself: a secret typed in the wrong place must not be printed.
@@ -57,6 +46,9 @@ struct common_options {
   std::string color = "auto";  // auto | always | never
 };
 void add_common_options(CLI::App& cmd, common_options& opts);
+
+// The options that say where the secret comes from (probe/core/secret.hpp).
+void add_secret_options(CLI::App& cmd, secret_options& opts);
 
 // Runs the whole command line; returns the process exit status.
 int run(int argc, char** argv);

@@ -1,8 +1,8 @@
 // `sipprobe analyze [FILE…|-]`: why a registration failed, from a trace alone.
 #include "probe/analyze_run.hpp"
 #include "probe/cli.hpp"
-#include "probe/credentials.hpp"
-#include "probe/text_safety.hpp"
+#include "probe/core/secret.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,10 +3,10 @@
 #include "probe/batch_input.hpp"
 #include "probe/batch_run.hpp"
 #include "probe/cli.hpp"
-#include "probe/credentials.hpp"
+#include "probe/core/secret.hpp"
+#include "probe/core/text_safety.hpp"
 #include "probe/interrupt.hpp"
 #include "probe/locate.hpp"
-#include "probe/text_safety.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 

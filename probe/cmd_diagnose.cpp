@@ -5,11 +5,11 @@
 // within --timeout rather than after Timer F on each transport in turn.
 #include "netcheck/tls_report.hpp"
 #include "probe/cli.hpp"
+#include "probe/core/text_safety.hpp"
 #include "probe/interrupt.hpp"
 #include "probe/locate.hpp"
 #include "probe/reach.hpp"
 #include "probe/register_cli.hpp"
-#include "probe/text_safety.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>

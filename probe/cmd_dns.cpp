@@ -7,10 +7,10 @@
 #include "netcheck/error.hpp"
 #include "netcheck/rfc3263.hpp"
 #include "probe/cli.hpp"
+#include "probe/core/text_safety.hpp"
 #include "probe/dns_report.hpp"
 #include "probe/dns_target.hpp"
 #include "probe/locate.hpp"
-#include "probe/text_safety.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>

@@ -5,11 +5,11 @@
 // Exit: 0 every check answered, 1 some check failed (the diagnosis says how), 2 usage.
 #include "netcheck/tls_report.hpp"
 #include "probe/cli.hpp"
+#include "probe/core/report.hpp"
+#include "probe/core/text_safety.hpp"
 #include "probe/dns_report.hpp"
 #include "probe/locate.hpp"
 #include "probe/reach.hpp"
-#include "probe/report.hpp"
-#include "probe/text_safety.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>

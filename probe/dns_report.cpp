@@ -1,7 +1,7 @@
 #include "probe/dns_report.hpp"
 
 #include "netcheck/error.hpp"
-#include "probe/text_safety.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 

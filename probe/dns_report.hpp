@@ -13,9 +13,9 @@
 #pragma once
 
 #include "netcheck/rfc3263.hpp"
-#include "probe/catalog.hpp"
+#include "probe/core/catalog.hpp"
+#include "probe/core/report.hpp"
 #include "probe/dns_target.hpp"
-#include "probe/report.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

@@ -1,7 +1,7 @@
 #include "probe/locate.hpp"
 
 #include "netcheck/error.hpp"
-#include "probe/cli.hpp"
+#include "probe/core/errors.hpp"
 
 #include <boost/asio/ip/address.hpp>
 

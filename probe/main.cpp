@@ -1,6 +1,6 @@
 // sipprobe entry point: everything happens in probe::run; this only guards the edges.
 #include "probe/cli.hpp"
-#include "probe/text_safety.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <exception>
 #include <iostream>

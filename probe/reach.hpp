@@ -8,8 +8,8 @@
 #include "netcheck/rfc3263.hpp"
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
-#include "probe/catalog.hpp"
-#include "probe/report.hpp"
+#include "probe/core/catalog.hpp"
+#include "probe/core/report.hpp"
 #include "probe/transaction.hpp"
 #include "sip/random.hpp"
 

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "probe/cli.hpp"
-#include "probe/credentials.hpp"
+#include "probe/core/report.hpp"
+#include "probe/core/secret.hpp"
 #include "probe/register_flow.hpp"
 #include "probe/register_run.hpp"
-#include "probe/report.hpp"
 
 #include <string>
 #include <vector>
@@ -39,12 +39,5 @@ void finish_settings(register_cli& o);
 
 // Prints the report as asked (--json, --nagios, or text) and returns the exit status.
 int emit_report(const report& r, const register_cli& o);
-
-// The monitoring-plugin line and status (OK 0, WARNING 1, CRITICAL 2, UNKNOWN 3).
-struct nagios_result {
-  int status = 3;
-  std::string line;
-};
-nagios_result nagios_line(const report& r, double warning_ms, double critical_ms);
 
 }  // namespace probe

@@ -2,8 +2,8 @@
 
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
-#include "probe/cli.hpp"
-#include "probe/evidence.hpp"
+#include "probe/core/errors.hpp"
+#include "probe/core/evidence.hpp"
 #include "probe/reach.hpp"
 #include "probe/register_logic.hpp"
 #include "sip/headers.hpp"

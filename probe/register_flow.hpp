@@ -2,10 +2,10 @@
 // the challenge, retry on stale nonce and on 423, read the bindings, remove our own.
 #pragma once
 
-#include "probe/catalog.hpp"
-#include "probe/credentials.hpp"
+#include "probe/core/catalog.hpp"
+#include "probe/core/report.hpp"
+#include "probe/core/secret.hpp"
 #include "probe/interrupt.hpp"
-#include "probe/report.hpp"
 #include "probe/transaction.hpp"
 #include "sip/random.hpp"
 #include "sip/serialize.hpp"

@@ -3,7 +3,7 @@
 // to do next, and what a 200 OK says about our binding. No I/O: table-tested.
 #pragma once
 
-#include "probe/catalog.hpp"
+#include "probe/core/catalog.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
 #include "sip/message.hpp"

@@ -4,7 +4,7 @@
 #include "netcheck/recycling.hpp"
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
-#include "probe/cli.hpp"
+#include "probe/core/errors.hpp"
 #include "probe/dns_report.hpp"
 #include "probe/dns_target.hpp"
 #include "probe/locate.hpp"

@@ -7,8 +7,8 @@
 #include "netcheck/dns.hpp"
 #include "netcheck/link.hpp"
 #include "netcheck/rfc3263.hpp"
+#include "probe/core/report.hpp"
 #include "probe/register_flow.hpp"
-#include "probe/report.hpp"
 
 #include <boost/asio/io_context.hpp>
 

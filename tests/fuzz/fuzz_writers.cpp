@@ -7,10 +7,10 @@
 // tests/probe/test_fuzz_writers.cpp replays it on generated inputs in the unit tests.
 #include "probe/analyze_report.hpp"
 #include "probe/batch_run.hpp"
+#include "probe/core/text_safety.hpp"
 #include "probe/dns_report.hpp"
 #include "probe/reach.hpp"
 #include "probe/register_cli.hpp"
-#include "probe/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 

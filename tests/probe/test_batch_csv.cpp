@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "probe/batch_csv.hpp"
-#include "probe/cli.hpp"
+#include "probe/core/errors.hpp"
 
 #include <map>
 #include <sstream>

@@ -1,7 +1,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/report.hpp"
+#include "probe/core/report.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "probe/evidence.hpp"
+#include "probe/core/evidence.hpp"
 
 #include <arpa/inet.h>
 

@@ -1,4 +1,4 @@
-// probe/catalog.hpp — the diagnosis catalog (docs/catalog.md is generated from it): one table serving
+// probe/core/catalog.hpp — the diagnosis catalog (docs/catalog.md is generated from it): one table serving
 // register, diagnose, batch and analyze.
 //
 // A run ends in exactly one primary diagnosis and any number of findings. Codes are

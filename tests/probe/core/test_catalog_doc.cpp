@@ -4,7 +4,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/catalog.hpp"
+#include "probe/core/catalog.hpp"
 
 #include <cstdlib>
 #include <fstream>

@@ -1,8 +1,8 @@
-// probe/evidence.hpp — pure checks that turn what was sent and what came back into
+// probe/core/evidence.hpp — pure checks that turn what was sent and what came back into
 // findings: private addresses behind NAT, and headers rewritten on the way (SIP ALG).
 #pragma once
 
-#include "probe/catalog.hpp"
+#include "probe/core/catalog.hpp"
 
 #include <cstdint>
 #include <optional>

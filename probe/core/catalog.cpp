@@ -1,4 +1,4 @@
-#include "probe/catalog.hpp"
+#include "probe/core/catalog.hpp"
 
 #include <array>
 

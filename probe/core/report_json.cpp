@@ -1,4 +1,4 @@
-#include "probe/report.hpp"
+#include "probe/core/report.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-// probe/text_safety.hpp — text that came from outside (a server's reason phrase, a DNS
+// probe/core/text_safety.hpp — text that came from outside (a server's reason phrase, a DNS
 // answer, a capture, a CSV field, the command line) made safe to print.
 //
 // On a terminal: control characters and bytes that are not UTF-8 are written as visible

@@ -2,7 +2,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/text_safety.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 

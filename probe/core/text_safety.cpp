@@ -1,4 +1,4 @@
-#include "probe/text_safety.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-#include "probe/report.hpp"
+#include "probe/core/report.hpp"
 
-#include "probe/text_safety.hpp"
+#include "probe/core/text_safety.hpp"
 
 #include <charconv>
 #include <cstdio>

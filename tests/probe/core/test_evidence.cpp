@@ -1,7 +1,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/evidence.hpp"
+#include "probe/core/evidence.hpp"
 
 using probe::address_scope;
 

@@ -1,10 +1,11 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/cli.hpp"
-#include "probe/credentials.hpp"
+#include "probe/core/errors.hpp"
+#include "probe/core/secret.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>

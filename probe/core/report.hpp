@@ -1,8 +1,8 @@
-// probe/report.hpp — what one run found, as data: the single structure that register,
+// probe/core/report.hpp — what one run found, as data: the single structure that register,
 // diagnose, batch and analyze fill and that the text and JSON writers render.
 #pragma once
 
-#include "probe/catalog.hpp"
+#include "probe/core/catalog.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -83,6 +83,14 @@ enum class color_mode { never, always };
 
 // The human report: a ladder of what happened, the diagnosis with its fixes, findings.
 void write_text(std::ostream& out, const report& r, color_mode color);
+
+// The monitoring-plugin line and status (OK 0, WARNING 1, CRITICAL 2, UNKNOWN 3) of
+// --nagios: thresholds on the run's total time in ms (0: none).
+struct nagios_result {
+  int status = 3;
+  std::string line;
+};
+nagios_result nagios_line(const report& r, double warning_ms, double critical_ms);
 
 // --color auto|always|never plus NO_COLOR and whether stdout is a terminal.
 color_mode resolve_color(const std::string& option, bool stdout_is_tty);

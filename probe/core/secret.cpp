@@ -1,6 +1,6 @@
-#include "probe/credentials.hpp"
+#include "probe/core/secret.hpp"
 
-#include "probe/cli.hpp"
+#include "probe/core/errors.hpp"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -89,16 +89,6 @@ std::optional<std::string> tty_prompt(const std::string& text) {
 }
 
 }  // namespace
-
-void add_secret_options(CLI::App& cmd, secret_options& o) {
-  cmd.add_option("--password-env", o.password_env, "Read the password from this environment variable");
-  cmd.add_option("--password-file", o.password_file, "Read the password from the first line of this file");
-  cmd.add_flag("--password-stdin", o.password_stdin, "Read the password from standard input");
-  cmd.add_option("--password", o.password,
-                 "The password itself (visible to other users in ps: prefer the options above)");
-  cmd.add_option("--ha1-env", o.ha1_env,
-                 "Read a precomputed HA1 (hex of H(user:realm:password)) from this environment variable");
-}
 
 secret_env process_secret_env() {
   secret_env env;

@@ -1,4 +1,4 @@
-// probe/credentials.hpp — where the secret comes from, and keeping it out of sight.
+// probe/core/secret.hpp — where the secret comes from, and keeping it out of sight.
 //
 // A password (or a precomputed HA1) never travels in argv by default: it comes from an
 // environment variable, a file, standard input, SIPPROBE_PASSWORD or a no-echo prompt on
@@ -10,10 +10,9 @@
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 namespace probe {
 
+// Where the secret comes from, as the command line said it (probe/cli/ adds the options).
 struct secret_options {
   std::string password_env;               // --password-env VAR
   std::string password_file;              // --password-file FILE
@@ -21,9 +20,6 @@ struct secret_options {
   std::optional<std::string> password;    // --password (visible to other users)
   std::string ha1_env;                    // --ha1-env VAR
 };
-
-// Adds the options above to a subcommand.
-void add_secret_options(CLI::App& cmd, secret_options& opts);
 
 struct secret {
   std::string password;  // empty when ha1 is set

@@ -1,7 +1,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/catalog.hpp"
+#include "probe/core/catalog.hpp"
 
 #include <set>
 #include <string>
