@@ -1,7 +1,7 @@
 #include "probe/batch_csv.hpp"
 
 #include "probe/core/errors.hpp"
-#include "probe/dns_target.hpp"
+#include "probe/locate/target.hpp"
 
 #include <charconv>
 #include <string_view>
@@ -250,7 +250,7 @@ std::string read_settings(const batch_columns& cols, const row_fields& field, ba
   row.acct.auth_user = trim(field(cols.username));
   row.acct.expected_realm = trim(field(cols.realm));
   row.registrar = trim(field(cols.registrar));
-  if (std::string why; !row.registrar.empty() && !parse_dns_target(row.registrar, why))
+  if (std::string why; !row.registrar.empty() && !locate::parse_dns_target(row.registrar, why))
     return "bad registrar in " + column(cols.registrar, "registrar") + ": " + why;
   if (const auto t = trim(field(cols.transport)); !t.empty()) {
     row.transport = netcheck::transport_from_string(t);

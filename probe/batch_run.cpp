@@ -3,7 +3,7 @@
 #include "netcheck/recycling.hpp"
 #include "probe/core/errors.hpp"
 #include "probe/core/text_safety.hpp"
-#include "probe/locate.hpp"
+#include "probe/locate/request.hpp"
 #include "probe/transaction.hpp"
 
 #include <boost/asio/post.hpp>
@@ -151,8 +151,8 @@ batch_scheduler::batch_scheduler(run_context ctx, batch_options opts, std::funct
     : ctx_(ctx), opts_(std::move(opts)), next_(std::move(next)), emit_(std::move(emit)), timer_(ctx.io) {
   if (opts_.concurrency == 0) opts_.concurrency = 1;
   window_.resize(opts_.concurrency);
-  resolver_ = make_resolver(ctx_.io, opts_.route.dns_servers, opts_.timeout);
-  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, bind_options(opts_.route.bind), nullptr, sip_framer(netcheck::transport::tcp),
+  resolver_ = locate::make_resolver(ctx_.io, opts_.route.dns_servers, opts_.timeout);
+  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, locate::bind_options(opts_.route.bind), nullptr, sip_framer(netcheck::transport::tcp),
                                                  [](std::string_view m) { return sip_message_key(m); });
   shared_ = {resolver_.get(), nullptr, links_.get()};
   ctx_.shared = &shared_;
@@ -165,7 +165,7 @@ batch_scheduler::~batch_scheduler() = default;
 
 void batch_scheduler::make_tls() {
   if (tls_) return;
-  tls_ = probe::make_tls(opts_.route.ca_file, opts_.route.insecure);
+  tls_ = locate::make_tls(opts_.route.ca_file, opts_.route.insecure);
   shared_.tls = tls_.get();
   links_->set_tls(tls_.get());
 }
@@ -273,7 +273,7 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
 
 void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key) {
   const auto& req = j->request;
-  if (may_use_tls(req)) make_tls();
+  if (locate::may_use_tls(req)) make_tls();
   const auto now = std::chrono::steady_clock::now();
   auto it = dns_.find(key);
   if (it != dns_.end() && it->second.answer && now - it->second.at > std::chrono::duration<double>(dns_cache_seconds))

@@ -2,6 +2,7 @@
 
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
+#include "probe/locate/target.hpp"
 
 #include <unistd.h>
 
@@ -114,6 +115,15 @@ CLI::Validator sip_text() {
           if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
             return "control character (CR, LF, ESC…) in the value: it would break the SIP message";
         return "";
+      },
+      "");
+}
+
+CLI::Validator target_text() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::string why;
+        return locate::parse_dns_target(text, why) ? "" : "cannot use the value: " + why;
       },
       "");
 }

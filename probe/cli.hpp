@@ -32,6 +32,9 @@ CLI::Validator number_in(double lo, double hi);
 CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi);
 CLI::Validator one_of(std::vector<std::string> words);
 CLI::Validator sip_text();
+// A target as dns, reach and --registrar take it (probe/locate/target.hpp): a usage error
+// at parse time, before any row of a batch is read (--registrar, --outbound-proxy).
+CLI::Validator target_text();
 
 // "unexpected arguments for dns: --password and 1 value (not shown)": CLI11's message for
 // arguments it did not expect, without echoing what could be a value. `extras` are the

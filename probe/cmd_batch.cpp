@@ -6,7 +6,7 @@
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/interrupt.hpp"
-#include "probe/locate.hpp"
+#include "probe/locate/request.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 

@@ -7,7 +7,7 @@
 #include "probe/cli.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/interrupt.hpp"
-#include "probe/locate.hpp"
+#include "probe/locate/request.hpp"
 #include "probe/reach.hpp"
 #include "probe/register_cli.hpp"
 
@@ -51,11 +51,11 @@ int run_diagnose(register_cli& o) {
   auto acct = make_account(o);
   const auto overall = std::chrono::milliseconds(static_cast<long>(o.common.timeout_s * 1000));
   const auto configured_req = locate_request_for(acct, o.route);
-  const auto alt_req = every_transport_request(configured_req);
+  const auto alt_req = locate::every_transport_request(configured_req);
 
   boost::asio::io_context io;
-  auto res = make_resolver(io, o.route.dns_servers, overall);
-  auto tls = make_tls(o.route.ca_file, o.route.insecure);
+  auto res = locate::make_resolver(io, o.route.dns_servers, overall);
+  auto tls = locate::make_tls(o.route.ca_file, o.route.insecure);
   sip::id_factory ids(sip::openssl_random());
   std::mt19937 rng{std::random_device{}()};
   const auto start = std::chrono::steady_clock::now();

@@ -8,9 +8,9 @@
 #include "netcheck/rfc3263.hpp"
 #include "probe/cli.hpp"
 #include "probe/core/text_safety.hpp"
-#include "probe/dns_report.hpp"
-#include "probe/dns_target.hpp"
-#include "probe/locate.hpp"
+#include "probe/locate/dns_report.hpp"
+#include "probe/locate/request.hpp"
+#include "probe/locate/target.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -34,7 +34,7 @@ struct dns_options {
 
 int run_dns(const dns_options& o) {
   std::string why;
-  auto target = parse_dns_target(o.target, why);
+  auto target = locate::parse_dns_target(o.target, why);
   if (!target) throw usage_error("cannot use '" + o.target + "' as a target: " + why);
 
   netcheck::locate_request req;
@@ -51,7 +51,7 @@ int run_dns(const dns_options& o) {
       throw usage_error("--transport " + o.transport + ": a sips: URI needs TLS");
     req.forced = t;
   }
-  check_dns_servers(o.servers);
+  locate::check_dns_servers(o.servers);
 
   // The per-try timeout leaves room for retries inside --timeout; c-ares doubles it per
   // round, and the overall deadline of async_locate bounds the whole run anyway.
@@ -71,7 +71,7 @@ int run_dns(const dns_options& o) {
     throw;
   }
 
-  dns_run run;
+  locate::dns_run run;
   run.input = o.target;
   run.target = *target;
   run.servers = res->servers();
@@ -94,9 +94,9 @@ int run_dns(const dns_options& o) {
   }
 
   if (o.common.json) {
-    std::cout << json_text(dns_to_json(run)) << "\n";
+    std::cout << json_text(locate::dns_to_json(run)) << "\n";
   } else {
-    write_dns_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) != 0));
+    locate::write_dns_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) != 0));
   }
   return run.result.targets.empty() ? exit_failed : exit_ok;
 }

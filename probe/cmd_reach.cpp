@@ -7,8 +7,8 @@
 #include "probe/cli.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/text_safety.hpp"
-#include "probe/dns_report.hpp"
-#include "probe/locate.hpp"
+#include "probe/locate/dns_report.hpp"
+#include "probe/locate/request.hpp"
 #include "probe/reach.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -132,17 +132,17 @@ nlohmann::json to_json(const reach_run& r) {
 }
 
 int run_reach(const reach_options& o) {
-  auto target = parse_target_or_throw(o.target, "target");
-  auto req = locate_request_from(target, o.transport);
-  if (o.transport.empty()) req = every_transport_request(req);
+  auto target = locate::parse_target_or_throw(o.target, "target");
+  auto req = locate::locate_request_from(target, o.transport);
+  if (o.transport.empty()) req = locate::every_transport_request(req);
   const auto overall = std::chrono::milliseconds(static_cast<long>(o.common.timeout_s * 1000));
   const auto start = std::chrono::steady_clock::now();
 
   boost::asio::io_context io;
-  auto res = make_resolver(io, o.servers, overall);
-  auto tls = make_tls(o.ca_file, o.insecure);
+  auto res = locate::make_resolver(io, o.servers, overall);
+  auto tls = locate::make_tls(o.ca_file, o.insecure);
   reach_settings rs;
-  rs.flow = bind_options(o.bind);
+  rs.flow = locate::bind_options(o.bind);
   rs.server_name = req.host;  // RFC 5922 §4: the name asked for, not each SRV target's
 
   reach_run run;
@@ -168,7 +168,7 @@ int run_reach(const reach_options& o) {
   run.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
   if (run.located.targets.empty()) {
-    run.primary = dns_diagnosis(run.located, req.host, res->servers());
+    run.primary = locate::dns_diagnosis(run.located, req.host, res->servers());
   } else {
     run.primary = reach_diagnosis(run.checks);
   }

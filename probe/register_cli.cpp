@@ -1,7 +1,7 @@
 #include "probe/register_cli.hpp"
 
 #include "probe/core/text_safety.hpp"
-#include "probe/locate.hpp"
+#include "probe/locate/request.hpp"
 #include "sip/scan.hpp"
 #include "sip/uri.hpp"
 

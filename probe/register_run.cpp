@@ -5,9 +5,9 @@
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
 #include "probe/core/errors.hpp"
-#include "probe/dns_report.hpp"
-#include "probe/dns_target.hpp"
-#include "probe/locate.hpp"
+#include "probe/locate/dns_report.hpp"
+#include "probe/locate/request.hpp"
+#include "probe/locate/target.hpp"
 #include "probe/reach.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -31,7 +31,7 @@ netcheck::locate_request locate_request_for(const account& acct, const route_opt
   netcheck::locate_request req;
   if (!route.registrar.empty() || !route.outbound_proxy.empty()) {
     const bool proxy = route.registrar.empty();
-    auto t = parse_target_or_throw(proxy ? route.outbound_proxy : route.registrar,
+    auto t = locate::parse_target_or_throw(proxy ? route.outbound_proxy : route.registrar,
                                 proxy ? "--outbound-proxy" : "--registrar");
     req.host = t.host;
     req.port = t.port;
@@ -66,15 +66,15 @@ class run_op : public std::enable_shared_from_this<run_op> {
     const auto& shared = ctx.shared ? *ctx.shared : none;
     links_ = shared.links;
     // A shared link carries its own flow options; a flow of our own needs --bind.
-    if (!links_) flow_opts_ = bind_options(route.bind);
+    if (!links_) flow_opts_ = locate::bind_options(route.bind);
     resolver_ = shared.resolver;
     if (!resolver_) {
-      own_resolver_ = make_resolver(ctx.io, route.dns_servers, timeout);
+      own_resolver_ = locate::make_resolver(ctx.io, route.dns_servers, timeout);
       resolver_ = own_resolver_.get();
     }
     tls_ = shared.tls;
-    if (may_use_tls(req_) && !tls_) {
-      own_tls_ = make_tls(route.ca_file, route.insecure);
+    if (locate::may_use_tls(req_) && !tls_) {
+      own_tls_ = locate::make_tls(route.ca_file, route.insecure);
       tls_ = own_tls_.get();
     }
   }
@@ -143,7 +143,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     targets_.insert(targets_.end(), r.targets.begin(), r.targets.end());
     index_ = first;
     if (r.targets.empty()) {
-      rep_.primary = *dns_diagnosis(r, req_.host, resolver_->servers());
+      rep_.primary = *locate::dns_diagnosis(r, req_.host, resolver_->servers());
       return finish();
     }
     next_target();
@@ -270,7 +270,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   bool follow_redirect(const flow_outcome& o) {
     if (o.redirect_to.empty()) return false;
     std::string why;
-    auto target = parse_dns_target(o.redirect_to, why);
+    auto target = locate::parse_dns_target(o.redirect_to, why);
     if (!target) return false;
     redirected_ = true;
     redirect_evidence_ = o.primary.evidence;

@@ -8,7 +8,7 @@
 #include "probe/analyze_report.hpp"
 #include "probe/batch_run.hpp"
 #include "probe/core/text_safety.hpp"
-#include "probe/dns_report.hpp"
+#include "probe/locate/dns_report.hpp"
 #include "probe/reach.hpp"
 #include "probe/register_cli.hpp"
 
@@ -111,7 +111,7 @@ void check_report(field_source& f) {
 }
 
 void check_dns(field_source& f) {
-  probe::dns_run run;
+  probe::locate::dns_run run;
   run.input = f.next();
   run.target.scheme = f.next();
   run.target.host = f.next();
@@ -148,11 +148,11 @@ void check_dns(field_source& f) {
     run.result.failed_query.reset();
     if (resolved) run.result.targets = {{netcheck::transport::udp, f.next(), f.next(), 5060, netcheck::via::naptr}};
     else run.result.failed_query = 1;
-    const auto back = parse_back(probe::dns_to_json(run));
+    const auto back = parse_back(probe::locate::dns_to_json(run));
     same_if_utf8(back["input"]["text"], run.input);
     same_if_utf8(back["queries"][0]["answers"][0]["service"], q.naptr[0].service);
     std::ostringstream text;
-    probe::write_dns_text(text, run, probe::color_mode::never);
+    probe::locate::write_dns_text(text, run, probe::color_mode::never);
     check_text(text.str());
   }
 }

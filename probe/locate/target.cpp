@@ -1,10 +1,10 @@
-#include "probe/dns_target.hpp"
+#include "probe/locate/target.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
-namespace probe {
+namespace probe::locate {
 namespace {
 
 std::string lower(std::string_view s) {
@@ -145,4 +145,4 @@ std::optional<dns_target> parse_dns_target(std::string_view text, std::string& e
   return t;
 }
 
-}  // namespace probe
+}  // namespace probe::locate

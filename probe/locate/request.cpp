@@ -1,4 +1,4 @@
-#include "probe/locate.hpp"
+#include "probe/locate/request.hpp"
 
 #include "netcheck/error.hpp"
 #include "probe/core/errors.hpp"
@@ -7,22 +7,13 @@
 
 #include <algorithm>
 
-namespace probe {
+namespace probe::locate {
 
 dns_target parse_target_or_throw(const std::string& text, const std::string& what) {
   std::string why;
   auto t = parse_dns_target(text, why);
   if (!t) throw usage_error(what + ": cannot use the value: " + why);
   return *t;
-}
-
-CLI::Validator target_text() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        std::string why;
-        return parse_dns_target(text, why) ? "" : "cannot use the value: " + why;
-      },
-      "");
 }
 
 netcheck::locate_request locate_request_from(const dns_target& target, const std::string& transport) {
@@ -116,4 +107,4 @@ bool may_use_tls(const netcheck::locate_request& req) noexcept {
   return req.secure || !req.forced || *req.forced == netcheck::transport::tls;
 }
 
-}  // namespace probe
+}  // namespace probe::locate

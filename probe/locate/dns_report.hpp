@@ -1,4 +1,4 @@
-// probe/dns_report.hpp — the result of `sipprobe dns` as text and as JSON (sipprobe.dns/1),
+// probe/locate/dns_report.hpp — the result of `sipprobe dns` as text and as JSON (sipprobe.dns/1),
 // and its dns_failure diagnosis.
 //
 // JSON: {"schema":"sipprobe.dns/1",
@@ -15,7 +15,7 @@
 #include "netcheck/rfc3263.hpp"
 #include "probe/core/catalog.hpp"
 #include "probe/core/report.hpp"
-#include "probe/dns_target.hpp"
+#include "probe/locate/target.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace probe {
+namespace probe::locate {
 
 struct dns_run {
   std::string input;                 // the target as typed
@@ -46,4 +46,4 @@ std::string describe_query(const netcheck::query_result& q);
 nlohmann::json dns_to_json(const dns_run& run);
 void write_dns_text(std::ostream& out, const dns_run& run, color_mode color);
 
-}  // namespace probe
+}  // namespace probe::locate

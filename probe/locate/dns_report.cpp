@@ -1,4 +1,4 @@
-#include "probe/dns_report.hpp"
+#include "probe/locate/dns_report.hpp"
 
 #include "netcheck/error.hpp"
 #include "probe/core/text_safety.hpp"
@@ -7,7 +7,7 @@
 
 #include <functional>
 
-namespace probe {
+namespace probe::locate {
 
 using netcheck::dns_status;
 using netcheck::plan_node;
@@ -288,4 +288,4 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
   out << "\n" << "No target found (" << r.elapsed.count() << " ms).\n";
 }
 
-}  // namespace probe
+}  // namespace probe::locate

@@ -1,4 +1,4 @@
-// probe/locate.hpp — turning what the user typed into an RFC 3263 request and resolver
+// probe/locate/request.hpp — turning what the user typed into an RFC 3263 request and resolver
 // settings, shared by dns, reach, register and diagnose so they agree on every rule.
 #pragma once
 
@@ -6,9 +6,8 @@
 #include "netcheck/rfc3263.hpp"
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
-#include "probe/dns_target.hpp"
+#include "probe/locate/target.hpp"
 
-#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -16,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace probe {
+namespace probe::locate {
 
 // The request for a parsed target; `transport` is the --transport text ("" for none).
 // Throws usage_error when --transport contradicts the target (transport=, sips).
@@ -37,9 +36,6 @@ netcheck::locate_request every_transport_request(netcheck::locate_request req);
 
 // parse_dns_target or usage_error naming the option (not the value).
 dns_target parse_target_or_throw(const std::string& text, const std::string& what);
-// The same check as a CLI11 validator (--registrar, --outbound-proxy): a usage error at
-// parse time, before any row of a batch is read.
-CLI::Validator target_text();
 
 // --bind ADDR[:PORT] as flow options (empty: none); usage_error unless ADDR is an IP.
 netcheck::flow_options bind_options(const std::string& bind);
@@ -53,4 +49,4 @@ std::unique_ptr<netcheck::tls_context> make_tls(const std::string& ca_file, bool
 // Whether RFC 3263 may pick TLS for this request (then a TLS context is needed).
 bool may_use_tls(const netcheck::locate_request& req) noexcept;
 
-}  // namespace probe
+}  // namespace probe::locate

@@ -1,4 +1,4 @@
-// probe/dns_target.hpp — what `sipprobe dns` accepts as its target, reduced to an RFC 3263
+// probe/locate/target.hpp — what `sipprobe dns` accepts as its target, reduced to an RFC 3263
 // request: a domain, an AOR, a SIP/SIPS URI or host[:port].
 //
 //   example.com   host:port   [::1]:5070   ::1   127.0.0.1   alice@example.com
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-namespace probe {
+namespace probe::locate {
 
 struct dns_target {
   std::string scheme;  // "sip", "sips" or "" (no scheme given)
@@ -31,4 +31,4 @@ struct dns_target {
 // be a secret typed in the wrong place).
 std::optional<dns_target> parse_dns_target(std::string_view text, std::string& error);
 
-}  // namespace probe
+}  // namespace probe::locate
