@@ -4,7 +4,7 @@
 #include "probe/core/errors.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/request.hpp"
-#include "probe/transaction.hpp"
+#include "probe/reach/transaction.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -152,8 +152,8 @@ batch_scheduler::batch_scheduler(run_context ctx, batch_options opts, std::funct
   if (opts_.concurrency == 0) opts_.concurrency = 1;
   window_.resize(opts_.concurrency);
   resolver_ = locate::make_resolver(ctx_.io, opts_.route.dns_servers, opts_.timeout);
-  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, locate::bind_options(opts_.route.bind), nullptr, sip_framer(netcheck::transport::tcp),
-                                                 [](std::string_view m) { return sip_message_key(m); });
+  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, locate::bind_options(opts_.route.bind), nullptr, reach::sip_framer(netcheck::transport::tcp),
+                                                 [](std::string_view m) { return reach::sip_message_key(m); });
   shared_ = {resolver_.get(), nullptr, links_.get()};
   ctx_.shared = &shared_;
   // Loading the system's CA store costs tens of milliseconds: only when a row may use

@@ -8,7 +8,7 @@
 #include "probe/core/text_safety.hpp"
 #include "probe/interrupt.hpp"
 #include "probe/locate/request.hpp"
-#include "probe/reach.hpp"
+#include "probe/reach/check.hpp"
 #include "probe/register_cli.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -28,7 +28,7 @@ bool same_endpoint(const netcheck::target& a, const netcheck::target& b) {
 }
 
 // Combines the registration with the checks (catalog: network-level reasoning).
-void combine(report& r, const std::vector<reach_check>& checks, const std::vector<netcheck::target>& configured) {
+void combine(report& r, const std::vector<reach::reach_check>& checks, const std::vector<netcheck::target>& configured) {
   const auto code = r.primary.code;
   const bool network = code == diagnosis_code::no_response || code == diagnosis_code::port_unreachable;
   if (!network) return;
@@ -38,7 +38,7 @@ void combine(report& r, const std::vector<reach_check>& checks, const std::vecto
     bool is_configured = false;
     for (const auto& t : configured) is_configured |= same_endpoint(t, c.target);
     if (!is_configured)
-      answered.push_back(std::string(netcheck::to_string(c.target.t)) + " " + endpoint_text(c.target.address, c.target.port) +
+      answered.push_back(std::string(netcheck::to_string(c.target.t)) + " " + reach::endpoint_text(c.target.address, c.target.port) +
                          " answers OPTIONS with " + c.detail);
   }
   if (answered.empty()) return;
@@ -61,7 +61,7 @@ int run_diagnose(register_cli& o) {
   const auto start = std::chrono::steady_clock::now();
 
   std::optional<report> registration;
-  std::vector<reach_check> checks;
+  std::vector<reach::reach_check> checks;
   std::vector<netcheck::target> configured;
   int pending = 2;
   // A signal: the registration finishes what it started; the checks, which leave nothing
@@ -71,7 +71,7 @@ int run_diagnose(register_cli& o) {
     announce_interrupt(interrupt, name, o.common.timeout_s);
     if (registration) io.stop();
   });
-  reach_settings rs;
+  reach::reach_settings rs;
   rs.timers = o.settings.timers;
   rs.server_name = configured_req.host;  // the name register checks too (RFC 5922 §4)
 
@@ -95,7 +95,7 @@ int run_diagnose(register_cli& o) {
       auto left2 = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
                             std::chrono::milliseconds(1));
       rs.timeout = left2;
-      async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach_check> c) {
+      reach::async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach::reach_check> c) {
         checks = std::move(c);
         if (--pending == 0) signals.cancel();
       });
@@ -107,7 +107,7 @@ int run_diagnose(register_cli& o) {
 
   report& r = *registration;
   combine(r, checks, configured);
-  for (auto& f : reach_findings(checks)) {
+  for (auto& f : reach::reach_findings(checks)) {
     bool dup = false;
     for (const auto& g : r.findings) dup |= g.code == f.code;
     if (!dup) r.findings.push_back(std::move(f));
@@ -124,7 +124,7 @@ int run_diagnose(register_cli& o) {
   }
   std::cout << "Transports:\n";
   for (const auto& c : checks) {
-    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(endpoint_text(c.target.address, c.target.port))
+    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(reach::endpoint_text(c.target.address, c.target.port))
               << "  " << c.verdict << "  " << printable(c.detail) << "\n";
   }
   std::cout << "\nRegistration:\n";

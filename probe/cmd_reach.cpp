@@ -9,7 +9,7 @@
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/dns_report.hpp"
 #include "probe/locate/request.hpp"
-#include "probe/reach.hpp"
+#include "probe/reach/check.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -38,7 +38,7 @@ struct reach_options {
 struct reach_run {
   std::string input;
   netcheck::resolution located;
-  std::vector<reach_check> checks;
+  std::vector<reach::reach_check> checks;
   std::optional<diagnosis> primary;
   std::vector<finding> findings;
   bool insecure = false;
@@ -54,7 +54,7 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   out << "Checks for " << printable(r.input) << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "") << "\n";
   for (const auto& k : r.checks) {
     const bool ok = k.verdict == "ok";
-    out << "  " << netcheck::to_string(k.target.t) << " " << printable(endpoint_text(k.target.address, k.target.port));
+    out << "  " << netcheck::to_string(k.target.t) << " " << printable(reach::endpoint_text(k.target.address, k.target.port));
     if (!k.target.host.empty() && k.target.host != k.target.address) out << " (" << printable(k.target.host) << ")";
     out << "  " << (ok ? green : red) << k.verdict << reset << "  " << printable(k.detail);
     if (k.rtt_ms >= 0) out << "  " << ms_text(k.rtt_ms);
@@ -141,7 +141,7 @@ int run_reach(const reach_options& o) {
   boost::asio::io_context io;
   auto res = locate::make_resolver(io, o.servers, overall);
   auto tls = locate::make_tls(o.ca_file, o.insecure);
-  reach_settings rs;
+  reach::reach_settings rs;
   rs.flow = locate::bind_options(o.bind);
   rs.server_name = req.host;  // RFC 5922 §4: the name asked for, not each SRV target's
 
@@ -158,7 +158,7 @@ int run_reach(const reach_options& o) {
     run.located = std::move(r);
     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     rs.timeout = std::max(overall - spent, std::chrono::milliseconds(1));
-    async_reach(io, ids, tls.get(), run.located.targets, rs, [&](std::vector<reach_check> checks) {
+    reach::async_reach(io, ids, tls.get(), run.located.targets, rs, [&](std::vector<reach::reach_check> checks) {
       run.checks = std::move(checks);
       done = true;
     });
@@ -170,9 +170,9 @@ int run_reach(const reach_options& o) {
   if (run.located.targets.empty()) {
     run.primary = locate::dns_diagnosis(run.located, req.host, res->servers());
   } else {
-    run.primary = reach_diagnosis(run.checks);
+    run.primary = reach::reach_diagnosis(run.checks);
   }
-  run.findings = reach_findings(run.checks);
+  run.findings = reach::reach_findings(run.checks);
   if (o.common.json) std::cout << json_text(to_json(run)) << "\n";
   else write_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
   return run.primary ? exit_failed : exit_ok;

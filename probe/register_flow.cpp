@@ -4,7 +4,7 @@
 #include "netcheck/recycling.hpp"
 #include "probe/core/errors.hpp"
 #include "probe/core/evidence.hpp"
-#include "probe/reach.hpp"
+#include "probe/reach/check.hpp"
 #include "probe/register_logic.hpp"
 #include "sip/headers.hpp"
 
@@ -130,7 +130,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     state_.sent_authorization = spec.authorization.has_value();
     state_.sent_proxy_authorization = proxy.has_value();
 
-    transaction_spec t;
+    reach::transaction_spec t;
     if (auto ec = sip::build_wire(spec, t.wire))
       return finish_local_error("cannot build REGISTER: a value is not allowed in a SIP message (--header, --contact, --user-agent?)");
     t.branch = spec.via.branch;
@@ -158,7 +158,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       };
     }
 
-    async_transaction(flow_, std::move(t), [this](transaction_result r) { on_result(std::move(r)); });
+    reach::async_transaction(flow_, std::move(t), [this](reach::transaction_result r) { on_result(std::move(r)); });
   }
 
   std::string request_note(phase p, const sip::request_spec& spec) const {
@@ -170,7 +170,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     return note;
   }
 
-  void on_result(transaction_result r) {
+  void on_result(reach::transaction_result r) {
     auto& rec = out_.transactions.back();
     rec.retransmissions = r.retransmissions;
     rec.provisional = r.provisional;
@@ -391,7 +391,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     if (auto n = probe::check_nat(f)) add_finding(out_.findings, std::move(*n));
   }
 
-  void on_network_failure(const transaction_result& r) {
+  void on_network_failure(const reach::transaction_result& r) {
     if (interrupt_ != nullptr && interrupt_->abandoned()) return finish_abandoned();
     auto& rec = out_.transactions.back();
     out_.network_error = r.ec;
@@ -418,8 +418,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
                 " its auth backend or database — before the network)";
       }
     } else {
-      if (is_unreachable(r.ec)) code = diagnosis_code::network_unreachable;
-      what = network_error_detail(r.ec);
+      if (reach::is_unreachable(r.ec)) code = diagnosis_code::network_unreachable;
+      what = reach::network_error_detail(r.ec);
     }
     if (!r.malformed.empty()) code = diagnosis_code::malformed_response;
     rec.reason = what;

@@ -6,7 +6,7 @@
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/interrupt.hpp"
-#include "probe/transaction.hpp"
+#include "probe/reach/transaction.hpp"
 #include "sip/random.hpp"
 #include "sip/serialize.hpp"
 #include "sip/uri.hpp"
@@ -34,7 +34,7 @@ struct register_settings {
   std::optional<std::string> contact;   // --contact: the Contact URI to register
   std::string user_agent;               // empty: sipprobe/<version>
   std::vector<sip::header_field> extra; // --header
-  sip_timers timers;
+  reach::sip_timers timers;
   std::function<void(std::string_view direction, std::string_view bytes)> trace;  // --trace
   bool ladder = true;  // write the ladder's notes (a batch prints one line per account, no ladder)
 };

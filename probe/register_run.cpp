@@ -8,7 +8,7 @@
 #include "probe/locate/dns_report.hpp"
 #include "probe/locate/request.hpp"
 #include "probe/locate/target.hpp"
-#include "probe/reach.hpp"
+#include "probe/reach/check.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -23,7 +23,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-std::string endpoint_text(const netcheck::target& t) { return probe::endpoint_text(t.address, t.port); }
+std::string endpoint_text(const netcheck::target& t) { return reach::endpoint_text(t.address, t.port); }
 
 }  // namespace
 
@@ -195,7 +195,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
       if (ec == netcheck::errc::tls_verify_failed || ec == netcheck::errc::tls_handshake_failed ||
           ec == netcheck::errc::tls_handshake_timeout) {
         f.code = diagnosis_code::tls_failure;
-        f.what = tls_failure_detail(ec, tls);
+        f.what = reach::tls_failure_detail(ec, tls);
       } else if (ec == std::errc::connection_refused) {
         f.code = diagnosis_code::port_unreachable;
         f.what = "connection refused (TCP reset)";
@@ -203,8 +203,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
         f.code = diagnosis_code::no_response;
         f.what = "no answer to the TCP connect";
       } else {
-        f.code = is_unreachable(ec) ? diagnosis_code::network_unreachable : diagnosis_code::no_response;
-        f.what = network_error_detail(ec);
+        f.code = reach::is_unreachable(ec) ? diagnosis_code::network_unreachable : diagnosis_code::no_response;
+        f.what = reach::network_error_detail(ec);
       }
       rec.result = f.what;
       failures_.push_back(f);
@@ -222,12 +222,12 @@ class run_op : public std::enable_shared_from_this<run_op> {
   // and a failed check that --insecure let pass (never silent).
   void note_tls(const netcheck::tls_report& tls) {
     const auto where = endpoint_text(targets_[index_]);
-    if (tls.has_certificate) rep_.tls = tls_record_of(where, tls);  // a name was checked
-    if (auto expiring = tls.has_certificate ? certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
+    if (tls.has_certificate) rep_.tls = reach::tls_record_of(where, tls);  // a name was checked
+    if (auto expiring = tls.has_certificate ? reach::certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
       cert_warned_ = true;
       add_finding(rep_.findings, std::move(*expiring));
     }
-    if (auto skipped = unverified_certificate_finding(where, tls)) add_finding(rep_.findings, std::move(*skipped));
+    if (auto skipped = reach::unverified_certificate_finding(where, tls)) add_finding(rep_.findings, std::move(*skipped));
   }
 
   void on_registered(flow_outcome o) {

@@ -9,7 +9,7 @@
 #include "probe/batch_run.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/dns_report.hpp"
-#include "probe/reach.hpp"
+#include "probe/reach/check.hpp"
 #include "probe/register_cli.hpp"
 
 #include <nlohmann/json.hpp>
@@ -158,7 +158,7 @@ void check_dns(field_source& f) {
 }
 
 void check_reach(field_source& f) {
-  probe::reach_check c;
+  probe::reach::reach_check c;
   c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::via::srv};
   f.fill({&c.verdict, &c.detail, &c.reason, &c.server, &c.local, &c.received});
   c.allow = {f.next(), f.next()};
@@ -168,7 +168,7 @@ void check_reach(field_source& f) {
   t.san_dns = {f.next()};
   t.san_ip = {f.next()};
   c.tls = t;
-  const auto back = parse_back(probe::to_json(c));
+  const auto back = parse_back(probe::reach::to_json(c));
   same_if_utf8(back["server"], c.server);
 }
 

@@ -1,4 +1,4 @@
-// probe/transaction.hpp — the non-INVITE client transaction of RFC 3261 §17.1.2, on a
+// probe/reach/transaction.hpp — the non-INVITE client transaction of RFC 3261 §17.1.2, on a
 // connected netcheck::flow.
 //
 // Over UDP the request is retransmitted on Timer E (T1 doubling up to T2; T2 once a
@@ -20,7 +20,7 @@
 #include <system_error>
 #include <vector>
 
-namespace probe {
+namespace probe::reach {
 
 struct sip_timers {
   std::chrono::milliseconds t1{500};   // RFC 3261 §17.1.1.1: RTT estimate
@@ -79,4 +79,4 @@ bool is_keepalive(std::string_view bytes) noexcept;
 // of the header section; "" when there is none.
 std::string_view sip_message_key(std::string_view bytes) noexcept;
 
-}  // namespace probe
+}  // namespace probe::reach

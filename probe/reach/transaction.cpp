@@ -1,4 +1,4 @@
-#include "probe/transaction.hpp"
+#include "probe/reach/transaction.hpp"
 
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <memory>
 
-namespace probe {
+namespace probe::reach {
 
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
@@ -227,4 +227,4 @@ void async_transaction(netcheck::flow& f, transaction_spec spec, std::function<v
       ->start();
 }
 
-}  // namespace probe
+}  // namespace probe::reach

@@ -2,7 +2,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/transaction.hpp"
+#include "probe/reach/transaction.hpp"
 
 #include <string_view>
 
@@ -25,6 +25,6 @@ TEST_CASE("sip_message_key: the branch of the first Via line, whatever comes bef
   };
   for (const auto& t : table) {
     CAPTURE(t.bytes);
-    CHECK(probe::sip_message_key(t.bytes) == t.key);
+    CHECK(probe::reach::sip_message_key(t.bytes) == t.key);
   }
 }

@@ -1,4 +1,4 @@
-#include "probe/reach.hpp"
+#include "probe/reach/check.hpp"
 
 #include "netcheck/error.hpp"
 #include "netcheck/verdict.hpp"
@@ -12,7 +12,7 @@
 #include <cmath>
 #include <memory>
 
-namespace probe {
+namespace probe::reach {
 
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
@@ -351,4 +351,4 @@ nlohmann::json to_json(const reach_check& c) {
   return j;
 }
 
-}  // namespace probe
+}  // namespace probe::reach

@@ -1,4 +1,4 @@
-// probe/reach.hpp — "does anything answer there?": for each (target, transport), connect,
+// probe/reach/check.hpp — "does anything answer there?": for each (target, transport), connect,
 // send OPTIONS, wait for any SIP response, all in parallel within one deadline.
 //
 // Any SIP response counts as reachable (even 4xx): the question is whether a SIP server
@@ -10,7 +10,7 @@
 #include "netcheck/transport.hpp"
 #include "probe/core/catalog.hpp"
 #include "probe/core/report.hpp"
-#include "probe/transaction.hpp"
+#include "probe/reach/transaction.hpp"
 #include "sip/random.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-namespace probe {
+namespace probe::reach {
 
 // One check's outcome. `verdict` is one of ok, refused, no_answer, tls_error, bad_reply.
 struct reach_check {
@@ -94,4 +94,4 @@ tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report
 // "127.0.0.1:5060", "[::1]:5061".
 std::string endpoint_text(const std::string& address, std::uint16_t port);
 
-}  // namespace probe
+}  // namespace probe::reach
