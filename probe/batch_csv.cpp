@@ -291,7 +291,7 @@ row_validation validate_batch_row(const batch_columns& cols, const csv_record& r
     return v;
   }
   try {
-    row.acct.aor = parse_aor(v.aor);
+    row.acct.aor = registration::parse_aor(v.aor);
   } catch (const usage_error& e) {
     // Not echoed in the result line: what is not an AOR may be a password in the wrong column.
     v.aor.clear();

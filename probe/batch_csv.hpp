@@ -15,7 +15,7 @@
 // kept to read again are those of one record: at most max_record_bytes.
 #pragma once
 
-#include "probe/register_flow.hpp"
+#include "probe/registration/flow.hpp"
 
 #include "netcheck/common.hpp"
 
@@ -83,7 +83,7 @@ struct batch_row {
   std::size_t number = 0;
   std::string label;
   std::string aor;  // as written
-  account acct;
+  registration::account acct;
   std::string registrar;
   std::optional<netcheck::transport> transport;
   std::optional<std::uint32_t> expires;

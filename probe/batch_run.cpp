@@ -139,14 +139,14 @@ batch_result row_error_result(std::size_t row, std::string label, std::string ao
 struct batch_scheduler::job {
   batch_row row;
   // The batch's defaults, or the row's own copy when one of its columns overrides them.
-  const register_settings* settings = nullptr;
-  const route_options* route = nullptr;
-  std::optional<register_settings> own_settings;
-  std::optional<route_options> own_route;
+  const registration::register_settings* settings = nullptr;
+  const registration::route_options* route = nullptr;
+  std::optional<registration::register_settings> own_settings;
+  std::optional<registration::route_options> own_route;
   netcheck::locate_request request;  // locate_request_for(row, route), made once
 };
 
-batch_scheduler::batch_scheduler(run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
+batch_scheduler::batch_scheduler(registration::run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
                                  std::function<void(const batch_result&)> emit)
     : ctx_(ctx), opts_(std::move(opts)), next_(std::move(next)), emit_(std::move(emit)), timer_(ctx.io) {
   if (opts_.concurrency == 0) opts_.concurrency = 1;
@@ -252,7 +252,7 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
     memo_.reset();
     netcheck::locate_request fresh;
     try {
-      fresh = locate_request_for(j->row.acct, *j->route);
+      fresh = registration::locate_request_for(j->row.acct, *j->route);
     } catch (const usage_error& e) {
       // A row whose registrar or route cannot be used (e.g. a bad registrar column).
       return row_failed(seq, j, e.what());
@@ -301,7 +301,7 @@ void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, con
 void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
                           std::shared_ptr<const netcheck::resolution> located) {
   try {
-    async_register_run(
+    registration::async_register_run(
         ctx_, j->row.acct, *j->settings, *j->route, opts_.timeout,
         [this, seq, j](report r) {
           // Completion may come inline; finish on a fresh stack so pump() never re-enters.
@@ -309,7 +309,7 @@ void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
             finish(seq, std::move(b));
           });
         },
-        prelocated{j->request, std::move(located)});
+        registration::prelocated{j->request, std::move(located)});
   } catch (const usage_error& e) {
     row_failed(seq, j, e.what());
   }

@@ -5,7 +5,7 @@
 
 #include "probe/batch_csv.hpp"
 #include "probe/core/report.hpp"
-#include "probe/register_run.hpp"
+#include "probe/registration/run.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -56,8 +56,8 @@ struct batch_options {
   std::size_t concurrency = 50;
   double rate = 50;  // new registrations per second; 0: unlimited
   std::chrono::milliseconds timeout{10000};
-  register_settings settings;  // defaults; a row's expires overrides
-  route_options route;         // defaults; a row's registrar and transport override
+  registration::register_settings settings;  // defaults; a row's expires overrides
+  registration::route_options route;         // defaults; a row's registrar and transport override
 };
 
 // Drives the batch. Its rows share what RFC 3263/3261 let them share: one resolver and
@@ -72,7 +72,7 @@ struct batch_options {
 // the scheduler must outlive the io_context's run().
 class batch_scheduler {
  public:
-  batch_scheduler(run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
+  batch_scheduler(registration::run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
                   std::function<void(const batch_result&)> emit);
   ~batch_scheduler();
 
@@ -113,9 +113,9 @@ class batch_scheduler {
   void flush();
   void maybe_done();
 
-  run_context ctx_;
+  registration::run_context ctx_;
   batch_options opts_;
-  shared_resources shared_;
+  registration::shared_resources shared_;
   std::unique_ptr<netcheck::resolver> resolver_;
   std::unique_ptr<netcheck::tls_context> tls_;
   std::unique_ptr<netcheck::link_pool> links_;
@@ -136,7 +136,7 @@ class batch_scheduler {
   // launch(): the last row's RFC 3263 request and cache key, for the next row that asks
   // the same (rows of one domain or one --registrar): parsing the route per row is waste.
   struct request_memo {
-    const route_options* route = nullptr;
+    const registration::route_options* route = nullptr;
     std::string scheme, host;
     std::optional<std::string> transport_param;
     std::uint16_t port = 0;

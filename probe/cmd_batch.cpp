@@ -5,8 +5,8 @@
 #include "probe/cli.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
-#include "probe/interrupt.hpp"
 #include "probe/locate/request.hpp"
+#include "probe/registration/interrupt.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -171,7 +171,7 @@ int run_batch(batch_cli& o) {
   // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
   // row; the rows in flight finish, remove their bindings and get their result lines.
   bool interrupted = false;
-  signal_watch signals(io, [&](const std::string&) {
+  registration::signal_watch signals(io, [&](const std::string&) {
     interrupted = true;
     sched.stop();
   });

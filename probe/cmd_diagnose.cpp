@@ -6,10 +6,10 @@
 #include "netcheck/tls_report.hpp"
 #include "probe/cli.hpp"
 #include "probe/core/text_safety.hpp"
-#include "probe/interrupt.hpp"
 #include "probe/locate/request.hpp"
 #include "probe/reach/check.hpp"
 #include "probe/register_cli.hpp"
+#include "probe/registration/interrupt.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -50,7 +50,7 @@ int run_diagnose(register_cli& o) {
   finish_settings(o);
   auto acct = make_account(o);
   const auto overall = std::chrono::milliseconds(static_cast<long>(o.common.timeout_s * 1000));
-  const auto configured_req = locate_request_for(acct, o.route);
+  const auto configured_req = registration::locate_request_for(acct, o.route);
   const auto alt_req = locate::every_transport_request(configured_req);
 
   boost::asio::io_context io;
@@ -66,9 +66,9 @@ int run_diagnose(register_cli& o) {
   int pending = 2;
   // A signal: the registration finishes what it started; the checks, which leave nothing
   // behind, are not waited for.
-  run_interrupt interrupt;
-  signal_watch signals(io, [&](const std::string& name) {
-    announce_interrupt(interrupt, name, o.common.timeout_s);
+  registration::run_interrupt interrupt;
+  registration::signal_watch signals(io, [&](const std::string& name) {
+    registration::announce_interrupt(interrupt, name, o.common.timeout_s);
     if (registration) io.stop();
   });
   reach::reach_settings rs;
@@ -83,13 +83,13 @@ int run_diagnose(register_cli& o) {
     configured = conf.targets;
     auto left = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
                          std::chrono::milliseconds(1));
-    async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o.settings, o.route, left,
+    registration::async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o.settings, o.route, left,
                        [&](report r) {
                          registration = std::move(r);
                          if (--pending == 0 || interrupt.requested()) signals.cancel();
                          if (interrupt.requested()) io.stop();
                        },
-                       prelocated{configured_req, std::make_shared<const netcheck::resolution>(conf)});
+                       registration::prelocated{configured_req, std::make_shared<const netcheck::resolution>(conf)});
     netcheck::async_locate(*res, alt_req, limits, rng, [&](netcheck::resolution alt) {
       res->cancel();
       auto left2 = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),

@@ -1,7 +1,7 @@
 // `sipprobe register`: register an account for real and explain the outcome.
 #include "probe/cli.hpp"
-#include "probe/interrupt.hpp"
 #include "probe/register_cli.hpp"
+#include "probe/registration/interrupt.hpp"
 
 #include <iostream>
 #include <memory>
@@ -21,9 +21,9 @@ void setup_register(CLI::App& parent, action& selected) {
       std::random_device rd;
       std::mt19937 rng(rd());
       std::optional<report> result;
-      run_interrupt interrupt;
-      signal_watch signals(io, [&interrupt, o](const std::string& name) { announce_interrupt(interrupt, name, o->common.timeout_s); });
-      async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o->settings, o->route,
+      registration::run_interrupt interrupt;
+      registration::signal_watch signals(io, [&interrupt, o](const std::string& name) { registration::announce_interrupt(interrupt, name, o->common.timeout_s); });
+      registration::async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o->settings, o->route,
                          std::chrono::milliseconds(static_cast<long>(o->common.timeout_s * 1000)),
                          [&result, &signals](report r) {
                            result = std::move(r);

@@ -65,9 +65,9 @@ void add_register_options(CLI::App& cmd, register_cli& o) {
       ->check(number_in(0, std::numeric_limits<double>::max()));
 }
 
-account make_account(register_cli& o) {
-  account a;
-  a.aor = parse_aor(o.aor);
+registration::account make_account(register_cli& o) {
+  registration::account a;
+  a.aor = registration::parse_aor(o.aor);
   // RFC 3261 section 19.1.1: a password in the userinfo is not recommended; here it would
   // travel in From and To and appear in the report.
   if (!a.aor.password.empty())

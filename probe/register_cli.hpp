@@ -5,8 +5,8 @@
 #include "probe/cli.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
-#include "probe/register_flow.hpp"
-#include "probe/register_run.hpp"
+#include "probe/registration/flow.hpp"
+#include "probe/registration/run.hpp"
 
 #include <string>
 #include <vector>
@@ -19,9 +19,9 @@ struct register_cli {
   secret_options secret;
   std::string user;
   std::string realm;
-  route_options route;
+  registration::route_options route;
   std::string transport;             // --transport text, checked by CLI11
-  register_settings settings;
+  registration::register_settings settings;
   std::vector<std::string> headers;  // --header 'Name: value'
   bool trace = false;
   bool nagios = false;
@@ -34,7 +34,7 @@ void add_register_options(CLI::App& cmd, register_cli& o);
 
 // Turns the options into an account and settings: reads the secret, parses the AOR and
 // the --header values. Throws usage_error with a precise message.
-account make_account(register_cli& o);
+registration::account make_account(register_cli& o);
 void finish_settings(register_cli& o);
 
 // Prints the report as asked (--json, --nagios, or text) and returns the exit status.

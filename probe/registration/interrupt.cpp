@@ -1,10 +1,10 @@
-#include "probe/interrupt.hpp"
+#include "probe/registration/interrupt.hpp"
 
 #include <csignal>
 #include <cstdio>
 #include <utility>
 
-namespace probe {
+namespace probe::registration {
 
 void run_interrupt::request(std::string what) {
   if (count_++ == 0) what_ = std::move(what);
@@ -53,4 +53,4 @@ void signal_watch::arm() {
   });
 }
 
-}  // namespace probe
+}  // namespace probe::registration

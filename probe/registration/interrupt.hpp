@@ -1,4 +1,4 @@
-// probe/interrupt.hpp — ending a run early on a signal without leaving anything behind.
+// probe/registration/interrupt.hpp — ending a run early on a signal without leaving anything behind.
 //
 // A registration in flight may create a binding even after we stop listening (a slow
 // registrar answers 200 late). So a first signal does not kill the run: it starts no new
@@ -13,7 +13,7 @@
 #include <functional>
 #include <string>
 
-namespace probe {
+namespace probe::registration {
 
 // The stop request a run polls at each step, and the hook it sets to act at once.
 // Everything runs on the run's io_context.
@@ -58,4 +58,4 @@ std::string signal_name(int sig);
 // interrupt.request(name).
 void announce_interrupt(run_interrupt& interrupt, const std::string& name, double timeout_s);
 
-}  // namespace probe
+}  // namespace probe::registration

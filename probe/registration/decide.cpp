@@ -1,10 +1,10 @@
-#include "probe/register_logic.hpp"
+#include "probe/registration/decide.hpp"
 
 #include "sip/scan.hpp"
 
 #include <algorithm>
 
-namespace probe {
+namespace probe::registration {
 namespace {
 
 std::string status_line(const sip::message_view& m) {
@@ -157,4 +157,4 @@ binding_summary read_bindings(const sip::message_view& ok, const std::string& ou
   return s;
 }
 
-}  // namespace probe
+}  // namespace probe::registration

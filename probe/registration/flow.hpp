@@ -1,12 +1,12 @@
-// probe/register_flow.hpp — one registration over one connected flow: REGISTER, answer
+// probe/registration/flow.hpp — one registration over one connected flow: REGISTER, answer
 // the challenge, retry on stale nonce and on 423, read the bindings, remove our own.
 #pragma once
 
 #include "probe/core/catalog.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
-#include "probe/interrupt.hpp"
 #include "probe/reach/transaction.hpp"
+#include "probe/registration/interrupt.hpp"
 #include "sip/random.hpp"
 #include "sip/serialize.hpp"
 #include "sip/uri.hpp"
@@ -18,7 +18,7 @@
 #include <system_error>
 #include <vector>
 
-namespace probe {
+namespace probe::registration {
 
 struct account {
   sip::uri aor;               // sip:alice@example.com (sips: for TLS-only)
@@ -67,4 +67,4 @@ void async_register_on_flow(netcheck::flow& f, const account& acct, const regist
 // Throws usage_error with a precise message when it is not a SIP AOR with a user.
 sip::uri parse_aor(const std::string& text);
 
-}  // namespace probe
+}  // namespace probe::registration

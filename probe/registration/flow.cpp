@@ -1,18 +1,18 @@
-#include "probe/register_flow.hpp"
+#include "probe/registration/flow.hpp"
 
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
 #include "probe/core/errors.hpp"
 #include "probe/core/evidence.hpp"
 #include "probe/reach/check.hpp"
-#include "probe/register_logic.hpp"
+#include "probe/registration/decide.hpp"
 #include "sip/headers.hpp"
 
 #include <algorithm>
 #include <array>
 #include <memory>
 
-namespace probe {
+namespace probe::registration {
 
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
@@ -511,4 +511,4 @@ void async_register_on_flow(netcheck::flow& f, const account& acct, const regist
       ->start();
 }
 
-}  // namespace probe
+}  // namespace probe::registration

@@ -1,4 +1,4 @@
-#include "probe/register_run.hpp"
+#include "probe/registration/run.hpp"
 
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
@@ -16,7 +16,7 @@
 #include <iterator>
 #include <memory>
 
-namespace probe {
+namespace probe::registration {
 
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
@@ -363,4 +363,4 @@ void async_register_run(run_context ctx, const account& acct, const register_set
   op->start(located ? std::move(located->answer) : nullptr);
 }
 
-}  // namespace probe
+}  // namespace probe::registration

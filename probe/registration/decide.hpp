@@ -1,4 +1,4 @@
-// probe/register_logic.hpp — the pure decisions of a registration (RFC 3261 §10.2,
+// probe/registration/decide.hpp — the pure decisions of a registration (RFC 3261 §10.2,
 // §22.2; RFC 7616; RFC 8760): given the final response to our latest REGISTER, what
 // to do next, and what a 200 OK says about our binding. No I/O: table-tested.
 #pragma once
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace probe {
+namespace probe::registration {
 
 // What we have done so far in this registration.
 struct flow_state {
@@ -67,4 +67,4 @@ binding_summary read_bindings(const sip::message_view& ok, const std::string& ou
 // with the scheme's default). Unparsable URIs never match.
 bool same_contact(const std::string& a, const std::string& b);
 
-}  // namespace probe
+}  // namespace probe::registration

@@ -1,4 +1,4 @@
-// probe/register_run.hpp — a whole registration run: locate the registrar (RFC 3263),
+// probe/registration/run.hpp — a whole registration run: locate the registrar (RFC 3263),
 // connect to each target in order, register, fail over on timeout / refusal / 503
 // (RFC 3263 §4.3), and fill the report.
 #pragma once
@@ -8,7 +8,7 @@
 #include "netcheck/link.hpp"
 #include "netcheck/rfc3263.hpp"
 #include "probe/core/report.hpp"
-#include "probe/register_flow.hpp"
+#include "probe/registration/flow.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace probe {
+namespace probe::registration {
 
 // Where to send, as the user said it (defaults: RFC 3263 on the AOR's domain).
 struct route_options {
@@ -52,7 +52,7 @@ struct run_context {
   sip::id_factory& ids;
   std::mt19937& rng;  // RFC 2782 weighted SRV choice
   const shared_resources* shared = nullptr;
-  // A signal's stop request (probe/interrupt.hpp): the run sets its on_request hook; a
+  // A signal's stop request (probe/registration/interrupt.hpp): the run sets its on_request hook; a
   // lookup or a connect stops at once, a REGISTER in flight is waited for.
   run_interrupt* interrupt = nullptr;
 };
@@ -71,4 +71,4 @@ void async_register_run(run_context ctx, const account& acct, const register_set
                         const route_options& route, std::chrono::milliseconds timeout,
                         std::function<void(report)> done, std::optional<prelocated> located = std::nullopt);
 
-}  // namespace probe
+}  // namespace probe::registration
