@@ -1,7 +1,7 @@
 // `sipprobe batch`: validate many accounts from a CSV file by registering each for real.
-#include "probe/batch_csv.hpp"
-#include "probe/batch_input.hpp"
-#include "probe/batch_run.hpp"
+#include "probe/batch/csv.hpp"
+#include "probe/batch/input.hpp"
+#include "probe/batch/scheduler.hpp"
 #include "probe/cli.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
@@ -38,11 +38,11 @@ struct batch_cli {
   bool summary = false;
   double timeout_s = 10.0;
   std::string transport;
-  batch_options opts;
+  batch::batch_options opts;
 };
 
-void write_result(std::ostream& out, const batch_result& r, bool csv) {
-  out << (csv ? batch_result_csv(r) : batch_result_jsonl(r));
+void write_result(std::ostream& out, const batch::batch_result& r, bool csv) {
+  out << (csv ? batch::batch_result_csv(r) : batch::batch_result_jsonl(r));
 }
 
 // Lines in a regular file (by pread, so the reader's offset stays), for the progress
@@ -90,17 +90,17 @@ int run_batch(batch_cli& o) {
   // does not signal other runners after each handler.
   boost::asio::io_context io(1);
   // The scheduler exists only after the header is read; until then nothing waits.
-  batch_scheduler* sched_ptr = nullptr;
-  record_feed feed(io, fd, std::max<std::size_t>(o.concurrency, 64), [&sched_ptr] {
+  batch::batch_scheduler* sched_ptr = nullptr;
+  batch::record_feed feed(io, fd, std::max<std::size_t>(o.concurrency, 64), [&sched_ptr] {
     if (sched_ptr) sched_ptr->input_ready();
   });
-  csv_record rec;
+  batch::csv_record rec;
   if (!feed.take_blocking(rec)) {
     if (auto why = feed.error(); !why.empty()) throw usage_error("cannot read " + o.accounts + ": " + why);
     throw usage_error("accounts file " + o.accounts + " is empty: it needs a header row (aor,password,…)");
   }
   if (!rec.error.empty()) throw usage_error("accounts file: header row: " + rec.error);
-  const batch_columns cols = parse_batch_header(rec.fields);
+  const batch::batch_columns cols = batch::parse_batch_header(rec.fields);
 
   std::ofstream out_file;
   std::ostream* out = &std::cout;
@@ -117,21 +117,21 @@ int run_batch(batch_cli& o) {
   sip::id_factory ids(sip::openssl_random());
   std::random_device rd;
   std::mt19937 rng(rd());
-  duplicate_guard dups;
+  batch::duplicate_guard dups;
   const auto getenv = [](const char* name) -> const char* { return std::getenv(name); };
 
   std::size_t read = 0, emitted = 0, ok = 0, failed = 0, row_errors = 0;
   std::map<std::string, std::size_t> by_code;
-  auto next = [&]() -> std::optional<batch_item> {
-    csv_record r;
+  auto next = [&]() -> std::optional<batch::batch_item> {
+    batch::csv_record r;
     switch (feed.take(r)) {
-      case record_feed::status::end: return std::nullopt;
-      case record_feed::status::later: return batch_item{{}, {}, true};
-      case record_feed::status::record: break;
+      case batch::record_feed::status::end: return std::nullopt;
+      case batch::record_feed::status::later: return batch::batch_item{{}, {}, true};
+      case batch::record_feed::status::record: break;
     }
     ++read;
-    auto v = validate_batch_row(cols, r, getenv);
-    batch_item item;
+    auto v = batch::validate_batch_row(cols, r, getenv);
+    batch::batch_item item;
     if (v.row) {
       if (auto dup = dups.check(*v.row); !dup.empty()) {
         v.error = std::move(dup);
@@ -141,13 +141,13 @@ int run_batch(batch_cli& o) {
         item.row = std::move(v.row);
       }
     }
-    if (!item.row) item.error = row_error_result(r.number, v.label, v.aor, v.error);
+    if (!item.row) item.error = batch::row_error_result(r.number, v.label, v.aor, v.error);
     return item;
   };
   // Results reach the output within 100 ms, without a write per row.
   boost::asio::steady_timer flusher(io);
   bool flush_armed = false;
-  auto emit = [&](const batch_result& r) {
+  auto emit = [&](const batch::batch_result& r) {
     write_result(*out, r, csv);
     if (!flush_armed) {
       flush_armed = true;
@@ -166,7 +166,7 @@ int run_batch(batch_cli& o) {
     else ++ok;
   };
 
-  batch_scheduler sched({io, ids, rng}, o.opts, next, emit);
+  batch::batch_scheduler sched({io, ids, rng}, o.opts, next, emit);
   sched_ptr = &sched;
   // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
   // row; the rows in flight finish, remove their bindings and get their result lines.

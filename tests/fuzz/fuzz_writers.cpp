@@ -6,7 +6,7 @@
 //
 // tests/probe/test_fuzz_writers.cpp replays it on generated inputs in the unit tests.
 #include "probe/analyze_report.hpp"
-#include "probe/batch_run.hpp"
+#include "probe/batch/scheduler.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/dns_report.hpp"
 #include "probe/reach/check.hpp"
@@ -173,17 +173,17 @@ void check_reach(field_source& f) {
 }
 
 void check_batch(field_source& f) {
-  probe::batch_result b;
+  probe::batch::batch_result b;
   b.row = 2;
   f.fill({&b.label, &b.aor, &b.code, &b.verdict, &b.detail});
   b.evidence = {f.next(), f.next()};
-  const auto line = probe::batch_result_jsonl(b);
+  const auto line = probe::batch::batch_result_jsonl(b);
   if (line.find('\n') != line.size() - 1) std::abort();  // one line, whatever the fields hold
   const auto back = nlohmann::json::parse(line, nullptr, false);
   if (back.is_discarded()) std::abort();
   same_if_utf8(back["label"], b.label);
   same_if_utf8(back["evidence"][1], b.evidence[1]);
-  const auto csv = probe::batch_result_csv(b);
+  const auto csv = probe::batch::batch_result_csv(b);
   if (csv.find('\n') != csv.size() - 1) std::abort();
   check_text(csv.substr(0, csv.size() - 1));
 }

@@ -1,4 +1,4 @@
-// probe/batch_input.hpp — reading the accounts file of `sipprobe batch` without ever
+// probe/batch/input.hpp — reading the accounts file of `sipprobe batch` without ever
 // blocking the event loop.
 //
 // A slow producer on a pipe (`make-accounts | sipprobe batch -`) must not stall the
@@ -10,7 +10,7 @@
 // nothing with the loop but the queue: all network work stays on the one loop thread.
 #pragma once
 
-#include "probe/batch_csv.hpp"
+#include "probe/batch/csv.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,7 +23,7 @@
 #include <string>
 #include <thread>
 
-namespace probe {
+namespace probe::batch {
 
 class record_feed {
  public:
@@ -67,4 +67,4 @@ class record_feed {
   std::thread thread_;
 };
 
-}  // namespace probe
+}  // namespace probe::batch

@@ -1,4 +1,4 @@
-// probe/batch_csv.hpp — the accounts file of `sipprobe batch`: a streaming RFC 4180 reader
+// probe/batch/csv.hpp — the accounts file of `sipprobe batch`: a streaming RFC 4180 reader
 // and the validation of each row into an account to register.
 //
 // The reader pulls one record at a time from an std::istream (a file or stdin) and never
@@ -28,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace probe {
+namespace probe::batch {
 
 inline constexpr std::size_t max_record_bytes = 8192;
 inline constexpr std::size_t max_fields = 64;
@@ -126,4 +126,4 @@ class duplicate_guard {
   std::unordered_map<aor_key, seen, aor_key_hash> seen_;
 };
 
-}  // namespace probe
+}  // namespace probe::batch

@@ -3,7 +3,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/batch_csv.hpp"
+#include "probe/batch/csv.hpp"
 #include "probe/core/errors.hpp"
 
 #include <map>
@@ -12,6 +12,7 @@
 #include <vector>
 
 using namespace probe;
+using namespace probe::batch;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "probe/batch_csv.hpp"
+#include "probe/batch/csv.hpp"
 
 #include "probe/core/errors.hpp"
 #include "probe/locate/target.hpp"
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <string_view>
 
-namespace probe {
+namespace probe::batch {
 namespace {
 
 constexpr int eof = std::char_traits<char>::eof();
@@ -334,4 +334,4 @@ std::string duplicate_guard::check(const batch_row& row) {
          " with a different password";
 }
 
-}  // namespace probe
+}  // namespace probe::batch

@@ -1,9 +1,10 @@
-// probe/batch_run.hpp — the `sipprobe batch` scheduler: many registrations on one
+// probe/batch/scheduler.hpp — the `sipprobe batch` scheduler: many registrations on one
 // io_context, at most `concurrency` in flight, at most `rate` started per second, results
 // handed out one per input row in input order.
 #pragma once
 
-#include "probe/batch_csv.hpp"
+#include "probe/batch/csv.hpp"
+#include "probe/batch/result.hpp"
 #include "probe/core/report.hpp"
 #include "probe/registration/run.hpp"
 
@@ -19,30 +20,7 @@
 #include <random>
 #include <string>
 
-namespace probe {
-
-// What is printed for one input row. Never holds a secret.
-struct batch_result {
-  std::size_t row = 0;
-  std::string label;
-  std::string aor;
-  std::string code;     // a catalog diagnosis code, or "row_error"
-  std::string verdict;  // "registered", "failed" or "row_error"
-  std::string detail;   // the catalog title, or the row error's reason
-  std::vector<std::string> evidence;
-  double elapsed_ms = 0;
-};
-
-// One result as a JSON line (sipprobe.batch jsonl: aor, code, detail, elapsed_ms,
-// evidence, label, row, verdict), always valid JSON whatever bytes the fields hold.
-std::string batch_result_jsonl(const batch_result& r);
-// The same as a CSV line (row,label,aor,code,verdict,detail,evidence,elapsed_ms; RFC 4180
-// quoting, evidence joined with "; ").
-std::string batch_result_csv(const batch_result& r);
-
-// The result line for a finished registration.
-batch_result result_from_report(const batch_row& row, report&& r);
-batch_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why);
+namespace probe::batch {
 
 // One item of input: a validated row, a row error (already a result), or `later`: no
 // input yet; input_ready() is called when there is.
@@ -152,4 +130,4 @@ class batch_scheduler {
   bool finished_ = false;
 };
 
-}  // namespace probe
+}  // namespace probe::batch

@@ -1,5 +1,5 @@
 // Reading the accounts file on a thread of its own (see batch_input.hpp).
-#include "probe/batch_input.hpp"
+#include "probe/batch/input.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -14,7 +14,7 @@
 #include <streambuf>
 #include <system_error>
 
-namespace probe {
+namespace probe::batch {
 namespace {
 
 // A streambuf over a descriptor that gives up (end of input) when `stop_fd` becomes
@@ -140,4 +140,4 @@ std::string record_feed::error() const {
   return error_;
 }
 
-}  // namespace probe
+}  // namespace probe::batch
