@@ -1,5 +1,5 @@
 // `sipprobe analyze [FILE…|-]`: why a registration failed, from a trace alone.
-#include "probe/analyze_run.hpp"
+#include "probe/analyze/run.hpp"
 #include "probe/cli.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"

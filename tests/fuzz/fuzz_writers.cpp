@@ -5,7 +5,7 @@
 // character but LF, nothing that is not UTF-8, no bidi control). Must never crash either.
 //
 // tests/probe/test_fuzz_writers.cpp replays it on generated inputs in the unit tests.
-#include "probe/analyze_report.hpp"
+#include "probe/analyze/report.hpp"
 #include "probe/batch/scheduler.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/dns_report.hpp"

@@ -1,6 +1,6 @@
-// probe/analyze_diagnose.hpp — the catalog applied to one registration attempt of a trace.
+// probe/analyze/diagnose.hpp — the catalog applied to one registration attempt of a trace.
 //
-// diagnose() is pure: it reads the messages of an attempt (probe/analyze_attempts.hpp)
+// diagnose() is pure: it reads the messages of an attempt (probe/analyze/attempts.hpp)
 // and returns a bounded summary — the ladder lines, the REGISTER transactions, the
 // primary diagnosis with its evidence and the findings — that no longer refers to the
 // messages.
@@ -25,7 +25,7 @@
 // grant (expires_reduced) and stale nonces (stale_nonce).
 #pragma once
 
-#include "probe/analyze_attempts.hpp"
+#include "probe/analyze/attempts.hpp"
 #include "probe/core/report.hpp"
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// probe/analyze_report.hpp — what `sipprobe analyze` found in a whole trace, and how it is
+// probe/analyze/report.hpp — what `sipprobe analyze` found in a whole trace, and how it is
 // written: the same report (probe/core/report.hpp) and JSON schema as `register`, extended
 // with "input", "attempts", "summary" and "warnings".
 //
@@ -13,9 +13,9 @@
 // day's capture of a busy PBX still shows the failures). Memory stays bounded.
 #pragma once
 
-#include "probe/analyze_diagnose.hpp"
-#include "probe/analyze_input.hpp"
-#include "probe/analyze_pcap.hpp"
+#include "probe/analyze/diagnose.hpp"
+#include "probe/analyze/input.hpp"
+#include "probe/analyze/pcap.hpp"
 #include "probe/core/report.hpp"
 
 #include <nlohmann/json_fwd.hpp>

@@ -1,5 +1,5 @@
-// Handing a trace to another thread (see analyze_relay.hpp).
-#include "probe/analyze_relay.hpp"
+// Handing a trace to another thread (see relay.hpp).
+#include "probe/analyze/relay.hpp"
 
 #include <algorithm>
 #include <cstring>

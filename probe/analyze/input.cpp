@@ -1,6 +1,6 @@
 // Inputs of `sipprobe analyze`: format names, positions, reading text in bounded chunks,
 // and opening a file or standard input with its first bytes kept for detection.
-#include "probe/analyze_input.hpp"
+#include "probe/analyze/input.hpp"
 
 #include <sys/stat.h>
 

@@ -3,7 +3,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/analyze_run.hpp"
+#include "probe/analyze/run.hpp"
 #include "sip/parse.hpp"
 #include "support/process.hpp"
 

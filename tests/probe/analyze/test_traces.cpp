@@ -4,7 +4,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/analyze_run.hpp"
+#include "probe/analyze/run.hpp"
 #include "support/analyze_trace.hpp"
 
 #include <nlohmann/json.hpp>

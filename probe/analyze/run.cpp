@@ -1,5 +1,5 @@
-// The analyze pipeline (see analyze_run.hpp).
-#include "probe/analyze_run.hpp"
+// The analyze pipeline (see run.hpp).
+#include "probe/analyze/run.hpp"
 
 #include <stdexcept>
 

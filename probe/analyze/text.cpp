@@ -1,5 +1,5 @@
-// Text traces: format detection and the line state machine (see analyze_input.hpp).
-#include "probe/analyze_input.hpp"
+// Text traces: format detection and the line state machine (see input.hpp).
+#include "probe/analyze/input.hpp"
 
 #include "sip/parse.hpp"
 #include "sip/scan.hpp"

@@ -1,5 +1,5 @@
-// Writers for `sipprobe analyze` (see analyze_report.hpp).
-#include "probe/analyze_report.hpp"
+// Writers for `sipprobe analyze` (see report.hpp).
+#include "probe/analyze/report.hpp"
 
 #include "probe/core/text_safety.hpp"
 

@@ -1,4 +1,4 @@
-// probe/analyze_attempts.hpp — grouping the REGISTER traffic of a trace into attempts.
+// probe/analyze/attempts.hpp — grouping the REGISTER traffic of a trace into attempts.
 //
 // An attempt is one registration as a phone makes it: REGISTER, usually a challenge,
 // REGISTER with credentials, a final answer — all with one Call-ID (RFC 3261 §10.2: the
@@ -30,7 +30,7 @@
 // Other SIP traffic (INVITE, OPTIONS, …) is counted and ignored.
 #pragma once
 
-#include "probe/analyze_input.hpp"
+#include "probe/analyze/input.hpp"
 
 #include "sip/message.hpp"
 

@@ -1,5 +1,5 @@
-// What the analysis reads of REGISTER traffic (see analyze_headers.hpp).
-#include "probe/analyze_headers.hpp"
+// What the analysis reads of REGISTER traffic (see headers.hpp).
+#include "probe/analyze/headers.hpp"
 
 #include "sip/headers.hpp"
 #include "sip/scan.hpp"

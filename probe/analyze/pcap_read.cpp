@@ -1,5 +1,5 @@
 // Capture files: classic pcap read directly, everything else through libpcap (see
-// analyze_pcap.hpp).
+// pcap.hpp).
 //
 // Why not libpcap for everything: pcap_next_ex costs two freads and a copy per packet,
 // which was a sixth of `analyze` on a day's capture. The classic format is simple
@@ -10,8 +10,8 @@
 // libpcap may swap), Kuznetzov's patched format and other link types go to libpcap, as
 // do its error texts: the ones this reader writes are worded as libpcap 1.10's
 // (sf-pcap.c), so a warning does not depend on the path a file took.
-#include "probe/analyze_pcap.hpp"
-#include "probe/analyze_relay.hpp"
+#include "probe/analyze/pcap.hpp"
+#include "probe/analyze/relay.hpp"
 
 #include <pcap/pcap.h>
 #include <sys/mman.h>
@@ -38,7 +38,7 @@ constexpr std::uint32_t linktype_ext_bits = 0xfc000000;  // FCS length and flags
 constexpr std::uint32_t max_snaplen = 262144;
 // Whole records are decoded in the buffer, refilled by large reads: straight from the
 // file descriptor when the FILE has one (a file: one copy, from the page cache), else
-// through stdio in multiples of its buffer (1 MiB, analyze_input.cpp) so that it passes
+// through stdio in multiples of its buffer (1 MiB, input.cpp) so that it passes
 // them on rather than copying them once more.
 constexpr std::size_t fill_block = std::size_t{1} << 20, buffer_bytes = 4 * fill_block;
 static_assert(buffer_bytes >= record_header_bytes + max_snaplen + fill_block);

@@ -1,4 +1,4 @@
-// probe/analyze_headers.hpp — what the analysis reads of a REGISTER and its answers, shared
+// probe/analyze/headers.hpp — what the analysis reads of a REGISTER and its answers, shared
 // by the attempt tracker, the diagnosis and the findings: credentials and challenges,
 // expiries and Contacts (RFC 3261 §10.2), and a plain scan of bytes that did not parse.
 #pragma once

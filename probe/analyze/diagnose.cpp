@@ -1,9 +1,9 @@
-// The catalog applied to one attempt (see analyze_diagnose.hpp): pairing, the decision,
-// the ladder and the evidence. The findings are in analyze_findings.cpp.
-#include "probe/analyze_diagnose.hpp"
+// The catalog applied to one attempt (see diagnose.hpp): pairing, the decision,
+// the ladder and the evidence. The findings are in findings.cpp.
+#include "probe/analyze/diagnose.hpp"
 
-#include "probe/analyze_headers.hpp"
-#include "probe/analyze_txn.hpp"
+#include "probe/analyze/headers.hpp"
+#include "probe/analyze/txn.hpp"
 
 #include "sip/headers.hpp"
 #include "sip/parse.hpp"

@@ -1,10 +1,10 @@
-// probe/analyze_txn.hpp — an attempt's messages paired into transactions, shared by the
-// diagnosis (analyze_diagnose.cpp) and the findings (analyze_findings.cpp). Internal to
+// probe/analyze/txn.hpp — an attempt's messages paired into transactions, shared by the
+// diagnosis (diagnose.cpp) and the findings (findings.cpp). Internal to
 // `sipprobe analyze`.
 #pragma once
 
-#include "probe/analyze_attempts.hpp"
-#include "probe/analyze_diagnose.hpp"
+#include "probe/analyze/attempts.hpp"
+#include "probe/analyze/diagnose.hpp"
 
 #include <string>
 #include <string_view>

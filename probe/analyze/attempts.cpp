@@ -1,7 +1,7 @@
-// Grouping messages into registration attempts (see analyze_attempts.hpp).
-#include "probe/analyze_attempts.hpp"
+// Grouping messages into registration attempts (see attempts.hpp).
+#include "probe/analyze/attempts.hpp"
 
-#include "probe/analyze_headers.hpp"
+#include "probe/analyze/headers.hpp"
 
 #include "sip/headers.hpp"
 #include "sip/parse.hpp"

@@ -1,12 +1,12 @@
-// probe/analyze_run.hpp — the whole `analyze` pipeline: inputs → messages → attempts →
+// probe/analyze/run.hpp — the whole `analyze` pipeline: inputs → messages → attempts →
 // diagnoses → analysis, independent of the command line (tests drive it directly).
 #pragma once
 
-#include "probe/analyze_attempts.hpp"
-#include "probe/analyze_diagnose.hpp"
-#include "probe/analyze_input.hpp"
-#include "probe/analyze_pcap.hpp"
-#include "probe/analyze_report.hpp"
+#include "probe/analyze/attempts.hpp"
+#include "probe/analyze/diagnose.hpp"
+#include "probe/analyze/input.hpp"
+#include "probe/analyze/pcap.hpp"
+#include "probe/analyze/report.hpp"
 
 #include <string>
 
@@ -15,7 +15,7 @@ namespace probe::analyze {
 struct analyze_options {
   trace_format format = trace_format::automatic;  // forced format, or detect per input
   diagnose_options secret;
-  std::string call_id;  // filters (probe/analyze_attempts.hpp)
+  std::string call_id;  // filters (probe/analyze/attempts.hpp)
   std::string aor;
   std::size_t max_attempts = 100;
   double idle_seconds = 32;

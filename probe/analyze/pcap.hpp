@@ -1,7 +1,7 @@
-// probe/analyze_pcap.hpp — SIP out of pcap / pcapng captures.
+// probe/analyze/pcap.hpp — SIP out of pcap / pcapng captures.
 //
 // read_pcap() streams a capture into a packet_decoder: classic pcap read in fixed-size
-// blocks (probe/analyze_pcap_read.cpp), pcapng and the rest through libpcap
+// blocks (probe/analyze/pcap_read.cpp), pcapng and the rest through libpcap
 // (pcap_fopen_offline + pcap_next_ex); memory does not grow with the file. The decoder
 // peels the link layer (Ethernet with 802.1Q/802.1ad tags, Linux cooked SLL and SLL2,
 // BSD loopback NULL/LOOP, raw IP), IPv4 (fragments are skipped and counted) or IPv6
@@ -24,7 +24,7 @@
 // quoting a UDP request is an `unreachable` one.
 #pragma once
 
-#include "probe/analyze_input.hpp"
+#include "probe/analyze/input.hpp"
 
 #include <array>
 #include <cstddef>
@@ -146,7 +146,7 @@ class packet_decoder {
 // Reads a capture from `f` (taken over and closed). Returns "" on success or a
 // one-line reason the capture cannot be read at all; a capture cut short is read up to the
 // cut and reported through sink.on_warning. `sink` is called from a second thread (a
-// relay_sink, probe/analyze_relay.hpp), in order, and not after read_pcap returns; its
+// relay_sink, probe/analyze/relay.hpp), in order, and not after read_pcap returns; its
 // digest() on this one.
 std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& sink, capture_stats& stats);
 

@@ -1,11 +1,11 @@
-// probe/analyze_input.hpp — `sipprobe analyze`: where SIP messages come from in a trace.
+// probe/analyze/input.hpp — `sipprobe analyze`: where SIP messages come from in a trace.
 //
 // A trace is read as a stream: readers hand each SIP message to a trace_sink as soon as it
 // is complete, together with what the trace says about it (time, addresses, position).
 // The message_view passed to the sink points into the reader's buffer and is valid only
 // during the call; a sink that keeps a message copies it (sip::to_owned).
 //
-// Formats: pcap/pcapng captures (probe/analyze_pcap.hpp) and text — pasted messages,
+// Formats: pcap/pcapng captures (probe/analyze/pcap.hpp) and text — pasted messages,
 // ngrep, Asterisk's chan_sip/pjsip logger, FreeSWITCH-style "recv N bytes from" logs and
 // sngrep's text export. Text is read line by line by one state machine: a line that looks
 // like a SIP start line opens a message; headers follow until an empty line; a body
@@ -89,7 +89,7 @@ class trace_sink {
 };
 
 // The little a sink reads of a message, taken from it where it was parsed: the attempt
-// tracker (probe/analyze_attempts.hpp) needs the bytes, the status and four header facts,
+// tracker (probe/analyze/attempts.hpp) needs the bytes, the status and four header facts,
 // not the header table. Views point into `raw` (or wherever digest() took them from).
 struct message_digest {
   std::string_view raw;
@@ -103,7 +103,7 @@ struct message_digest {
 };
 
 // A sink that takes a message in two halves: digest(), pure, where the message is parsed,
-// and on_digest() with the result, in order. relay_sink (probe/analyze_relay.hpp) runs
+// and on_digest() with the result, in order. relay_sink (probe/analyze/relay.hpp) runs
 // the halves on two threads and hands over only the digest, not the header table.
 class digest_sink : public trace_sink {
  public:

@@ -1,7 +1,7 @@
-// The findings of one attempt (see analyze_txn.hpp): credentials, NAT, rewriting in the
+// The findings of one attempt (see txn.hpp): credentials, NAT, rewriting in the
 // path, expiries and stale nonces.
-#include "probe/analyze_headers.hpp"
-#include "probe/analyze_txn.hpp"
+#include "probe/analyze/headers.hpp"
+#include "probe/analyze/txn.hpp"
 #include "probe/core/evidence.hpp"
 
 #include "sip/digest.hpp"

@@ -3,8 +3,8 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
-#include "probe/analyze_pcap.hpp"
-#include "probe/analyze_relay.hpp"
+#include "probe/analyze/pcap.hpp"
+#include "probe/analyze/relay.hpp"
 #include "sip/parse.hpp"
 
 #include <algorithm>

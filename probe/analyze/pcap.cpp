@@ -1,5 +1,5 @@
-// Captures: link layer, IP, UDP/TCP and TCP reassembly (see analyze_pcap.hpp).
-#include "probe/analyze_pcap.hpp"
+// Captures: link layer, IP, UDP/TCP and TCP reassembly (see pcap.hpp).
+#include "probe/analyze/pcap.hpp"
 
 #include "sip/parse.hpp"
 #include "sip/scan.hpp"

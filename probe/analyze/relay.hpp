@@ -1,4 +1,4 @@
-// probe/analyze_relay.hpp — a trace_sink that digests each message where it is parsed and
+// probe/analyze/relay.hpp — a trace_sink that digests each message where it is parsed and
 // hands the digest to a digest_sink on a second thread, in order.
 //
 // Why: reading and parsing a capture and tracking its registration attempts cost about
@@ -18,7 +18,7 @@
 // drops what follows and finish() rethrows it.
 #pragma once
 
-#include "probe/analyze_input.hpp"
+#include "probe/analyze/input.hpp"
 
 #include <condition_variable>
 #include <cstddef>
