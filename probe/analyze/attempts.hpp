@@ -30,12 +30,12 @@
 // Other SIP traffic (INVITE, OPTIONS, …) is counted and ignored.
 #pragma once
 
+#include "probe/analyze/detail/attempt_memory.hpp"
 #include "probe/analyze/input.hpp"
 
 #include "sip/message.hpp"
 
 #include <cstdint>
-#include <cstring>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -48,27 +48,6 @@
 #include <vector>
 
 namespace probe::analyze {
-
-// A short text kept inline, without allocation (addresses, transports); longer is cut.
-template <std::size_t N>
-class inline_text {
- public:
-  inline_text() = default;
-  inline_text(std::string_view s) noexcept { assign(s); }  // NOLINT: implicit on purpose
-  void assign(std::string_view s) noexcept {
-    n_ = static_cast<std::uint8_t>(s.size() < N ? s.size() : N);
-    if (n_ != 0) std::memcpy(d_, s.data(), n_);
-  }
-  std::string_view view() const noexcept { return {d_, n_}; }
-  operator std::string_view() const noexcept { return view(); }  // NOLINT
-  std::string str() const { return std::string(view()); }
-  bool empty() const noexcept { return n_ == 0; }
-
- private:
-  char d_[N] = {};
-  std::uint8_t n_ = 0;
-  static_assert(N < 256);
-};
 
 // The bytes of a kept message and the few facts read from every one of them (by the
 // tracker and classify()). The whole message_view is parsed again from the bytes on
@@ -135,8 +114,8 @@ struct kept_message {
   stored_message msg;
   double time = -1;
   bool absolute_time = false;
-  inline_text<56> src, dst;  // "[v6]:port" fits
-  inline_text<8> transport;
+  detail::inline_text<56> src, dst;  // "[v6]:port" fits
+  detail::inline_text<8> transport;
   const std::string* file = nullptr;  // input name, owned by the tracker
   std::uint64_t where_no = 0;         // line or packet number
   bool packet = false;
@@ -151,35 +130,10 @@ struct kept_message {
   std::string where() const { return position(file ? std::string_view(*file) : std::string_view(), where_no, packet); }
 };
 
-// Room for the bytes of an attempt's messages: one block, allocated with the first
-// message (five times its size, within limits), so that an attempt of a few messages
-// costs one allocation for their bytes, not one each. Bytes handed out stay where they are
-// until the block is destroyed; moving the block keeps them. A message that does not fit
-// gets an allocation of its own (stored_message), so the block is bounded even when an
-// attempt drops messages. A copy is an empty block: copied messages own their bytes.
-class bytes_block {
- public:
-  static constexpr std::size_t min_bytes = 1024, max_bytes = 16 * 1024;
-
-  bytes_block() = default;
-  bytes_block(const bytes_block&) noexcept {}
-  bytes_block& operator=(const bytes_block&) noexcept { return *this; }
-  bytes_block(bytes_block&&) noexcept = default;
-  bytes_block& operator=(bytes_block&&) noexcept = default;
-  ~bytes_block() = default;
-
-  // n bytes of room, or nullptr when they do not fit.
-  char* take(std::size_t n);
-
- private:
-  std::unique_ptr<char[]> bytes_;
-  std::size_t size_ = 0, used_ = 0;
-};
-
 struct attempt {
   std::uint64_t serial = 0;  // order of creation
   std::string call_id;       // "" when the messages had none
-  bytes_block bytes;         // where `messages` keep their bytes (before them: it outlives them)
+  detail::bytes_block bytes;  // where `messages` keep their bytes (before them: it outlives them)
   std::vector<kept_message> messages;
   std::size_t dropped = 0;   // messages left out in the middle (over max_messages)
   std::shared_ptr<const kept_message> carried_challenge;  // last 401/407 of this Call-ID before
@@ -205,11 +159,8 @@ struct tracker_limits {
   std::size_t max_warnings = 100;
 };
 
-// On a cache line of its own: digest() is called through the vtable on the parsing
-// thread, while the tracker's thread writes the members of what comes before it in
-// memory (trace_analyzer's attempt_store: a third of relay_sink::on_message's samples
-// waited on that line).
-class alignas(64) attempt_tracker : public digest_sink {
+// Aligned as detail::own_cache_line says why.
+class attempt_tracker : public digest_sink, private detail::own_cache_line {
  public:
   using close_fn = std::function<void(attempt&&)>;
 
@@ -255,40 +206,14 @@ class alignas(64) attempt_tracker : public digest_sink {
     std::uint64_t seq;
     std::uint32_t slot;  // of the attempt the message went to
   };
-  // Call-IDs are looked up as views into the message: no string per message. Not
-  // noexcept on purpose: libstdc++ then keeps each node's hash instead of hashing the
-  // keys again while it walks a bucket (that tripled the hashing).
-  struct text_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const;
-  };
   struct open_attempt {
     attempt a;
     std::uint32_t slot = 0;
     bool parked = false;  // idle, ending with a challenge: waits for the phone's answer
   };
-  // A pool whose frees can be switched off for the end: the maps then walk their nodes
-  // only to destroy what they hold (the challenges they share), and the pool hands its
-  // chunks back at once when it goes. Giving tens of thousands of nodes back one by one
-  // was the single-threaded tail of a big analysis.
-  class drop_pool : public std::pmr::memory_resource {
-   public:
-    // Frees are ignored from now on: call only when the maps are about to be destroyed.
-    void drop_frees() noexcept { dropping_ = true; }
-
-   private:
-    void* do_allocate(std::size_t n, std::size_t align) override { return pool_.allocate(n, align); }
-    void do_deallocate(void* p, std::size_t n, std::size_t align) override {
-      if (!dropping_) pool_.deallocate(p, n, align);
-    }
-    bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override { return this == &o; }
-
-    std::pmr::unsynchronized_pool_resource pool_;
-    bool dropping_ = false;
-  };
   // Both maps take their nodes and keys from pool_: an attempt adds and removes a node in
   // each (its key moves from one to the other), and carried_ empties at once when full.
-  using open_map = std::pmr::unordered_map<std::pmr::string, open_attempt, text_hash, std::equal_to<>>;
+  using open_map = std::pmr::unordered_map<std::pmr::string, open_attempt, detail::text_hash, std::equal_to<>>;
   // Each open attempt holds a slot (reused once it closes): the activity queue names its
   // entries by slot, and an entry is current when the slot's last message is the entry's.
   // A reused slot only sees later messages, so an old entry never looks current.
@@ -311,12 +236,12 @@ class alignas(64) attempt_tracker : public digest_sink {
 
   close_fn on_close_;
   tracker_limits limits_;
-  drop_pool pool_;  // before the maps: it outlives them
+  detail::drop_pool pool_;  // before the maps: it outlives them
   open_map open_{&pool_};
   std::vector<open_slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::deque<std::string> files_;  // input names the kept messages point to
-  std::pmr::unordered_map<std::pmr::string, carried, text_hash, std::equal_to<>> carried_{&pool_};
+  std::pmr::unordered_map<std::pmr::string, carried, detail::text_hash, std::equal_to<>> carried_{&pool_};
   std::deque<activity> queue_;  // one entry per message, oldest first
   std::deque<activity> parked_;  // the last entry of each parked attempt, oldest first
   sip::message_view scratch_;    // a message parsed again to check continuity
