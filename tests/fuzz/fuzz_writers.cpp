@@ -6,11 +6,11 @@
 //
 // tests/probe/test_fuzz_writers.cpp replays it on generated inputs in the unit tests.
 #include "probe/analyze/report.hpp"
-#include "probe/batch/scheduler.hpp"
+#include "probe/batch/result.hpp"
+#include "probe/core/report.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/dns_report.hpp"
 #include "probe/reach/check.hpp"
-#include "probe/register_cli.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "probe/register_cli.hpp"
+#include "probe/cli/register_options.hpp"
 
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/request.hpp"
@@ -13,7 +13,7 @@
 #include <iostream>
 #include <limits>
 
-namespace probe {
+namespace probe::cli {
 namespace {
 
 // --contact goes between < and > in the Contact header: a SIP URI (or "*"), nothing that
@@ -124,4 +124,4 @@ int emit_report(const report& r, const register_cli& o) {
   return exit_status_for(r.primary.code);
 }
 
-}  // namespace probe
+}  // namespace probe::cli

@@ -1,4 +1,4 @@
-#include "probe/cli.hpp"
+#include "probe/cli/app.hpp"
 
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
@@ -20,11 +20,11 @@
 #include <string>
 #include <string_view>
 
-// jemalloc's control interface, when the executable links it (probe/malloc_conf.cpp).
+// jemalloc's control interface, when the executable links it (probe/cli/malloc_conf.cpp).
 extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std::size_t newlen)
     __attribute__((weak));
 
-namespace probe {
+namespace probe::cli {
 
 std::string allocator_name() {
   const char* v = nullptr;
@@ -321,4 +321,4 @@ int run(int argc, char** argv) {
   return check_output(run_command(argc, argv, nagios), out);
 }
 
-}  // namespace probe
+}  // namespace probe::cli

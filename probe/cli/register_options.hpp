@@ -1,8 +1,8 @@
-// probe/register_cli.hpp — the options `register`, `diagnose` and `batch` share, and the
+// probe/cli/register_options.hpp — the options `register`, `diagnose` and `batch` share, and the
 // three ways a report leaves the program: text, JSON, or a monitoring-plugin line.
 #pragma once
 
-#include "probe/cli.hpp"
+#include "probe/cli/app.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/registration/flow.hpp"
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace probe {
+namespace probe::cli {
 
 struct register_cli {
   std::string aor;
@@ -40,4 +40,4 @@ void finish_settings(register_cli& o);
 // Prints the report as asked (--json, --nagios, or text) and returns the exit status.
 int emit_report(const report& r, const register_cli& o);
 
-}  // namespace probe
+}  // namespace probe::cli

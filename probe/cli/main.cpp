@@ -1,5 +1,5 @@
-// sipprobe entry point: everything happens in probe::run; this only guards the edges.
-#include "probe/cli.hpp"
+// sipprobe entry point: everything happens in probe::cli::run; this only guards the edges.
+#include "probe/cli/app.hpp"
 #include "probe/core/text_safety.hpp"
 
 #include <exception>
@@ -7,7 +7,7 @@
 
 int main(int argc, char** argv) {
   try {
-    return probe::run(argc, argv);
+    return probe::cli::run(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "sipprobe: internal error: " << probe::printable(e.what()) << "\n";
   } catch (...) {

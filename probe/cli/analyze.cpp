@@ -1,6 +1,6 @@
 // `sipprobe analyze [FILE…|-]`: why a registration failed, from a trace alone.
 #include "probe/analyze/run.hpp"
-#include "probe/cli.hpp"
+#include "probe/cli/app.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
 
@@ -20,7 +20,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace probe {
+namespace probe::cli {
 namespace {
 
 struct analyze_cli {
@@ -158,4 +158,4 @@ void setup_analyze(CLI::App& parent, action& selected) {
   });
 }
 
-}  // namespace probe
+}  // namespace probe::cli

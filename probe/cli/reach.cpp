@@ -4,7 +4,7 @@
 //
 // Exit: 0 every check answered, 1 some check failed (the diagnosis says how), 2 usage.
 #include "netcheck/tls_report.hpp"
-#include "probe/cli.hpp"
+#include "probe/cli/app.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/dns_report.hpp"
@@ -22,7 +22,7 @@
 #include <memory>
 #include <random>
 
-namespace probe {
+namespace probe::cli {
 namespace {
 
 struct reach_options {
@@ -195,4 +195,4 @@ void setup_reach(CLI::App& parent, action& selected) {
   cmd->callback([&selected, o] { selected = [o] { return run_reach(*o); }; });
 }
 
-}  // namespace probe
+}  // namespace probe::cli

@@ -1,4 +1,4 @@
-// probe/cli.hpp — the command-line frame: exit codes, option helpers, subcommand wiring.
+// probe/cli/app.hpp — the command-line frame: exit codes, option helpers, subcommand wiring.
 //
 // Each subcommand lives in its own file (CLI11's subcom_in_files pattern):
 //   void setup_<name>(CLI::App& parent, action& selected);
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace probe {
+namespace probe::cli {
 
 using action = std::function<int()>;
 
@@ -68,4 +68,4 @@ void setup_reach(CLI::App& parent, action& selected);
 void setup_diagnose(CLI::App& parent, action& selected);
 void setup_batch(CLI::App& parent, action& selected);
 
-}  // namespace probe
+}  // namespace probe::cli

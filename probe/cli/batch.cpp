@@ -2,7 +2,7 @@
 #include "probe/batch/csv.hpp"
 #include "probe/batch/input.hpp"
 #include "probe/batch/scheduler.hpp"
-#include "probe/cli.hpp"
+#include "probe/cli/app.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/request.hpp"
@@ -26,7 +26,7 @@
 #include <memory>
 #include <optional>
 
-namespace probe {
+namespace probe::cli {
 namespace {
 
 struct batch_cli {
@@ -290,4 +290,4 @@ void setup_batch(CLI::App& parent, action& selected) {
   });
 }
 
-}  // namespace probe
+}  // namespace probe::cli

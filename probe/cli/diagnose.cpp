@@ -4,11 +4,11 @@
 // The checks and the registration run at the same time, so a dead network is diagnosed
 // within --timeout rather than after Timer F on each transport in turn.
 #include "netcheck/tls_report.hpp"
-#include "probe/cli.hpp"
+#include "probe/cli/app.hpp"
+#include "probe/cli/register_options.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/request.hpp"
 #include "probe/reach/check.hpp"
-#include "probe/register_cli.hpp"
 #include "probe/registration/interrupt.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -20,7 +20,7 @@
 #include <memory>
 #include <random>
 
-namespace probe {
+namespace probe::cli {
 namespace {
 
 bool same_endpoint(const netcheck::target& a, const netcheck::target& b) {
@@ -140,4 +140,4 @@ void setup_diagnose(CLI::App& parent, action& selected) {
   cmd->callback([&selected, o] { selected = [o] { return run_diagnose(*o); }; });
 }
 
-}  // namespace probe
+}  // namespace probe::cli

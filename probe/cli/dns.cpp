@@ -6,7 +6,7 @@
 #include "netcheck/dns.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/rfc3263.hpp"
-#include "probe/cli.hpp"
+#include "probe/cli/app.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/dns_report.hpp"
 #include "probe/locate/request.hpp"
@@ -22,7 +22,7 @@
 #include <memory>
 #include <random>
 
-namespace probe {
+namespace probe::cli {
 namespace {
 
 struct dns_options {
@@ -120,4 +120,4 @@ void setup_dns(CLI::App& parent, action& selected) {
   cmd->callback([&selected, opts] { selected = [opts] { return run_dns(*opts); }; });
 }
 
-}  // namespace probe
+}  // namespace probe::cli

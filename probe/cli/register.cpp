@@ -1,12 +1,12 @@
 // `sipprobe register`: register an account for real and explain the outcome.
-#include "probe/cli.hpp"
-#include "probe/register_cli.hpp"
+#include "probe/cli/app.hpp"
+#include "probe/cli/register_options.hpp"
 #include "probe/registration/interrupt.hpp"
 
 #include <iostream>
 #include <memory>
 
-namespace probe {
+namespace probe::cli {
 
 void setup_register(CLI::App& parent, action& selected) {
   auto* cmd = parent.add_subcommand("register", "Register an account for real and explain the outcome");
@@ -36,4 +36,4 @@ void setup_register(CLI::App& parent, action& selected) {
   });
 }
 
-}  // namespace probe
+}  // namespace probe::cli
