@@ -53,7 +53,7 @@ class csv_reader {
   bool bad() const { return in_.bad(); }
 
  private:
-  struct scan;  // the state of one record being read (batch_csv.cpp)
+  struct scan;  // the state of one record being read (csv.cpp)
   int get();    // the next byte: what is to be read again first, then the stream
   int peek();
   void skip_bom();

@@ -1,4 +1,4 @@
-// Reading the accounts file on a thread of its own (see batch_input.hpp).
+// Reading the accounts file on a thread of its own (see input.hpp).
 #include "probe/batch/input.hpp"
 
 #include <boost/asio/post.hpp>

@@ -62,7 +62,7 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// An RFC 4180 field, with what a terminal would act on escaped (text_safety.hpp).
+// An RFC 4180 field, with what a terminal would act on escaped (probe/core/text_safety.hpp).
 std::string csv_field(std::string_view raw) {
   std::string s = printable(raw);
   if (s.find_first_of(",\"") == std::string::npos) return s;

@@ -135,7 +135,7 @@ int run_batch(batch_cli& o) {
     if (v.row) {
       if (auto dup = dups.check(*v.row); !dup.empty()) {
         v.error = std::move(dup);
-        v.label = std::move(v.row->label);  // a usable row carries them (batch_csv.hpp)
+        v.label = std::move(v.row->label);  // a usable row carries them (probe/batch/csv.hpp)
         v.aor = std::move(v.row->aor);
       } else {
         item.row = std::move(v.row);
@@ -217,7 +217,7 @@ int run_batch(batch_cli& o) {
   if (progress) std::fprintf(stderr, "\r\033[K");
   errno = 0;
   out->flush();
-  // Standard output is checked for every subcommand at exit (cli.cpp); the --out file here.
+  // Standard output is checked for every subcommand at exit (app.cpp); the --out file here.
   if (out == &out_file && !out_file) {
     std::cerr << "sipprobe: cannot write " << printable(o.out) << (errno != 0 ? std::string(": ") + std::strerror(errno) : "")
               << "\n";

@@ -43,7 +43,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
       if (t.retransmissions > 0) out << c.dim << "  (" << t.retransmissions << " retransmissions)" << c.reset;
       out << "\n";
       if (static_cast<std::size_t>(t.provisional_count) > t.provisional.size() && t.provisional.size() == 2) {
-        // Many: the first and the last, with the count (transaction.hpp keep_provisional).
+        // Many: the first and the last, with the count (probe/reach/transaction.hpp keep_provisional).
         const auto of = std::to_string(t.provisional_count);
         out << "  ← " << t.provisional.front() << c.dim << " (provisional, the first of " << of << ")" << c.reset << "\n";
         out << "  ← " << t.provisional.back() << c.dim << " (provisional, the last of " << of << ")" << c.reset << "\n";

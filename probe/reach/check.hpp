@@ -88,7 +88,7 @@ std::optional<finding> certificate_expiry_finding(const std::string& endpoint, c
 // not verify: the reason and the name checked, so the skipped check is never silent.
 std::optional<finding> unverified_certificate_finding(const std::string& endpoint, const netcheck::tls_report& tls);
 
-// What the report keeps of a TLS connection (report.hpp tls_record).
+// What the report keeps of a TLS connection (probe/core/report.hpp tls_record).
 tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report& tls);
 
 // "127.0.0.1:5060", "[::1]:5061".

@@ -37,7 +37,7 @@ struct route_options {
 // --registrar / --outbound-proxy / --bind.
 netcheck::locate_request locate_request_for(const account& acct, const route_options& route);
 
-// What the runs of a batch share (batch_run.hpp): one resolver, one TLS context and one
+// What the runs of a batch share (probe/batch/scheduler.hpp): one resolver, one TLS context and one
 // link per endpoint (one UDP socket, one TCP/TLS connection). A null member: each run
 // makes its own, as `register` does.
 struct shared_resources {

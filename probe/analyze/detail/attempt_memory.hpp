@@ -1,4 +1,4 @@
-// probe/analyze/detail/attempt_memory.hpp — how the attempt model (attempts.hpp) keeps
+// probe/analyze/detail/attempt_memory.hpp — how the attempt model (probe/analyze/attempts.hpp) keeps
 // its memory small and its lookups cheap. Internal to probe/analyze: the types here are
 // the tracker's means, not part of what it promises, and may change with a benchmark.
 #pragma once
