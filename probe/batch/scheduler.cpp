@@ -28,7 +28,8 @@ batch_scheduler::batch_scheduler(registration::run_context ctx, batch_options op
   if (opts_.concurrency == 0) opts_.concurrency = 1;
   window_.resize(opts_.concurrency);
   resolver_ = locate::make_resolver(ctx_.io, opts_.route.dns_servers, opts_.timeout);
-  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, locate::bind_options(opts_.route.bind), nullptr, reach::sip_framer(netcheck::transport::tcp),
+  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, locate::bind_options(opts_.route.bind), nullptr,
+                                                 reach::sip_framer(netcheck::transport::tcp),
                                                  [](std::string_view m) { return reach::sip_message_key(m); });
   shared_ = {resolver_.get(), nullptr, links_.get()};
   ctx_.shared = &shared_;

@@ -22,7 +22,9 @@ void setup_register(CLI::App& parent, action& selected) {
       std::mt19937 rng(rd());
       std::optional<report> result;
       registration::run_interrupt interrupt;
-      registration::signal_watch signals(io, [&interrupt, o](const std::string& name) { registration::announce_interrupt(interrupt, name, o->common.timeout_s); });
+      registration::signal_watch signals(io, [&interrupt, o](const std::string& name) {
+        registration::announce_interrupt(interrupt, name, o->common.timeout_s);
+      });
       registration::async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o->settings, o->route,
                          std::chrono::milliseconds(static_cast<long>(o->common.timeout_s * 1000)),
                          [&result, &signals](report r) {

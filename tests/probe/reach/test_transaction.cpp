@@ -10,7 +10,8 @@ TEST_CASE("transaction: provisional responses are kept up to the limit, then the
   std::vector<int> kept;
   int count = 0;
   // At the limit exactly: every one is kept, in order.
-  for (std::size_t i = 0; i < probe::reach::max_provisional_kept; ++i) probe::reach::keep_provisional(kept, count, 180 + static_cast<int>(i));
+  for (std::size_t i = 0; i < probe::reach::max_provisional_kept; ++i)
+    probe::reach::keep_provisional(kept, count, 180 + static_cast<int>(i));
   CHECK(count == static_cast<int>(probe::reach::max_provisional_kept));
   REQUIRE(kept.size() == probe::reach::max_provisional_kept);
   CHECK(kept.front() == 180);
