@@ -1,9 +1,9 @@
 // libFuzzer target: format detection and the text state machine of `sipprobe analyze`,
 // every text format forced in turn, then the attempts and diagnoses built from whatever
 // parsed. Must never crash, hang or trip a sanitizer.
-#include "probe/analyze_attempts.hpp"
-#include "probe/analyze_diagnose.hpp"
-#include "probe/analyze_input.hpp"
+#include "probe/analyze/attempts.hpp"
+#include "probe/analyze/diagnose.hpp"
+#include "probe/analyze/input.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -3,9 +3,9 @@
 // same bytes go straight to packet_decoder under every supported link type, so the
 // decoder is fuzzed even where libpcap rejects the file header. Attempts and diagnoses
 // are built from whatever parsed. Must never crash, hang or trip a sanitizer.
-#include "probe/analyze_attempts.hpp"
-#include "probe/analyze_diagnose.hpp"
-#include "probe/analyze_pcap.hpp"
+#include "probe/analyze/attempts.hpp"
+#include "probe/analyze/diagnose.hpp"
+#include "probe/analyze/pcap.hpp"
 
 #include <cstddef>
 #include <cstdint>

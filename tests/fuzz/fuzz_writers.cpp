@@ -5,12 +5,12 @@
 // character but LF, nothing that is not UTF-8, no bidi control). Must never crash either.
 //
 // tests/probe/test_fuzz_writers.cpp replays it on generated inputs in the unit tests.
-#include "probe/analyze_report.hpp"
-#include "probe/batch_run.hpp"
-#include "probe/dns_report.hpp"
-#include "probe/reach.hpp"
-#include "probe/register_cli.hpp"
-#include "probe/text_safety.hpp"
+#include "probe/analyze/report.hpp"
+#include "probe/batch/result.hpp"
+#include "probe/core/report.hpp"
+#include "probe/core/text_safety.hpp"
+#include "probe/locate/dns_report.hpp"
+#include "probe/reach/check.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -111,7 +111,7 @@ void check_report(field_source& f) {
 }
 
 void check_dns(field_source& f) {
-  probe::dns_run run;
+  probe::locate::dns_run run;
   run.input = f.next();
   run.target.scheme = f.next();
   run.target.host = f.next();
@@ -148,17 +148,17 @@ void check_dns(field_source& f) {
     run.result.failed_query.reset();
     if (resolved) run.result.targets = {{netcheck::transport::udp, f.next(), f.next(), 5060, netcheck::via::naptr}};
     else run.result.failed_query = 1;
-    const auto back = parse_back(probe::dns_to_json(run));
+    const auto back = parse_back(probe::locate::dns_to_json(run));
     same_if_utf8(back["input"]["text"], run.input);
     same_if_utf8(back["queries"][0]["answers"][0]["service"], q.naptr[0].service);
     std::ostringstream text;
-    probe::write_dns_text(text, run, probe::color_mode::never);
+    probe::locate::write_dns_text(text, run, probe::color_mode::never);
     check_text(text.str());
   }
 }
 
 void check_reach(field_source& f) {
-  probe::reach_check c;
+  probe::reach::reach_check c;
   c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::via::srv};
   f.fill({&c.verdict, &c.detail, &c.reason, &c.server, &c.local, &c.received});
   c.allow = {f.next(), f.next()};
@@ -168,22 +168,22 @@ void check_reach(field_source& f) {
   t.san_dns = {f.next()};
   t.san_ip = {f.next()};
   c.tls = t;
-  const auto back = parse_back(probe::to_json(c));
+  const auto back = parse_back(probe::reach::to_json(c));
   same_if_utf8(back["server"], c.server);
 }
 
 void check_batch(field_source& f) {
-  probe::batch_result b;
+  probe::batch::batch_result b;
   b.row = 2;
   f.fill({&b.label, &b.aor, &b.code, &b.verdict, &b.detail});
   b.evidence = {f.next(), f.next()};
-  const auto line = probe::batch_result_jsonl(b);
+  const auto line = probe::batch::batch_result_jsonl(b);
   if (line.find('\n') != line.size() - 1) std::abort();  // one line, whatever the fields hold
   const auto back = nlohmann::json::parse(line, nullptr, false);
   if (back.is_discarded()) std::abort();
   same_if_utf8(back["label"], b.label);
   same_if_utf8(back["evidence"][1], b.evidence[1]);
-  const auto csv = probe::batch_result_csv(b);
+  const auto csv = probe::batch::batch_result_csv(b);
   if (csv.find('\n') != csv.size() - 1) std::abort();
   check_text(csv.substr(0, csv.size() - 1));
 }

@@ -45,9 +45,11 @@ std::string users_text() {
   for (const char* dir : {"scripts", "tests/lab", "tests/bench", "tests/integration", "tests/support", "tests/fuzz"})
     for (const auto& e : std::filesystem::recursive_directory_iterator(root / dir))
       if (e.is_regular_file() && e.path().filename() != "setup") all += slurp(e.path()) + "\n";
-  for (const char* f : {"CMakeLists.txt", "probe/CMakeLists.txt", "netcheck/CMakeLists.txt", "sip/CMakeLists.txt",
-                        "tests/CMakeLists.txt", "tests/fuzz/CMakeLists.txt"})
-    all += slurp(root / f) + "\n";
+  // Every CMakeLists.txt of ours: each room of probe/ has one.
+  all += slurp(root / "CMakeLists.txt") + "\n";
+  for (const char* dir : {"sip", "netcheck", "probe", "tests"})
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root / dir))
+      if (e.is_regular_file() && e.path().filename() == "CMakeLists.txt") all += slurp(e.path()) + "\n";
   return all;
 }
 

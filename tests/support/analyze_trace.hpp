@@ -8,7 +8,7 @@
 // Include after <doctest/doctest.h>: a file that cannot be read fails the test.
 #pragma once
 
-#include "probe/analyze_run.hpp"
+#include "probe/analyze/run.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,0 +1,127 @@
+#include "probe/cli/register_options.hpp"
+
+#include "probe/core/text_safety.hpp"
+#include "probe/locate/request.hpp"
+#include "sip/scan.hpp"
+#include "sip/uri.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <limits>
+
+namespace probe::cli {
+namespace {
+
+// --contact goes between < and > in the Contact header: a SIP URI (or "*"), nothing that
+// would end the header or the URI.
+CLI::Validator contact_uri() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text == "*") return "";
+        if (auto why = sip_text()(text); !why.empty()) return why;
+        sip::uri u;
+        if (auto ec = sip::parse_uri(text, u)) return "not a SIP URI (" + ec.message() + ")";
+        if (text.find_first_of(" \t<>") != std::string::npos) return "not a SIP URI (white space, < or >)";
+        return "";
+      },
+      "");
+}
+
+}  // namespace
+
+void add_register_options(CLI::App& cmd, register_cli& o) {
+  cmd.add_option("aor", o.aor, "Address of record: sip:alice@example.com, sips:… or alice@example.com")->required();
+  add_common_options(cmd, o.common);
+  add_secret_options(cmd, o.secret);
+  cmd.add_option("--user", o.user, "Authentication username (default: the AOR's user)")->check(sip_text());
+  cmd.add_option("--realm", o.realm, "Expected realm: warn when the server's differs")->check(sip_text());
+  cmd.add_option("--registrar", o.route.registrar, "Send to HOST[:PORT] instead of locating the registrar by DNS")
+      ->check(target_text());
+  cmd.add_option("--outbound-proxy", o.route.outbound_proxy, "Send through this proxy URI (sip:host[:port][;transport=…])")
+      ->check(target_text());
+  cmd.add_option("--transport", o.transport, "udp, tcp or tls (default: what RFC 3263 picks)")
+      ->check(one_of({"udp", "tcp", "tls"}));
+  cmd.add_option("--dns-server", o.route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
+  cmd.add_option("--ca-file", o.route.ca_file, "Trust the CAs in this PEM file for TLS (default: the system store)");
+  cmd.add_flag("--insecure", o.route.insecure, "Go on when the TLS certificate does not verify (still reported)");
+  cmd.add_option("--bind", o.route.bind, "Local ADDR[:PORT] to send from");
+  cmd.add_option("--expires", o.settings.expires, "Registration interval to ask for, in seconds")
+      ->check(whole_number_in(0, 4294967295u))
+      ->capture_default_str();
+  cmd.add_flag("--keep", o.settings.keep, "Leave the probe's binding registered (default: remove it afterwards)");
+  cmd.add_flag("--query", o.settings.query, "Authenticated REGISTER without Contact: check credentials, list bindings, change nothing");
+  cmd.add_option("--contact", o.settings.contact, "Register this Contact URI (e.g. what the phone sends)")->check(contact_uri());
+  cmd.add_option("--user-agent", o.settings.user_agent, "User-Agent header (default: sipprobe/<version>)")->check(sip_text());
+  cmd.add_option("--header", o.headers, "Extra header 'Name: value' (repeatable)");
+  cmd.add_flag("--trace", o.trace, "Print every message sent and received (on stderr), with times and addresses");
+  cmd.add_flag("--nagios", o.nagios, "Monitoring-plugin output and exit codes (OK 0, WARNING 1, CRITICAL 2, UNKNOWN 3)");
+  cmd.add_option("--warning", o.warning_ms, "--nagios: WARNING when the run takes longer than this many ms")
+      ->check(number_in(0, std::numeric_limits<double>::max()));
+  cmd.add_option("--critical", o.critical_ms, "--nagios: CRITICAL when the run takes longer than this many ms")
+      ->check(number_in(0, std::numeric_limits<double>::max()));
+}
+
+registration::account make_account(register_cli& o) {
+  registration::account a;
+  a.aor = registration::parse_aor(o.aor);
+  // RFC 3261 section 19.1.1: a password in the userinfo is not recommended; here it would
+  // travel in From and To and appear in the report.
+  if (!a.aor.password.empty())
+    throw usage_error("the address of record carries a password (user:password@host): give the password with "
+                      "--password-env, --password-file, --password-stdin or SIPPROBE_PASSWORD");
+  a.auth_user = o.user;
+  a.expected_realm = o.realm;
+  a.credentials = acquire_secret(o.secret, process_secret_env());
+  protect_process_memory();
+  return a;
+}
+
+void finish_settings(register_cli& o) {
+  if (!o.transport.empty()) {
+    std::string t = o.transport;
+    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    o.route.transport = netcheck::transport_from_string(t);
+  }
+  for (const auto& h : o.headers) {
+    auto colon = h.find(':');
+    // The value is not echoed: it may be a credential (an Authorization header).
+    if (colon == std::string::npos || colon == 0) throw usage_error("--header needs 'Name: value' (no header name before a ':')");
+    std::string name = h.substr(0, colon);
+    std::string value = std::string(sip::trim_lws(std::string_view(h).substr(colon + 1)));
+    for (char c : name)
+      if (!sip::is_token_char(c)) throw usage_error("--header: the text before ':' is not a header name (RFC 3261 token)");
+    for (char c : value)
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) throw usage_error("--header: control character in the value of " + name);
+    o.settings.extra.push_back({name, value});
+  }
+  if (o.trace) {
+    auto start = std::chrono::steady_clock::now();
+    o.settings.trace = [start](std::string_view where, std::string_view bytes) {
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      // The messages as they went and came, but a server's ESC sequences shown, not obeyed.
+      const std::string shown = printable_lines(bytes);
+      std::fprintf(stderr, "--- %8.1f ms %.*s\n%s\n", ms, static_cast<int>(where.size()), where.data(), shown.c_str());
+    };
+  }
+  if (o.nagios && o.common.json) throw usage_error("--nagios and --json exclude each other");
+}
+
+int emit_report(const report& r, const register_cli& o) {
+  if (o.nagios) {
+    auto n = nagios_line(r, o.warning_ms, o.critical_ms);
+    std::cout << n.line << "\n";
+    return n.status;
+  }
+  if (o.common.json) {
+    std::cout << json_text(to_json(r)) << "\n";
+  } else {
+    write_text(std::cout, r, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
+  }
+  return exit_status_for(r.primary.code);
+}
+
+}  // namespace probe::cli

@@ -1,0 +1,70 @@
+// probe/registration/flow.hpp — one registration over one connected flow: REGISTER, answer
+// the challenge, retry on stale nonce and on 423, read the bindings, remove our own.
+#pragma once
+
+#include "probe/core/catalog.hpp"
+#include "probe/core/report.hpp"
+#include "probe/core/secret.hpp"
+#include "probe/reach/transaction.hpp"
+#include "probe/registration/interrupt.hpp"
+#include "sip/random.hpp"
+#include "sip/serialize.hpp"
+#include "sip/uri.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace probe::registration {
+
+struct account {
+  sip::uri aor;               // sip:alice@example.com (sips: for TLS-only)
+  std::string auth_user;      // digest username; the AOR user when empty
+  secret credentials;         // password or HA1; may be empty (then challenges end the run)
+  std::string expected_realm; // --realm: warn (realm_mismatch) when the server's differs
+};
+
+struct register_settings {
+  std::uint32_t expires = 3600;
+  bool keep = false;                    // leave our binding in place
+  bool query = false;                   // REGISTER without Contact: list bindings only
+  std::optional<std::string> contact;   // --contact: the Contact URI to register
+  std::string user_agent;               // empty: sipprobe/<version>
+  std::vector<sip::header_field> extra; // --header
+  reach::sip_timers timers;
+  std::function<void(std::string_view direction, std::string_view bytes)> trace;  // --trace
+  bool ladder = true;  // write the ladder's notes (a batch prints one line per account, no ladder)
+};
+
+// What one registration on one flow produced. `network_error` is set when no SIP final
+// response settled the first request (timeout, refusal, garbage): the caller may fail
+// over to another target, or reason about the network (catalog: network-level).
+struct flow_outcome {
+  diagnosis primary;
+  std::vector<finding> findings;
+  std::vector<transaction_record> transactions;
+  std::optional<registration_record> registration;
+  std::error_code network_error;
+  bool sip_answered = false;           // at least one SIP response arrived
+  std::vector<std::string> malformed;  // replies that were not SIP
+  int final_status = 0;                // of the latest request
+  std::string redirect_to;             // a 3xx's first Contact URI ("" otherwise)
+};
+
+// Runs the registration on `f` (connected) until `deadline`. `ids` makes branch, tag,
+// Call-ID and cnonce. Everything passed by reference must outlive the operation; `done`
+// runs once on the flow's io_context. With `interrupt` requested no new REGISTER is sent
+// (the one in flight is waited for, a binding it made is removed) and a run without its
+// verdict ends as `interrupted`; abandoned, a flow the caller closed ends it at once.
+void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
+                            sip::id_factory& ids, std::chrono::steady_clock::time_point deadline,
+                            std::function<void(flow_outcome)> done, const run_interrupt* interrupt = nullptr);
+
+// The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com".
+// Throws usage_error with a precise message when it is not a SIP AOR with a user.
+sip::uri parse_aor(const std::string& text);
+
+}  // namespace probe::registration

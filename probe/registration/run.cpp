@@ -1,0 +1,366 @@
+#include "probe/registration/run.hpp"
+
+#include "netcheck/error.hpp"
+#include "netcheck/recycling.hpp"
+#include "netcheck/tls_report.hpp"
+#include "netcheck/transport.hpp"
+#include "probe/core/errors.hpp"
+#include "probe/locate/dns_report.hpp"
+#include "probe/locate/request.hpp"
+#include "probe/locate/target.hpp"
+#include "probe/reach/check.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+
+#include <iterator>
+#include <memory>
+
+namespace probe::registration {
+
+using std::chrono::milliseconds;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+std::string endpoint_text(const netcheck::target& t) { return reach::endpoint_text(t.address, t.port); }
+
+}  // namespace
+
+netcheck::locate_request locate_request_for(const account& acct, const route_options& route) {
+  netcheck::locate_request req;
+  if (!route.registrar.empty() || !route.outbound_proxy.empty()) {
+    const bool proxy = route.registrar.empty();
+    auto t = locate::parse_target_or_throw(proxy ? route.outbound_proxy : route.registrar,
+                                proxy ? "--outbound-proxy" : "--registrar");
+    req.host = t.host;
+    req.port = t.port;
+    req.forced = t.transport;
+    req.secure = t.secure() || acct.aor.scheme == "sips";
+  } else {
+    req.host = acct.aor.host;
+    if (acct.aor.port != 0) req.port = acct.aor.port;
+    if (auto tp = acct.aor.param("transport")) req.forced = netcheck::transport_from_string(*tp);
+    req.secure = acct.aor.scheme == "sips";
+  }
+  if (route.transport) {
+    if (req.secure && *route.transport != netcheck::transport::tls)
+      throw usage_error("a sips: address of record needs --transport tls");
+    req.forced = route.transport;
+  }
+  return req;
+}
+
+namespace {
+
+class run_op : public std::enable_shared_from_this<run_op> {
+ public:
+  run_op(run_context ctx, const account& acct, const register_settings& settings, const route_options& route,
+         milliseconds timeout, std::function<void(report)> done, const netcheck::locate_request* request)
+      : ctx_(ctx), acct_(acct), settings_(settings), done_(std::move(done)) {
+    start_ = clock_type::now();
+    deadline_ = start_ + timeout;
+    rep_.aor = acct.aor.to_string();
+    req_ = request ? *request : locate_request_for(acct, route);
+    const shared_resources none;
+    const auto& shared = ctx.shared ? *ctx.shared : none;
+    links_ = shared.links;
+    // A shared link carries its own flow options; a flow of our own needs --bind.
+    if (!links_) flow_opts_ = locate::bind_options(route.bind);
+    resolver_ = shared.resolver;
+    if (!resolver_) {
+      own_resolver_ = locate::make_resolver(ctx.io, route.dns_servers, timeout);
+      resolver_ = own_resolver_.get();
+    }
+    tls_ = shared.tls;
+    if (locate::may_use_tls(req_) && !tls_) {
+      own_tls_ = locate::make_tls(route.ca_file, route.insecure);
+      tls_ = own_tls_.get();
+    }
+  }
+
+  void start(std::shared_ptr<const netcheck::resolution> located) {
+    if (ctx_.interrupt != nullptr)
+      ctx_.interrupt->on_request = [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->on_interrupt();
+      };
+    if (located) {
+      auto self = shared_from_this();
+      boost::asio::post(ctx_.io, [self, r = std::move(located)] { self->on_located(*r); });
+      return;
+    }
+    netcheck::locate_limits limits;
+    limits.deadline = std::max(remaining(), milliseconds(1));
+    auto self = shared_from_this();
+    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](const netcheck::resolution& r) { self->on_located(r); });
+  }
+
+ private:
+  milliseconds remaining() const {
+    return std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
+  }
+
+  // Nothing sent yet (DNS, connect) stops now; a REGISTER in flight is waited for, since
+  // it may create a binding, unless a second signal says to quit (register_op then reports
+  // what may remain).
+  void on_interrupt() {
+    switch (stage_) {
+      case stage::locating:
+        if (own_resolver_) own_resolver_->cancel();
+        break;
+      case stage::connecting:
+        if (flow_) flow_->close();
+        break;
+      case stage::registering:
+        if (ctx_.interrupt->abandoned() && flow_) flow_->close();
+        break;
+      case stage::done:
+        break;
+    }
+  }
+
+  bool interrupted() const noexcept { return ctx_.interrupt != nullptr && ctx_.interrupt->requested(); }
+
+  void finish_interrupted(const std::string& when) {
+    rep_.primary = {diagnosis_code::interrupted, {}};
+    for (const auto& f : failures_) rep_.primary.evidence.push_back(f.target + ": " + f.what);
+    rep_.primary.evidence.push_back("interrupted by " + ctx_.interrupt->what() + " " + when + ": nothing is registered");
+    if (flow_) flow_->close();
+    finish();
+  }
+
+  void on_located(const netcheck::resolution& r) {
+    if (own_resolver_) own_resolver_->cancel();  // a shared one serves other runs too
+    if (interrupted()) return finish_interrupted("while the registrar was being located");
+    for (const auto& t : r.targets)
+      rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
+                              std::string(netcheck::to_string(t.via)), ""});
+    // After a redirect the new targets follow the old ones in the report; index_ and
+    // targets_ then count from the first new one.
+    const std::size_t first = rep_.targets.size() - r.targets.size();
+    targets_.clear();
+    targets_.resize(first);
+    targets_.insert(targets_.end(), r.targets.begin(), r.targets.end());
+    index_ = first;
+    if (r.targets.empty()) {
+      rep_.primary = *locate::dns_diagnosis(r, req_.host, resolver_->servers());
+      return finish();
+    }
+    next_target();
+  }
+
+  void next_target() {
+    if (interrupted()) return finish_interrupted(index_ == 0 ? "before the first target was tried" : "before the next target was tried");
+    if (index_ >= targets_.size()) return conclude_failure();
+    if (remaining() <= milliseconds::zero()) {
+      rep_.targets[index_].result = "not tried: time limit reached";
+      return conclude_failure();
+    }
+    const auto& t = targets_[index_];
+    netcheck::endpoint_spec ep;
+    ep.proto = t.t;
+    boost::system::error_code ec;
+    ep.address = boost::asio::ip::make_address(t.address, ec);
+    ep.port = t.port;
+    // RFC 5922 §4 (with RFC 3263): the certificate must name the SIP domain the user asked
+    // for — the AOR's domain, or the host of --registrar / --outbound-proxy, or where a
+    // redirect pointed — not the SRV target found for it, which DNS alone vouches for.
+    ep.host = req_.host;
+    if (ec || (t.t == netcheck::transport::tls && !tls_)) {
+      rep_.targets[index_].result = "skipped";
+      ++index_;
+      return next_target();
+    }
+    if (links_) flow_.emplace(links_->open(ep));
+    else flow_.emplace(ctx_.io, ep, flow_opts_, tls_);
+    // Share what is left among the targets still to try, so a silent first target does
+    // not use up the time a failover needs (RFC 3263 §4.3).
+    auto left = targets_.size() - index_;
+    auto budget = remaining() / static_cast<long>(left);
+    if (left == 1) budget = remaining();
+    target_deadline_ = clock_type::now() + budget;
+    auto self = shared_from_this();
+    stage_ = stage::connecting;
+    flow_->async_connect(std::max(budget, milliseconds(1)), [self](std::error_code ec) { self->on_connected(ec); });
+  }
+
+  void on_connected(std::error_code ec) {
+    if (interrupted()) return finish_interrupted("before the first REGISTER was sent");
+    auto& rec = rep_.targets[index_];
+    const auto& tls = flow_->tls();
+    if (targets_[index_].t == netcheck::transport::tls && ec != std::errc::operation_canceled) note_tls(tls);
+    if (ec) {
+      failure f;
+      f.target = endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
+      if (ec == netcheck::errc::tls_verify_failed || ec == netcheck::errc::tls_handshake_failed ||
+          ec == netcheck::errc::tls_handshake_timeout) {
+        f.code = diagnosis_code::tls_failure;
+        f.what = reach::tls_failure_detail(ec, tls);
+      } else if (ec == std::errc::connection_refused) {
+        f.code = diagnosis_code::port_unreachable;
+        f.what = "connection refused (TCP reset)";
+      } else if (ec == netcheck::errc::connect_timeout) {
+        f.code = diagnosis_code::no_response;
+        f.what = "no answer to the TCP connect";
+      } else {
+        f.code = reach::is_unreachable(ec) ? diagnosis_code::network_unreachable : diagnosis_code::no_response;
+        f.what = reach::network_error_detail(ec);
+      }
+      rec.result = f.what;
+      failures_.push_back(f);
+      ++index_;
+      return next_target();
+    }
+    auto self = shared_from_this();
+    stage_ = stage::registering;
+    async_register_on_flow(
+        *flow_, acct_, settings_, ctx_.ids, target_deadline_, [self](flow_outcome o) { self->on_registered(std::move(o)); },
+        ctx_.interrupt);
+  }
+
+  // What a TLS connection showed: the name checked (report.tls), an expiring certificate,
+  // and a failed check that --insecure let pass (never silent).
+  void note_tls(const netcheck::tls_report& tls) {
+    const auto where = endpoint_text(targets_[index_]);
+    if (tls.has_certificate) rep_.tls = reach::tls_record_of(where, tls);  // a name was checked
+    if (auto expiring = tls.has_certificate ? reach::certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
+      cert_warned_ = true;
+      add_finding(rep_.findings, std::move(*expiring));
+    }
+    if (auto skipped = reach::unverified_certificate_finding(where, tls)) add_finding(rep_.findings, std::move(*skipped));
+  }
+
+  void on_registered(flow_outcome o) {
+    auto& rec = rep_.targets[index_];
+    stage_ = stage::locating;  // until the next step says otherwise (a failover connects again)
+    rep_.transactions.insert(rep_.transactions.end(), std::make_move_iterator(o.transactions.begin()),
+                             std::make_move_iterator(o.transactions.end()));
+    if (o.primary.code == diagnosis_code::redirected && !redirected_ && follow_redirect(o)) return;
+    // RFC 3263 §4.3: a transport failure or a 503 sends the client to the next target.
+    const bool failover = (!o.sip_answered && o.network_error) || o.final_status == 503;
+    if (failover && index_ + 1 < targets_.size()) {
+      // Keep every line of evidence: after the failover this is all the report keeps of
+      // the target (a 503's Retry-After, the replies that were not SIP).
+      for (const auto& e : o.primary.evidence) rec.result += (rec.result.empty() ? "" : "; ") + e;
+      if (rec.result.empty()) rec.result = "failed";
+      failures_.push_back({o.primary.code, rec.result, endpoint_text(targets_[index_])});
+      flow_->close();
+      ++index_;
+      return next_target();
+    }
+    rec.result = describe(o.primary.code).code.data();
+    rep_.primary = std::move(o.primary);
+    for (auto& f : o.findings) add_finding(rep_.findings, std::move(f));
+    rep_.registration = std::move(o.registration);
+    if (!failures_.empty() && (o.sip_answered)) {
+      add_finding(rep_.findings, {finding_code::srv_failover,
+                                  failures_.front().target + " failed (" + failures_.front().what + "); " +
+                                      endpoint_text(targets_[index_]) + " answered"});
+    }
+    if (!failures_.empty() && !o.sip_answered && o.primary.code != diagnosis_code::interrupted) {
+      failures_.push_back({rep_.primary.code, rec.result, endpoint_text(targets_[index_])});
+      return conclude_failure();
+    }
+    flow_->close();
+    finish();
+  }
+
+  // RFC 3261 §21.3: a 3xx names where to register instead. We follow it once, through
+  // RFC 3263 again; the evidence keeps the redirect so the report tells the whole story.
+  bool follow_redirect(const flow_outcome& o) {
+    if (o.redirect_to.empty()) return false;
+    std::string why;
+    auto target = locate::parse_dns_target(o.redirect_to, why);
+    if (!target) return false;
+    redirected_ = true;
+    redirect_evidence_ = o.primary.evidence;
+    redirect_evidence_.push_back("followed the redirect to " + o.redirect_to);
+    rep_.targets[index_].result = "redirected to " + o.redirect_to;
+    flow_->close();
+    req_.host = target->host;
+    req_.port = target->port;
+    if (target->transport) req_.forced = target->transport;
+    req_.secure = req_.secure || target->secure();
+    failures_.clear();
+    index_ = rep_.targets.size();
+    targets_.clear();
+    netcheck::locate_limits limits;
+    limits.deadline = std::max(remaining(), milliseconds(1));
+    auto self = shared_from_this();
+    netcheck::async_locate(*resolver_, req_, limits, ctx_.rng, [self](const netcheck::resolution& r) { self->on_located(r); });
+    return true;
+  }
+
+  // Every target failed without a SIP answer: the catalog's network-level reasoning.
+  void conclude_failure() {
+    network_outcome n;
+    n.unreachable = !failures_.empty();  // until a target failed another way
+    std::vector<std::string> evidence;
+    for (const auto& f : failures_) {
+      if (f.code != diagnosis_code::network_unreachable) n.unreachable = false;
+      evidence.push_back(f.target + ": " + f.what);
+      if (f.code == diagnosis_code::tls_failure) n.tls_failed = true;
+      if (f.code == diagnosis_code::port_unreachable) n.refused = true;
+      if (f.code == diagnosis_code::malformed_response) n.malformed_reply = true;
+      if (f.code == diagnosis_code::service_unavailable) {
+        rep_.primary = {diagnosis_code::service_unavailable, {}};
+      }
+    }
+    if (rep_.primary.code != diagnosis_code::service_unavailable) rep_.primary.code = classify_network(n);
+    rep_.primary.evidence = std::move(evidence);
+    if (flow_) flow_->close();
+    finish();
+  }
+
+  void finish() {
+    stage_ = stage::done;
+    if (redirected_)
+      rep_.primary.evidence.insert(rep_.primary.evidence.begin(), redirect_evidence_.begin(), redirect_evidence_.end());
+    rep_.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
+    auto done = std::move(done_);
+    done(std::move(rep_));
+  }
+
+  // What a stop request can cut short (on_interrupt).
+  enum class stage { locating, connecting, registering, done };
+
+  struct failure {
+    diagnosis_code code = diagnosis_code::no_response;
+    std::string what;
+    std::string target;
+  };
+
+  run_context ctx_;
+  const account& acct_;
+  const register_settings& settings_;
+  std::function<void(report)> done_;
+  clock_type::time_point start_, deadline_, target_deadline_;
+  netcheck::locate_request req_;
+  netcheck::flow_options flow_opts_;
+  netcheck::resolver* resolver_ = nullptr;  // own_resolver_ or a shared one
+  std::unique_ptr<netcheck::resolver> own_resolver_;
+  netcheck::tls_context* tls_ = nullptr;     // own_tls_ or a shared one
+  std::unique_ptr<netcheck::tls_context> own_tls_;
+  netcheck::link_pool* links_ = nullptr;
+  std::optional<netcheck::flow> flow_;
+  std::vector<netcheck::target> targets_;
+  std::size_t index_ = 0;
+  std::vector<failure> failures_;
+  stage stage_ = stage::locating;
+  bool cert_warned_ = false;
+  bool redirected_ = false;
+  std::vector<std::string> redirect_evidence_;
+  report rep_;
+};
+
+}  // namespace
+
+void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
+                        const route_options& route, milliseconds timeout, std::function<void(report)> done,
+                        std::optional<prelocated> located) {
+  auto op = std::allocate_shared<run_op>(netcheck::recycling_allocator<run_op>{}, ctx, acct, settings, route, timeout, std::move(done),
+                                     located ? &located->request : nullptr);
+  op->start(located ? std::move(located->answer) : nullptr);
+}
+
+}  // namespace probe::registration
