@@ -36,7 +36,7 @@ void section(std::ostringstream& md, Code c) {
 std::string render() {
   std::ostringstream md;
   md << "# The diagnosis catalog\n\n"
-        "<!-- Generated from probe/catalog.cpp by tests/probe/test_catalog_doc.cpp; do not edit by hand:\n"
+        "<!-- Generated from probe/core/catalog.cpp by tests/probe/core/test_catalog_doc.cpp; do not edit by hand:\n"
         "     SIPPROBE_UPDATE_DOCS=1 build/tests/probe_tests -tc='catalog doc*' -->\n\n"
         "One catalog serves every mode: `register`, `diagnose`, `batch` (active) and `analyze`\n"
         "(passive, from a trace). A run ends in exactly one **primary diagnosis** and any number of\n"
