@@ -118,6 +118,18 @@ struct fake_binding {
   std::uint32_t expires = 0;
 };
 
+// A certificate for the fake's TLS listener, signed by a CA made for the test, and that
+// CA in a PEM file for the client to trust (route --ca-file, tls_options::ca_file). The
+// certificate names sip.test and 127.0.0.1.
+struct fake_pki {
+  test_pki::temp_dir dir;
+  test_pki::identity ca = test_pki::issue("fake registrar CA", nullptr, true, "", -1, 30);
+  test_pki::identity leaf = test_pki::issue("sip.test", &ca, false, "DNS:sip.test,IP:127.0.0.1", -1, 30);
+  std::string ca_file = (dir.path / "ca.pem").string();
+
+  fake_pki() { test_pki::write_pem(ca_file, ca.cert.get()); }
+};
+
 class fake_registrar {
  public:
   using script = std::function<answer(const sip_request&)>;

@@ -6,6 +6,7 @@
 
 #include "netcheck/transport_fakes.hpp"
 #include "probe/registration/run.hpp"
+#include "support/counting_random.hpp"
 #include "support/fake_registrar.hpp"
 
 #include <doctest/doctest.h>
@@ -14,7 +15,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -22,16 +22,6 @@
 namespace test_support {
 
 using namespace std::chrono_literals;
-
-// Bytes 0, 1, 2, … : every branch, tag, Call-ID and cnonce differs, and a run is the same
-// every time.
-inline sip::random_source counting_random() {
-  auto next = std::make_shared<std::uint8_t>(0);
-  return [next](unsigned char* data, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i) data[i] = (*next)++;
-    return true;
-  };
-}
 
 // alice@sip.test with `password` (the fake's account when it knows alice/secret).
 inline probe::registration::account account_of(const std::string& aor = "sip:alice@sip.test",
