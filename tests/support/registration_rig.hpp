@@ -1,12 +1,12 @@
 // tests/support/registration_rig.hpp — the edges of probe's registration code fixed for a
 // unit test against tests/support/fake_registrar.hpp: one io_context for the code and the
-// fake, identifiers from a counter instead of RAND_bytes, a seeded generator for the RFC
+// fake, identifiers from a fixed generator instead of RAND_bytes, a seeded generator for the RFC
 // 2782 SRV choice, short RFC 3261 timers, and the account and route of a probe of the fake.
 #pragma once
 
 #include "netcheck/transport_fakes.hpp"
 #include "probe/registration/run.hpp"
-#include "support/counting_random.hpp"
+#include "support/fixed_random.hpp"
 #include "support/fake_registrar.hpp"
 
 #include <doctest/doctest.h>
@@ -52,7 +52,7 @@ inline probe::registration::route_options route_to(const fake_registrar& fake,
 // The io_context and the random edges of one test.
 struct registration_rig {
   boost::asio::io_context io;
-  sip::id_factory ids{counting_random()};
+  sip::id_factory ids{fixed_random()};
   std::mt19937 rng{14};
 
   probe::registration::run_context context(probe::registration::run_interrupt* interrupt = nullptr) {

@@ -6,7 +6,7 @@
 #include "probe/reach/check.hpp"
 #include "support/fake_registrar.hpp"
 #include "netcheck/transport_fakes.hpp"
-#include "support/counting_random.hpp"
+#include "support/fixed_random.hpp"
 
 TEST_CASE("tls finding: a certificate that has expired says so, not 'in -2 days'") {
   netcheck::tls_report t;
@@ -53,7 +53,7 @@ netcheck::target target_at(transport t, std::uint16_t port) {
 // async_reach on the test's io_context, T1 = 20 ms, and the checks it hands back.
 struct reach_bench {
   boost::asio::io_context io;
-  sip::id_factory ids{test_support::counting_random()};
+  sip::id_factory ids{test_support::fixed_random()};
   probe::reach::reach_settings settings;
   netcheck::tls_context* tls = nullptr;
 
