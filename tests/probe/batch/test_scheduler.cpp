@@ -168,8 +168,9 @@ TEST_CASE("batch scheduler: --rate spreads the starts") {
   const auto span = starts.back() - starts.front();
   CHECK(span >= 160ms);
   CHECK(span <= 400ms);
-  // Never a burst: no two starts within 5 ms.
-  for (std::size_t i = 1; i < starts.size(); ++i) CHECK(starts[i] - starts[i - 1] >= 5ms);
+  // Never a burst: a late timer may bring one start forward (the schedule catches up by one
+  // gap at most), so any five gaps still take more than three of them.
+  for (std::size_t i = 5; i < starts.size(); ++i) CHECK(starts[i] - starts[i - 5] >= 30ms);
 }
 
 TEST_CASE("batch scheduler: rows that repeat an account each get their result, and nothing stays bound") {

@@ -365,7 +365,7 @@ TEST_CASE("registration run: provisional responses then silence say the request 
     for (int i = 0; i < 20; ++i) a.messages.push_back(response(r, 100).wire());
     return a;
   });
-  const auto rep = rig.run(account_of(), quick_settings(), route_to(fake), 400ms);
+  const auto rep = rig.run(account_of(), quick_settings(), route_to(fake), 250ms);
   CHECK(code_of(rep) == "no_response");
   REQUIRE(rep.transactions.size() == 1);
   CHECK(rep.transactions[0].provisional_count == 20);
@@ -380,7 +380,7 @@ TEST_CASE("registration run: a reply that is not SIP is malformed_response, kept
   registration_rig rig;
   fake_registrar fake(rig.io);
   fake.on_request([](const sip_request&) { return answer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); });
-  const auto rep = rig.run(account_of(), quick_settings(), route_to(fake), 300ms);
+  const auto rep = rig.run(account_of(), quick_settings(), route_to(fake), 150ms);
   CHECK(code_of(rep) == "malformed_response");
   CHECK(evidence_of(rep).find("reply is not valid SIP") != std::string::npos);
 }
@@ -452,7 +452,7 @@ TEST_CASE("registration run: RFC 3263 §4.3 failover to the next target on silen
     probe::registration::route_options route;
     route.transport = transport::udp;
     route.dns_servers = {dns.address()};
-    const auto rep = rig.run(account_of(), quick_settings(), route, 800ms);
+    const auto rep = rig.run(account_of(), quick_settings(), route, 400ms);
 
     CHECK(code_of(rep) == "registered");
     CHECK(has_finding(rep, finding_code::srv_failover));
@@ -473,7 +473,7 @@ TEST_CASE("registration run: every target silent ends as no_response naming each
   probe::registration::route_options route;
   route.transport = transport::udp;
   route.dns_servers = {dns.address()};
-  const auto rep = rig.run(account_of(), quick_settings(), route, 500ms);
+  const auto rep = rig.run(account_of(), quick_settings(), route, 300ms);
   CHECK(code_of(rep) == "no_response");
   CHECK(rep.primary.evidence.size() == 2);
   CHECK_FALSE(first.requests().empty());
