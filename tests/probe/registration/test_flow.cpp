@@ -28,7 +28,7 @@ struct flow_bench {
 
   flow_bench() { fake.add_account("alice", "secret"); }
 
-  flow_outcome run(std::chrono::milliseconds timeout = 300ms) {
+  flow_outcome run(std::chrono::milliseconds timeout = 150ms) {
     netcheck::flow f(rig.io, test_net::spec(netcheck::transport::udp, test_net::loopback4(), fake.port()));
     REQUIRE_FALSE(test_net::connect_sync(rig.io, f));
     std::optional<flow_outcome> out;
