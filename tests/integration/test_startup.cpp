@@ -114,6 +114,7 @@ TEST_CASE("start-up: register, reach and dns over UDP open no CA store and no li
     CHECK(count_containing(t.paths, store.file()) == 0);
     CHECK(count_containing(t.paths, store.dir + "/certs") == 0);
     CHECK(count_containing(t.paths, "ca-certificates") == 0);
+    CHECK(count_containing(t.paths, "libpcap") == 0);
   }
 }
 
@@ -129,6 +130,7 @@ TEST_CASE("start-up: a TLS run reads its CA store once, however many TLS connect
     CHECK(t.run.report["diagnosis"]["code"] == "registered");
     CHECK(t.run.report["tls"]["verdict"] == "ok");  // the store was loaded, and used
     CHECK(count_containing(t.paths, store.file()) == 1);
+    CHECK(count_containing(t.paths, "libpcap") == 0);
   }
   SUBCASE("register over TLS: --ca-file is read once, before any connection") {
     auto t = run_traced(store,
@@ -167,4 +169,57 @@ TEST_CASE("start-up: a TLS run reads its CA store once, however many TLS connect
     CHECK(r.out.find("2 connections/sockets") != std::string::npos);
     CHECK(count_containing(paths, store.file()) == 1);
   }
+}
+
+TEST_CASE("start-up: analyze opens libpcap only for a capture that needs it, and says in one line when it cannot") {
+  const std::string traces = std::string(SIPPROBE_SOURCE_DIR) + "/tests/data/traces";
+  const std::string pcapng = traces + "/pcap/registered.pcapng";
+  const std::string classic = traces + "/pcap/registered_ether.pcap";
+  const std::string dir = test_support::make_temp_dir("startup");
+  const std::string trace = dir + "/trace";
+  auto traced = [&](const std::string& file) {
+    std::filesystem::remove(trace);
+    auto r = test_support::run("strace -f -qq -e trace=openat,open -o " + shell_quote(trace) + " " +
+                               shell_quote(SIPPROBE_BINARY) + " analyze --json " + shell_quote(file) + " 2>&1");
+    return std::make_pair(r, opened_paths(trace));
+  };
+
+  // A classic pcap is read without libpcap; pcapng goes through it.
+  auto [classic_run, classic_paths] = traced(classic);
+  INFO(classic_run.out);
+  CHECK(classic_run.exit_code == 0);
+  CHECK(count_containing(classic_paths, "libc.so") == 1);
+  CHECK(count_containing(classic_paths, "libpcap") == 0);
+  auto [ng_run, ng_paths] = traced(pcapng);
+  INFO(ng_run.out);
+  CHECK(ng_run.exit_code == 0);
+  CHECK(ng_run.out.find("\"registered\"") != std::string::npos);
+  CHECK(count_containing(ng_paths, "libpcap") == 1);
+
+  // libpcap missing (an empty file over it, in a mount namespace of this command only):
+  // pcapng is one clear line and exit status 2; a classic pcap still reads.
+  const std::string lib = []() {
+    for (const char* d : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib"}) {
+      if (!std::filesystem::is_directory(d)) continue;
+      for (const auto& e : std::filesystem::directory_iterator(d))
+        if (e.path().filename().string().rfind("libpcap.so.", 0) == 0 && !e.is_symlink()) return e.path().string();
+    }
+    return std::string();
+  }();
+  REQUIRE_MESSAGE(!lib.empty(), "libpcap's file was not found (libpcap-dev brings it)");
+  auto without_libpcap = [&](const std::string& file) {
+    return test_support::run("unshare --mount sh -c " +
+                             shell_quote("mount --bind /dev/null " + shell_quote(lib) + " && exec " +
+                                         shell_quote(SIPPROBE_BINARY) + " analyze " + shell_quote(file)) +
+                             " 2>&1");
+  };
+  auto missing = without_libpcap(pcapng);
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.out.rfind("sipprobe: " + pcapng + ": reading this capture needs libpcap, which cannot be loaded: ", 0) == 0);
+  CHECK(std::count(missing.out.begin(), missing.out.end(), '\n') == 1);
+  auto still = without_libpcap(classic);
+  INFO(still.out);
+  CHECK(still.exit_code == 0);
+  CHECK(still.out.find("registered") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
