@@ -115,6 +115,8 @@ TEST_CASE("start-up: register, reach and dns over UDP open no CA store and no li
     CHECK(count_containing(t.paths, store.dir + "/certs") == 0);
     CHECK(count_containing(t.paths, "ca-certificates") == 0);
     CHECK(count_containing(t.paths, "libpcap") == 0);
+    // Only a name to resolve starts the resolver (c-ares reads resolv.conf then).
+    CHECK(count_containing(t.paths, "/etc/resolv.conf") == (r.args.starts_with("dns ") ? 1u : 0u));
   }
 }
 
