@@ -189,7 +189,7 @@ struct digest_inputs {
   std::string_view method;    // "REGISTER"
   std::string_view uri;       // digest-uri: the Request-URI as sent
   std::string_view body;      // message body, for qop=auth-int
-  std::string_view cnonce;    // caller-generated (random.hpp); unused for qop none
+  std::string_view cnonce;    // caller-generated (RAND_bytes); unused for qop none
                               // unless the algorithm is a -sess one
   std::uint32_t nc = 1;       // nonce count
 };

@@ -51,7 +51,7 @@ enum class errc {
   bad_escape,
   // builder
   bad_builder_input,      // a value would produce an invalid message (CR/LF injection…)
-  random_failure,         // the random source failed
+  random_failure,         // RAND_bytes failed
   // added with the parser
   header_absent,          // a typed accessor found no such header (not a parse error)
   duplicate_header,       // strict mode: a single-valued header (From, To, Call-ID, CSeq, Max-Forwards) repeated

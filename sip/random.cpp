@@ -3,46 +3,29 @@
 #include "sip/error.hpp"
 
 #include <openssl/crypto.h>
-#include <sys/random.h>
+#include <openssl/rand.h>
 
 #include <array>
-#include <cerrno>
+#include <climits>
 #include <cstring>
 #include <memory>
 
 namespace sip {
-namespace {
 
-// [data, data+size) from the kernel's CSPRNG, which also seeds OpenSSL's RAND_bytes. The
-// first RAND_bytes call of a process sets up OpenSSL's DRBG (its providers and an
-// AES-256-CTR cipher), which cost a one-shot `register` more instructions than all of its
-// SIP work (docs/benchmarks.md, start-up). Blocks only until the kernel's pool is first
-// initialised at boot, as OpenSSL would. Interrupted calls are resumed.
-bool fill(unsigned char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t got = ::getrandom(data, size, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    data += got;
-    size -= static_cast<std::size_t>(got);
-  }
-  return true;
-}
-
-}  // namespace
-
-random_source system_random() {
-  // getrandom(2) costs a system call however few bytes it makes; a batch draws five
-  // identifiers per registration. Drawing 1 KiB at a time and handing the bytes out once
-  // each keeps them getrandom output, at a fraction of the calls.
+random_source openssl_random() {
+  // RAND_bytes costs a lock and a DRBG call however few bytes it makes; a batch draws
+  // five identifiers per registration. Drawing 1 KiB at a time and handing the bytes out
+  // once each keeps them RAND_bytes output, at a fraction of the calls.
   struct pool {
     std::array<unsigned char, 1024> bytes{};
     std::size_t used = 1024;
   };
   return [p = std::make_shared<pool>()](unsigned char* data, std::size_t size) {
-    if (size > p->bytes.size() / 4) return fill(data, size);
+    if (size > p->bytes.size() / 4) {
+      return size <= static_cast<std::size_t>(INT_MAX) && RAND_bytes(data, static_cast<int>(size)) == 1;
+    }
     if (p->bytes.size() - p->used < size) {
-      if (!fill(p->bytes.data(), p->bytes.size())) return false;
+      if (RAND_bytes(p->bytes.data(), static_cast<int>(p->bytes.size())) != 1) return false;
       p->used = 0;
     }
     std::memcpy(data, p->bytes.data() + p->used, size);

@@ -1,7 +1,7 @@
 // sip/random.hpp — the random parts of a SIP request: Via branch, From tag, Call-ID, cnonce.
 //
-// Randomness is an edge that is passed in: production code uses system_random()
-// (getrandom), tests pass a deterministic source so built messages can be compared.
+// Randomness is an edge that is passed in: production code uses openssl_random()
+// (RAND_bytes), tests pass a deterministic source so built messages can be compared.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +15,8 @@ namespace sip {
 // Fills [data, data+size) with random bytes; returns false when the generator failed.
 using random_source = std::function<bool(unsigned char* data, std::size_t size)>;
 
-// The kernel's CSPRNG (getrandom(2), what seeds OpenSSL's RAND_bytes too), drawn 1 KiB at
-// a time; each byte is handed out once.
-random_source system_random();
+// RAND_bytes from OpenSSL's default CSPRNG.
+random_source openssl_random();
 
 // Makes the identifiers of one client. Each call draws fresh bytes; on a generator failure
 // the result is empty and `error()` says why (callers must not send a request then).

@@ -114,7 +114,7 @@ int run_batch(batch_cli& o) {
   if (csv) *out << "row,label,aor,code,verdict,detail,evidence,elapsed_ms\n";
   protect_process_memory();
 
-  sip::id_factory ids(sip::system_random());
+  sip::id_factory ids(sip::openssl_random());
   std::random_device rd;
   std::mt19937 rng(rd());
   batch::duplicate_guard dups;

@@ -58,7 +58,7 @@ int run_diagnose(register_cli& o) {
   auto tls = locate::make_tls(o.route.ca_file, o.route.insecure);
   // The checks and the registration share the TLS context: the CA store is loaded once.
   const registration::shared_resources shared{nullptr, tls.get(), nullptr};
-  sip::id_factory ids(sip::system_random());
+  sip::id_factory ids(sip::openssl_random());
   std::mt19937 rng{std::random_device{}()};
   const auto start = std::chrono::steady_clock::now();
 

@@ -148,7 +148,7 @@ int run_reach(const reach_options& o) {
   reach_run run;
   run.input = o.target;
   run.insecure = o.insecure;
-  sip::id_factory ids(sip::system_random());
+  sip::id_factory ids(sip::openssl_random());
   std::mt19937 rng{std::random_device{}()};
   netcheck::locate_limits limits;
   limits.deadline = overall;

@@ -17,7 +17,7 @@ void setup_register(CLI::App& parent, action& selected) {
       finish_settings(*o);
       auto acct = make_account(*o);
       boost::asio::io_context io;
-      sip::id_factory ids(sip::system_random());
+      sip::id_factory ids(sip::openssl_random());
       std::random_device rd;
       std::mt19937 rng(rd());
       std::optional<report> result;
