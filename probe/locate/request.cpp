@@ -2,6 +2,7 @@
 
 #include "netcheck/error.hpp"
 #include "probe/core/errors.hpp"
+#include "sip/random.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -93,6 +94,9 @@ std::unique_ptr<netcheck::resolver> make_resolver(boost::asio::io_context& io, c
 }
 
 std::unique_ptr<netcheck::tls_context> make_tls(const std::string& ca_file, bool insecure) {
+  // Reading a --ca-file makes OpenSSL read openssl.cnf: choose the DRBG first, so that a
+  // [random] section there still wins (sip/random.hpp).
+  sip::prefer_hash_drbg();
   auto tls = std::make_unique<netcheck::tls_context>(netcheck::tls_options{ca_file, insecure});
   // A --ca-file is read now, so that a bad one is a usage error before any I/O, in one line
   // that says what is wrong with the file before OpenSSL's coded errors can. The system
