@@ -30,31 +30,49 @@ using test_support::shell_quote;
 
 namespace {
 
-// A folder with store.pem (the lab's CA, standing in for the system store) and an empty
-// certs/ for SSL_CERT_DIR; removed with the object.
-struct trust_store {
-  explicit trust_store(const lab_service& kam) : dir(test_support::make_temp_dir("startup")) {
-    std::filesystem::copy_file(kam.get("CA_FILE"), file());
-    std::filesystem::create_directory(dir + "/certs");
-  }
-  ~trust_store() { std::filesystem::remove_all(dir); }
-  std::string file() const { return dir + "/store.pem"; }
-  // The prefix that runs sipprobe under strace with this store as the default one.
-  std::string traced(const std::string& trace) const {
-    return "env SSL_CERT_FILE=" + shell_quote(file()) + " SSL_CERT_DIR=" + shell_quote(dir + "/certs") +
-           " strace -f -qq -e trace=openat,open -o " + shell_quote(trace);
-  }
+// The prefix that runs a command under strace, which writes every open of it and of its
+// children to `trace`. FAILS the test, with the reason, when strace is missing.
+std::string strace_prefix(const std::string& trace) {
+  REQUIRE_MESSAGE(test_support::run("command -v strace").exit_code == 0,
+                  "strace is not installed (scripts/setup installs it)");
+  return "strace -f -qq -e trace=openat,open -o " + shell_quote(trace);
+}
+
+// A temporary folder, removed with the object (also when a REQUIRE ends the test).
+struct temp_folder {
+  temp_folder() : dir(test_support::make_temp_dir("startup")) {}
+  ~temp_folder() { std::filesystem::remove_all(dir); }
   std::string dir;
 };
 
-// Every path the traced processes asked to open, in order (opened or not).
-std::vector<std::string> opened_paths(const std::string& trace) {
+// A folder with store.pem (the lab's CA, standing in for the system store) and an empty
+// certs/ for SSL_CERT_DIR; removed with the object.
+struct trust_store {
+  explicit trust_store(const lab_service& kam) {
+    std::filesystem::copy_file(kam.get("CA_FILE"), file());
+    std::filesystem::create_directory(dir + "/certs");
+  }
+  std::string file() const { return dir + "/store.pem"; }
+  // The prefix that runs sipprobe under strace with this store as the default one.
+  std::string traced(const std::string& trace) const {
+    return "env SSL_CERT_FILE=" + shell_quote(file()) + " SSL_CERT_DIR=" + shell_quote(dir + "/certs") + " " +
+           strace_prefix(trace);
+  }
+  temp_folder folder;
+  const std::string& dir = folder.dir;
+};
+
+// Every path the traced processes asked to open, in order (opened or not). FAILS the test
+// when strace wrote none (it could not trace: `out` is what the command said), so that an
+// empty trace never passes for "opened nothing".
+std::vector<std::string> opened_paths(const std::string& trace, const std::string& out) {
   std::ifstream in(trace);
   std::vector<std::string> paths;
   static const std::regex open_call(R"re(\bopen(at)?\((AT_FDCWD, )?"([^"]*)")re");
   std::smatch m;
   for (std::string line; std::getline(in, line);)
     if (std::regex_search(line, m, open_call)) paths.push_back(m[3]);
+  REQUIRE_MESSAGE(!paths.empty(), "strace traced no open in " << trace << "; the command said: " << out);
   return paths;
 }
 
@@ -81,7 +99,7 @@ traced_run run_traced(const trust_store& store, const std::string& args, const s
   std::filesystem::remove(trace);
   traced_run t;
   t.run = test_support::sipprobe_prefixed(store.traced(trace), args, password);
-  t.paths = opened_paths(trace);
+  t.paths = opened_paths(trace, t.run.out);
   return t;
 }
 
@@ -163,7 +181,7 @@ TEST_CASE("start-up: a TLS run reads its CA store once, however many TLS connect
     const std::string trace = store.dir + "/trace";
     auto r = test_support::run(store.traced(trace) + " " + shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
                                " --transport tls --summary 2>&1");
-    const auto paths = opened_paths(trace);
+    const auto paths = opened_paths(trace, r.out);
     INFO(r.out);
     INFO("opened:\n" << joined(paths));
     CHECK(r.out.find("registered                    1") != std::string::npos);
@@ -177,13 +195,14 @@ TEST_CASE("start-up: analyze opens libpcap only for a capture that needs it, and
   const std::string traces = std::string(SIPPROBE_SOURCE_DIR) + "/tests/data/traces";
   const std::string pcapng = traces + "/pcap/registered.pcapng";
   const std::string classic = traces + "/pcap/registered_ether.pcap";
-  const std::string dir = test_support::make_temp_dir("startup");
-  const std::string trace = dir + "/trace";
+  const temp_folder folder;
+  const std::string trace = folder.dir + "/trace";
   auto traced = [&](const std::string& file) {
     std::filesystem::remove(trace);
-    auto r = test_support::run("strace -f -qq -e trace=openat,open -o " + shell_quote(trace) + " " +
-                               shell_quote(SIPPROBE_BINARY) + " analyze --json " + shell_quote(file) + " 2>&1");
-    return std::make_pair(r, opened_paths(trace));
+    auto r = test_support::run(strace_prefix(trace) + " " + shell_quote(SIPPROBE_BINARY) + " analyze --json " +
+                               shell_quote(file) + " 2>&1");
+    auto paths = opened_paths(trace, r.out);
+    return std::make_pair(r, paths);
   };
 
   // A classic pcap is read without libpcap; pcapng goes through it.
@@ -223,5 +242,4 @@ TEST_CASE("start-up: analyze opens libpcap only for a capture that needs it, and
   INFO(still.out);
   CHECK(still.exit_code == 0);
   CHECK(still.out.find("registered") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }
