@@ -339,7 +339,12 @@ struct resolver::impl : std::enable_shared_from_this<resolver::impl> {
 
   asio::io_context& io;
   asio::steady_timer timer;
-  ares_channel channel = nullptr;
+  ares_channel channel = nullptr;  // made by open(), on the first query
+  std::string servers_csv;         // the servers given ("" = /etc/resolv.conf's)
+  std::chrono::milliseconds try_timeout{2000};
+  int tries = 2;
+
+  std::string open();
   std::map<int, std::shared_ptr<watch>> watches;
   std::size_t pending = 0;
   bool destroying = false;
@@ -450,20 +455,26 @@ struct resolver::impl : std::enable_shared_from_this<resolver::impl> {
 
 resolver::resolver(asio::io_context& io, const resolver_settings& settings)
     : impl_(std::make_shared<impl>(io)) {
-  std::string csv;
   for (const auto& text : settings.servers) {
     server_address s;
     if (parse_server(text, s))
       throw std::system_error(errc::bad_server_address, "bad DNS server '" + text + "'");
-    if (!csv.empty()) csv += ',';
-    csv += s.to_string();
+    if (!impl_->servers_csv.empty()) impl_->servers_csv += ',';
+    impl_->servers_csv += s.to_string();
   }
+  impl_->try_timeout = settings.timeout;
+  impl_->tries = settings.tries;
+}
 
+// The c-ares channel, made when a name is first resolved rather than with the resolver:
+// ares_init reads /etc/resolv.conf and /etc/nsswitch.conf and opens /dev/urandom, which a
+// run that only talks to IP addresses never needs. "" or what went wrong.
+std::string resolver::impl::open() {
+  if (channel != nullptr) return "";
   static std::once_flag once;
   static int lib_status = ARES_SUCCESS;
   std::call_once(once, [] { lib_status = ares_library_init(ARES_LIB_INIT_ALL); });
-  if (lib_status != ARES_SUCCESS)
-    throw std::system_error(errc::resolver_init_failed, ares_strerror(lib_status));
+  if (lib_status != ARES_SUCCESS) return ares_strerror(lib_status);
 
   ares_options opts{};
   // NOSEARCH: ask the name as given. Not IGNTC: truncated UDP answers are retried over TCP.
@@ -471,28 +482,29 @@ resolver::resolver(asio::io_context& io, const resolver_settings& settings)
   // server and, when none is left, reports ARES_ECONNREFUSED — indistinguishable from a dead
   // server. A diagnosis needs the server's own answer, so it is passed through.
   opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP;
-  opts.timeout = static_cast<int>(std::max<std::int64_t>(1, settings.timeout.count()));
-  opts.tries = std::max(1, settings.tries);
+  opts.timeout = static_cast<int>(std::max<std::int64_t>(1, try_timeout.count()));
+  opts.tries = std::max(1, tries);
   opts.sock_state_cb = &impl::on_sock_state;
-  opts.sock_state_cb_data = impl_.get();
+  opts.sock_state_cb_data = this;
   int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
-  int st = ares_init_options(&impl_->channel, &opts, mask);
-  if (st != ARES_SUCCESS)
-    throw std::system_error(errc::resolver_init_failed, ares_strerror(st));
-  if (!csv.empty()) {
-    st = ares_set_servers_ports_csv(impl_->channel, csv.c_str());
-    if (st != ARES_SUCCESS) {
-      ares_destroy(impl_->channel);
-      throw std::system_error(errc::bad_server_address, "c-ares rejected '" + csv + "'");
-    }
+  int st = ares_init_options(&channel, &opts, mask);
+  if (st != ARES_SUCCESS) {
+    channel = nullptr;
+    return ares_strerror(st);
   }
+  if (!servers_csv.empty() && (st = ares_set_servers_ports_csv(channel, servers_csv.c_str())) != ARES_SUCCESS) {
+    ares_destroy(channel);
+    channel = nullptr;
+    return "c-ares rejected the servers " + servers_csv + ": " + ares_strerror(st);
+  }
+  return "";
 }
 
 resolver::~resolver() {
   // ares_destroy first (it ends queries with ARES_EDESTRUCTION and announces (fd,0,0) for
   // each socket), then drop whatever watches remain.
   impl_->destroying = true;
-  ares_destroy(impl_->channel);
+  if (impl_->channel != nullptr) ares_destroy(impl_->channel);
   impl_->channel = nullptr;
   for (auto& [fd, w] : impl_->watches) impl::drop(*w);
   impl_->watches.clear();
@@ -508,6 +520,12 @@ void resolver::async_query(std::string name, rr_type type, handler h) {
   q->result.type = type;
   q->start = clock_type::now();
   q->done = std::move(h);
+  if (auto why = impl_->open(); !why.empty()) {
+    q->result.status = dns_status::other;
+    q->result.detail = make_error_code(errc::resolver_init_failed).message() + ": " + why;
+    asio::post(impl_->io, [done = std::move(q->done), r = std::move(q->result)]() mutable { done(std::move(r)); });
+    return;
+  }
   const std::string qname = q->result.name;
   ++impl_->pending;
   // c-ares may call on_answer before returning (bad name, no memory): it owns q from here.
@@ -517,6 +535,7 @@ void resolver::async_query(std::string name, rr_type type, handler h) {
 }
 
 void resolver::cancel() {
+  if (impl_->channel == nullptr) return;  // nothing was ever asked
   ares_cancel(impl_->channel);
   impl_->after_process();
 }
@@ -526,7 +545,7 @@ std::size_t resolver::pending() const noexcept { return impl_->pending; }
 std::vector<std::string> resolver::servers() const {
   std::vector<std::string> out;
   ares_addr_port_node* list = nullptr;
-  if (ares_get_servers_ports(impl_->channel, &list) != ARES_SUCCESS) return out;
+  if (!impl_->open().empty() || ares_get_servers_ports(impl_->channel, &list) != ARES_SUCCESS) return out;
   for (auto* n = list; n != nullptr; n = n->next) {
     server_address s;
     char buf[INET6_ADDRSTRLEN] = {};

@@ -116,8 +116,10 @@ class resolver {
   // inside async_query or from inside c-ares.
   using handler = std::function<void(query_result)>;
 
-  // Throws std::system_error: errc::bad_server_address (message names the bad entry) or
-  // errc::resolver_init_failed. Start-up/config only.
+  // Throws std::system_error errc::bad_server_address (the message names the bad entry).
+  // Opens nothing: the c-ares channel (and with it /etc/resolv.conf) is made by the first
+  // query or servers() call; when it cannot be made, each query completes with status
+  // other and a detail that says why.
   resolver(boost::asio::io_context& io, const resolver_settings& settings);
   ~resolver();
   resolver(const resolver&) = delete;
@@ -133,7 +135,8 @@ class resolver {
   void cancel();
 
   std::size_t pending() const noexcept;
-  // The servers in use, "127.0.0.1:5353" form (from /etc/resolv.conf when none was given).
+  // The servers in use, "127.0.0.1:5353" form (from /etc/resolv.conf when none was given;
+  // empty when the channel cannot be made).
   std::vector<std::string> servers() const;
 
   struct impl;

@@ -26,7 +26,7 @@ enum class errc {
   limit_reached,          // a named bound (records, queries, targets) was hit
   // resolver set-up (start-up/config: thrown as std::system_error)
   bad_server_address,     // --dns-server is not IPv4[:port] or [IPv6]:port
-  resolver_init_failed,   // ares_library_init / ares_init_options failed
+  resolver_init_failed,   // ares_library_init / ares_init_options failed (a query's detail)
   // transports and TLS (see transport.hpp, tls_report.hpp)
   connect_timeout,        // no TCP connection before the deadline (SYN unanswered)
   tls_handshake_timeout,  // TCP connected, but the TLS handshake did not finish in time

@@ -406,8 +406,6 @@ flow link_pool::open(const endpoint_spec& remote) {
   return flow(std::allocate_shared<detail::shared_flow>(recycling_allocator<detail::shared_flow>{}, l));
 }
 
-void link_pool::set_tls(tls_context* tls) noexcept { s_->tls = tls; }
-
 void link_pool::close() noexcept {
   s_->last.reset();
   auto links = std::move(s_->links);

@@ -43,9 +43,6 @@ class link_pool {
   link_pool(const link_pool&) = delete;
   link_pool& operator=(const link_pool&) = delete;
 
-  // The TLS context for links opened from now on (made when first needed).
-  void set_tls(tls_context* tls) noexcept;
-
   // A flow to `remote` over the shared link for it.
   flow open(const endpoint_spec& remote);
   // Closes every link: waiting flows complete with operation_aborted, later operations

@@ -7,6 +7,7 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -122,14 +123,15 @@ std::vector<std::string> pem_labels(const std::string& text) {
   return labels;
 }
 
-// What reading the file itself says: "" when it holds at least one certificate block.
-std::string ca_file_content_problem(const std::string& path) {
+// What reading the file itself says: "" when it holds at least one certificate block,
+// whose text is then in `text`.
+std::string ca_file_content_problem(const std::string& path, std::string& text) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "does not exist" : std::string("cannot be read: ") + std::strerror(errno);
   if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::string("cannot be read: ") + std::strerror(errno);
-  std::string text;
+  text.clear();
   char buf[64 * 1024];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     text.append(buf, static_cast<std::size_t>(in.gcount()));
@@ -147,41 +149,112 @@ std::string ca_file_content_problem(const std::string& path) {
   return "holds no certificate (its PEM blocks: " + list + ")";
 }
 
-}  // namespace
+using store_ptr = std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)>;
 
-std::string ca_file_problem(const std::string& path) {
-  if (auto p = ca_file_content_problem(path); !p.empty()) return p;
-  // The blocks are there: does OpenSSL decode them?
-  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), &X509_STORE_free);
-  ERR_clear_error();
-  if (store && X509_STORE_load_file(store.get(), path.c_str()) == 1) return "";
+// OpenSSL's reason for the first error queued since ERR_clear_error(), or `otherwise`.
+std::string first_error_reason(const char* otherwise) {
   const unsigned long e = ERR_peek_error();  // the first: what went wrong, not where
   const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
   ERR_clear_error();
-  return std::string("a certificate in it does not decode (") + (reason != nullptr ? reason : "not valid PEM") + ")";
+  return reason != nullptr ? reason : otherwise;
+}
+
+// The certificates (and CRLs) of the PEM text, as X509_STORE_load_file reads a file
+// (X509_load_cert_crl_file), but from the text already read: the file is read once.
+// nullptr with `why` when they do not decode.
+store_ptr decode_ca_text(const std::string& text, std::string& why) {
+  ERR_clear_error();
+  store_ptr store(X509_STORE_new(), &X509_STORE_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), &BIO_free);
+  STACK_OF(X509_INFO)* infos = store && bio ? PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+  if (infos == nullptr) {
+    why = first_error_reason("not valid PEM");
+    return store_ptr(nullptr, &X509_STORE_free);
+  }
+  int count = 0;
+  bool added = true;
+  for (int i = 0; added && i < sk_X509_INFO_num(infos); ++i) {
+    const X509_INFO* info = sk_X509_INFO_value(infos, i);
+    if (info->x509 != nullptr) {
+      added = X509_STORE_add_cert(store.get(), info->x509) == 1;
+      ++count;
+    }
+    if (added && info->crl != nullptr) {
+      added = X509_STORE_add_crl(store.get(), info->crl) == 1;
+      ++count;
+    }
+  }
+  sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  if (!added || count == 0) {
+    why = first_error_reason("no certificate or crl found");
+    return store_ptr(nullptr, &X509_STORE_free);
+  }
+  return store;
+}
+
+// The trusted CAs of `path`, or nullptr with `why` (ca_file_problem's words).
+store_ptr read_ca_store(const std::string& path, std::string& why) {
+  std::string text;
+  why = ca_file_content_problem(path, text);
+  if (!why.empty()) return store_ptr(nullptr, &X509_STORE_free);
+  // The blocks are there: does OpenSSL decode them?
+  std::string reason;
+  auto store = decode_ca_text(text, reason);
+  if (!store) why = "a certificate in it does not decode (" + reason + ")";
+  return store;
+}
+
+}  // namespace
+
+std::string ca_file_problem(const std::string& path) {
+  std::string why;
+  read_ca_store(path, why);
+  return why;
+}
+
+void tls_context::store_free::operator()(x509_store_st* s) const noexcept { X509_STORE_free(s); }
+
+tls_context::tls_context(tls_options options) : options_(std::move(options)) {}
+tls_context::~tls_context() = default;
+tls_context::tls_context(tls_context&&) noexcept = default;
+tls_context& tls_context::operator=(tls_context&&) noexcept = default;
+
+std::string tls_context::read_ca_file() {
+  if (options_.ca_file.empty() || ca_store_) return "";
+  std::string why;
+  ca_store_.reset(read_ca_store(options_.ca_file, why).release());
+  return why;
+}
+
+boost::asio::ssl::context& tls_context::ssl() {
+  if (ssl_) return *ssl_;
+  if (!options_.ca_file.empty()) {
+    if (auto why = read_ca_file(); !why.empty())
+      throw std::system_error(make_error_code(errc::bad_ca_file), "CA file '" + options_.ca_file + "' " + why);
+  }
+  auto made = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_client);
+  SSL_CTX* native = made->native_handle();
+  // RFC 8996 deprecates TLS 1.0/1.1; RFC 5630 asks SIPS for TLS anyway.
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  if (ca_store_) {
+    SSL_CTX_set_cert_store(native, ca_store_.release());  // the context owns it from here
+  } else {
+    ERR_clear_error();
+    if (SSL_CTX_set_default_verify_paths(native) != 1) {
+      const unsigned long e = ERR_get_error();
+      ERR_clear_error();
+      const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
+      throw std::system_error(make_error_code(errc::bad_ca_file),
+                              std::string("system trust store") + (reason != nullptr ? std::string(": ") + reason : ""));
+    }
+  }
+  ssl_ = std::move(made);
+  return *ssl_;
 }
 
 tls_context make_tls_context(const tls_options& options) {
-  tls_context ctx{boost::asio::ssl::context(boost::asio::ssl::context::tls_client), options};
-  SSL_CTX* native = ctx.ssl.native_handle();
-  // RFC 8996 deprecates TLS 1.0/1.1; RFC 5630 asks SIPS for TLS anyway.
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  ERR_clear_error();
-  int loaded = options.ca_file.empty()
-                   ? SSL_CTX_set_default_verify_paths(native)
-                   : SSL_CTX_load_verify_locations(native, options.ca_file.c_str(), nullptr);
-  if (loaded != 1) {
-    unsigned long e = ERR_get_error();
-    ERR_clear_error();
-    if (!options.ca_file.empty()) {
-      auto why = ca_file_problem(options.ca_file);
-      throw std::system_error(make_error_code(errc::bad_ca_file),
-                              "CA file '" + options.ca_file + "' " + (why.empty() ? "cannot be loaded" : why));
-    }
-    const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
-    throw std::system_error(make_error_code(errc::bad_ca_file),
-                            std::string("system trust store") + (reason != nullptr ? std::string(": ") + reason : ""));
-  }
+  tls_context ctx(options);
+  ctx.ssl();
   return ctx;
 }
 

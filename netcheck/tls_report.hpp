@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@
 // OpenSSL types, so this header does not pull in <openssl/ssl.h>.
 struct ssl_st;
 struct x509_st;
+struct x509_store_st;
 
 namespace netcheck {
 
@@ -34,22 +36,51 @@ struct tls_options {
   bool insecure = false;  // complete the connection even when verification fails (still reported)
 };
 
-// An ssl::context with the options it was made from: flows read `options.insecure`.
-// Must outlive every flow that uses it.
-struct tls_context {
-  boost::asio::ssl::context ssl;
-  tls_options options;
+// A TLS client context that costs nothing until a TLS connection needs it: loading the
+// system's CA store takes tens of milliseconds, and most runs never make a TLS connection.
+// The OpenSSL context is made, and the trusted CAs loaded, by the first ssl() call — once
+// for every flow that shares this object. Flows read `options().insecure`. Must outlive,
+// and stay where it is for, every flow that uses it.
+class tls_context {
+ public:
+  explicit tls_context(tls_options options);
+  ~tls_context();
+  tls_context(tls_context&&) noexcept;
+  tls_context& operator=(tls_context&&) noexcept;
+
+  const tls_options& options() const noexcept { return options_; }
+
+  // Reads and decodes options().ca_file now (nothing to do without one) and keeps its
+  // certificates for ssl(), so the file is read once and a bad one is known before any
+  // connection. Returns why the file cannot serve, as ca_file_problem() words it; "" when
+  // it can.
+  std::string read_ca_file();
+
+  // The OpenSSL context, made on the first call: TLS 1.2 minimum, trust from the CA file
+  // (read_ca_file()'s certificates, or the file read now) or else the system default store
+  // (SSL_CTX_set_default_verify_paths). Throws std::system_error (errc::bad_ca_file, the
+  // message says why) when the CAs cannot be loaded; the next call tries again.
+  boost::asio::ssl::context& ssl();
+
+  // Whether ssl() has made the context.
+  bool loaded() const noexcept { return ssl_ != nullptr; }
+
+ private:
+  struct store_free {
+    void operator()(x509_store_st* s) const noexcept;
+  };
+  tls_options options_;
+  std::unique_ptr<x509_store_st, store_free> ca_store_;  // read_ca_file()'s, until ssl() takes it
+  std::unique_ptr<boost::asio::ssl::context> ssl_;
 };
 
-// A TLS client context: TLS 1.2 minimum, trust from `ca_file` or the system default
-// (SSL_CTX_set_default_verify_paths). Throws std::system_error when the CA file cannot be
-// loaded (start-up/config): ca_file_problem() says why.
-//
 // Why `path` cannot serve as a PEM bundle of trusted CAs, as one line without OpenSSL's
 // codes: "does not exist", "is a directory, not a file", "cannot be read: …", "is empty",
 // "is not a PEM file …", "holds no certificate (its PEM blocks: …)", "a certificate in it
 // does not decode (…)"; "" when OpenSSL loads it.
 std::string ca_file_problem(const std::string& path);
+
+// A context made and loaded now (ssl() already called): throws as ssl() does.
 tls_context make_tls_context(const tls_options& options);
 
 // ---- the report ----------------------------------------------------------------------------

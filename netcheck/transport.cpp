@@ -157,7 +157,14 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
 
     tcp::endpoint peer(remote_.address, remote_.port);
     if (remote_.proto == transport::tls) {
-      tls_.emplace(io_, tls_ctx_->ssl);
+      // The first TLS connection of the run loads the trusted CAs (tls_context::ssl()).
+      try {
+        tls_.emplace(io_, tls_ctx_->ssl());
+      } catch (const std::system_error& e) {
+        report_.handshake_error = e.what();
+        asio::post(io_, [self = shared_from_this(), code = e.code()] { self->finish_connect(code); });
+        return;
+      }
     } else {
       tcp_.emplace(io_);
     }
@@ -357,7 +364,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
   void on_handshake(const boost::system::error_code& ec) {
     SSL* ssl = tls_->native_handle();
     describe_session(report_, ssl, verify_errors_, std::chrono::system_clock::now());
-    report_.verification_skipped = tls_ctx_->options.insecure;
+    report_.verification_skipped = tls_ctx_->options().insecure;
     if (state_ != state::connecting || connect_timed_out_ || ec) {
       std::error_code result;
       if (connect_timed_out_) {
@@ -385,7 +392,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       return;
     }
     handshake_time_ = since(handshake_start_);
-    if (report_.verdict != tls_verdict::ok && !tls_ctx_->options.insecure) {
+    if (report_.verdict != tls_verdict::ok && !tls_ctx_->options().insecure) {
       finish_connect(make_error_code(errc::tls_verify_failed));
       return;
     }

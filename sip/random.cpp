@@ -3,6 +3,7 @@
 #include "sip/error.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -12,7 +13,25 @@
 
 namespace sip {
 
+// Why: the first RAND_bytes of a process builds its DRBG, and CTR_DRBG (NIST SP 800-90A
+// §10.2, OpenSSL's default) needs OpenSSL's table of every cipher the default provider has
+// (~3 M instructions, a fifth of a one-shot register, docs/benchmarks.md); Hash_DRBG
+// (§10.1.1) needs the digest table, which the Digest response (RFC 3261 §22.4) builds
+// anyway. Both are approved, of 256-bit security strength, and seeded alike. A failed call
+// (the DRBG exists) leaves an error on OpenSSL's queue; it is taken off so that no later
+// report shows it.
+void prefer_hash_drbg() {
+  static const bool once = [] {
+    ERR_set_mark();
+    RAND_set_DRBG_type(nullptr, "HASH-DRBG", nullptr, nullptr, "SHA256");
+    ERR_pop_to_mark();
+    return true;
+  }();
+  (void)once;
+}
+
 random_source openssl_random() {
+  prefer_hash_drbg();
   // RAND_bytes costs a lock and a DRBG call however few bytes it makes; a batch draws
   // five identifiers per registration. Drawing 1 KiB at a time and handing the bytes out
   // once each keeps them RAND_bytes output, at a fraction of the calls.

@@ -13,6 +13,7 @@
 #include "probe/analyze/pcap.hpp"
 #include "probe/analyze/relay.hpp"
 
+#include <dlfcn.h>
 #include <pcap/pcap.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -221,24 +222,73 @@ std::string read_classic(std::FILE* f, const classic_header& h, packet_decoder& 
   }
 }
 
+// libpcap, opened when a capture first needs it rather than linked: linked, every run of
+// every command loaded it and its chain (libdbus, libsystemd, libgcrypt, liblzma, libzstd,
+// liblz4, libcap, libgpg-error), for the few that read pcapng. The six functions used.
+struct libpcap_api {
+  decltype(&::pcap_fopen_offline) fopen_offline = nullptr;
+  decltype(&::pcap_datalink) datalink = nullptr;
+  decltype(&::pcap_datalink_val_to_name) datalink_val_to_name = nullptr;
+  decltype(&::pcap_next_ex) next_ex = nullptr;
+  decltype(&::pcap_geterr) geterr = nullptr;
+  decltype(&::pcap_close) close = nullptr;
+  std::string error;  // why libpcap cannot be used ("" when every function was found)
+};
+
+template <class F>
+bool find_symbol(void* lib, const char* name, F& fn, std::string& error) {
+  fn = reinterpret_cast<F>(::dlsym(lib, name));
+  if (fn == nullptr && error.empty()) error = std::string(SIPPROBE_LIBPCAP_SONAME) + " has no " + name;
+  return fn != nullptr;
+}
+
+libpcap_api open_libpcap() {
+  libpcap_api api;
+  // Never closed: the functions are used until the process ends.
+  void* lib = ::dlopen(SIPPROBE_LIBPCAP_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) {
+    const char* why = ::dlerror();
+    api.error = why != nullptr ? why : SIPPROBE_LIBPCAP_SONAME ": cannot be loaded";
+    return api;
+  }
+  find_symbol(lib, "pcap_fopen_offline", api.fopen_offline, api.error);
+  find_symbol(lib, "pcap_datalink", api.datalink, api.error);
+  find_symbol(lib, "pcap_datalink_val_to_name", api.datalink_val_to_name, api.error);
+  find_symbol(lib, "pcap_next_ex", api.next_ex, api.error);
+  find_symbol(lib, "pcap_geterr", api.geterr, api.error);
+  find_symbol(lib, "pcap_close", api.close, api.error);
+  return api;
+}
+
+// Opened once per process, on first use (the reading thread; a static is thread-safe).
+const libpcap_api& libpcap() {
+  static const libpcap_api api = open_libpcap();
+  return api;
+}
+
 // Everything libpcap reads: pcapng and the classic variants left out above.
 std::string read_libpcap(std::FILE* f, const std::string& file, packet_decoder& dec, trace_sink& sink) {
+  const libpcap_api& pcap = libpcap();
+  if (!pcap.error.empty()) {
+    std::fclose(f);
+    return file + ": reading this capture needs libpcap, which cannot be loaded: " + pcap.error;
+  }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* pc = pcap_fopen_offline(f, errbuf);
+  pcap_t* pc = pcap.fopen_offline(f, errbuf);
   if (pc == nullptr) {
     std::fclose(f);
     return file + ": not a capture libpcap can read: " + errbuf;
   }
-  const int lt = pcap_datalink(pc);
+  const int lt = pcap.datalink(pc);
   if (!packet_decoder::supported_linktype(lt)) {
-    const char* name = pcap_datalink_val_to_name(lt);
-    pcap_close(pc);
+    const char* name = pcap.datalink_val_to_name(lt);
+    pcap.close(pc);
     return file + ": unsupported link type " + std::to_string(lt) + (name ? std::string(" (") + name + ")" : "");
   }
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
   for (;;) {
-    const int rc = pcap_next_ex(pc, &hdr, &data);
+    const int rc = pcap.next_ex(pc, &hdr, &data);
     if (rc == 1) {
       const double t = static_cast<double>(hdr->ts.tv_sec) + static_cast<double>(hdr->ts.tv_usec) / 1e6;
       dec.packet(lt, t, data, hdr->caplen);
@@ -246,11 +296,11 @@ std::string read_libpcap(std::FILE* f, const std::string& file, packet_decoder& 
     }
     if (rc == PCAP_ERROR) {
       sink.on_warning(position(file, dec.stats().packets + 1, true),
-                      std::string("capture cut short: ") + pcap_geterr(pc) + "; read up to here");
+                      std::string("capture cut short: ") + pcap.geterr(pc) + "; read up to here");
     }
     break;  // PCAP_ERROR_BREAK: end of file
   }
-  pcap_close(pc);
+  pcap.close(pc);
   return {};
 }
 

@@ -28,24 +28,17 @@ batch_scheduler::batch_scheduler(registration::run_context ctx, batch_options op
   if (opts_.concurrency == 0) opts_.concurrency = 1;
   window_.resize(opts_.concurrency);
   resolver_ = locate::make_resolver(ctx_.io, opts_.route.dns_servers, opts_.timeout);
-  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, locate::bind_options(opts_.route.bind), nullptr,
+  // One TLS context for every row: it loads the CA store on the first TLS connection, so
+  // a batch that makes none never pays for it (a --ca-file is read and checked now).
+  tls_ = locate::make_tls(opts_.route.ca_file, opts_.route.insecure);
+  links_ = std::make_unique<netcheck::link_pool>(ctx_.io, locate::bind_options(opts_.route.bind), tls_.get(),
                                                  reach::sip_framer(netcheck::transport::tcp),
                                                  [](std::string_view m) { return reach::sip_message_key(m); });
-  shared_ = {resolver_.get(), nullptr, links_.get()};
+  shared_ = {resolver_.get(), tls_.get(), links_.get()};
   ctx_.shared = &shared_;
-  // Loading the system's CA store costs tens of milliseconds: only when a row may use
-  // TLS (launch()), or now when --ca-file names a file that must be checked first.
-  if (!opts_.route.ca_file.empty()) make_tls();
 }
 
 batch_scheduler::~batch_scheduler() = default;
-
-void batch_scheduler::make_tls() {
-  if (tls_) return;
-  tls_ = locate::make_tls(opts_.route.ca_file, opts_.route.insecure);
-  shared_.tls = tls_.get();
-  links_->set_tls(tls_.get());
-}
 
 void batch_scheduler::start(std::function<void()> done) {
   done_ = std::move(done);
@@ -150,7 +143,6 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
 
 void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key) {
   const auto& req = j->request;
-  if (locate::may_use_tls(req)) make_tls();
   const auto now = std::chrono::steady_clock::now();
   auto it = dns_.find(key);
   if (it != dns_.end() && it->second.answer && now - it->second.at > std::chrono::duration<double>(dns_cache_seconds))

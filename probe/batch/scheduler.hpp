@@ -81,7 +81,6 @@ class batch_scheduler {
     std::vector<std::function<void()>> waiting;
   };
 
-  void make_tls();
   void pump();
   void launch(std::size_t seq, batch_row row);
   void locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key);

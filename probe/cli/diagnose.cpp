@@ -56,6 +56,8 @@ int run_diagnose(register_cli& o) {
   boost::asio::io_context io;
   auto res = locate::make_resolver(io, o.route.dns_servers, overall);
   auto tls = locate::make_tls(o.route.ca_file, o.route.insecure);
+  // The checks and the registration share the TLS context: the CA store is loaded once.
+  const registration::shared_resources shared{nullptr, tls.get(), nullptr};
   sip::id_factory ids(sip::openssl_random());
   std::mt19937 rng{std::random_device{}()};
   const auto start = std::chrono::steady_clock::now();
@@ -83,7 +85,7 @@ int run_diagnose(register_cli& o) {
     configured = conf.targets;
     auto left = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
                          std::chrono::milliseconds(1));
-    registration::async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o.settings, o.route, left,
+    registration::async_register_run({io, ids, rng, &shared, &interrupt}, acct, o.settings, o.route, left,
                        [&](report r) {
                          registration = std::move(r);
                          if (--pending == 0 || interrupt.requested()) signals.cancel();

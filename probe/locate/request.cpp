@@ -2,6 +2,7 @@
 
 #include "netcheck/error.hpp"
 #include "probe/core/errors.hpp"
+#include "sip/random.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -93,14 +94,15 @@ std::unique_ptr<netcheck::resolver> make_resolver(boost::asio::io_context& io, c
 }
 
 std::unique_ptr<netcheck::tls_context> make_tls(const std::string& ca_file, bool insecure) {
-  // One line that says what is wrong with the file, before OpenSSL's coded errors can.
-  if (!ca_file.empty())
-    if (auto why = netcheck::ca_file_problem(ca_file); !why.empty()) throw usage_error("--ca-file " + ca_file + ": " + why);
-  try {
-    return std::make_unique<netcheck::tls_context>(netcheck::make_tls_context({ca_file, insecure}));
-  } catch (const std::system_error& e) {
-    throw usage_error(std::string("--ca-file: ") + e.what());
-  }
+  // Reading a --ca-file makes OpenSSL read openssl.cnf: choose the DRBG first, so that a
+  // [random] section there still wins (sip/random.hpp).
+  sip::prefer_hash_drbg();
+  auto tls = std::make_unique<netcheck::tls_context>(netcheck::tls_options{ca_file, insecure});
+  // A --ca-file is read now, so that a bad one is a usage error before any I/O, in one line
+  // that says what is wrong with the file before OpenSSL's coded errors can. The system
+  // store waits for the first TLS connection (tls_context::ssl()).
+  if (auto why = tls->read_ca_file(); !why.empty()) throw usage_error("--ca-file " + ca_file + ": " + why);
+  return tls;
 }
 
 bool may_use_tls(const netcheck::locate_request& req) noexcept {

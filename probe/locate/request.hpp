@@ -41,7 +41,9 @@ dns_target parse_target_or_throw(const std::string& text, const std::string& wha
 netcheck::flow_options bind_options(const std::string& bind);
 
 // The resolver for --dns-server (resolver_settings_for) and the TLS context for --ca-file;
-// usage_error naming the option when they cannot be made.
+// usage_error naming the option when they cannot be made. The TLS context reads a
+// --ca-file now and loads nothing else until the first TLS connection (the system store
+// costs tens of milliseconds).
 std::unique_ptr<netcheck::resolver> make_resolver(boost::asio::io_context& io, const std::vector<std::string>& servers,
                                                   std::chrono::milliseconds overall);
 std::unique_ptr<netcheck::tls_context> make_tls(const std::string& ca_file, bool insecure);

@@ -197,7 +197,34 @@ TEST_CASE("tls: context factory loads the CA file, the system store, and rejects
     CHECK(std::string(e.what()).find("/nonexistent/ca.pem") != std::string::npos);
   }
   auto ctx = trusting_test_ca();
-  CHECK(SSL_CTX_get_min_proto_version(ctx.ssl.native_handle()) == TLS1_2_VERSION);
+  CHECK(SSL_CTX_get_min_proto_version(ctx.ssl().native_handle()) == TLS1_2_VERSION);
+}
+
+TEST_CASE("tls: a context loads its CAs on the first TLS connection, once, and a CA file is read once") {
+  asio::io_context io;
+  tls_peer peer(io, loopback4(), pki::get().good);
+  netcheck::tls_context ctx({pki::get().ca_file, false});
+  CHECK_FALSE(ctx.loaded());
+  CHECK(ctx.read_ca_file().empty());
+  CHECK_FALSE(ctx.loaded());  // read and decoded, not yet in an OpenSSL context
+  auto first = connect_tls(io, ctx, loopback4(), peer.port(), "sip.test", 2000ms, &peer);
+  REQUIRE_FALSE(first.ec);
+  CHECK(first.report.verdict == tls_verdict::ok);  // the CA file read before was used
+  REQUIRE(ctx.loaded());
+  SSL_CTX* made = ctx.ssl().native_handle();
+  auto second = connect_tls(io, ctx, loopback4(), peer.port(), "sip.test", 2000ms, &peer);
+  REQUIRE_FALSE(second.ec);
+  CHECK(ctx.ssl().native_handle() == made);  // the same context, not loaded again
+}
+
+TEST_CASE("tls: a CA file that cannot be loaded at the first connection fails that connection, with the reason") {
+  asio::io_context io;
+  tls_peer peer(io, loopback4(), pki::get().good);
+  netcheck::tls_context ctx({"/nonexistent/ca.pem", false});
+  auto t = connect_tls(io, ctx, loopback4(), peer.port(), "sip.test");
+  CHECK(t.ec == errc::bad_ca_file);
+  CHECK(t.report.handshake_error == "CA file '/nonexistent/ca.pem' does not exist: cannot load the TLS CA file");
+  CHECK_FALSE(ctx.loaded());
 }
 
 // ---- handshakes against the in-process server --------------------------------------------

@@ -82,6 +82,8 @@ TEST_CASE("setup: every package is used by a script or a test, and every tool th
       {"tshark", R"(\btshark -r)"},
       {"time", R"(/usr/bin/time -v)"},
       {"python3", R"(\bpython3\b)"},
+      {"sipsak", R"(\bsipsak -U\b|lab_require sipsak)"},
+      {"strace", R"(\bstrace -f\b)"},
       {"systemd", R"(\bsystemd-analyze (verify|calendar)\b)"},
   };
   const auto packages = setup_packages();

@@ -5,6 +5,9 @@
 #include "sip/random.hpp"
 #include "sip/serialize.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <cstring>
 #include <memory>
 #include <set>
@@ -157,6 +160,19 @@ TEST_CASE("id_factory: OpenSSL identifiers do not repeat") {
   for (int i = 0; i < 1000; ++i) seen.insert(ids.branch());
   CHECK(seen.size() == 1000);
   CHECK_FALSE(ids.error());
+}
+
+// ctest runs each test case in a process of its own, so the DRBG is made here; run
+// together, the cases before this one make it through openssl_random() too.
+TEST_CASE("openssl_random: RAND_bytes runs Hash_DRBG over SHA-256, cheaper to start") {
+  auto source = sip::openssl_random();
+  unsigned char byte = 0;
+  REQUIRE(source(&byte, 1));
+  for (EVP_RAND_CTX* drbg : {RAND_get0_primary(nullptr), RAND_get0_public(nullptr), RAND_get0_private(nullptr)}) {
+    REQUIRE(drbg != nullptr);
+    CHECK(std::string(EVP_RAND_get0_name(EVP_RAND_CTX_get0_rand(drbg))) == "HASH-DRBG");
+    CHECK(EVP_RAND_get_strength(drbg) == 256);
+  }
 }
 
 TEST_CASE("id_factory: a failing generator yields no identifier and an error") {
