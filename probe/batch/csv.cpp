@@ -250,8 +250,9 @@ std::string read_settings(const batch_columns& cols, const row_fields& field, ba
   row.acct.auth_user = trim(field(cols.username));
   row.acct.expected_realm = trim(field(cols.realm));
   row.registrar = trim(field(cols.registrar));
-  if (std::string why; !row.registrar.empty() && !locate::parse_dns_target(row.registrar, why))
-    return "bad registrar in " + column(cols.registrar, "registrar") + ": " + why;
+  if (!row.registrar.empty())
+    if (auto target = locate::parse_dns_target(row.registrar); !target)
+      return "bad registrar in " + column(cols.registrar, "registrar") + ": " + target.error().message();
   if (const auto t = trim(field(cols.transport)); !t.empty()) {
     row.transport = netcheck::transport_from_string(t);
     if (!row.transport) return "unknown transport in " + column(cols.transport, "transport") + " (udp, tcp or tls)";

@@ -122,8 +122,8 @@ CLI::Validator sip_text() {
 CLI::Validator target_text() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        std::string why;
-        return locate::parse_dns_target(text, why) ? "" : "cannot use the value: " + why;
+        const auto target = locate::parse_dns_target(text);
+        return target ? "" : "cannot use the value: " + target.error().message();
       },
       "");
 }

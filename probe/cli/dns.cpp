@@ -33,9 +33,8 @@ struct dns_options {
 };
 
 int run_dns(const dns_options& o) {
-  std::string why;
-  auto target = locate::parse_dns_target(o.target, why);
-  if (!target) throw usage_error("cannot use '" + o.target + "' as a target: " + why);
+  auto target = locate::parse_dns_target(o.target);
+  if (!target) throw usage_error("cannot use '" + o.target + "' as a target: " + target.error().message());
 
   netcheck::locate_request req;
   req.host = target->host;

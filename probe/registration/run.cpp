@@ -269,8 +269,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   // RFC 3263 again; the evidence keeps the redirect so the report tells the whole story.
   bool follow_redirect(const flow_outcome& o) {
     if (o.redirect_to.empty()) return false;
-    std::string why;
-    auto target = locate::parse_dns_target(o.redirect_to, why);
+    auto target = locate::parse_dns_target(o.redirect_to);
     if (!target) return false;
     redirected_ = true;
     redirect_evidence_ = o.primary.evidence;
