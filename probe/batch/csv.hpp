@@ -15,6 +15,7 @@
 // kept to read again are those of one record: at most max_record_bytes.
 #pragma once
 
+#include "probe/core/expected.hpp"
 #include "probe/registration/flow.hpp"
 
 #include "netcheck/common.hpp"
@@ -36,7 +37,7 @@ inline constexpr std::size_t max_fields = 64;
 struct csv_record {
   std::vector<std::string> fields;
   std::size_t number = 0;  // 1-based record number in the file (the header is 1)
-  std::string error;       // non-empty: the record was not usable as CSV (fields cleared)
+  std::optional<std::string> error;  // set: why the record is not usable as CSV (fields cleared)
 };
 
 class csv_reader {
@@ -89,23 +90,23 @@ struct batch_row {
   std::optional<std::uint32_t> expires;
 };
 
-struct row_validation {
-  std::optional<batch_row> row;  // set when usable
-  std::string error;             // otherwise: the precise reason
-  std::string label, aor;        // what could be read, for the result line (in `row` when set)
+// Why a data row cannot be registered, with what could be read of it for its result line.
+struct row_error {
+  std::string reason;      // one line, precise, never a field that may be a secret
+  std::string label, aor;  // "" when not read (a text that is not an AOR may be a password)
 };
 
 // Validates one record against the header. `getenv` resolves password_env columns.
-row_validation validate_batch_row(const batch_columns& cols, const csv_record& rec,
-                                  const std::function<const char*(const char*)>& getenv);
+expected<batch_row, row_error> validate_batch_row(const batch_columns& cols, const csv_record& rec,
+                                                  const std::function<const char*(const char*)>& getenv);
 
 // Remembers which secret each AOR was given, as a hash (never the secret itself), so a
 // second, different password for the same AOR is reported — a validator, not a cracker.
 class duplicate_guard {
  public:
-  // Returns an error text when `row` repeats an AOR with a different secret; otherwise
-  // records it and returns an empty string.
-  std::string check(const batch_row& row);
+  // Records the AOR and secret of `row`, or says why the row repeats an AOR with a
+  // different secret.
+  expected<void, std::string> check(const batch_row& row);
 
  private:
   // The AOR as the registrar sees it ("user@host", host in lower case) as two independent

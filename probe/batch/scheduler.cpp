@@ -1,7 +1,6 @@
 #include "probe/batch/scheduler.hpp"
 
 #include "netcheck/recycling.hpp"
-#include "probe/core/errors.hpp"
 #include "probe/locate/request.hpp"
 #include "probe/reach/transaction.hpp"
 
@@ -127,13 +126,10 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   if (!memo_ || memo_->route != j->route || memo_->scheme != aor.scheme || memo_->host != aor.host ||
       memo_->port != aor.port || memo_->transport_param != tp) {
     memo_.reset();
-    netcheck::locate_request fresh;
-    try {
-      fresh = registration::locate_request_for(j->row.acct, *j->route);
-    } catch (const usage_error& e) {
-      // A row whose registrar or route cannot be used (e.g. a bad registrar column).
-      return row_failed(seq, j, e.what());
-    }
+    auto made = registration::locate_request_for(j->row.acct, *j->route);
+    // A row whose registrar or route cannot be used (e.g. a sips: AOR in a --transport udp batch).
+    if (!made) return row_failed(seq, j, std::move(made).error());
+    auto& fresh = *made;
     // One RFC 3263 answer serves every row with the same request.
     std::string key = fresh.host + '|' + (fresh.port ? std::to_string(*fresh.port) : "") + '|' +
                       (fresh.forced ? std::string(netcheck::to_string(*fresh.forced)) : "") + '|' + (fresh.secure ? "s" : "");
@@ -177,19 +173,17 @@ void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, con
 
 void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
                           std::shared_ptr<const netcheck::resolution> located) {
-  try {
-    registration::async_register_run(
-        ctx_, j->row.acct, *j->settings, *j->route, opts_.timeout,
-        [this, seq, j](report r) {
-          // Completion may come inline; finish on a fresh stack so pump() never re-enters.
-          boost::asio::post(ctx_.io, [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable {
-            finish(seq, std::move(b));
-          });
-        },
-        registration::prelocated{j->request, std::move(located)});
-  } catch (const usage_error& e) {
-    row_failed(seq, j, e.what());
-  }
+  // With the request made and the resolver, TLS context and links shared, the run finds no
+  // usage error of its own: a bad route was this row's error in launch().
+  registration::async_register_run(
+      ctx_, j->row.acct, *j->settings, *j->route, opts_.timeout,
+      [this, seq, j](report r) {
+        // Completion may come inline; finish on a fresh stack so pump() never re-enters.
+        boost::asio::post(ctx_.io, [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable {
+          finish(seq, std::move(b));
+        });
+      },
+      registration::prelocated{j->request, std::move(located)});
 }
 
 void batch_scheduler::row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why) {

@@ -50,7 +50,9 @@ int run_diagnose(register_cli& o) {
   finish_settings(o);
   auto acct = make_account(o);
   const auto overall = std::chrono::milliseconds(static_cast<long>(o.common.timeout_s * 1000));
-  const auto configured_req = registration::locate_request_for(acct, o.route);
+  const auto located = registration::locate_request_for(acct, o.route);
+  if (!located) throw usage_error(located.error());
+  const auto& configured_req = *located;
   const auto alt_req = locate::every_transport_request(configured_req);
 
   boost::asio::io_context io;

@@ -67,7 +67,9 @@ void add_register_options(CLI::App& cmd, register_cli& o) {
 
 registration::account make_account(register_cli& o) {
   registration::account a;
-  a.aor = registration::parse_aor(o.aor);
+  auto aor = registration::parse_aor(o.aor);
+  if (!aor) throw usage_error(aor.error());
+  a.aor = *std::move(aor);
   // RFC 3261 section 19.1.1: a password in the userinfo is not recommended; here it would
   // travel in From and To and appear in the report.
   if (!a.aor.password.empty())

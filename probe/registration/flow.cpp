@@ -2,7 +2,6 @@
 
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
-#include "probe/core/errors.hpp"
 #include "probe/core/evidence.hpp"
 #include "probe/reach/check.hpp"
 #include "probe/registration/decide.hpp"
@@ -17,16 +16,15 @@ namespace probe::registration {
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
 
-sip::uri parse_aor(const std::string& text) {
+expected<sip::uri, std::string> parse_aor(const std::string& text) {
   std::string t = text;
   if (t.find(':') == std::string::npos || (t.rfind("sip:", 0) != 0 && t.rfind("sips:", 0) != 0 &&
                                            t.find('@') != std::string::npos && t.find('@') < t.find(':')))
     t = "sip:" + t;
   sip::uri u;
-  // The text is not echoed: it may hold a password (sip:user:password@host).
-  if (auto ec = sip::parse_uri(t, u)) throw usage_error("the address of record is not a SIP URI (" + ec.message() + ")");
-  if (u.scheme == "tel") throw usage_error("a tel: URI is not an address of record: use sip:user@domain");
-  if (u.user.empty()) throw usage_error("the address of record needs a user part (user@domain)");
+  if (auto ec = sip::parse_uri(t, u)) return unexpected("the address of record is not a SIP URI (" + ec.message() + ")");
+  if (u.scheme == "tel") return unexpected(std::string("a tel: URI is not an address of record: use sip:user@domain"));
+  if (u.user.empty()) return unexpected(std::string("the address of record needs a user part (user@domain)"));
   return u;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "probe/core/catalog.hpp"
+#include "probe/core/expected.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/reach/transaction.hpp"
@@ -63,8 +64,9 @@ void async_register_on_flow(netcheck::flow& f, const account& acct, const regist
                             sip::id_factory& ids, std::chrono::steady_clock::time_point deadline,
                             std::function<void(flow_outcome)> done, const run_interrupt* interrupt = nullptr);
 
-// The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com".
-// Throws usage_error with a precise message when it is not a SIP AOR with a user.
-sip::uri parse_aor(const std::string& text);
+// The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com";
+// or one line on why it is not a SIP AOR with a user (without the text: it may hold a
+// password, sip:user:password@host).
+expected<sip::uri, std::string> parse_aor(const std::string& text);
 
 }  // namespace probe::registration

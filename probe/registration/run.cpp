@@ -27,16 +27,16 @@ std::string endpoint_text(const netcheck::target& t) { return reach::endpoint_te
 
 }  // namespace
 
-netcheck::locate_request locate_request_for(const account& acct, const route_options& route) {
+expected<netcheck::locate_request, std::string> locate_request_for(const account& acct, const route_options& route) {
   netcheck::locate_request req;
   if (!route.registrar.empty() || !route.outbound_proxy.empty()) {
     const bool proxy = route.registrar.empty();
-    auto t = locate::parse_target_or_throw(proxy ? route.outbound_proxy : route.registrar,
-                                proxy ? "--outbound-proxy" : "--registrar");
-    req.host = t.host;
-    req.port = t.port;
-    req.forced = t.transport;
-    req.secure = t.secure() || acct.aor.scheme == "sips";
+    auto t = locate::parse_dns_target(proxy ? route.outbound_proxy : route.registrar);
+    if (!t) return unexpected(std::string(proxy ? "--outbound-proxy" : "--registrar") + ": cannot use the value: " + t.error().message());
+    req.host = t->host;
+    req.port = t->port;
+    req.forced = t->transport;
+    req.secure = t->secure() || acct.aor.scheme == "sips";
   } else {
     req.host = acct.aor.host;
     if (acct.aor.port != 0) req.port = acct.aor.port;
@@ -45,13 +45,21 @@ netcheck::locate_request locate_request_for(const account& acct, const route_opt
   }
   if (route.transport) {
     if (req.secure && *route.transport != netcheck::transport::tls)
-      throw usage_error("a sips: address of record needs --transport tls");
+      return unexpected(std::string("a sips: address of record needs --transport tls"));
     req.forced = route.transport;
   }
   return req;
 }
 
 namespace {
+
+// locate_request_for, for a run that starts without one: a bad route is a usage error,
+// found before any I/O.
+netcheck::locate_request request_or_throw(const account& acct, const route_options& route) {
+  auto req = locate_request_for(acct, route);
+  if (!req) throw usage_error(req.error());
+  return *std::move(req);
+}
 
 class run_op : public std::enable_shared_from_this<run_op> {
  public:
@@ -61,7 +69,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     start_ = clock_type::now();
     deadline_ = start_ + timeout;
     rep_.aor = acct.aor.to_string();
-    req_ = request ? *request : locate_request_for(acct, route);
+    req_ = request ? *request : request_or_throw(acct, route);
     const shared_resources none;
     const auto& shared = ctx.shared ? *ctx.shared : none;
     links_ = shared.links;
