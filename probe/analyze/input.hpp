@@ -23,6 +23,7 @@
 // Nothing here throws on input: what cannot be parsed becomes a warning with its position.
 #pragma once
 
+#include "probe/core/expected.hpp"
 #include "sip/message.hpp"
 
 #include <cstddef>
@@ -208,11 +209,11 @@ struct read_budget {
   bool exceeded = false;  // an input went past the bound: reading it stopped there
 };
 
-// Opens `path` ("-" = standard input). Throws std::runtime_error with a one-line reason.
+// Opens `path` ("-" = standard input), or says in one line why it cannot be read.
 // With a budget, a regular file is refused when its size goes past it, and anything else
 // (a pipe, a FIFO, a device) is read through a FILE that counts its bytes and fails
 // (EFBIG, budget.exceeded) at the first read past it.
-peeked_input open_input(const std::string& path, read_budget* budget = nullptr);
+expected<peeked_input, std::string> open_input(const std::string& path, read_budget* budget = nullptr);
 
 // A FILE that reads `head` first, then the rest of `under`: bytes already read from a
 // stream put back in front of it, also for pipes. Closing it closes `under` (unless that

@@ -143,11 +143,11 @@ class packet_decoder {
       std::make_unique<std::array<endpoint_entry, endpoint_slots>>();
 };
 
-// Reads a capture from `f` (taken over and closed). Returns "" on success or a
-// one-line reason the capture cannot be read at all; a capture cut short is read up to the
-// cut and reported through sink.on_warning. `sink` is called from a second thread (a
+// Reads a capture from `f` (taken over and closed), or says in one line why the capture
+// cannot be read at all; a capture cut short is read up to the cut and reported through
+// sink.on_warning. `sink` is called from a second thread (a
 // relay_sink, probe/analyze/relay.hpp), in order, and not after read_pcap returns; its
 // digest() on this one.
-std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& sink, capture_stats& stats);
+expected<void, std::string> read_pcap(std::FILE* f, const std::string& file, digest_sink& sink, capture_stats& stats);
 
 }  // namespace probe::analyze

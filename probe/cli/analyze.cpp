@@ -103,8 +103,7 @@ int run_analyze(const analyze_cli& o) {
   analyze::trace_analyzer analyzer(aopt);
   watchdog limit(o.common.timeout_s);
   for (const auto& file : files) {
-    auto err = analyzer.add(file);
-    if (!err.empty()) throw usage_error(err);
+    if (auto read = analyzer.add(file); !read) throw usage_error(read.error());
   }
   analyzer.finish();
   limit.stop();

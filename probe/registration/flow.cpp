@@ -81,8 +81,10 @@ class register_op : public std::enable_shared_from_this<register_op> {
     std::string note;
   };
 
-  std::optional<sip::header_field> credentials(challenge_state& c, const char* header, std::string& error) {
-    if (!c.ch) return std::nullopt;
+  // The header that answers the challenge in `c` (none when there is none), or why it
+  // cannot be made (sip::build_authorization's error).
+  expected<std::optional<sip::header_field>, std::error_code> credentials(challenge_state& c, const char* header) {
+    if (!c.ch) return std::optional<sip::header_field>();
     ++c.nc;  // RFC 7616 §3.4: nc counts the requests made with this nonce
     std::string cnonce = ids_.cnonce();
     sip::digest_inputs in;
@@ -94,11 +96,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
     in.cnonce = cnonce;
     in.nc = c.nc;
     std::string value;
-    if (auto ec = sip::build_authorization(*c.ch, c.qop, in, value)) {
-      error = std::string("cannot answer the challenge: ") + ec.message();
-      return std::nullopt;
-    }
-    return sip::header_field{header, std::move(value)};
+    if (auto ec = sip::build_authorization(*c.ch, c.qop, in, value)) return unexpected(ec);
+    return std::optional(sip::header_field{header, std::move(value)});
   }
 
   void send(phase p) {
@@ -119,14 +118,15 @@ class register_op : public std::enable_shared_from_this<register_op> {
       spec.contact.reset();
       spec.expires.reset();
     }
-    std::string error;
-    spec.authorization = credentials(www_, "Authorization", error);
-    auto proxy = credentials(proxy_, "Proxy-Authorization", error);
-    if (ids_.error()) error = "random number generator failed";
-    if (!error.empty()) return finish_local_error(error);
-    if (proxy) spec.extra.push_back(*proxy);
+    auto www = credentials(www_, "Authorization");
+    auto proxy = credentials(proxy_, "Proxy-Authorization");
+    if (ids_.error()) return finish_local_error("random number generator failed");
+    if (!www || !proxy)
+      return finish_local_error("cannot answer the challenge: " + (!proxy ? proxy.error() : www.error()).message());
+    spec.authorization = std::move(*www);
+    if (*proxy) spec.extra.push_back(**proxy);
     state_.sent_authorization = spec.authorization.has_value();
-    state_.sent_proxy_authorization = proxy.has_value();
+    state_.sent_proxy_authorization = proxy->has_value();
 
     reach::transaction_spec t;
     if (auto ec = sip::build_wire(spec, t.wire))

@@ -24,8 +24,8 @@ inline std::string trace_path(const std::string& rel) { return std::string(SIPPR
 inline nlohmann::json analyze_traces(const std::vector<std::string>& rel, probe::analyze::analyze_options o = {}) {
   probe::analyze::trace_analyzer a(o);
   for (const auto& r : rel) {
-    auto err = a.add(trace_path(r));
-    REQUIRE_MESSAGE(err.empty(), err);
+    auto read = a.add(trace_path(r));
+    REQUIRE_MESSAGE(read, (read ? std::string() : read.error()));
   }
   a.finish();
   return probe::analyze::to_json(a.result());

@@ -241,9 +241,13 @@ TEST_CASE("analyze: unusable input gives no SIP and no crash") {
   CHECK(cut["diagnosis"]["code"] == "auth_not_attempted");
 
   trace_analyzer a({});
-  CHECK(a.add(trace("bad/does-not-exist")).find("cannot open") != std::string::npos);
+  const auto missing = a.add(trace("bad/does-not-exist"));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().find("cannot open") != std::string::npos);
   analyze_options forced;
   forced.format = trace_format::pcap;
   trace_analyzer b(forced);
-  CHECK(b.add(trace("text/forbidden.txt")).find("not a capture libpcap can read") != std::string::npos);
+  const auto text = b.add(trace("text/forbidden.txt"));
+  REQUIRE_FALSE(text);
+  CHECK(text.error().find("not a capture libpcap can read") != std::string::npos);
 }
