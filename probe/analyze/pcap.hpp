@@ -121,7 +121,7 @@ class packet_decoder {
   capture_stats stats_;
   std::unordered_map<endpoint_pair, tcp_stream, pair_hash> streams_;
   // Address texts, cached by endpoint: a capture repeats a few of them (the registrar's
-  // on every message), and formatting two per message was a tenth of the decoder.
+  // on every message), and formatting two per message showed in the decoder's profile.
   static constexpr std::size_t endpoint_slots = 256;
   struct endpoint_entry {
     std::array<std::uint8_t, 16> addr{};

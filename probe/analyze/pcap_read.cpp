@@ -103,7 +103,7 @@ class block_pool : public std::enable_shared_from_this<block_pool> {
   using block = std::unique_ptr<unsigned char[], release>;
   // In 2 MiB pages where the kernel has them for the asking (transparent huge pages in
   // "madvise" mode, Debian's default): the first read into a block took a page fault per
-  // 4 KiB, a quarter of the faults of a big analysis, and a fault is dear in a VM.
+  // 4 KiB, and a fault is dear in a VM (docs/benchmarks.md).
   // Without them (or where madvise fails) the block is in ordinary pages.
   static block allocate() {
     void* p = std::aligned_alloc(huge_page, buffer_bytes);

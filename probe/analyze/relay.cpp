@@ -62,8 +62,7 @@ bool inside(std::string_view v, std::string_view area) noexcept {
 
 // Asks for the cache lines of [p, p + n) in a state this core may write (PREFETCHW). A
 // batch's events and bytes were last read by the other thread: without it each write
-// waited for its line to come back (0.49 -> 0.43 s of the parsing thread's CPU on the
-// bench for the events, 0.35 -> 0.34 s more for the bytes).
+// waited for its line to come back (docs/benchmarks.md).
 // In asm: the compiler drops __builtin_prefetch(p, 1) in a function of its own (it has no
 // effect it must keep) and emits PREFETCHT0 without -mprfchw. x86-64 processors without
 // PRFCHW take the instruction as a hint and ignore it.

@@ -9,7 +9,7 @@
 // meta cross to the other thread — 128 bytes per message and the bytes the views point
 // to: each cache line written on one core and read on the other costs the writer a
 // transfer when it writes there again, and handing over the header table (and a
-// message_view rebuilt from it) was a third of the parsing thread's time. Bytes a reader
+// message_view rebuilt from it) cost the parsing thread dearly (docs/benchmarks.md). Bytes a reader
 // keeps unchanged for long enough (share()) are not copied, only pointed to. Memory is
 // bounded by the batches in flight (batch_bytes each, at most max_batches).
 //
