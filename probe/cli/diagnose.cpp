@@ -3,6 +3,7 @@
 //
 // The checks and the registration run at the same time, so a dead network is diagnosed
 // within --timeout rather than after Timer F on each transport in turn.
+#include "netcheck/endpoint.hpp"
 #include "netcheck/tls_report.hpp"
 #include "probe/cli/app.hpp"
 #include "probe/cli/register_options.hpp"
@@ -38,7 +39,7 @@ void combine(report& r, const std::vector<reach::reach_check>& checks, const std
     bool is_configured = false;
     for (const auto& t : configured) is_configured |= same_endpoint(t, c.target);
     if (!is_configured)
-      answered.push_back(std::string(netcheck::to_string(c.target.t)) + " " + reach::endpoint_text(c.target.address, c.target.port) +
+      answered.push_back(std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target) +
                          " answers OPTIONS with " + c.detail);
   }
   if (answered.empty()) return;
@@ -126,7 +127,7 @@ int run_diagnose(register_cli& o) {
   }
   std::cout << "Transports:\n";
   for (const auto& c : checks) {
-    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(reach::endpoint_text(c.target.address, c.target.port))
+    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(netcheck::endpoint_text(c.target))
               << "  " << c.verdict << "  " << printable(c.detail) << "\n";
   }
   std::cout << "\nRegistration:\n";

@@ -3,6 +3,7 @@
 //   sipprobe reach sip.example.com [--dns-server IP[:PORT]] [--transport tls] [--ca-file F]
 //
 // Exit: 0 every check answered, 1 some check failed (the diagnosis says how), 2 usage.
+#include "netcheck/endpoint.hpp"
 #include "netcheck/tls_report.hpp"
 #include "probe/cli/app.hpp"
 #include "probe/core/report.hpp"
@@ -54,7 +55,7 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   out << "Checks for " << printable(r.input) << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "") << "\n";
   for (const auto& k : r.checks) {
     const bool ok = k.verdict == "ok";
-    out << "  " << netcheck::to_string(k.target.t) << " " << printable(reach::endpoint_text(k.target.address, k.target.port));
+    out << "  " << netcheck::to_string(k.target.t) << " " << printable(netcheck::endpoint_text(k.target));
     if (!k.target.host.empty() && k.target.host != k.target.address) out << " (" << printable(k.target.host) << ")";
     out << "  " << (ok ? green : red) << k.verdict << reset << "  " << printable(k.detail);
     if (k.rtt_ms >= 0) out << "  " << ms_text(k.rtt_ms);

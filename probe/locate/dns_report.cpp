@@ -1,5 +1,6 @@
 #include "probe/locate/dns_report.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "probe/core/text_safety.hpp"
 
@@ -26,11 +27,6 @@ struct palette {
 };
 constexpr palette ansi{"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
 constexpr palette plain{"", "", "", "", ""};
-
-std::string endpoint(const std::string& address, std::uint16_t port) {
-  bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
 
 std::string answers_summary(const query_result& q) {
   if (q.type == rr_type::a || q.type == rr_type::aaaa) {
@@ -265,7 +261,7 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
     out << c.bold << "Targets, in the order a phone tries them:" << c.reset << "\n";
     std::size_t i = 0;
     for (const auto& t : r.targets) {
-      std::string ep = printable(endpoint(t.address, t.port));
+      std::string ep = printable(netcheck::endpoint_text(t));
       ++i;
       out << "  " << (i < 10 ? " " : "") << i << ". " << netcheck::to_string(t.t) << "  " << ep
           << std::string(ep.size() < 22 ? 22 - ep.size() : 1, ' ') << printable(t.host) << c.dim

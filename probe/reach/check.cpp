@@ -1,11 +1,11 @@
 #include "probe/reach/check.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/verdict.hpp"
 #include "sip/headers.hpp"
 #include "sip/serialize.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
@@ -16,11 +16,6 @@ namespace probe::reach {
 
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
-
-std::string endpoint_text(const std::string& address, std::uint16_t port) {
-  const bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
 
 namespace {
 
@@ -36,18 +31,13 @@ class check_op : public std::enable_shared_from_this<check_op> {
 
   void start() {
     const auto& t = result_.target;
-    netcheck::endpoint_spec ep;
-    ep.proto = t.t;
-    boost::system::error_code ec;
-    ep.address = boost::asio::ip::make_address(t.address, ec);
-    ep.port = t.port;
-    ep.host = settings_.server_name.empty() ? t.host : settings_.server_name;
-    if (ec || (t.t == netcheck::transport::tls && tls_ == nullptr)) {
+    auto ep = netcheck::endpoint_for(t, settings_.server_name.empty() ? t.host : settings_.server_name);
+    if (!ep || (t.t == netcheck::transport::tls && tls_ == nullptr)) {
       result_.verdict = "no_answer";
-      result_.detail = ec ? "not an address: " + t.address : "TLS is not available";
+      result_.detail = !ep ? "not an address: " + t.address : "TLS is not available";
       return finish();
     }
-    flow_ = std::make_unique<netcheck::flow>(io_, ep, settings_.flow, tls_);
+    flow_ = std::make_unique<netcheck::flow>(io_, *ep, settings_.flow, tls_);
     auto self = shared_from_this();
     flow_->async_connect(left(), [self](std::error_code e) { self->on_connect(e); });
   }
@@ -68,13 +58,13 @@ class check_op : public std::enable_shared_from_this<check_op> {
   void send_options() {
     const auto local = flow_->local_address();
     const std::string host = local ? local->to_string() : "127.0.0.1";
-    result_.local = endpoint_text(host, flow_->local_port());
+    result_.local = netcheck::endpoint_text(host, flow_->local_port());
     const auto& t = result_.target;
     sip::request_spec spec;
     spec.method = "OPTIONS";
     // RFC 3261 §11.1: OPTIONS to the server itself; the host is the name we were given.
     spec.request_uri = std::string(t.t == netcheck::transport::tls ? "sips:" : "sip:") +
-                       sip::host_for_uri(t.host.empty() ? t.address : t.host) + ":" + std::to_string(t.port);
+                       netcheck::endpoint_text(t.host.empty() ? t.address : t.host, t.port);
     spec.to_uri = spec.request_uri;
     spec.from_uri = "sip:sipprobe@" + sip::host_for_uri(host);
     spec.from_tag = ids_.tag();
@@ -209,7 +199,7 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
   diagnosis d;
   bool any_failed = false;
   for (const auto& c : checks) {
-    const std::string where = std::string(netcheck::to_string(c.target.t)) + " " + endpoint_text(c.target.address, c.target.port);
+    const std::string where = std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target);
     if (c.verdict == "ok") {
       n.other_transport_answered = true;
       continue;
@@ -224,8 +214,8 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
   if (!any_failed) return std::nullopt;
   for (const auto& c : checks)
     if (c.verdict == "ok")
-      d.evidence.push_back(std::string(netcheck::to_string(c.target.t)) + " " + endpoint_text(c.target.address, c.target.port) +
-                           " answers: " + c.detail);
+      d.evidence.push_back(std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target) + " answers: " +
+                           c.detail);
   d.code = classify_network(n);
   return d;
 }
@@ -294,7 +284,7 @@ std::vector<finding> reach_findings(const std::vector<reach_check>& checks) {
   bool expiring = false;  // the first expiring certificate is the one reported
   for (const auto& c : checks) {
     if (!c.tls) continue;
-    const auto where = endpoint_text(c.target.address, c.target.port);
+    const auto where = netcheck::endpoint_text(c.target);
     if (auto f = certificate_expiry_finding(where, *c.tls); f && !expiring) {
       expiring = true;
       add_finding(found, std::move(*f));

@@ -91,7 +91,4 @@ std::optional<finding> unverified_certificate_finding(const std::string& endpoin
 // What the report keeps of a TLS connection (probe/core/report.hpp tls_record).
 tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report& tls);
 
-// "127.0.0.1:5060", "[::1]:5061".
-std::string endpoint_text(const std::string& address, std::uint16_t port);
-
 }  // namespace probe::reach

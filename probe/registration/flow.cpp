@@ -1,5 +1,6 @@
 #include "probe/registration/flow.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
 #include "probe/core/evidence.hpp"
@@ -55,7 +56,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec_.via.port = flow_.local_port();
     spec_.via.transport = std::string(netcheck::to_string(proto));
     for (auto& ch : spec_.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    sent_via_ = sip::host_for_uri(spec_.via.host) + ":" + std::to_string(spec_.via.port);
+    sent_via_ = netcheck::endpoint_text(spec_.via.host, spec_.via.port);
     if (set_.contact) {
       contact_ = *set_.contact;
     } else if (!set_.query) {  // a query sends no Contact and looks for none of ours
@@ -69,7 +70,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec_.from_uri = spec_.to_uri;
     spec_.user_agent = set_.user_agent;
     const auto& remote = flow_.remote();
-    remote_text_ = sip::host_for_uri(netcheck::address_text(remote.address)) + ":" + std::to_string(remote.port);
+    remote_text_ = netcheck::endpoint_text(netcheck::address_text(remote.address), remote.port);
     send(phase::register_);
   }
 

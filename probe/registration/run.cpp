@@ -1,5 +1,6 @@
 #include "probe/registration/run.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
 #include "netcheck/tls_report.hpp"
@@ -10,7 +11,6 @@
 #include "probe/locate/target.hpp"
 #include "probe/reach/check.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
 #include <iterator>
@@ -20,12 +20,6 @@ namespace probe::registration {
 
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
-
-namespace {
-
-std::string endpoint_text(const netcheck::target& t) { return reach::endpoint_text(t.address, t.port); }
-
-}  // namespace
 
 expected<netcheck::locate_request, std::string> locate_request_for(const account& acct, const route_options& route) {
   netcheck::locate_request req;
@@ -165,22 +159,17 @@ class run_op : public std::enable_shared_from_this<run_op> {
       return conclude_failure();
     }
     const auto& t = targets_[index_];
-    netcheck::endpoint_spec ep;
-    ep.proto = t.t;
-    boost::system::error_code ec;
-    ep.address = boost::asio::ip::make_address(t.address, ec);
-    ep.port = t.port;
     // RFC 5922 §4 (with RFC 3263): the certificate must name the SIP domain the user asked
     // for — the AOR's domain, or the host of --registrar / --outbound-proxy, or where a
     // redirect pointed — not the SRV target found for it, which DNS alone vouches for.
-    ep.host = req_.host;
-    if (ec || (t.t == netcheck::transport::tls && !tls_)) {
+    const auto ep = netcheck::endpoint_for(t, req_.host);
+    if (!ep || (t.t == netcheck::transport::tls && !tls_)) {
       rep_.targets[index_].result = "skipped";
       ++index_;
       return next_target();
     }
-    if (links_) flow_.emplace(links_->open(ep));
-    else flow_.emplace(ctx_.io, ep, flow_opts_, tls_);
+    if (links_) flow_.emplace(links_->open(*ep));
+    else flow_.emplace(ctx_.io, *ep, flow_opts_, tls_);
     // Share what is left among the targets still to try, so a silent first target does
     // not use up the time a failover needs (RFC 3263 §4.3).
     auto left = targets_.size() - index_;
@@ -199,7 +188,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (targets_[index_].t == netcheck::transport::tls && ec != std::errc::operation_canceled) note_tls(tls);
     if (ec) {
       failure f;
-      f.target = endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
+      f.target = netcheck::endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
       if (ec == netcheck::errc::tls_verify_failed || ec == netcheck::errc::tls_handshake_failed ||
           ec == netcheck::errc::tls_handshake_timeout) {
         f.code = diagnosis_code::tls_failure;
@@ -229,7 +218,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   // What a TLS connection showed: the name checked (report.tls), an expiring certificate,
   // and a failed check that --insecure let pass (never silent).
   void note_tls(const netcheck::tls_report& tls) {
-    const auto where = endpoint_text(targets_[index_]);
+    const auto where = netcheck::endpoint_text(targets_[index_]);
     if (tls.has_certificate) rep_.tls = reach::tls_record_of(where, tls);  // a name was checked
     if (auto expiring = tls.has_certificate ? reach::certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
       cert_warned_ = true;
@@ -251,7 +240,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
       // the target (a 503's Retry-After, the replies that were not SIP).
       for (const auto& e : o.primary.evidence) rec.result += (rec.result.empty() ? "" : "; ") + e;
       if (rec.result.empty()) rec.result = "failed";
-      failures_.push_back({o.primary.code, rec.result, endpoint_text(targets_[index_])});
+      failures_.push_back({o.primary.code, rec.result, netcheck::endpoint_text(targets_[index_])});
       flow_->close();
       ++index_;
       return next_target();
@@ -263,10 +252,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (!failures_.empty() && (o.sip_answered)) {
       add_finding(rep_.findings, {finding_code::srv_failover,
                                   failures_.front().target + " failed (" + failures_.front().what + "); " +
-                                      endpoint_text(targets_[index_]) + " answered"});
+                                      netcheck::endpoint_text(targets_[index_]) + " answered"});
     }
     if (!failures_.empty() && !o.sip_answered && o.primary.code != diagnosis_code::interrupted) {
-      failures_.push_back({rep_.primary.code, rec.result, endpoint_text(targets_[index_])});
+      failures_.push_back({rep_.primary.code, rec.result, netcheck::endpoint_text(targets_[index_])});
       return conclude_failure();
     }
     flow_->close();
