@@ -35,7 +35,7 @@ void combine(report& r, const std::vector<reach::reach_check>& checks, const std
   if (!network) return;
   std::vector<std::string> answered;
   for (const auto& c : checks) {
-    if (c.verdict != "ok") continue;
+    if (c.verdict != netcheck::probe_verdict::ok) continue;
     bool is_configured = false;
     for (const auto& t : configured) is_configured |= same_endpoint(t, c.target);
     if (!is_configured)
@@ -128,7 +128,7 @@ int run_diagnose(register_cli& o) {
   std::cout << "Transports:\n";
   for (const auto& c : checks) {
     std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(netcheck::endpoint_text(c.target))
-              << "  " << c.verdict << "  " << printable(c.detail) << "\n";
+              << "  " << netcheck::to_string(c.verdict) << "  " << printable(c.detail) << "\n";
   }
   std::cout << "\nRegistration:\n";
   return emit_report(r, o);

@@ -54,10 +54,10 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   const char* reset = c ? "\033[0m" : "";
   out << "Checks for " << printable(r.input) << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "") << "\n";
   for (const auto& k : r.checks) {
-    const bool ok = k.verdict == "ok";
+    const bool ok = k.verdict == netcheck::probe_verdict::ok;
     out << "  " << netcheck::to_string(k.target.t) << " " << printable(netcheck::endpoint_text(k.target));
     if (!k.target.host.empty() && k.target.host != k.target.address) out << " (" << printable(k.target.host) << ")";
-    out << "  " << (ok ? green : red) << k.verdict << reset << "  " << printable(k.detail);
+    out << "  " << (ok ? green : red) << netcheck::to_string(k.verdict) << reset << "  " << printable(k.detail);
     if (k.rtt_ms >= 0) out << "  " << ms_text(k.rtt_ms);
     out << "\n";
     std::string extra;

@@ -33,7 +33,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     const auto& t = result_.target;
     auto ep = netcheck::endpoint_for(t, settings_.server_name.empty() ? t.host : settings_.server_name);
     if (!ep || (t.t == netcheck::transport::tls && tls_ == nullptr)) {
-      result_.verdict = "no_answer";
+      result_.verdict = netcheck::probe_verdict::no_answer;
       result_.detail = !ep ? "not an address: " + t.address : "TLS is not available";
       return finish();
     }
@@ -77,7 +77,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     spec.extra.push_back({"Accept", "application/sdp"});
     transaction_spec ts;
     if (ids_.error() || sip::build_wire(spec, ts.wire)) {
-      result_.verdict = "no_answer";
+      result_.verdict = netcheck::probe_verdict::no_answer;
       result_.detail = "could not build OPTIONS";
       return finish();
     }
@@ -95,14 +95,14 @@ class check_op : public std::enable_shared_from_this<check_op> {
     result_.retransmissions = r.retransmissions;
     if (!r.response) {
       if (!r.malformed.empty()) {
-        result_.verdict = "bad_reply";
+        result_.verdict = netcheck::probe_verdict::bad_reply;
         result_.detail = r.malformed.front();
         return finish();
       }
       return fail(r.ec);
     }
     const auto& m = r.response->view();
-    result_.verdict = "ok";
+    result_.verdict = netcheck::probe_verdict::ok;
     result_.rtt_ms = r.rtt_ms;
     result_.status = m.status;
     result_.reason = std::string(m.reason);
@@ -144,7 +144,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     }
     // The catalog knows six verdicts; a local error is no answer.
     if (v == netcheck::probe_verdict::error || v == netcheck::probe_verdict::ok) v = netcheck::probe_verdict::no_answer;
-    result_.verdict = std::string(netcheck::to_string(v));
+    result_.verdict = v;
     if (v == netcheck::probe_verdict::no_answer && result_.retransmissions > 0)
       result_.detail += " (" + std::to_string(result_.retransmissions) + " retransmissions)";
     finish();
@@ -200,20 +200,21 @@ std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks)
   bool any_failed = false;
   for (const auto& c : checks) {
     const std::string where = std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target);
-    if (c.verdict == "ok") {
+    using netcheck::probe_verdict;
+    if (c.verdict == probe_verdict::ok) {
       n.other_transport_answered = true;
       continue;
     }
     any_failed = true;
-    d.evidence.push_back(where + ": " + c.verdict + " (" + c.detail + ")");
-    if (c.verdict == "refused") n.refused = true;
-    if (c.verdict == "tls_error") n.tls_failed = true;
-    if (c.verdict == "bad_reply") n.malformed_reply = true;
-    if (c.verdict != "unreachable") n.unreachable = false;
+    d.evidence.push_back(where + ": " + std::string(netcheck::to_string(c.verdict)) + " (" + c.detail + ")");
+    if (c.verdict == probe_verdict::refused) n.refused = true;
+    if (c.verdict == probe_verdict::tls_error) n.tls_failed = true;
+    if (c.verdict == probe_verdict::bad_reply) n.malformed_reply = true;
+    if (c.verdict != probe_verdict::unreachable) n.unreachable = false;
   }
   if (!any_failed) return std::nullopt;
   for (const auto& c : checks)
-    if (c.verdict == "ok")
+    if (c.verdict == netcheck::probe_verdict::ok)
       d.evidence.push_back(std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target) + " answers: " +
                            c.detail);
   d.code = classify_network(n);
@@ -324,7 +325,7 @@ nlohmann::json to_json(const reach_check& c) {
                       {"address", c.target.address},
                       {"port", c.target.port},
                       {"via", std::string(netcheck::to_string(c.target.via))},
-                      {"verdict", c.verdict},
+                      {"verdict", std::string(netcheck::to_string(c.verdict))},
                       {"detail", c.detail},
                       {"rtt_ms", opt_ms(c.rtt_ms)},
                       {"connect_ms", opt_ms(c.connect_ms)},

@@ -8,6 +8,7 @@
 #include "netcheck/rfc3263.hpp"
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
+#include "netcheck/verdict.hpp"
 #include "probe/core/catalog.hpp"
 #include "probe/core/report.hpp"
 #include "probe/reach/transaction.hpp"
@@ -25,10 +26,12 @@
 
 namespace probe::reach {
 
-// One check's outcome. `verdict` is one of ok, refused, no_answer, tls_error, bad_reply.
+// One check's outcome. `verdict` is ok, refused, no_answer, tls_error, bad_reply or
+// unreachable: a peer that hung up without a word (closed) and a local failure (error)
+// are no_answer.
 struct reach_check {
   netcheck::target target;
-  std::string verdict = "no_answer";
+  netcheck::probe_verdict verdict = netcheck::probe_verdict::no_answer;
   std::string detail;                 // one line: what happened
   double connect_ms = -1, handshake_ms = -1, rtt_ms = -1;
   int retransmissions = 0;

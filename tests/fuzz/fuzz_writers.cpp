@@ -36,7 +36,8 @@ class field_source {
     for (std::size_t i = 0; i < n; ++i) s += static_cast<char>(byte());
     return s;
   }
-  unsigned byte() { return static_cast<unsigned char>(in_[at_++ % in_.size()]); }
+  // 0 for an empty input, which has no byte to go round.
+  unsigned byte() { return in_.empty() ? 0 : static_cast<unsigned char>(in_[at_++ % in_.size()]); }
   // Fills each of the fields in turn.
   void fill(std::initializer_list<std::string*> fields) {
     for (auto* s : fields) *s = next();
@@ -160,7 +161,8 @@ void check_dns(field_source& f) {
 void check_reach(field_source& f) {
   probe::reach::reach_check c;
   c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::via::srv};
-  f.fill({&c.verdict, &c.detail, &c.reason, &c.server, &c.local, &c.received});
+  c.verdict = static_cast<netcheck::probe_verdict>(f.byte() % (static_cast<unsigned>(netcheck::probe_verdict::error) + 1));
+  f.fill({&c.detail, &c.reason, &c.server, &c.local, &c.received});
   c.allow = {f.next(), f.next()};
   netcheck::tls_report t;
   f.fill({&t.protocol, &t.cipher, &t.sni, &t.checked_name, &t.subject, &t.subject_cn, &t.issuer, &t.issuer_cn,
