@@ -352,7 +352,19 @@ void attempt_tracker::keep(open_map::iterator it, const message_digest& d, const
   k.where_no = meta.where;
   k.packet = meta.packet;
   k.body_on_wire = meta.body_on_wire;
-  if (d.kind == reply_kind::sip && ends_attempt(d.status)) close(it, true, went_on);
+  if (d.kind == reply_kind::sip && ends_attempt(d.status) && !answered_before(a, k)) close(it, true, went_on);
+}
+
+// RFC 3261 §17.1.1.2: the first final response completes the client transaction; a second
+// one (another status for the same branch and CSeq) is discarded by the phone and ends nothing.
+bool attempt_tracker::answered_before(const attempt& a, const kept_message& k) {
+  if (k.cseq == 0 && k.branch().empty()) return false;
+  for (auto it = a.messages.rbegin() + 1; it != a.messages.rend(); ++it) {
+    const auto& m = *it;
+    if (m.msg.kind() != reply_kind::sip || m.msg.is_request() || m.msg.status() < 200) continue;
+    if (m.cseq == k.cseq && m.branch() == k.branch()) return true;
+  }
+  return false;
 }
 
 void attempt_tracker::close(open_map::iterator it, bool ended, double trace_end) {

@@ -228,6 +228,9 @@ class attempt_tracker : public digest_sink, private detail::own_cache_line {
   void evict_one();
   void compact_queue();
   bool is_retransmission(attempt& a, const message_digest& d, double time);
+  // Whether k (the attempt's latest message, a final response) answers a request that an
+  // earlier final response of the attempt already answered.
+  static bool answered_before(const attempt& a, const kept_message& k);
   // Whether the message `d` continues the parked attempt `a` (see the header comment).
   bool continues(const attempt& a, const message_digest& d);
   open_map::iterator open_attempt_for(const message_digest& d, const message_meta& meta);

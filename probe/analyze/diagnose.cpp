@@ -278,6 +278,22 @@ bool nonce_evidence(const txn& last, std::vector<std::string>& ev) {
   return true;
 }
 
+// A registrar that answered one REGISTER twice: the first final response decided, the
+// others (named here) were discarded by the phone (RFC 3261 §17.1.1.2).
+void late_final_evidence(const std::vector<txn>& txns, std::vector<std::string>& ev) {
+  for (const auto& t : txns) {
+    if (t.late_finals.empty() || !t.final) continue;
+    const auto status_of = [](const kept_message& k) { return std::to_string(k.msg->status) + " " + std::string(k.msg->reason); };
+    std::string late;
+    for (const auto* k : t.late_finals) late += (late.empty() ? "" : ", ") + status_of(*k);
+    ev.push_back(late + " after " + status_of(*t.final) + " to the same REGISTER" +
+                 (t.final->cseq ? " (CSeq " + std::to_string(t.final->cseq) + ")" : std::string()) +
+                 ": the first final response completes the transaction and a phone discards the rest (RFC 3261 "
+                 "§17.1.1.2); a registrar that answers twice is misconfigured (e.g. Kamailio's `if "
+                 "(!save(\"location\")) sl_reply_error();`, where save() has already replied)");
+  }
+}
+
 // What the registrar holds after a success: the bindings its 2xx lists, the expiry it
 // granted ours (a registration), or none (a removal or a query).
 registration_record registration_of(const txn& last, diagnosis_code code) {
@@ -370,6 +386,10 @@ std::vector<txn> pair_messages(const attempt& a) {
       (m.kind() == reply_kind::unreachable ? match->unreachable : match->malformed) = &k;
       continue;
     }
+    if (match != nullptr && status >= 200 && match->final != nullptr && (k.cseq != 0 || !k.branch().empty())) {
+      match->late_finals.push_back(&k);  // matched by branch or CSeq: the same request again
+      continue;
+    }
     if (match == nullptr || (status >= 200 && match->final != nullptr)) {
       txns.push_back({});
       match = &txns.back();
@@ -432,6 +452,7 @@ attempt_result diagnose(const attempt& a, const diagnose_options& o) {
   else unanswered_evidence(a, txns, r.primary.code, ev);
   code_evidence(a, txns, r.primary.code, ev);
   r.nonce_refused = nonce_evidence(last, ev);
+  late_final_evidence(txns, ev);
   if (is_success(r.primary.code) && last.final) r.registration = registration_of(last, r.primary.code);
   add_findings(a, txns, o, r);
   return r;

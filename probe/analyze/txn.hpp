@@ -20,6 +20,9 @@ struct txn {
   const kept_message* challenge = nullptr;    // the 401/407 the request's credentials answer
   const kept_message* malformed = nullptr;    // the last reply to it that is not valid SIP
   const kept_message* unreachable = nullptr;  // an ICMP port unreachable quoting it
+  // Final responses after the first: the transaction was complete, a phone discards them
+  // (RFC 3261 §17.1.1.2), so they decide nothing; the evidence names them.
+  std::vector<const kept_message*> late_finals;
 
   // The request removes bindings (Expires 0, Contact: *): nothing is registered by it.
   bool removal() const;

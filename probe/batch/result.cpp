@@ -84,7 +84,7 @@ std::string batch_result_csv(const batch_result& r) {
 }
 
 std::string batch_result_jsonl(const batch_result& r) {
-  // Keys sorted, as nlohmann::json writes an object (the README's examples).
+  // Keys sorted, as nlohmann::json writes an object (docs/json.md, "batch lines").
   std::string line;
   line.reserve(160 + r.aor.size() + r.detail.size() + r.label.size());
   line += "{\"aor\":";

@@ -134,7 +134,7 @@ void setup_analyze(CLI::App& parent, action& selected) {
   auto* cmd = parent.add_subcommand("analyze", "Explain a registration from a trace: pcap/pcapng, ngrep, Asterisk/FreeSWITCH logs, sngrep export or pasted messages");
   auto o = std::make_shared<analyze_cli>();
   cmd->add_option("files", o->files, "Trace files to read in order; - or none reads standard input");
-  cmd->add_option("--format", o->format, "Input format instead of detecting it: auto, text, ngrep, asterisk, freeswitch, sngrep, pcap")
+  cmd->add_option("--format", o->format, "Input format instead of detecting it (fslog and kamailio read as freeswitch, pcapng as pcap)")
       ->check(one_of({"auto", "text", "ngrep", "asterisk", "freeswitch", "fslog", "kamailio", "sngrep", "pcap", "pcapng"}))
       ->capture_default_str();
   // Reading a day's capture takes seconds: the bound is for inputs that never end.

@@ -83,7 +83,7 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
       for (const auto& d : t.san_dns) out << " DNS:" << printable(d);
       for (const auto& i : t.san_ip) out << " IP:" << printable(i);
       out << "; expires " << printable(t.not_after);
-      if (t.days_left) out << " (" << *t.days_left << " days)";
+      if (t.days_left) out << (*t.days_left < 0 ? std::string(" (expired)") : " (" + std::to_string(*t.days_left) + " days)");
       out << "; verify: " << netcheck::to_string(t.verdict);
       if (t.name_checked) out << " against \"" << printable(t.checked_name) << "\"";
       if (t.verify_code != 0) out << " (" << printable(t.verify_reason) << ")";

@@ -10,7 +10,7 @@
 
 namespace probe {
 
-// The exit-status contract (README "Exit status"). CLI11's own codes never escape.
+// The exit-status contract (README "Exit status", docs/commands.md). CLI11's own codes never escape.
 enum exit_status : int {
   exit_ok = 0,        // the probe ran and the answer is good (registered, resolved, reachable)
   exit_failed = 1,    // the probe ran and found a problem: the report says what

@@ -76,7 +76,7 @@ struct report {
   double elapsed_ms = 0;
 };
 
-// The JSON document (schema "sipprobe.report/1", documented in README.md).
+// The JSON document (schema "sipprobe.report/1", documented in docs/json.md).
 nlohmann::json to_json(const report& r);
 
 enum class color_mode { never, always };

@@ -203,7 +203,7 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
   const palette& c = color == color_mode::always ? ansi : plain;
   const auto& r = run.result;
   out << c.bold << "DNS plan for " << printable(run.target.host) << c.reset;
-  if (!run.servers.empty()) {
+  if (!run.servers.empty() && !r.queries.empty()) {  // an IP literal asks no server
     out << c.dim << "  (server";
     if (run.servers.size() > 1) out << "s";
     for (std::size_t i = 0; i < run.servers.size(); ++i) out << (i ? ", " : " ") << printable(run.servers[i]);

@@ -273,9 +273,10 @@ tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report
 
 std::optional<finding> certificate_expiry_finding(const std::string& endpoint, const netcheck::tls_report& tls) {
   if (!tls.has_certificate || !tls.expires_within(30)) return std::nullopt;
+  // days_left is floored (an hour past not_after is -1): a past date is named, not counted.
   const long days = *tls.days_left;
-  const std::string when = days < 0    ? "expired " + tls.not_after + ", " + std::to_string(-days) + (days == -1 ? " day" : " days") + " ago"
-                           : days == 0 ? "expires " + tls.not_after + ", today"
+  const std::string when = days < 0    ? "expired " + tls.not_after
+                           : days == 0 ? "expires " + tls.not_after + ", within a day"
                                        : "expires " + tls.not_after + ", in " + std::to_string(days) + (days == 1 ? " day" : " days");
   return finding{finding_code::tls_certificate_expiring, "the certificate of " + endpoint + " (" + tls.subject_cn + ") " + when};
 }

@@ -216,6 +216,13 @@ TEST_CASE("dns: short-cuts — IP literals and explicit ports ask no NAPTR/SRV")
   REQUIRE(v4tcp.doc["targets"].size() == 1);
   CHECK(describe(v4tcp.doc["targets"][0]) == "tcp 127.0.0.1 5060 literal");
 
+  // The text names no DNS server where none was asked.
+  auto v4text = sipprobe_dns("127.0.0.1:5060 --dns-server " + lab.server());
+  INFO(v4text.text);
+  CHECK(v4text.exit_code == 0);
+  CHECK(v4text.text.find("IP literal: no DNS query") != std::string::npos);
+  CHECK(v4text.text.find("(server") == std::string::npos);
+
   auto v6 = dns_json(lab, "[::1]:5070");
   CHECK(v6.exit_code == 0);
   CHECK(describe(v6.doc["targets"][0]) == "udp ::1 5070 literal");

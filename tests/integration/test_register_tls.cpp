@@ -117,6 +117,15 @@ TEST_CASE("register: --insecure goes on, and reports the certificate check it sk
     }
     auto text = sipprobe("register " + args, "alice-secret", false);
     CHECK(text.out.find("tls_certificate_unverified") != std::string::npos);
+    if (std::string(r.verdict) == "expired") {
+      // The past is named, not counted in floored days ("in -1 days" was printed once).
+      CHECK(text.out.find("tls_certificate_expiring") != std::string::npos);
+      CHECK(text.out.find(") expired 20") != std::string::npos);
+      CHECK(text.out.find(" -1 day") == std::string::npos);
+      auto reach = sipprobe("reach " + endpoint + " --transport tls --insecure --ca-file " + kam.get("CA_FILE"), "", false);
+      INFO(reach.out);
+      CHECK(reach.out.find(" (expired); verify: expired") != std::string::npos);
+    }
     auto nagios = sipprobe("register " + args + " --nagios", "alice-secret", false);
     CHECK(nagios.exit_code == 1);  // WARNING: registered, but nothing proved who answered
     CHECK(nagios.out.rfind("SIPPROBE WARNING - registered", 0) == 0);

@@ -347,3 +347,20 @@ TEST_CASE("analyze: findings no trace exercised — a reduced expiry, NAT withou
   CHECK(finding_codes_of(nat) == std::vector<std::string>{"nat_private_contact"});
   CHECK(finding_detail_of(nat, "nat_private_contact").find("203.0.113.9") != npos);
 }
+
+TEST_CASE("analyze: a second final response to an answered REGISTER neither ends nor decides the attempt") {
+  // Kamailio with the usual `if (!save("location")) sl_reply_error();` answers a short
+  // interval with 423 from save() and then 500 from sl_reply_error() to the same request.
+  // A phone's transaction is completed by the 423 and discards the 500 (RFC 3261
+  // §17.1.1.2): it retries with Min-Expires and registers — sipprobe register did exactly that.
+  auto j = analyze_trace("pcap/lab_423_then_500.pcap");
+  REQUIRE(j["attempts"].size() == 2);
+  CHECK(j["attempts"][0]["diagnosis"]["code"] == "registered");
+  CHECK(finding_codes_of(j["attempts"][0]) == std::vector<std::string>{"expires_raised"});
+  CHECK(j["attempts"][1]["diagnosis"]["code"] == "unregistered");
+  CHECK(j["summary"]["by_diagnosis"].count("server_error") == 0);
+  // The second answer is shown, and named for what it is.
+  const auto ev = evidence_of(j["attempts"][0]);
+  CHECK(ev.find("500 I'm terribly sorry, server error occurred (1/SL) after 423 Interval Too Brief to the same REGISTER (CSeq 2)") != npos);
+  CHECK(ev.find("sl_reply_error") != npos);
+}

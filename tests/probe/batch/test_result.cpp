@@ -43,7 +43,7 @@ TEST_CASE("batch result: the JSON line round-trips every field") {
   CHECK(j["evidence"][1] == r.evidence[1]);
   CHECK(j["evidence"][2] == r.evidence[2]);
   CHECK(j["elapsed_ms"].get<double>() == doctest::Approx(12.3));
-  // Keys sorted, as the README shows them.
+  // Keys sorted, as docs/json.md shows them.
   CHECK(line.rfind("{\"aor\":", 0) == 0);
 }
 
