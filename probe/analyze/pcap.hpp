@@ -147,7 +147,7 @@ class packet_decoder {
 // cannot be read at all; a capture cut short is read up to the cut and reported through
 // sink.on_warning. `sink` is called from a second thread (a
 // relay_sink, probe/analyze/relay.hpp), in order, and not after read_pcap returns; its
-// digest() on this one.
-expected<void, std::string> read_pcap(std::FILE* f, const std::string& file, digest_sink& sink, capture_stats& stats);
+// summarize() on this one.
+expected<void, std::string> read_pcap(std::FILE* f, const std::string& file, summary_sink& sink, capture_stats& stats);
 
 }  // namespace probe::analyze

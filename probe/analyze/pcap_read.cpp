@@ -261,7 +261,7 @@ expected<void, std::string> read_libpcap(std::FILE* f, const std::string& file, 
 
 }  // namespace
 
-expected<void, std::string> read_pcap(std::FILE* f, const std::string& file, digest_sink& out, capture_stats& stats) {
+expected<void, std::string> read_pcap(std::FILE* f, const std::string& file, summary_sink& out, capture_stats& stats) {
   // Decoding and parsing here, tracking attempts on the relay's thread: on a big capture
   // each is about half of the work.
   relay_sink sink(out);

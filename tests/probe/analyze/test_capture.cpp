@@ -25,16 +25,16 @@ using namespace probe::analyze;
 namespace {
 
 // Every call a sink receives, as text, in order.
-// Records every call. Its digest keeps what tells messages apart: the bytes, the status,
+// Records every call. Its summary keeps what tells messages apart: the bytes, the status,
 // the Call-ID, the last header's value (outside the bytes in a view built by hand) and
 // the number of headers. With `every_other`, messages with an odd number of headers are
 // not relevant (only counted), to check that nothing of them is handed on.
-struct record : digest_sink {
+struct record : summary_sink {
   std::vector<std::string> calls;
-  std::vector<const char*> raw_at;  // where each relevant digest's bytes were
+  std::vector<const char*> raw_at;  // where each relevant summary's bytes were
   bool every_other = false;
-  message_digest digest(const sip::message_view& m) const override {
-    message_digest d;
+  message_summary summarize(const sip::message_view& m) const override {
+    message_summary d;
     d.raw = m.raw;
     d.status = m.status;
     d.relevant = !every_other || m.headers.size() % 2 == 0;
@@ -44,7 +44,7 @@ struct record : digest_sink {
     d.facts = static_cast<std::uint8_t>(m.method.size());
     return d;
   }
-  void on_digest(const message_digest& d, const message_meta& meta) override {
+  void on_summary(const message_summary& d, const message_meta& meta) override {
     std::string s = "M " + std::to_string(d.status) + "|";
     if (d.relevant) raw_at.push_back(d.raw.data());
     if (d.relevant)
@@ -222,10 +222,10 @@ TEST_CASE("analyze: the relay hands on every call in order, from its own thread"
   CHECK(std::all_of(shared_relayed.raw_at.begin(), shared_relayed.raw_at.end(), [&](const char* p) { return p == block->data(); }));
   CHECK(std::none_of(relayed.raw_at.begin(), relayed.raw_at.end(), [&](const char* p) { return p == text.data(); }));
 
-  struct thrower : digest_sink {
+  struct thrower : summary_sink {
     int seen = 0;
-    message_digest digest(const sip::message_view&) const override { return {}; }
-    void on_digest(const message_digest&, const message_meta&) override {
+    message_summary summarize(const sip::message_view&) const override { return {}; }
+    void on_summary(const message_summary&, const message_meta&) override {
       if (++seen == 5000) throw std::runtime_error("inner failed");
     }
     void on_warning(std::string, std::string) override {}
