@@ -114,7 +114,7 @@ nlohmann::json to_json(const reach_run& r) {
   auto& targets = j["targets"] = nlohmann::json::array();
   for (const auto& t : r.located.targets)
     targets.push_back({{"transport", std::string(netcheck::to_string(t.t))}, {"host", t.host}, {"address", t.address},
-                       {"port", t.port}, {"via", std::string(netcheck::to_string(t.via))}});
+                       {"port", t.port}, {"via", std::string(netcheck::to_string(t.found_by))}});
   auto& checks = j["checks"] = nlohmann::json::array();
   for (const auto& c : r.checks) checks.push_back(to_json(c));
   if (r.primary) {

@@ -169,7 +169,7 @@ json dns_to_json(const dns_run& run) {
   for (const auto& x : r.targets)
     targets.push_back({{"transport", netcheck::to_string(x.t)}, {"host", x.host},
                        {"address", x.address}, {"port", x.port},
-                       {"via", netcheck::to_string(x.via)}});
+                       {"via", netcheck::to_string(x.found_by)}});
   j["targets"] = std::move(targets);
   if (auto d = dns_diagnosis(run)) {
     const entry& e = describe(d->code);
@@ -265,7 +265,7 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
       ++i;
       out << "  " << (i < 10 ? " " : "") << i << ". " << netcheck::to_string(t.t) << "  " << ep
           << std::string(ep.size() < 22 ? 22 - ep.size() : 1, ' ') << printable(t.host) << c.dim
-          << "  via " << netcheck::to_string(t.via) << c.reset << "\n";
+          << "  via " << netcheck::to_string(t.found_by) << c.reset << "\n";
     }
     if (r.limited) out << c.dim << "  (limit reached: more targets not shown)" << c.reset << "\n";
     out << "\n" << c.ok << "Resolved" << c.reset << ": " << r.targets.size()

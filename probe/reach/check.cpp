@@ -325,7 +325,7 @@ nlohmann::json to_json(const reach_check& c) {
                       {"host", c.target.host},
                       {"address", c.target.address},
                       {"port", c.target.port},
-                      {"via", std::string(netcheck::to_string(c.target.via))},
+                      {"via", std::string(netcheck::to_string(c.target.found_by))},
                       {"verdict", std::string(netcheck::to_string(c.verdict))},
                       {"detail", c.detail},
                       {"rtt_ms", opt_ms(c.rtt_ms)},

@@ -136,7 +136,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (interrupted()) return finish_interrupted("while the registrar was being located");
     for (const auto& t : r.targets)
       rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
-                              std::string(netcheck::to_string(t.via)), ""});
+                              std::string(netcheck::to_string(t.found_by)), ""});
     // After a redirect the new targets follow the old ones in the report; index_ and
     // targets_ then count from the first new one.
     const std::size_t first = rep_.targets.size() - r.targets.size();

@@ -147,7 +147,7 @@ void check_dns(field_source& f) {
   for (const bool resolved : {true, false}) {
     run.result.targets.clear();
     run.result.failed_query.reset();
-    if (resolved) run.result.targets = {{netcheck::transport::udp, f.next(), f.next(), 5060, netcheck::via::naptr}};
+    if (resolved) run.result.targets = {{netcheck::transport::udp, f.next(), f.next(), 5060, netcheck::found_by::naptr}};
     else run.result.failed_query = 1;
     const auto back = parse_back(probe::locate::dns_to_json(run));
     same_if_utf8(back["input"]["text"], run.input);
@@ -160,7 +160,7 @@ void check_dns(field_source& f) {
 
 void check_reach(field_source& f) {
   probe::reach::reach_check c;
-  c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::via::srv};
+  c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::found_by::srv};
   c.verdict = static_cast<netcheck::probe_verdict>(f.byte() % (static_cast<unsigned>(netcheck::probe_verdict::error) + 1));
   f.fill({&c.detail, &c.reason, &c.server, &c.local, &c.received});
   c.allow = {f.next(), f.next()};

@@ -49,7 +49,7 @@ netcheck::target target_at(transport t, std::uint16_t port) {
   x.host = "127.0.0.1";
   x.address = "127.0.0.1";
   x.port = port;
-  x.via = netcheck::via::literal;
+  x.found_by = netcheck::found_by::literal;
   return x;
 }
 
