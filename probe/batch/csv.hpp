@@ -16,7 +16,7 @@
 #pragma once
 
 #include "probe/core/expected.hpp"
-#include "probe/registration/flow.hpp"
+#include "probe/registration/exchange.hpp"
 
 #include "netcheck/common.hpp"
 

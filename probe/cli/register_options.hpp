@@ -5,7 +5,7 @@
 #include "probe/cli/app.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
-#include "probe/registration/flow.hpp"
+#include "probe/registration/exchange.hpp"
 #include "probe/registration/run.hpp"
 
 #include <string>

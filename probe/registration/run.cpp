@@ -211,7 +211,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     auto self = shared_from_this();
     stage_ = stage::registering;
     async_register_on_flow(
-        *flow_, acct_, settings_, ctx_.ids, target_deadline_, [self](flow_outcome o) { self->on_registered(std::move(o)); },
+        *flow_, acct_, settings_, ctx_.ids, target_deadline_, [self](exchange_outcome o) { self->on_registered(std::move(o)); },
         ctx_.interrupt);
   }
 
@@ -227,7 +227,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (auto skipped = reach::unverified_certificate_finding(where, tls)) add_finding(rep_.findings, std::move(*skipped));
   }
 
-  void on_registered(flow_outcome o) {
+  void on_registered(exchange_outcome o) {
     auto& rec = rep_.targets[index_];
     stage_ = stage::locating;  // until the next step says otherwise (a failover connects again)
     rep_.transactions.insert(rep_.transactions.end(), std::make_move_iterator(o.transactions.begin()),
@@ -264,7 +264,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
 
   // RFC 3261 §21.3: a 3xx names where to register instead. We follow it once, through
   // RFC 3263 again; the evidence keeps the redirect so the report tells the whole story.
-  bool follow_redirect(const flow_outcome& o) {
+  bool follow_redirect(const exchange_outcome& o) {
     if (o.redirect_to.empty()) return false;
     auto target = locate::parse_dns_target(o.redirect_to);
     if (!target) return false;

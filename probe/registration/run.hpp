@@ -8,7 +8,7 @@
 #include "netcheck/link.hpp"
 #include "netcheck/rfc3263.hpp"
 #include "probe/core/report.hpp"
-#include "probe/registration/flow.hpp"
+#include "probe/registration/exchange.hpp"
 
 #include <boost/asio/io_context.hpp>
 

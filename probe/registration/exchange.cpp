@@ -1,4 +1,4 @@
-#include "probe/registration/flow.hpp"
+#include "probe/registration/exchange.hpp"
 
 #include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
@@ -37,7 +37,7 @@ enum class phase { register_, cleanup };
 class register_op : public std::enable_shared_from_this<register_op> {
  public:
   register_op(netcheck::flow& f, const account& a, const register_settings& s, sip::id_factory& ids,
-              clock_type::time_point deadline, std::function<void(flow_outcome)> done, const run_interrupt* interrupt)
+              clock_type::time_point deadline, std::function<void(exchange_outcome)> done, const run_interrupt* interrupt)
       : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)), interrupt_(interrupt) {}
 
   // Lifetime: the op owns itself (self_) from start() to finish(); the transactions'
@@ -315,7 +315,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
     if ((m.status == 401 || m.status == 407) && cleanup_attempts_++ == 0) {
-      flow_state fresh;
+      exchange_state fresh;
       auto d = decide(fresh, m);
       if (d.challenge) {
         auto& slot = d.proxy ? proxy_ : www_;
@@ -482,10 +482,10 @@ class register_op : public std::enable_shared_from_this<register_op> {
   const register_settings& set_;
   sip::id_factory& ids_;
   clock_type::time_point deadline_;
-  std::function<void(flow_outcome)> done_;
+  std::function<void(exchange_outcome)> done_;
   const run_interrupt* interrupt_;
 
-  flow_state state_;
+  exchange_state state_;
   challenge_state www_, proxy_;
   phase phase_ = phase::register_;
   std::string contact_, sent_via_;  // sent_via_: the Via sent-by, "192.0.2.7:5062"
@@ -497,14 +497,14 @@ class register_op : public std::enable_shared_from_this<register_op> {
   bool realm_warned_ = false;
   bool alg_reported_ = false;
   std::vector<std::string> registered_evidence_;
-  flow_outcome out_;
+  exchange_outcome out_;
 };
 
 }  // namespace
 
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
                             sip::id_factory& ids, clock_type::time_point deadline,
-                            std::function<void(flow_outcome)> done, const run_interrupt* interrupt) {
+                            std::function<void(exchange_outcome)> done, const run_interrupt* interrupt) {
   std::allocate_shared<register_op>(netcheck::recycling_allocator<register_op>{}, f, acct, settings, ids, deadline,
                                    std::move(done), interrupt)
       ->start();
