@@ -3,6 +3,7 @@
 #include "probe/batch/input.hpp"
 #include "probe/batch/scheduler.hpp"
 #include "probe/cli/app.hpp"
+#include "probe/cli/register_options.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/registration/interrupt.hpp"
@@ -357,15 +358,7 @@ void setup_batch(CLI::App& parent, action& selected) {
   cmd->add_option("--timeout", o->timeout_s, "Time limit per registration in seconds")
       ->check(number_in(0.1, 3600))
       ->capture_default_str();
-  cmd->add_option("--registrar", o->opts.route.registrar, "Default HOST[:PORT] for rows without a registrar column value")
-      ->check(target_text());
-  cmd->add_option("--outbound-proxy", o->opts.route.outbound_proxy, "Send through this proxy URI")->check(target_text());
-  cmd->add_option("--transport", o->transport, "Default transport: udp, tcp or tls")
-      ->check(one_of({"udp", "tcp", "tls"}));
-  cmd->add_option("--dns-server", o->opts.route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
-  cmd->add_option("--ca-file", o->opts.route.ca_file, "Trust the CAs in this PEM file for TLS");
-  cmd->add_flag("--insecure", o->opts.route.insecure, "Go on when the TLS certificate does not verify");
-  cmd->add_option("--bind", o->opts.route.bind, "Local ADDR to send from");
+  add_route_options(*cmd, o->opts.route, o->transport);
   cmd->add_option("--expires", o->opts.settings.expires, "Default registration interval to ask for, in seconds")
       ->check(whole_number_in(0, 4294967295u))
       ->capture_default_str();
