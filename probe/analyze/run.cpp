@@ -4,7 +4,7 @@
 
 namespace probe::analyze {
 
-trace_analyzer::trace_analyzer(analyze_options o)
+trace_analyzer::trace_analyzer(run_options o)
     : opt_(std::move(o)),
       store_(opt_.max_attempts),
       tracker_([this](attempt&& a) { store_.add(std::move(a)); },

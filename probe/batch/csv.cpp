@@ -166,8 +166,8 @@ bool csv_reader::next(csv_record& r) {
   }
 }
 
-batch_columns parse_batch_header(const std::vector<std::string>& header) {
-  batch_columns c;
+columns parse_header(const std::vector<std::string>& header) {
+  columns c;
   c.count = header.size();
   for (std::size_t i = 0; i < header.size(); ++i) {
     const std::string name = lower(std::string(trim(header[i])));
@@ -214,7 +214,7 @@ struct row_fields {
 };
 
 // The secret of the row into `out`, or why there is none.
-expected<void, std::string> read_secret(const batch_columns& cols, const row_fields& field, std::size_t number,
+expected<void, std::string> read_secret(const columns& cols, const row_fields& field, std::size_t number,
                                         const std::function<const char*(const char*)>& getenv, secret& out) {
   const std::string_view password = field(cols.password);
   const std::string_view password_env = trim(field(cols.password_env));
@@ -242,7 +242,7 @@ expected<void, std::string> read_secret(const batch_columns& cols, const row_fie
 }
 
 // Username, realm, registrar, transport and expires into `row`, or why not.
-expected<void, std::string> read_settings(const batch_columns& cols, const row_fields& field, batch_row& row) {
+expected<void, std::string> read_settings(const columns& cols, const row_fields& field, account_row& row) {
   // Username and realm go into the Authorization header: no CR, LF or other control byte.
   for (const auto& [col, name] : {std::pair{cols.username, "username"}, std::pair{cols.realm, "realm"}})
     for (char ch : field(col))
@@ -269,7 +269,7 @@ expected<void, std::string> read_settings(const batch_columns& cols, const row_f
 
 }  // namespace
 
-expected<batch_row, row_error> validate_batch_row(const batch_columns& cols, const csv_record& rec,
+expected<account_row, row_error> validate_row(const columns& cols, const csv_record& rec,
                                                   const std::function<const char*(const char*)>& getenv) {
   const row_fields field{rec};
   if (rec.error) return unexpected(row_error{*rec.error, {}, {}});
@@ -278,7 +278,7 @@ expected<batch_row, row_error> validate_batch_row(const batch_columns& cols, con
   if (rec.fields.size() > cols.count || rec.fields.size() <= *cols.aor)
     return unexpected(row_error{
         "expected " + std::to_string(cols.count) + " fields as in the header, got " + std::to_string(rec.fields.size()), {}, {}});
-  batch_row row;
+  account_row row;
   row.number = rec.number;
   row.label = field(cols.label);
   row.aor = trim(field(cols.aor));
@@ -301,7 +301,7 @@ expected<batch_row, row_error> validate_batch_row(const batch_columns& cols, con
   return row;
 }
 
-expected<void, std::string> duplicate_guard::check(const batch_row& row) {
+expected<void, std::string> duplicate_guard::check(const account_row& row) {
   // The AOR as the registrar sees it: scheme, user and host (host names are
   // case-insensitive, RFC 3261 §19.1.4).
   const auto& aor = row.acct.aor;

@@ -69,7 +69,7 @@ class csv_reader {
 };
 
 // Where each known column sits in a record; built from the header row.
-struct batch_columns {
+struct columns {
   std::size_t count = 0;  // fields per record
   std::optional<std::size_t> aor, password, password_env, ha1, username, realm, registrar, transport,
       expires, label;
@@ -77,10 +77,10 @@ struct batch_columns {
 
 // Reads the header. Throws usage_error naming the problem: no aor column, no
 // password/password_env/ha1 column, an unknown or repeated column name.
-batch_columns parse_batch_header(const std::vector<std::string>& header);
+columns parse_header(const std::vector<std::string>& header);
 
 // One data row made ready to register; only the secret-free parts are ever printed.
-struct batch_row {
+struct account_row {
   std::size_t number = 0;
   std::string label;
   std::string aor;  // as written
@@ -97,7 +97,7 @@ struct row_error {
 };
 
 // Validates one record against the header. `getenv` resolves password_env columns.
-expected<batch_row, row_error> validate_batch_row(const batch_columns& cols, const csv_record& rec,
+expected<account_row, row_error> validate_row(const columns& cols, const csv_record& rec,
                                                   const std::function<const char*(const char*)>& getenv);
 
 // Remembers which secret each AOR was given, as a hash (never the secret itself), so a
@@ -106,7 +106,7 @@ class duplicate_guard {
  public:
   // Records the AOR and secret of `row`, or says why the row repeats an AOR with a
   // different secret.
-  expected<void, std::string> check(const batch_row& row);
+  expected<void, std::string> check(const account_row& row);
 
  private:
   // The AOR as the registrar sees it ("user@host", host in lower case) as two independent

@@ -11,8 +11,8 @@
 
 namespace probe::batch {
 
-struct batch_scheduler::job {
-  batch_row row;
+struct scheduler::job {
+  account_row row;
   // The batch's defaults, or the row's own copy when one of its columns overrides them.
   const registration::register_settings* settings = nullptr;
   const registration::route_options* route = nullptr;
@@ -21,8 +21,8 @@ struct batch_scheduler::job {
   netcheck::locate_request request;  // locate_request_for(row, route), made once
 };
 
-batch_scheduler::batch_scheduler(registration::run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
-                                 std::function<void(const batch_result&)> emit)
+scheduler::scheduler(registration::run_context ctx, options opts, std::function<std::optional<input_item>()> next,
+                     std::function<void(const row_result&)> emit)
     : ctx_(ctx), opts_(std::move(opts)), next_(std::move(next)), emit_(std::move(emit)), timer_(ctx.io) {
   if (opts_.concurrency == 0) opts_.concurrency = 1;
   window_.resize(opts_.concurrency);
@@ -37,32 +37,32 @@ batch_scheduler::batch_scheduler(registration::run_context ctx, batch_options op
   if (!opts_.route.ca_file.empty()) make_tls();
 }
 
-batch_scheduler::~batch_scheduler() = default;
+scheduler::~scheduler() = default;
 
-void batch_scheduler::make_tls() {
+void scheduler::make_tls() {
   if (tls_) return;
   tls_ = locate::make_tls(opts_.route.ca_file, opts_.route.insecure);
   shared_.tls = tls_.get();
   links_->set_tls(tls_.get());
 }
 
-void batch_scheduler::start(std::function<void()> done) {
+void scheduler::start(std::function<void()> done) {
   done_ = std::move(done);
   next_start_ = std::chrono::steady_clock::now();
   boost::asio::post(ctx_.io, [this] { pump(); });
 }
 
-void batch_scheduler::input_ready() {
+void scheduler::input_ready() {
   boost::asio::post(ctx_.io, [this] { pump(); });
 }
 
-void batch_scheduler::stop() {
+void scheduler::stop() {
   stopping_ = true;
   if (waiting_) timer_.cancel();
   boost::asio::post(ctx_.io, [this] { maybe_done(); });
 }
 
-void batch_scheduler::pump() {
+void scheduler::pump() {
   using clock = std::chrono::steady_clock;
   // The window bounds both the registrations in flight and the finished results held
   // back for order: at most `concurrency` sequence numbers between the oldest unemitted
@@ -101,7 +101,7 @@ void batch_scheduler::pump() {
   maybe_done();
 }
 
-void batch_scheduler::launch(std::size_t seq, batch_row row) {
+void scheduler::launch(std::size_t seq, account_row row) {
   ++in_flight_;
   // async_register_run keeps references to the account, settings and route: they live
   // in the job until its completion has run.
@@ -144,7 +144,7 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   locate(seq, j, memo_->key);
 }
 
-void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key) {
+void scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key) {
   const auto& req = j->request;
   if (locate::may_use_tls(req)) make_tls();
   const auto now = std::chrono::steady_clock::now();
@@ -171,7 +171,7 @@ void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, con
   });
 }
 
-void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
+void scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
                           std::shared_ptr<const netcheck::resolution> located) {
   // With the request made and the resolver, TLS context and links shared, the run finds no
   // usage error of its own: a bad route was this row's error in launch().
@@ -186,20 +186,20 @@ void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
       registration::prelocated{j->request, std::move(located)});
 }
 
-void batch_scheduler::row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why) {
+void scheduler::row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why) {
   boost::asio::post(ctx_.io, [this, seq, j, why = std::move(why)] {
     finish(seq, row_error_result(j->row.number, j->row.label, j->row.aor, why));
   });
 }
 
-void batch_scheduler::finish(std::size_t seq, batch_result r) {
+void scheduler::finish(std::size_t seq, row_result r) {
   --in_flight_;
   slot(seq) = std::move(r);
   flush();
   pump();
 }
 
-void batch_scheduler::flush() {
+void scheduler::flush() {
   for (auto* s = &slot(emit_seq_); emit_seq_ < next_seq_ && *s; s = &slot(emit_seq_)) {
     emit_(**s);
     s->reset();
@@ -207,7 +207,7 @@ void batch_scheduler::flush() {
   }
 }
 
-void batch_scheduler::maybe_done() {
+void scheduler::maybe_done() {
   if (finished_ || in_flight_ > 0 || emit_seq_ != next_seq_) return;
   if (!input_done_ && !stopping_) return;
   finished_ = true;

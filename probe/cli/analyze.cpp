@@ -92,7 +92,7 @@ int run_analyze(const analyze_cli& o) {
   dopt.secret_source = secret.source;
   if (dopt.has_secret()) protect_process_memory();
 
-  analyze::analyze_options aopt;
+  analyze::run_options aopt;
   aopt.format = *forced;
   aopt.secret = dopt;
   aopt.call_id = o.call_id;

@@ -37,7 +37,7 @@ struct batch_cli {
   bool summary = false;
   double timeout_s = 10.0;
   std::string transport;
-  batch::batch_options opts;
+  batch::options opts;
 };
 
 // Lines in a regular file (by pread, so the reader's offset stays), for the progress
@@ -79,28 +79,28 @@ class accounts_input {
       throw usage_error("accounts file " + path_ + " is empty: it needs a header row (aor,password,…)");
     }
     if (rec.error) throw usage_error("accounts file: header row: " + *rec.error);
-    cols_ = batch::parse_batch_header(rec.fields);
+    cols_ = batch::parse_header(rec.fields);
   }
   accounts_input(const accounts_input&) = delete;
   accounts_input& operator=(const accounts_input&) = delete;
 
   // The scheduler that input_ready() wakes when a record arrives after next() said later.
-  void feed(batch::batch_scheduler& s) noexcept { scheduler_ = &s; }
+  void feed(batch::scheduler& s) noexcept { scheduler_ = &s; }
 
-  // The next item for the scheduler (batch_scheduler's `next`): a row, a row error,
+  // The next item for the scheduler (batch::scheduler's `next`): a row, a row error,
   // `later`, or nullopt at the end.
-  std::optional<batch::batch_item> next() {
+  std::optional<batch::input_item> next() {
     batch::csv_record r;
     switch (feed_.take(r)) {
       case batch::record_feed::status::end: return std::nullopt;
-      case batch::record_feed::status::later: return batch::batch_item{{}, {}, true};
+      case batch::record_feed::status::later: return batch::input_item{{}, {}, true};
       case batch::record_feed::status::record: break;
     }
     ++read_;
-    auto v = batch::validate_batch_row(cols_, r, getenv_);
+    auto v = batch::validate_row(cols_, r, getenv_);
     if (v)
       if (auto fresh = dups_.check(*v); !fresh) v = unexpected(batch::row_error{fresh.error(), std::move(v->label), std::move(v->aor)});
-    batch::batch_item item;
+    batch::input_item item;
     if (v) item.row = *std::move(v);
     else item.error = batch::row_error_result(r.number, v.error().label, v.error().aor, v.error().reason);
     return item;
@@ -136,8 +136,8 @@ class accounts_input {
 
   std::string path_;
   descriptor fd_;
-  batch::batch_scheduler* scheduler_ = nullptr;
-  batch::batch_columns cols_;
+  batch::scheduler* scheduler_ = nullptr;
+  batch::columns cols_;
   batch::duplicate_guard dups_;
   std::function<const char*(const char*)> getenv_ = [](const char* name) -> const char* { return std::getenv(name); };
   std::size_t read_ = 0;
@@ -159,8 +159,8 @@ class result_output {
     if (csv_) *out_ << "row,label,aor,code,verdict,detail,evidence,elapsed_ms\n";
   }
 
-  void write(const batch::batch_result& r) {
-    *out_ << (csv_ ? batch::batch_result_csv(r) : batch::batch_result_jsonl(r));
+  void write(const batch::row_result& r) {
+    *out_ << (csv_ ? batch::csv_line(r) : batch::jsonl_line(r));
     if (!flush_armed_) {
       flush_armed_ = true;
       flusher_.expires_after(std::chrono::milliseconds(100));
@@ -216,7 +216,7 @@ class progress_line {
   using clock = std::chrono::steady_clock;
 
   progress_line(boost::asio::io_context& io, const result_output& results, const accounts_input& input,
-                const batch::batch_scheduler& sched, clock::time_point started)
+                const batch::scheduler& sched, clock::time_point started)
       : tick_(io), results_(results), input_(input), sched_(sched), started_(started),
         shown_(::isatty(STDERR_FILENO) == 1), total_(shown_ ? count_lines(input.fd()) : std::nullopt) {}
 
@@ -258,7 +258,7 @@ class progress_line {
   boost::asio::steady_timer tick_;
   const result_output& results_;
   const accounts_input& input_;
-  const batch::batch_scheduler& sched_;
+  const batch::scheduler& sched_;
   clock::time_point started_;
   bool shown_;
   std::optional<std::size_t> total_;
@@ -267,7 +267,7 @@ class progress_line {
 // --summary: rows per diagnosis code, the total with the run's time and rate, and what
 // the rows shared.
 void write_summary(std::ostream& side, const result_output& results, double seconds, bool interrupted,
-                   const batch::batch_scheduler& sched) {
+                   const batch::scheduler& sched) {
   side << "code                       rows\n";
   for (const auto& [code, n] : results.by_code) {
     char line[80];
@@ -285,7 +285,7 @@ void write_summary(std::ostream& side, const result_output& results, double seco
   side.flush();
 }
 
-batch::batch_options scheduler_options(batch_cli& o) {
+batch::options scheduler_options(batch_cli& o) {
   if (!o.transport.empty()) o.opts.route.transport = netcheck::transport_from_string(o.transport);
   o.opts.concurrency = o.concurrency;
   o.opts.rate = o.rate;
@@ -306,8 +306,8 @@ int run_batch(batch_cli& o) {
   sip::id_factory ids(sip::openssl_random());
   std::random_device rd;
   std::mt19937 rng(rd());
-  batch::batch_scheduler sched({io, ids, rng}, std::move(opts), [&input] { return input.next(); },
-                               [&results](const batch::batch_result& r) { results.write(r); });
+  batch::scheduler sched({io, ids, rng}, std::move(opts), [&input] { return input.next(); },
+                               [&results](const batch::row_result& r) { results.write(r); });
   input.feed(sched);
   // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
   // row; the rows in flight finish, remove their bindings and get their result lines.

@@ -29,7 +29,7 @@ bool same_endpoint(const netcheck::target& a, const netcheck::target& b) {
 }
 
 // Combines the registration with the checks (catalog: network-level reasoning).
-void combine(report& r, const std::vector<reach::reach_check>& checks, const std::vector<netcheck::target>& configured) {
+void combine(report& r, const std::vector<reach::target_check>& checks, const std::vector<netcheck::target>& configured) {
   const auto code = r.primary.code;
   const bool network = code == diagnosis_code::no_response || code == diagnosis_code::port_unreachable;
   if (!network) return;
@@ -64,7 +64,7 @@ int run_diagnose(register_cli& o) {
   const auto start = std::chrono::steady_clock::now();
 
   std::optional<report> registration;
-  std::vector<reach::reach_check> checks;
+  std::vector<reach::target_check> checks;
   std::vector<netcheck::target> configured;
   int pending = 2;
   // A signal: the registration finishes what it started; the checks, which leave nothing
@@ -74,7 +74,7 @@ int run_diagnose(register_cli& o) {
     registration::announce_interrupt(interrupt, name, o.common.timeout_s);
     if (registration) io.stop();
   });
-  reach::reach_settings rs;
+  reach::check_settings rs;
   rs.timers = o.settings.timers;
   rs.server_name = configured_req.host;  // the name register checks too (RFC 5922 §4)
 
@@ -98,7 +98,7 @@ int run_diagnose(register_cli& o) {
       auto left2 = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
                             std::chrono::milliseconds(1));
       rs.timeout = left2;
-      reach::async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach::reach_check> c) {
+      reach::async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach::target_check> c) {
         checks = std::move(c);
         if (--pending == 0) signals.cancel();
       });
@@ -110,7 +110,7 @@ int run_diagnose(register_cli& o) {
 
   report& r = *registration;
   combine(r, checks, configured);
-  for (auto& f : reach::reach_findings(checks)) {
+  for (auto& f : reach::findings_from(checks)) {
     bool dup = false;
     for (const auto& g : r.findings) dup |= g.code == f.code;
     if (!dup) r.findings.push_back(std::move(f));

@@ -39,7 +39,7 @@ struct reach_options {
 struct reach_run {
   std::string input;
   netcheck::resolution located;
-  std::vector<reach::reach_check> checks;
+  std::vector<reach::target_check> checks;
   std::optional<diagnosis> primary;
   std::vector<finding> findings;
   bool insecure = false;
@@ -142,7 +142,7 @@ int run_reach(const reach_options& o) {
   boost::asio::io_context io;
   auto res = locate::make_resolver(io, o.servers, overall);
   auto tls = locate::make_tls(o.ca_file, o.insecure);
-  reach::reach_settings rs;
+  reach::check_settings rs;
   rs.flow = locate::bind_options(o.bind);
   rs.server_name = req.host;  // RFC 5922 §4: the name asked for, not each SRV target's
 
@@ -159,7 +159,7 @@ int run_reach(const reach_options& o) {
     run.located = std::move(r);
     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     rs.timeout = std::max(overall - spent, std::chrono::milliseconds(1));
-    reach::async_reach(io, ids, tls.get(), run.located.targets, rs, [&](std::vector<reach::reach_check> checks) {
+    reach::async_reach(io, ids, tls.get(), run.located.targets, rs, [&](std::vector<reach::target_check> checks) {
       run.checks = std::move(checks);
       done = true;
     });
@@ -171,9 +171,9 @@ int run_reach(const reach_options& o) {
   if (run.located.targets.empty()) {
     run.primary = locate::dns_diagnosis(run.located, req.host, res->servers());
   } else {
-    run.primary = reach::reach_diagnosis(run.checks);
+    run.primary = reach::diagnosis_from(run.checks);
   }
-  run.findings = reach::reach_findings(run.checks);
+  run.findings = reach::findings_from(run.checks);
   if (o.common.json) std::cout << json_text(to_json(run)) << "\n";
   else write_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
   return run.primary ? exit_failed : exit_ok;

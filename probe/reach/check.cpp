@@ -24,7 +24,7 @@ double ms(milliseconds d) { return static_cast<double>(d.count()); }
 class check_op : public std::enable_shared_from_this<check_op> {
  public:
   check_op(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tls_context* tls, netcheck::target t,
-           const reach_settings& s, clock_type::time_point deadline, std::function<void(reach_check)> done)
+           const check_settings& s, clock_type::time_point deadline, std::function<void(target_check)> done)
       : io_(io), ids_(ids), tls_(tls), settings_(s), deadline_(deadline), done_(std::move(done)) {
     result_.target = std::move(t);
   }
@@ -159,22 +159,22 @@ class check_op : public std::enable_shared_from_this<check_op> {
   boost::asio::io_context& io_;
   sip::id_factory& ids_;
   netcheck::tls_context* tls_;
-  const reach_settings& settings_;
+  const check_settings& settings_;
   clock_type::time_point deadline_;
-  std::function<void(reach_check)> done_;
+  std::function<void(target_check)> done_;
   std::unique_ptr<netcheck::flow> flow_;
-  reach_check result_;
+  target_check result_;
 };
 
 }  // namespace
 
 void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tls_context* tls,
-                 std::vector<netcheck::target> targets, const reach_settings& settings,
-                 std::function<void(std::vector<reach_check>)> done) {
+                 std::vector<netcheck::target> targets, const check_settings& settings,
+                 std::function<void(std::vector<target_check>)> done) {
   struct gather {
-    std::vector<reach_check> checks;
+    std::vector<target_check> checks;
     std::size_t left = 0;
-    std::function<void(std::vector<reach_check>)> done;
+    std::function<void(std::vector<target_check>)> done;
   };
   auto g = std::make_shared<gather>();
   g->checks.resize(targets.size());
@@ -186,14 +186,14 @@ void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tl
   }
   const auto deadline = clock_type::now() + settings.timeout;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    std::make_shared<check_op>(io, ids, tls, targets[i], settings, deadline, [g, i](reach_check c) {
+    std::make_shared<check_op>(io, ids, tls, targets[i], settings, deadline, [g, i](target_check c) {
       g->checks[i] = std::move(c);
       if (--g->left == 0) g->done(std::move(g->checks));
     })->start();
   }
 }
 
-std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks) {
+std::optional<diagnosis> diagnosis_from(const std::vector<target_check>& checks) {
   network_outcome n;
   n.unreachable = true;  // until a failure says otherwise
   diagnosis d;
@@ -281,7 +281,7 @@ std::optional<finding> certificate_expiry_finding(const std::string& endpoint, c
   return finding{finding_code::tls_certificate_expiring, "the certificate of " + endpoint + " (" + tls.subject_cn + ") " + when};
 }
 
-std::vector<finding> reach_findings(const std::vector<reach_check>& checks) {
+std::vector<finding> findings_from(const std::vector<target_check>& checks) {
   std::vector<finding> found;
   bool expiring = false;  // the first expiring certificate is the one reported
   for (const auto& c : checks) {
@@ -319,7 +319,7 @@ nlohmann::json tls_to_json(const netcheck::tls_report& t) {
   return j;
 }
 
-nlohmann::json to_json(const reach_check& c) {
+nlohmann::json to_json(const target_check& c) {
   auto opt_ms = [](double v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(std::round(v * 10) / 10); };
   nlohmann::json j = {{"transport", std::string(netcheck::to_string(c.target.t))},
                       {"host", c.target.host},

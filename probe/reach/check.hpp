@@ -29,7 +29,7 @@ namespace probe::reach {
 // One check's outcome. `verdict` is ok, refused, no_answer, tls_error, bad_reply or
 // unreachable: a peer that hung up without a word (closed) and a local failure (error)
 // are no_answer.
-struct reach_check {
+struct target_check {
   netcheck::target target;
   netcheck::probe_verdict verdict = netcheck::probe_verdict::no_answer;
   std::string detail;                 // one line: what happened
@@ -45,7 +45,7 @@ struct reach_check {
   std::optional<netcheck::tls_report> tls;
 };
 
-struct reach_settings {
+struct check_settings {
   std::chrono::milliseconds timeout{10000};
   // The name every TLS certificate must hold: the SIP domain (or host) the user asked for
   // (RFC 5922 §4), not the SRV target a target came from. Empty: each target's own host.
@@ -58,18 +58,18 @@ struct reach_settings {
 // Checks every target in parallel; `done` gets the checks in the order of `targets`.
 // `tls` may be null when no target is TLS; everything must outlive the operation.
 void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tls_context* tls,
-                 std::vector<netcheck::target> targets, const reach_settings& settings,
-                 std::function<void(std::vector<reach_check>)> done);
+                 std::vector<netcheck::target> targets, const check_settings& settings,
+                 std::function<void(std::vector<target_check>)> done);
 
 // The catalog's network-level reasoning over checks that failed, or nullopt when every
 // check answered. `configured` limits which checks count as "the phone's": the others
 // only prove that another transport answers (wrong_transport).
-std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks);
+std::optional<diagnosis> diagnosis_from(const std::vector<target_check>& checks);
 
 // Findings from the checks (tls_certificate_expiring).
-std::vector<finding> reach_findings(const std::vector<reach_check>& checks);
+std::vector<finding> findings_from(const std::vector<target_check>& checks);
 
-nlohmann::json to_json(const reach_check& c);
+nlohmann::json to_json(const target_check& c);
 nlohmann::json tls_to_json(const netcheck::tls_report& t);
 
 // One line on why TLS failed: the verification verdict and reason (and the name checked),

@@ -159,7 +159,7 @@ void check_dns(field_source& f) {
 }
 
 void check_reach(field_source& f) {
-  probe::reach::reach_check c;
+  probe::reach::target_check c;
   c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::found_by::srv};
   c.verdict = static_cast<netcheck::probe_verdict>(f.byte() % (static_cast<unsigned>(netcheck::probe_verdict::error) + 1));
   f.fill({&c.detail, &c.reason, &c.server, &c.local, &c.received});
@@ -175,17 +175,17 @@ void check_reach(field_source& f) {
 }
 
 void check_batch(field_source& f) {
-  probe::batch::batch_result b;
+  probe::batch::row_result b;
   b.row = 2;
   f.fill({&b.label, &b.aor, &b.code, &b.verdict, &b.detail});
   b.evidence = {f.next(), f.next()};
-  const auto line = probe::batch::batch_result_jsonl(b);
+  const auto line = probe::batch::jsonl_line(b);
   if (line.find('\n') != line.size() - 1) std::abort();  // one line, whatever the fields hold
   const auto back = nlohmann::json::parse(line, nullptr, false);
   if (back.is_discarded()) std::abort();
   same_if_utf8(back["label"], b.label);
   same_if_utf8(back["evidence"][1], b.evidence[1]);
-  const auto csv = probe::batch::batch_result_csv(b);
+  const auto csv = probe::batch::csv_line(b);
   if (csv.find('\n') != csv.size() - 1) std::abort();
   check_text(csv.substr(0, csv.size() - 1));
 }

@@ -40,7 +40,7 @@ std::string slurp(const std::string& rel) {
 }
 
 // The report of `bytes` read as one input named `name`.
-nlohmann::json analyze_bytes(std::string bytes, const std::string& name = "mem", analyze_options o = {}) {
+nlohmann::json analyze_bytes(std::string bytes, const std::string& name = "mem", run_options o = {}) {
   trace_analyzer a(o);
   std::FILE* f = fmemopen(bytes.data(), bytes.size(), "rb");
   REQUIRE(f != nullptr);

@@ -144,9 +144,9 @@ TEST_CASE("batch csv: a quote that runs into later lines and breaks there leaves
 }
 
 TEST_CASE("batch csv: the header") {
-  CHECK(parse_batch_header({"aor", "password"}).password == 1u);
-  CHECK(parse_batch_header({" AOR ", "password_env", "label"}).label == 2u);
-  CHECK(parse_batch_header({"label", "aor", "ha1"}).aor == 1u);
+  CHECK(parse_header({"aor", "password"}).password == 1u);
+  CHECK(parse_header({" AOR ", "password_env", "label"}).label == 2u);
+  CHECK(parse_header({"label", "aor", "ha1"}).aor == 1u);
   const std::vector<std::pair<fields, std::string>> bad = {
       {{"password"}, "no 'aor' column"},
       {{"aor", "label"}, "none of the columns"},
@@ -157,7 +157,7 @@ TEST_CASE("batch csv: the header") {
   for (const auto& [header, why] : bad) {
     CAPTURE(why);
     try {
-      parse_batch_header(header);
+      parse_header(header);
       FAIL("no usage_error");
     } catch (const usage_error& e) {
       CHECK(std::string(e.what()).find(why) != std::string::npos);
@@ -167,7 +167,7 @@ TEST_CASE("batch csv: the header") {
 }
 
 TEST_CASE("batch csv: each row_error reason") {
-  const auto cols = parse_batch_header({"aor", "password", "password_env", "ha1", "username", "transport", "expires", "label"});
+  const auto cols = parse_header({"aor", "password", "password_env", "ha1", "username", "transport", "expires", "label"});
   const std::map<std::string, std::string> env = {{"PW_SET", "s3cret"}};
   auto getenv = [&](const char* n) -> const char* {
     auto it = env.find(n);
@@ -206,7 +206,7 @@ TEST_CASE("batch csv: each row_error reason") {
     csv_record rec;
     rec.fields = t.f;
     rec.number = 7;
-    auto v = validate_batch_row(cols, rec, getenv);
+    auto v = validate_row(cols, rec, getenv);
     if (t.error.empty()) {
       REQUIRE(v.has_value());
       CHECK(v->number == 7);
@@ -225,7 +225,7 @@ TEST_CASE("batch csv: each row_error reason") {
   }
   csv_record rec;
   rec.fields = {"sip:alice@sip.test", "", "PW_SET", "", "bob", "udp", "120", "front desk"};
-  auto v = validate_batch_row(cols, rec, getenv);
+  auto v = validate_row(cols, rec, getenv);
   REQUIRE(v);
   CHECK(v->acct.credentials.password == "s3cret");
   CHECK(v->acct.auth_user == "bob");
@@ -234,27 +234,27 @@ TEST_CASE("batch csv: each row_error reason") {
   CHECK(v->label == "front desk");
 
   // The registrar column is checked like --registrar, the label may be left out.
-  const auto routed = parse_batch_header({"aor", "password", "registrar", "label"});
+  const auto routed = parse_header({"aor", "password", "registrar", "label"});
   rec.fields = {"sip:alice@sip.test", "pw", "bad host!"};
-  v = validate_batch_row(routed, rec, getenv);
+  v = validate_row(routed, rec, getenv);
   REQUIRE_FALSE(v);
   CHECK(v.error().reason.find("bad registrar in column 3 (registrar)") == 0);
   CHECK(v.error().reason.find("bad host") == std::string::npos);
   rec.fields = {"sip:alice@sip.test", "pw", "127.0.0.1:5060"};
-  v = validate_batch_row(routed, rec, getenv);
+  v = validate_row(routed, rec, getenv);
   REQUIRE(v);
   CHECK(v->registrar == "127.0.0.1:5060");
   CHECK(v->label == "");
 
   csv_record broken;
   broken.error = "record longer than 8192 bytes";
-  const auto refused = validate_batch_row(cols, broken, getenv);
+  const auto refused = validate_row(cols, broken, getenv);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().reason == "record longer than 8192 bytes");
 }
 
 TEST_CASE("batch csv: the same AOR with a second, different password is a duplicate") {
-  const auto cols = parse_batch_header({"aor", "password"});
+  const auto cols = parse_header({"aor", "password"});
   duplicate_guard guard;
   struct row {
     std::string aor, password;
@@ -274,7 +274,7 @@ TEST_CASE("batch csv: the same AOR with a second, different password is a duplic
     csv_record rec;
     rec.fields = {t.aor, t.password};
     rec.number = ++n;
-    auto v = validate_batch_row(cols, rec, nullptr);
+    auto v = validate_row(cols, rec, nullptr);
     REQUIRE(v);
     auto fresh = guard.check(*v);
     CHECK(fresh.has_value() == !t.duplicate);

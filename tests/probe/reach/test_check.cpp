@@ -57,7 +57,7 @@ netcheck::target target_at(transport t, std::uint16_t port) {
 struct reach_bench {
   boost::asio::io_context io;
   sip::id_factory ids{test_support::fixed_random()};
-  probe::reach::reach_settings settings;
+  probe::reach::check_settings settings;
   netcheck::tls_context* tls = nullptr;
 
   reach_bench() {
@@ -66,18 +66,18 @@ struct reach_bench {
     settings.timers.t2 = 80ms;
   }
 
-  std::vector<probe::reach::reach_check> run(std::vector<netcheck::target> targets) {
-    std::optional<std::vector<probe::reach::reach_check>> out;
+  std::vector<probe::reach::target_check> run(std::vector<netcheck::target> targets) {
+    std::optional<std::vector<probe::reach::target_check>> out;
     probe::reach::async_reach(io, ids, tls, std::move(targets), settings,
-                              [&out](std::vector<probe::reach::reach_check> c) { out = std::move(c); });
+                              [&out](std::vector<probe::reach::target_check> c) { out = std::move(c); });
     test_net::run_until(io, [&] { return out.has_value(); }, 3000ms);
     REQUIRE_MESSAGE(out, "async_reach ended without its checks");
     return std::move(*out);
   }
 };
 
-std::string diagnosis_of(const std::vector<probe::reach::reach_check>& checks) {
-  const auto d = probe::reach::reach_diagnosis(checks);
+std::string diagnosis_of(const std::vector<probe::reach::target_check>& checks) {
+  const auto d = probe::reach::diagnosis_from(checks);
   return d ? std::string(probe::describe(d->code).code) : "none";
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("reach: UDP silent while TCP answers is wrong_transport") {
   });
   const auto checks = b.run({target_at(transport::udp, fake.port()), target_at(transport::tcp, fake.port())});
   CHECK(diagnosis_of(checks) == "wrong_transport");
-  const auto d = probe::reach::reach_diagnosis(checks);
+  const auto d = probe::reach::diagnosis_from(checks);
   REQUIRE(d);
   REQUIRE(d->evidence.size() == 2);
   CHECK(d->evidence[1] == "tcp 127.0.0.1:" + std::to_string(fake.port()) + " answers: 200 OK");
