@@ -14,12 +14,12 @@
 
 namespace netcheck {
 
-std::string_view to_string(via v) noexcept {
-  switch (v) {
-    case via::literal: return "literal";
-    case via::naptr: return "naptr";
-    case via::srv: return "srv";
-    case via::a: return "a";
+std::string_view to_string(found_by f) noexcept {
+  switch (f) {
+    case found_by::literal: return "literal";
+    case found_by::naptr: return "naptr";
+    case found_by::srv: return "srv";
+    case found_by::a: return "a";
   }
   return "?";
 }
@@ -228,7 +228,7 @@ struct walker {
   }
 
   void add_target(transport t, const std::string& host, const std::string& address,
-                  std::uint16_t port, via v) {
+                  std::uint16_t port, found_by v) {
     if (!out) return;
     for (const auto& x : out->targets)
       if (x.t == t && x.address == address && x.port == port) return;  // one per endpoint
@@ -241,7 +241,7 @@ struct walker {
 
   // A and AAAA, both families, for `host`; targets for every transport in `ts`.
   void addresses(const std::string& host, const std::vector<transport>& ts,
-                 std::optional<std::uint16_t> port, via v, int parent) {
+                 std::optional<std::uint16_t> port, found_by v, int parent) {
     int at4 = -1, at6 = -1;
     const query_result* a = ask(host, rr_type::a, parent, at4);
     const query_result* aaaa = ask(host, rr_type::aaaa, parent, at6);
@@ -253,7 +253,7 @@ struct walker {
     }
   }
 
-  void srv_branch(const query_result& s, transport t, via v, int parent) {
+  void srv_branch(const query_result& s, transport t, found_by v, int parent) {
     if (s.status != dns_status::ok) return;
     if (srv_unavailable(s.srv)) {
       unavailable_query = static_cast<std::size_t>(&s - cache.queries.data());
@@ -290,13 +290,13 @@ struct walker {
     if (is_ip_literal(req.host)) {
       note(-1, "IP literal: no DNS query (RFC 3263 §4.2)");
       for (transport t : direct)
-        add_target(t, req.host, req.host, req.port.value_or(default_port(t)), via::literal);
+        add_target(t, req.host, req.host, req.port.value_or(default_port(t)), found_by::literal);
       return;
     }
     if (req.port) {
       int at = note(-1, "explicit port " + std::to_string(*req.port) +
                             ": A/AAAA only, no NAPTR/SRV (RFC 3263 §4.2)");
-      addresses(host, direct, req.port, via::a, at);
+      addresses(host, direct, req.port, found_by::a, at);
       return;
     }
     int naptr_at = -1;
@@ -316,7 +316,7 @@ struct walker {
         followed = true;
         int srv_at = -1;
         if (const query_result* s = ask(c.record.replacement, rr_type::srv, at, srv_at))
-          srv_branch(*s, *c.t, via::naptr, srv_at);
+          srv_branch(*s, *c.t, found_by::naptr, srv_at);
       }
       if (followed) return;
     } else if (!soft_failure(n->status)) {
@@ -334,12 +334,12 @@ struct walker {
         continue;
       }
       if (!soft_failure(s->status)) all_soft = false;
-      srv_branch(*s, svc.t, via::srv, srv_at);
+      srv_branch(*s, svc.t, found_by::srv, srv_at);
     }
     if (!all_soft) return;
     // RFC 3263 §4.2: no SRV records at all — A/AAAA of the domain itself, default ports.
     int at = note(-1, "no SRV: A/AAAA of " + host + " on the default port (RFC 3263 §4.2)");
-    addresses(host, direct, std::nullopt, via::a, at);
+    addresses(host, direct, std::nullopt, found_by::a, at);
   }
 };
 

@@ -28,8 +28,8 @@ namespace netcheck {
 
 // How a target was found: an IP literal as given, a NAPTR → SRV chain, SRV without NAPTR
 // (RFC 3263 §4.2 fallback), or A/AAAA of the host itself (explicit port or no SRV).
-enum class via { literal, naptr, srv, a };
-std::string_view to_string(via v) noexcept;  // "literal", "naptr", "srv", "a"
+enum class found_by { literal, naptr, srv, a };
+std::string_view to_string(found_by f) noexcept;  // "literal", "naptr", "srv", "a"
 
 struct locate_request {
   std::string host;                     // domain name or IP literal (IPv6 without brackets)
@@ -119,10 +119,10 @@ struct plan_node {
 
 struct target {
   transport t = transport::udp;
-  std::string host;     // the name the address came from (the literal itself for via literal)
+  std::string host;     // the name the address came from (the literal itself for found_by literal)
   std::string address;  // IP literal
   std::uint16_t port = 0;
-  netcheck::via via = via::a;
+  netcheck::found_by found_by = found_by::a;  // written as "via" in reports
 };
 
 struct resolution {

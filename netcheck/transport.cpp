@@ -1,5 +1,6 @@
 #include "netcheck/transport.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/flow_impl.hpp"
 
@@ -48,9 +49,7 @@ std::string address_text(const boost::asio::ip::address& a) {
 std::string endpoint_spec::to_string() const {
   std::string out(netcheck::to_string(proto));
   out += ':';
-  if (address.is_v6()) out += '[' + address.to_string() + ']';
-  else out += address_text(address);
-  out += ':' + std::to_string(port);
+  out += endpoint_text(address_text(address), port);
   if (!host.empty()) out += " (" + host + ')';
   return out;
 }

@@ -1,18 +1,14 @@
 #include "sip/parse.hpp"
 
+#include "sip/detail/byte_scan.hpp"
 #include "sip/error.hpp"
 #include "sip/headers.hpp"
 #include "sip/scan.hpp"
 #include "sip/uri.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace sip {
 namespace {
@@ -57,21 +53,23 @@ class parser {
   line_status read_line(std::size_t pos, std::size_t origin, std::size_t& end, std::size_t& next,
                         parse_result& err) const;
   // Offset from s of the first ':' in [s, e), or e - s.
-  std::size_t colon_in(std::size_t s, std::size_t e) const noexcept;
-  // find_control(pos, stop), and in `colon` the offset from pos of a ':' before that
-  // control byte when one of the first 16 bytes is one, else no_colon.
-  std::size_t scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept;
-  static constexpr std::size_t no_colon = static_cast<std::size_t>(-1);
+  std::size_t colon_in(std::size_t s, std::size_t e) const noexcept {
+    return detail::find_byte(buf_.data(), s, e, ':') - s;
+  }
+  static constexpr std::size_t no_colon = detail::not_seen;
   // The usual line: plain bytes up to a CRLF within the limit, found without read_line.
   // True with `end` and `next` as read_line would set them; false for anything else (a
   // lone CR or LF, HTAB or another CTL, the end of the buffer, an over-long line), which
-  // read_line must look at. `colon` as scan_line gives it, in both cases.
+  // read_line must look at. In `colon`, in both cases, the offset from pos of a ':' among
+  // the line's first bytes (detail::find_control_noting), else no_colon.
   // Inlined: it is the parser's inner loop, and a call with three results in memory cost
   // more than the line.
   [[gnu::always_inline]] bool plain_line(std::size_t pos, std::size_t& end, std::size_t& next,
                                          std::size_t& colon) const noexcept {
+    // A header line is usually a name, a colon and a value in one line: one scan finds the
+    // colon and the line end.
     const std::size_t stop = line_stop(pos);
-    const std::size_t cr = scan_line(pos, stop, colon);
+    const std::size_t cr = detail::find_control_noting(buf_.data(), pos, stop, ':', colon);
     if (cr + 1 < stop && buf_[cr] == '\r' && buf_[cr + 1] == '\n' && cr - pos <= opt_.max_line) {
       end = cr;
       next = cr + 2;
@@ -198,50 +196,6 @@ parse_result parser::start_line(std::size_t s, std::size_t e) {
 }
 
 
-// A header name is a few bytes: one 16-byte compare usually finds the colon.
-std::size_t parser::colon_in(std::size_t s, std::size_t e) const noexcept {
-  std::size_t i = s;
-#if defined(__SSE2__)
-  if (s + 16 <= n_) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(buf_.data() + s));
-    const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
-    if (hits != 0) return std::min(e, s + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hits)))) - s;
-    i = std::min(e, s + 16);
-  }
-#endif
-  while (i < e && buf_[i] != ':') ++i;
-  return i - s;
-}
-
-// A header line is usually a name, a colon and a value in one line: one 16-byte load
-// finds the colon and often the line end too (the name alone was a second scan), and the
-// rest of the line is searched here, without a call per line.
-std::size_t parser::scan_line(std::size_t pos, std::size_t stop, std::size_t& colon) const noexcept {
-  colon = no_colon;
-#if defined(__SSE2__)
-  if (pos + 16 <= stop) {
-    const char* const p = buf_.data();
-    const __m128i ctl_max = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
-    auto controls = [&](__m128i x) {  // as find_control: x <= 0x1F (unsigned), or DEL
-      const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x);
-      return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del))));
-    };
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + pos));
-    const unsigned ctls = controls(x);
-    auto colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':'))));
-    if (ctls != 0) colons &= (ctls & (0u - ctls)) - 1;  // only those before the line end
-    if (colons != 0) colon = static_cast<std::size_t>(std::countr_zero(colons));
-    if (ctls != 0) return pos + static_cast<std::size_t>(std::countr_zero(ctls));
-    std::size_t i = pos + 16;
-    for (; i + 16 <= stop; i += 16)
-      if (const unsigned hits = controls(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i))); hits != 0)
-        return i + static_cast<std::size_t>(std::countr_zero(hits));
-    return find_control(p, i, stop);
-  }
-#endif
-  return find_control(buf_.data(), pos, stop);
-}
-
 // Trims SP/HTAB around a value that is one line: no CR or LF inside, so no folding for
 // trim_lws to look for.
 std::string_view trim_wsp(std::string_view v) noexcept {
@@ -300,9 +254,9 @@ parse_result parser::header(std::size_t s, std::size_t e, bool folded, std::size
   return {};
 }
 
-// The last SIP/SIPS/TEL Request-URI this thread found valid, and where its headers start
-// (0: none). A trace repeats its registrar's URI in every request, and validating it again
-// was a tenth of the parser; the result depends on the bytes alone.
+// The Request-URI memo of parse.hpp: the last SIP/SIPS/TEL Request-URI this thread found
+// valid, and where its headers start (0: none). A trace repeats its registrar's URI in
+// every request, and validating it again showed in the parser's profile.
 struct uri_memo {
   static constexpr std::size_t max_bytes = 96;
   char bytes[max_bytes];

@@ -21,6 +21,11 @@
 // accepts a trailing SP on the request line, a status line without reason phrase and, in
 // a datagram, a header section ended by the end of the buffer (hand-trimmed traces).
 //
+// parse() remembers, per thread, the last SIP, SIPS or TEL Request-URI it found valid (up
+// to 95 bytes): a request with the same bytes there is not validated again. Whether a URI
+// is valid depends on its bytes alone, so the memo changes no result, only the time; it is
+// thread_local, so parsers on different threads neither share nor lock it.
+//
 // Contract of parse_result:
 //  - ec == {}: `out` holds the message; `consumed` = bytes used, leading CRLFs included.
 //  - ec == need_more (stream only): nothing consumed, `out` is unspecified.

@@ -1,12 +1,7 @@
 #include "sip/scan.hpp"
 
+#include "sip/detail/byte_scan.hpp"
 #include "sip/error.hpp"
-
-#include <bit>
-#include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace sip {
 
@@ -22,32 +17,8 @@ bool detail::iequals_any_case(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-std::size_t find_control(const char* p, std::size_t i, std::size_t stop) noexcept {
-  // SSE2 (in every x86-64), else SWAR on little-endian 64-bit words: in `hits` the lowest
-  // flagged byte is exact, as a borrow only moves upwards from a byte that is itself flagged.
-#if defined(__SSE2__)
-  const __m128i ctl_max = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
-  for (; i + 16 <= stop; i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctl_max), x);  // x <= 0x1F, unsigned
-    const int hits = _mm_movemask_epi8(_mm_or_si128(ctl, _mm_cmpeq_epi8(x, del)));
-    if (hits != 0) return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(hits)));
-  }
-#endif
-  if constexpr (std::endian::native == std::endian::little) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    for (; i + 8 <= stop; i += 8) {
-      std::uint64_t x;
-      std::memcpy(&x, p + i, 8);
-      const std::uint64_t ctl = (x - ones * 0x20) & ~x & highs;
-      const std::uint64_t y = x ^ (ones * 0x7F);
-      const std::uint64_t del = (y - ones) & ~y & highs;
-      if (const std::uint64_t hits = ctl | del; hits != 0)
-        return i + static_cast<std::size_t>(std::countr_zero(hits)) / 8;
-    }
-  }
-  while (i < stop && static_cast<unsigned char>(p[i]) >= 0x20 && p[i] != 0x7F) ++i;
-  return i;
+std::size_t find_control(const char* p, std::size_t from, std::size_t stop) noexcept {
+  return detail::find_control(p, from, stop);
 }
 
 namespace {

@@ -39,7 +39,7 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 // Index of the first control byte (below 0x20, or DEL) in `p[from, stop)`, or `stop`.
-// 16 bytes at a time: every header value sipprobe writes or reads goes through it.
+// Every header value sipprobe writes or reads goes through it (sip/detail/byte_scan.hpp).
 std::size_t find_control(const char* p, std::size_t from, std::size_t stop) noexcept;
 
 // Linear white space: SP, HTAB, and a CRLF (or LF) followed by SP/HTAB (folding).

@@ -132,7 +132,7 @@ void attempt_tracker::on_warning(std::string where, std::string what) {
   if (warnings_.size() < limits_.max_warnings) warnings_.emplace_back(std::move(where), std::move(what));
 }
 
-bool attempt_tracker::is_retransmission(attempt& a, const message_digest& d, double time) {
+bool attempt_tracker::is_retransmission(attempt& a, const message_summary& d, double time) {
   const bool request = d.status == 0;
   // RFC 3261 §17.2.3: a retransmission repeats the branch and CSeq; without them (pasted
   // traces) only identical bytes count as a repeat. A reply that is not SIP repeats when
@@ -153,8 +153,8 @@ bool attempt_tracker::is_retransmission(attempt& a, const message_digest& d, dou
   return false;
 }
 
-message_digest attempt_tracker::digest(const sip::message_view& msg) const {
-  message_digest d;
+message_summary attempt_tracker::summarize(const sip::message_view& msg) const {
+  message_summary d;
   d.raw = msg.raw;
   d.status = msg.status;
   // Only REGISTER and the responses to it.
@@ -197,8 +197,8 @@ message_digest attempt_tracker::digest(const sip::message_view& msg) const {
   return d;
 }
 
-message_digest attempt_tracker::digest_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const {
-  message_digest d;
+message_summary attempt_tracker::summarize_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const {
+  message_summary d;
   d.kind = kind;
   d.raw = bytes.substr(0, limits_.max_reply_bytes);
   // What the bytes say of the request they answer wins over the flow's last REGISTER: a
@@ -215,8 +215,8 @@ message_digest attempt_tracker::digest_reply(reply_kind kind, std::string_view b
   return d;
 }
 
-void attempt_tracker::on_digest(const message_digest& d, const message_meta& meta) {
-  if (d.kind != reply_kind::sip) return on_reply_digest(d, meta);
+void attempt_tracker::on_summary(const message_summary& d, const message_meta& meta) {
+  if (d.kind != reply_kind::sip) return on_reply_summary(d, meta);
   ++sip_messages_;
   ++seq_;
   if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
@@ -242,7 +242,7 @@ void attempt_tracker::on_digest(const message_digest& d, const message_meta& met
   keep(it, d, meta);
 }
 
-void attempt_tracker::on_reply_digest(const message_digest& d, const message_meta& meta) {
+void attempt_tracker::on_reply_summary(const message_summary& d, const message_meta& meta) {
   ++seq_;
   if (meta.time >= 0 && meta.time > now_) now_ = meta.time;
   if (!d.relevant) return;
@@ -252,7 +252,7 @@ void attempt_tracker::on_reply_digest(const message_digest& d, const message_met
   keep(it, d, meta);
 }
 
-bool attempt_tracker::continues(const attempt& a, const message_digest& d) {
+bool attempt_tracker::continues(const attempt& a, const message_summary& d) {
   if (d.status != 0 || d.cseq == 0) return false;
   const kept_message* challenge = nullptr;
   for (auto m = a.messages.rbegin(); m != a.messages.rend() && !challenge; ++m)
@@ -270,7 +270,7 @@ bool attempt_tracker::continues(const attempt& a, const message_digest& d) {
 
 // A new attempt for the message's Call-ID, with the challenge the Call-ID carries over;
 // end() when the message is a late retransmission of what ended the Call-ID's last attempt.
-attempt_tracker::open_map::iterator attempt_tracker::open_attempt_for(const message_digest& d, const message_meta& meta) {
+attempt_tracker::open_map::iterator attempt_tracker::open_attempt_for(const message_summary& d, const message_meta& meta) {
   const std::string_view call_id = d.call_id;
   auto c = carried_.find(call_id);
   if (c != carried_.end() && !call_id.empty() && d.cseq != 0 && d.cseq == c->second.closed_cseq &&
@@ -315,7 +315,7 @@ void attempt_tracker::evict_one() {
 
 // Adds the message to its attempt (or counts it as a retransmission there), and closes the
 // attempt when the message ends it.
-void attempt_tracker::keep(open_map::iterator it, const message_digest& d, const message_meta& meta) {
+void attempt_tracker::keep(open_map::iterator it, const message_summary& d, const message_meta& meta) {
   attempt& a = it->second.a;
   a.last_seq = seq_;
   slots_[it->second.slot].last_seq = seq_;
@@ -324,7 +324,7 @@ void attempt_tracker::keep(open_map::iterator it, const message_digest& d, const
   queue_.push_back({meta.time, seq_, it->second.slot});
   if (queue_.size() > 4 * open_.size() + 4096) compact_queue();
 
-  // Checked on the digest, before anything is copied.
+  // Checked on the summary, before anything is copied.
   if (is_retransmission(a, d, meta.time)) {
     ++retransmissions_;
     return;
@@ -429,7 +429,7 @@ void attempt_tracker::expire(double now) {
     if (!live) continue;
     auto& o = slots_[e.slot].node->second;
     if (!o.parked && awaits_answer(o.a) && limits_.challenge_wait_seconds > limits_.idle_seconds) {
-      o.parked = true;  // the phone may still answer: continuity decides (on_digest)
+      o.parked = true;  // the phone may still answer: continuity decides (on_summary)
       parked_.push_back(e);
       continue;
     }

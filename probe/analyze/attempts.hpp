@@ -160,7 +160,7 @@ struct tracker_limits {
 };
 
 // Aligned as detail::own_cache_line says why.
-class attempt_tracker : public digest_sink, private detail::own_cache_line {
+class attempt_tracker : public summary_sink, private detail::own_cache_line {
  public:
   using close_fn = std::function<void(attempt&&)>;
 
@@ -175,12 +175,12 @@ class attempt_tracker : public digest_sink, private detail::own_cache_line {
 
   // REGISTER and the responses to it that pass the filters are relevant: Call-ID, top Via
   // branch, CSeq number and stored_message::facts_of() of the headers are read.
-  message_digest digest(const sip::message_view& msg) const override;
+  message_summary summarize(const sip::message_view& msg) const override;
   // A reply that is not SIP: its Call-ID, CSeq and branch as a scan of its bytes finds
   // them (the reader's `call_id` when the bytes name none); not relevant when its CSeq
   // names another method or it passes no filter.
-  message_digest digest_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const override;
-  void on_digest(const message_digest& d, const message_meta& meta) override;
+  message_summary summarize_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const override;
+  void on_summary(const message_summary& d, const message_meta& meta) override;
   void on_warning(std::string where, std::string what) override;
   // The end of an input: closes every open attempt (in order of their last message) with
   // trace_end = `last_packet` (the time of the input's last packet or log line; the latest
@@ -227,15 +227,15 @@ class attempt_tracker : public digest_sink, private detail::own_cache_line {
   void expire(double now);
   void evict_one();
   void compact_queue();
-  bool is_retransmission(attempt& a, const message_digest& d, double time);
+  bool is_retransmission(attempt& a, const message_summary& d, double time);
   // Whether k (the attempt's latest message, a final response) answers a request that an
   // earlier final response of the attempt already answered.
   static bool answered_before(const attempt& a, const kept_message& k);
   // Whether the message `d` continues the parked attempt `a` (see the header comment).
-  bool continues(const attempt& a, const message_digest& d);
-  open_map::iterator open_attempt_for(const message_digest& d, const message_meta& meta);
-  void keep(open_map::iterator it, const message_digest& d, const message_meta& meta);
-  void on_reply_digest(const message_digest& d, const message_meta& meta);
+  bool continues(const attempt& a, const message_summary& d);
+  open_map::iterator open_attempt_for(const message_summary& d, const message_meta& meta);
+  void keep(open_map::iterator it, const message_summary& d, const message_meta& meta);
+  void on_reply_summary(const message_summary& d, const message_meta& meta);
 
   close_fn on_close_;
   tracker_limits limits_;

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 namespace probe::analyze {
 namespace {
@@ -33,8 +34,8 @@ std::string excerpt(std::string_view bytes) {
 }
 
 // A Content-Length past the end of a datagram (RFC 3261 §18.3: the phone discards it),
-// from a plain scan; "" when it fits, over TCP, or when there is none.
-std::string length_past_datagram(const kept_message& k) {
+// from a plain scan; nullopt when it fits, over TCP, or when there is none.
+std::optional<std::string> length_past_datagram(const kept_message& k) {
   const auto raw = k.msg.raw();
   const auto head_end = raw.find("\r\n\r\n");
   const auto cl = sip::parse_decimal(scan_header(raw, "Content-Length", "l"), 1u << 30);
@@ -52,7 +53,7 @@ std::string reply_problem(const kept_message& k) {
   sip::message_view v;
   const auto r = sip::parse(raw, v, sip::framing::datagram);
   std::string why = r.ec && r.ec != sip::errc::body_truncated ? r.ec.message() + " at line " + std::to_string(r.line) : "";
-  if (auto past = length_past_datagram(k); !past.empty()) why += (why.empty() ? "" : "; ") + past;
+  if (auto past = length_past_datagram(k)) why += (why.empty() ? "" : "; ") + *past;
   if (why.empty()) why = "not a SIP response";
   return why + "; it starts \"" + excerpt(raw) + "\"";
 }

@@ -9,6 +9,7 @@
 #include "sip/scan.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -162,8 +163,9 @@ void echoed_of(const txn& t, std::vector<echoed_header>& echoed, attempt_result&
 }
 
 // The Content-Length of a message against the bytes its datagram carried (an ALG that
-// rewrites the body without fixing the length), or of a reply that is not SIP for that.
-std::string length_mismatch(const kept_message& k) {
+// rewrites the body without fixing the length), or of a reply that is not SIP for that;
+// nullopt when they agree, or when there is nothing to compare.
+std::optional<std::string> length_mismatch(const kept_message& k) {
   std::uint32_t cl = 0;
   if (k.msg.kind() == reply_kind::sip) {
     if (k.body_on_wire >= 0 && !sip::get::content_length(*k.msg, cl) && static_cast<std::int64_t>(cl) != k.body_on_wire)
@@ -201,7 +203,7 @@ void path_findings(const attempt& a, const std::vector<txn>& txns, attempt_resul
   std::set<std::string> lengths;  // each mismatch once (a mangled reply sent again)
   for (const auto& k : a.messages) {
     if (removals.count(&k)) continue;
-    if (auto m = length_mismatch(k); !m.empty() && lengths.insert(m).second) alg_extra += (alg_extra.empty() ? "" : "; ") + m;
+    if (auto m = length_mismatch(k); m && lengths.insert(*m).second) alg_extra += (alg_extra.empty() ? "" : "; ") + *m;
   }
   std::set<std::tuple<std::string, std::string, std::string>> seen;
   std::vector<echoed_header> unique;

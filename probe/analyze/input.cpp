@@ -7,7 +7,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 
 namespace probe::analyze {
 
@@ -142,20 +141,20 @@ std::FILE* prepend(std::string head, std::FILE* under, read_budget* budget) {
   return f;
 }
 
-peeked_input open_input(const std::string& path, read_budget* budget) {
+expected<peeked_input, std::string> open_input(const std::string& path, read_budget* budget) {
   std::FILE* under = nullptr;
   if (path == "-") {
     under = stdin;
   } else {
     under = std::fopen(path.c_str(), "rb");
-    if (under == nullptr) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    if (under == nullptr) return unexpected("cannot open " + path + ": " + std::strerror(errno));
   }
   struct stat st {};
   const bool regular = ::fstat(fileno(under), &st) == 0 && S_ISREG(st.st_mode);
   if (regular && !spend(budget, static_cast<std::uint64_t>(st.st_size))) {
     if (under != stdin) std::fclose(under);
-    throw std::runtime_error(path + " is " + std::to_string(st.st_size) + " bytes, more than --max-bytes " +
-                             std::to_string(budget->max_bytes) + " allows (with the inputs before it)");
+    return unexpected(path + " is " + std::to_string(st.st_size) + " bytes, more than --max-bytes " +
+                      std::to_string(budget->max_bytes) + " allows (with the inputs before it)");
   }
   // Large reads: a day's capture is gigabytes, and each layer's default 4 KiB buffer
   // turns that into a million read calls. (setvbuf must precede the first read.)
@@ -172,7 +171,7 @@ peeked_input open_input(const std::string& path, read_budget* budget) {
   if (std::ferror(under)) {
     const std::string why = std::strerror(errno);
     if (under != stdin) std::fclose(under);
-    throw std::runtime_error("cannot read " + path + ": " + why);
+    return unexpected("cannot read " + path + ": " + why);
   }
   // A file goes back to its start; only what cannot seek (stdin, a pipe) needs the head
   // replayed, through a FILE that costs a copy per read. So does what is not a regular
@@ -183,12 +182,12 @@ peeked_input open_input(const std::string& path, read_budget* budget) {
   }
   if (!regular && !spend(budget, got)) {
     if (under != stdin) std::fclose(under);
-    throw std::runtime_error("more than --max-bytes " + std::to_string(budget->max_bytes) + " bytes of input in " + path);
+    return unexpected("more than --max-bytes " + std::to_string(budget->max_bytes) + " bytes of input in " + path);
   }
   in.file = prepend(in.head, under, regular ? nullptr : budget);
   if (in.file == nullptr) {
     if (under != stdin) std::fclose(under);
-    throw std::runtime_error("cannot read " + path + ": fopencookie failed");
+    return unexpected("cannot read " + path + ": fopencookie failed");
   }
   return in;
 }

@@ -23,6 +23,7 @@
 // Nothing here throws on input: what cannot be parsed becomes a warning with its position.
 #pragma once
 
+#include "probe/core/expected.hpp"
 #include "sip/message.hpp"
 
 #include <cstddef>
@@ -90,8 +91,8 @@ class trace_sink {
 
 // The little a sink reads of a message, taken from it where it was parsed: the attempt
 // tracker (probe/analyze/attempts.hpp) needs the bytes, the status and four header facts,
-// not the header table. Views point into `raw` (or wherever digest() took them from).
-struct message_digest {
+// not the header table. Views point into `raw` (or wherever summarize() took them from).
+struct message_summary {
   std::string_view raw;
   int status = 0;          // 0 for a request
   reply_kind kind = reply_kind::sip;
@@ -102,27 +103,27 @@ struct message_digest {
   std::uint8_t facts = 0;   // bits the sink defines
 };
 
-// A sink that takes a message in two halves: digest(), pure, where the message is parsed,
-// and on_digest() with the result, in order. relay_sink (probe/analyze/relay.hpp) runs
-// the halves on two threads and hands over only the digest, not the header table.
-class digest_sink : public trace_sink {
+// A sink that takes a message in two halves: summarize(), pure, where the message is parsed,
+// and on_summary() with the result, in order. relay_sink (probe/analyze/relay.hpp) runs
+// the halves on two threads and hands over only the summary, not the header table.
+class summary_sink : public trace_sink {
  public:
   // Must not change the sink: it runs on another thread than the other calls (the sink's
   // settings must not change while it does).
-  virtual message_digest digest(const sip::message_view& msg) const = 0;
+  virtual message_summary summarize(const sip::message_view& msg) const = 0;
   // The same for a reply that is not a SIP message (trace_sink::on_reply); by default
   // not relevant.
-  virtual message_digest digest_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const {
-    message_digest d;
+  virtual message_summary summarize_reply(reply_kind kind, std::string_view bytes, std::string_view call_id) const {
+    message_summary d;
     d.kind = kind;
     d.raw = bytes;
     (void)call_id;
     return d;
   }
-  virtual void on_digest(const message_digest& d, const message_meta& meta) = 0;
-  void on_message(const sip::message_view& msg, const message_meta& meta) final { on_digest(digest(msg), meta); }
+  virtual void on_summary(const message_summary& d, const message_meta& meta) = 0;
+  void on_message(const sip::message_view& msg, const message_meta& meta) final { on_summary(summarize(msg), meta); }
   void on_reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const message_meta& meta) final {
-    on_digest(digest_reply(kind, bytes, call_id), meta);
+    on_summary(summarize_reply(kind, bytes, call_id), meta);
   }
 };
 
@@ -208,11 +209,11 @@ struct read_budget {
   bool exceeded = false;  // an input went past the bound: reading it stopped there
 };
 
-// Opens `path` ("-" = standard input). Throws std::runtime_error with a one-line reason.
+// Opens `path` ("-" = standard input), or says in one line why it cannot be read.
 // With a budget, a regular file is refused when its size goes past it, and anything else
 // (a pipe, a FIFO, a device) is read through a FILE that counts its bytes and fails
 // (EFBIG, budget.exceeded) at the first read past it.
-peeked_input open_input(const std::string& path, read_budget* budget = nullptr);
+expected<peeked_input, std::string> open_input(const std::string& path, read_budget* budget = nullptr);
 
 // A FILE that reads `head` first, then the rest of `under`: bytes already read from a
 // stream put back in front of it, also for pipes. Closing it closes `under` (unless that

@@ -121,7 +121,7 @@ class packet_decoder {
   capture_stats stats_;
   std::unordered_map<endpoint_pair, tcp_stream, pair_hash> streams_;
   // Address texts, cached by endpoint: a capture repeats a few of them (the registrar's
-  // on every message), and formatting two per message was a tenth of the decoder.
+  // on every message), and formatting two per message showed in the decoder's profile.
   static constexpr std::size_t endpoint_slots = 256;
   struct endpoint_entry {
     std::array<std::uint8_t, 16> addr{};
@@ -143,11 +143,11 @@ class packet_decoder {
       std::make_unique<std::array<endpoint_entry, endpoint_slots>>();
 };
 
-// Reads a capture from `f` (taken over and closed). Returns "" on success or a
-// one-line reason the capture cannot be read at all; a capture cut short is read up to the
-// cut and reported through sink.on_warning. `sink` is called from a second thread (a
+// Reads a capture from `f` (taken over and closed), or says in one line why the capture
+// cannot be read at all; a capture cut short is read up to the cut and reported through
+// sink.on_warning. `sink` is called from a second thread (a
 // relay_sink, probe/analyze/relay.hpp), in order, and not after read_pcap returns; its
-// digest() on this one.
-std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& sink, capture_stats& stats);
+// summarize() on this one.
+expected<void, std::string> read_pcap(std::FILE* f, const std::string& file, summary_sink& sink, capture_stats& stats);
 
 }  // namespace probe::analyze

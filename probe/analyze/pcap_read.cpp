@@ -104,7 +104,7 @@ class block_pool : public std::enable_shared_from_this<block_pool> {
   using block = std::unique_ptr<unsigned char[], release>;
   // In 2 MiB pages where the kernel has them for the asking (transparent huge pages in
   // "madvise" mode, Debian's default): the first read into a block took a page fault per
-  // 4 KiB, a quarter of the faults of a big analysis, and a fault is dear in a VM.
+  // 4 KiB, and a fault is dear in a VM (docs/benchmarks.md).
   // Without them (or where madvise fails) the block is in ordinary pages.
   static block allocate() {
     void* p = std::aligned_alloc(huge_page, buffer_bytes);
@@ -149,7 +149,7 @@ class block_reader {
   const unsigned char* data() const noexcept { return buf_.get() + pos_; }
   void skip(std::size_t n) noexcept { pos_ += n; }
   // A read error hides what a short read would otherwise mean.
-  const std::string& error() const noexcept { return error_; }
+  std::error_code error() const noexcept { return error_; }
 
  private:
   void next_block() {
@@ -165,7 +165,7 @@ class block_reader {
       const ssize_t got = ::read(fd_, buf_.get() + end_, room);
       if (got > 0) return static_cast<std::size_t>(got);
       if (got < 0 && errno == EINTR) continue;
-      if (got < 0) error_ = std::string("error reading dump file: ") + std::strerror(errno);
+      if (got < 0) error_.assign(errno, std::generic_category());
       done_ = true;
       return 0;
     }
@@ -175,7 +175,7 @@ class block_reader {
     const std::size_t got = std::fread(buf_.get() + end_, 1, want, f_);
     if (got < want) {
       done_ = true;
-      if (std::ferror(f_)) error_ = std::string("error reading dump file: ") + std::strerror(errno);
+      if (std::ferror(f_)) error_.assign(errno, std::generic_category());
     }
     return got;
   }
@@ -187,18 +187,22 @@ class block_reader {
   std::shared_ptr<unsigned char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool done_ = false;
-  std::string error_;
+  std::error_code error_;
 };
 
-// Decodes every record; returns "" at the end of the file, else why the rest is unreadable.
-std::string read_classic(std::FILE* f, const classic_header& h, packet_decoder& dec, relay_sink& relay) {
+// "error reading dump file: <why>", as libpcap says it.
+unexpected<std::string> read_failure(std::error_code ec) { return unexpected("error reading dump file: " + ec.message()); }
+
+// Decodes every record up to the end of the file, or says why the rest is unreadable.
+expected<void, std::string> read_classic(std::FILE* f, const classic_header& h, packet_decoder& dec, relay_sink& relay) {
   block_reader in(f, relay);
   for (;;) {
     const std::size_t got = in.fill(record_header_bytes);
     if (got < record_header_bytes) {
-      if (!in.error().empty() || got == 0) return in.error();
-      return "truncated dump file; tried to read " + std::to_string(record_header_bytes) + " header bytes, only got " +
-             std::to_string(got);
+      if (in.error()) return read_failure(in.error());
+      if (got == 0) return {};
+      return unexpected("truncated dump file; tried to read " + std::to_string(record_header_bytes) + " header bytes, only got " +
+                        std::to_string(got));
     }
     const unsigned char* r = in.data();
     // struct pcap_timeval holds signed 32-bit fields; nanoseconds become microseconds.
@@ -208,14 +212,15 @@ std::string read_classic(std::FILE* f, const classic_header& h, packet_decoder& 
     const std::uint32_t caplen = u32(r + 8, h.swapped);
     in.skip(record_header_bytes);
     if (caplen > max_snaplen)
-      return "invalid packet capture length " + std::to_string(caplen) + ", bigger than snaplen of " + std::to_string(h.snapshot);
+      return unexpected("invalid packet capture length " + std::to_string(caplen) + ", bigger than snaplen of " +
+                        std::to_string(h.snapshot));
     // Beyond the snapshot length a record is read but cut (libpcap does the same).
     const std::uint32_t keep = std::min(caplen, h.snapshot);
     const std::size_t have = in.fill(caplen);
     if (have < caplen) {
-      if (!in.error().empty()) return in.error();
-      return "truncated dump file; tried to read " + std::to_string(have < keep ? keep : caplen) + " captured bytes, only got " +
-             std::to_string(have);
+      if (in.error()) return read_failure(in.error());
+      return unexpected("truncated dump file; tried to read " + std::to_string(have < keep ? keep : caplen) +
+                        " captured bytes, only got " + std::to_string(have));
     }
     dec.packet(h.linktype, static_cast<double>(sec) + static_cast<double>(frac) / 1e6, in.data(), keep);
     in.skip(caplen);
@@ -267,23 +272,23 @@ const libpcap_api& libpcap() {
 }
 
 // Everything libpcap reads: pcapng and the classic variants left out above.
-std::string read_libpcap(std::FILE* f, const std::string& file, packet_decoder& dec, trace_sink& sink) {
+expected<void, std::string> read_libpcap(std::FILE* f, const std::string& file, packet_decoder& dec, trace_sink& sink) {
   const libpcap_api& pcap = libpcap();
   if (!pcap.error.empty()) {
     std::fclose(f);
-    return file + ": reading this capture needs libpcap, which cannot be loaded: " + pcap.error;
+    return unexpected(file + ": reading this capture needs libpcap, which cannot be loaded: " + pcap.error);
   }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   pcap_t* pc = pcap.fopen_offline(f, errbuf);
   if (pc == nullptr) {
     std::fclose(f);
-    return file + ": not a capture libpcap can read: " + errbuf;
+    return unexpected(file + ": not a capture libpcap can read: " + errbuf);
   }
   const int lt = pcap.datalink(pc);
   if (!packet_decoder::supported_linktype(lt)) {
     const char* name = pcap.datalink_val_to_name(lt);
     pcap.close(pc);
-    return file + ": unsupported link type " + std::to_string(lt) + (name ? std::string(" (") + name + ")" : "");
+    return unexpected(file + ": unsupported link type " + std::to_string(lt) + (name ? std::string(" (") + name + ")" : ""));
   }
   pcap_pkthdr* hdr = nullptr;
   const u_char* data = nullptr;
@@ -306,7 +311,7 @@ std::string read_libpcap(std::FILE* f, const std::string& file, packet_decoder& 
 
 }  // namespace
 
-std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& out, capture_stats& stats) {
+expected<void, std::string> read_pcap(std::FILE* f, const std::string& file, summary_sink& out, capture_stats& stats) {
   // Decoding and parsing here, tracking attempts on the relay's thread: on a big capture
   // each is about half of the work.
   relay_sink sink(out);
@@ -315,18 +320,17 @@ std::string read_pcap(std::FILE* f, const std::string& file, digest_sink& out, c
   const std::size_t got = std::fread(head, 1, sizeof head, f);
   const auto classic_file = got == sizeof head ? classic(head) : std::nullopt;
   if (classic_file) {
-    const std::string err = read_classic(f, *classic_file, dec, sink);
-    if (!err.empty())
-      sink.on_warning(position(file, dec.stats().packets + 1, true), "capture cut short: " + err + "; read up to here");
+    if (auto read = read_classic(f, *classic_file, dec, sink); !read)
+      sink.on_warning(position(file, dec.stats().packets + 1, true), "capture cut short: " + read.error() + "; read up to here");
     std::fclose(f);
   } else {
     // libpcap reads the file from its first byte: put back what was looked at.
     std::FILE* whole = prepend(std::string(reinterpret_cast<const char*>(head), got), f);
     if (whole == nullptr) {
       std::fclose(f);
-      return file + ": cannot read: fopencookie failed";
+      return unexpected(file + ": cannot read: fopencookie failed");
     }
-    if (auto err = read_libpcap(whole, file, dec, sink); !err.empty()) return err;
+    if (auto read = read_libpcap(whole, file, dec, sink); !read) return read;
   }
   dec.finish();
   sink.finish();

@@ -35,7 +35,7 @@ std::unique_ptr<relay_sink::batch> relay_sink::new_batch() {
   return b;
 }
 
-relay_sink::relay_sink(digest_sink& inner) : inner_(inner), current_(new_batch()) {
+relay_sink::relay_sink(summary_sink& inner) : inner_(inner), current_(new_batch()) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -62,8 +62,7 @@ bool inside(std::string_view v, std::string_view area) noexcept {
 
 // Asks for the cache lines of [p, p + n) in a state this core may write (PREFETCHW). A
 // batch's events and bytes were last read by the other thread: without it each write
-// waited for its line to come back (0.49 -> 0.43 s of the parsing thread's CPU on the
-// bench for the events, 0.35 -> 0.34 s more for the bytes).
+// waited for its line to come back (docs/benchmarks.md).
 // In asm: the compiler drops __builtin_prefetch(p, 1) in a function of its own (it has no
 // effect it must keep) and emits PREFETCHT0 without -mprfchw. x86-64 processors without
 // PRFCHW take the instruction as a hint and ignore it.
@@ -89,15 +88,15 @@ std::uint32_t size32(std::size_t n) noexcept {
 }  // namespace
 
 void relay_sink::on_message(const sip::message_view& m, const message_meta& meta) {
-  // Digested here, on the thread that parsed the message, while it is in this core's cache.
-  relay(inner_.digest(m), meta);
+  // Summarized here, on the thread that parsed the message, while it is in this core's cache.
+  relay(inner_.summarize(m), meta);
 }
 
 void relay_sink::on_reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const message_meta& meta) {
-  relay(inner_.digest_reply(kind, bytes, call_id), meta);
+  relay(inner_.summarize_reply(kind, bytes, call_id), meta);
 }
 
-void relay_sink::relay(const message_digest& d, const message_meta& meta) {
+void relay_sink::relay(const message_summary& d, const message_meta& meta) {
   // A message a reader shared (its bytes lie in its region: see share()) is pointed to.
   const bool shared = d.relevant && inside(d.raw, shared_);
 
@@ -257,7 +256,7 @@ void relay_sink::deliver(batch& b) {
       inner_.on_warning(std::move(where), std::move(what));
       continue;
     }
-    message_digest d;
+    message_summary d;
     d.status = e.status;
     if ((e.flags & malformed_reply) != 0) d.kind = reply_kind::malformed;
     if ((e.flags & unreachable_reply) != 0) d.kind = reply_kind::unreachable;
@@ -279,7 +278,7 @@ void relay_sink::deliver(batch& b) {
     meta.where = e.where;
     meta.packet = (e.flags & is_packet) != 0;
     meta.body_on_wire = e.body_on_wire;
-    inner_.on_digest(d, meta);
+    inner_.on_summary(d, meta);
   }
 }
 

@@ -1,15 +1,15 @@
-// probe/analyze/relay.hpp — a trace_sink that digests each message where it is parsed and
-// hands the digest to a digest_sink on a second thread, in order.
+// probe/analyze/relay.hpp — a trace_sink that summarizes each message where it is parsed and
+// hands the summary to a summary_sink on a second thread, in order.
 //
 // Why: reading and parsing a capture and tracking its registration attempts cost about
 // the same; with the tracker on its own thread the two halves of a big capture run side
 // by side. The inner sink sees exactly the calls it would have seen directly
-// (digest_sink::on_message: digest() then on_digest()), in the same order: digest() on the
-// caller's thread, on_digest() and on_warning() on the relay's. Only the digest and the
+// (summary_sink::on_message: summarize() then on_summary()), in the same order: summarize() on the
+// caller's thread, on_summary() and on_warning() on the relay's. Only the summary and the
 // meta cross to the other thread — 128 bytes per message and the bytes the views point
 // to: each cache line written on one core and read on the other costs the writer a
 // transfer when it writes there again, and handing over the header table (and a
-// message_view rebuilt from it) was a third of the parsing thread's time. Bytes a reader
+// message_view rebuilt from it) cost the parsing thread dearly (docs/benchmarks.md). Bytes a reader
 // keeps unchanged for long enough (share()) are not copied, only pointed to. Memory is
 // bounded by the batches in flight (batch_bytes each, at most max_batches).
 //
@@ -39,14 +39,14 @@ class relay_sink : public trace_sink {
   static constexpr std::size_t batch_events = 4096;    // … or this many messages and warnings
   static constexpr std::size_t max_batches = 4;        // filled and waiting, or being read
 
-  explicit relay_sink(digest_sink& inner);
+  explicit relay_sink(summary_sink& inner);
   ~relay_sink() override;
   relay_sink(const relay_sink&) = delete;
   relay_sink& operator=(const relay_sink&) = delete;
 
   void on_message(const sip::message_view& msg, const message_meta& meta) override;
   void on_warning(std::string where, std::string what) override;
-  // The inner sink's digest_reply() here, its on_digest() on the relay's thread, as for a
+  // The inner sink's summarize_reply() here, its on_summary() on the relay's thread, as for a
   // message.
   void on_reply(reply_kind kind, std::string_view bytes, std::string_view call_id, const message_meta& meta) override;
   // Messages whose bytes (`raw`) lie inside `region` are passed on as they are, not
@@ -58,7 +58,7 @@ class relay_sink : public trace_sink {
   void finish();
 
  private:
-  // One call: a digest and its meta, views as pointer and size (into the batch's bytes or
+  // One call: a summary and its meta, views as pointer and size (into the batch's bytes or
   // a shared region), or a warning (its texts in batch::texts). Two cache lines.
   struct event {
     const char* raw = nullptr;
@@ -96,12 +96,12 @@ class relay_sink : public trace_sink {
   };
 
   static std::unique_ptr<batch> new_batch();
-  void relay(const message_digest& d, const message_meta& meta);  // the event of a digest
+  void relay(const message_summary& d, const message_meta& meta);  // the event of a summary
   void send();  // hands current_ over, takes an empty batch
   void run();   // the relay thread
   void deliver(batch& b);  // moves the warning texts out
 
-  digest_sink& inner_;
+  summary_sink& inner_;
   std::unique_ptr<batch> current_;
   std::string_view shared_;  // see share()
   std::shared_ptr<const void> shared_owner_;

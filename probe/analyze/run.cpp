@@ -1,11 +1,10 @@
 // The analyze pipeline (see run.hpp).
 #include "probe/analyze/run.hpp"
 
-#include <stdexcept>
 
 namespace probe::analyze {
 
-trace_analyzer::trace_analyzer(analyze_options o)
+trace_analyzer::trace_analyzer(run_options o)
     : opt_(std::move(o)),
       store_(opt_.max_attempts),
       tracker_([this](attempt&& a) { store_.add(std::move(a)); },
@@ -19,27 +18,23 @@ trace_analyzer::trace_analyzer(analyze_options o)
   budget_.max_bytes = opt_.max_bytes;
 }
 
-std::string trace_analyzer::add(const std::string& path) {
-  peeked_input in;
-  try {
-    in = open_input(path, &budget_);
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  auto err = add(in.file, path, in.head);
-  if (err.empty() && budget_.exceeded)
-    err = "more than --max-bytes " + std::to_string(budget_.max_bytes) + " bytes of input (stopped in " + path + ")";
-  return err;
+expected<void, std::string> trace_analyzer::add(const std::string& path) {
+  auto in = open_input(path, &budget_);
+  if (!in) return unexpected(std::move(in).error());
+  auto read = add(in->file, path, in->head);
+  if (read && budget_.exceeded)
+    return unexpected("more than --max-bytes " + std::to_string(budget_.max_bytes) + " bytes of input (stopped in " + path + ")");
+  return read;
 }
 
-std::string trace_analyzer::add(std::FILE* f, const std::string& name, std::string_view head) {
+expected<void, std::string> trace_analyzer::add(std::FILE* f, const std::string& name, std::string_view head) {
   const auto fmt = opt_.format == trace_format::automatic ? detect_format(head) : opt_.format;
   inputs_.push_back({name, std::string(to_string(fmt))});
   // Each input is read on its own: its attempts close at its end, with its last packet as
   // the end of the trace (Timer F decisions), and no Call-ID continues into the next.
   if (fmt == trace_format::pcap) {
     capture_stats file;
-    if (auto err = read_pcap(f, name, tracker_, file); !err.empty()) return err;
+    if (auto read = read_pcap(f, name, tracker_, file); !read) return read;
     capture_.add(file);
     tracker_.finish(file.last_time);
     return {};

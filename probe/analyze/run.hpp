@@ -12,7 +12,7 @@
 
 namespace probe::analyze {
 
-struct analyze_options {
+struct run_options {
   trace_format format = trace_format::automatic;  // forced format, or detect per input
   diagnose_options secret;
   std::string call_id;  // filters (probe/analyze/attempts.hpp)
@@ -24,14 +24,14 @@ struct analyze_options {
 
 class trace_analyzer {
  public:
-  explicit trace_analyzer(analyze_options o);
+  explicit trace_analyzer(run_options o);
 
-  // Reads one input ("-" = standard input) to its end. Returns "" or a one-line reason
-  // the input cannot be read at all (then nothing of it was used), or went past
-  // max_bytes (then the run has no answer: what was read is not the whole trace).
-  std::string add(const std::string& path);
+  // Reads one input ("-" = standard input) to its end, or says in one line why the input
+  // cannot be read at all (then nothing of it was used), or went past max_bytes (then the
+  // run has no answer: what was read is not the whole trace).
+  expected<void, std::string> add(const std::string& path);
   // Reads an already opened input whose first bytes are `head` (replayed by `f`); takes `f`.
-  std::string add(std::FILE* f, const std::string& name, std::string_view head);
+  expected<void, std::string> add(std::FILE* f, const std::string& name, std::string_view head);
   // Closes the open attempts; call once, after the last add().
   void finish();
 
@@ -41,7 +41,7 @@ class trace_analyzer {
   const attempt_tracker& tracker() const noexcept { return tracker_; }
 
  private:
-  analyze_options opt_;
+  run_options opt_;
   attempt_store store_;
   attempt_tracker tracker_;
   std::vector<input_record> inputs_;

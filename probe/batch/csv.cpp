@@ -67,15 +67,15 @@ void csv_reader::skip_bom() {
 // Reads up to the end of the record (or the point where it broke across lines) into `r`.
 void csv_reader::read_record(scan& s, csv_record& r) {
   auto fail = [&](const std::string& why) {
-    if (r.error.empty()) r.error = why;
+    if (!r.error) r.error = why;
   };
   auto push = [&] {
-    if (!r.error.empty()) return;
+    if (r.error) return;
     if (r.fields.size() >= max_fields) return fail("more than " + std::to_string(max_fields) + " fields");
     r.fields.push_back(std::move(s.field));
   };
   for (;;) {
-    if (s.spanned && !r.error.empty()) return;  // broken across lines: next() reads them again
+    if (s.spanned && r.error) return;  // broken across lines: next() reads them again
     const int c = get();
     if (c == eof) {
       s.at_eof = true;
@@ -88,19 +88,19 @@ void csv_reader::read_record(scan& s, csv_record& r) {
     const bool line_end = ch == '\n' || (ch == '\r' && peek() != '\n');  // LF, CRLF's LF, or a lone CR
     if (s.in_quotes) {
       s.content = true;
-      if (line_end && !r.error.empty()) return;  // a broken record ends with its line
+      if (line_end && r.error) return;  // a broken record ends with its line
       if (line_end) s.spanned = true;
       if (ch == '"') {
         // RFC 4180 §2.7: a doubled quote inside a quoted field is one quote.
         if (peek() == '"') {
           get();
           if (s.spanned) s.after_break += '"';
-          if (r.error.empty()) s.field += '"';
+          if (!r.error) s.field += '"';
         } else {
           s.in_quotes = false;
           s.after_quote = true;
         }
-      } else if (r.error.empty()) {
+      } else if (!r.error) {
         s.field += ch;
       }
       continue;
@@ -123,7 +123,7 @@ void csv_reader::read_record(scan& s, csv_record& r) {
       else fail("quote inside an unquoted field");
       continue;
     }
-    if (r.error.empty()) s.field += ch;
+    if (!r.error) s.field += ch;
   }
   push();
 }
@@ -135,7 +135,7 @@ bool csv_reader::next(csv_record& r) {
   }
   for (;;) {
     r.fields.clear();
-    r.error.clear();
+    r.error.reset();
     r.number = ++number_;
     scan s;
     read_record(s, r);
@@ -148,11 +148,11 @@ bool csv_reader::next(csv_record& r) {
     }
     // A record that ran into later lines stands only when it is whole and fits the header;
     // otherwise it is the row where the quote opened, and the lines after it are rows again.
-    const bool misfit = r.error.empty() && header_fields_ && r.fields.size() != *header_fields_;
-    if (s.spanned && (!r.error.empty() || misfit)) {
+    const bool misfit = !r.error && header_fields_ && r.fields.size() != *header_fields_;
+    if (s.spanned && (r.error || misfit)) {
       const std::string why = misfit ? "the record has " + std::to_string(r.fields.size()) + " fields, the header " +
                                            std::to_string(*header_fields_)
-                                     : r.error;
+                                     : *r.error;
       r.error = s.at_eof && s.in_quotes
                     ? "unbalanced quote: a quoted field opened in this row never closes; the lines after it are read as rows"
                     : "unbalanced quote: a quoted field opened in this row runs into the lines after it (" + why +
@@ -160,14 +160,14 @@ bool csv_reader::next(csv_record& r) {
       again_ = s.after_break + again_.substr(again_at_);
       again_at_ = 0;
     }
-    if (!r.error.empty()) r.fields.clear();
+    if (r.error) r.fields.clear();
     else if (!header_fields_) header_fields_ = r.fields.size();
     return true;
   }
 }
 
-batch_columns parse_batch_header(const std::vector<std::string>& header) {
-  batch_columns c;
+columns parse_header(const std::vector<std::string>& header) {
+  columns c;
   c.count = header.size();
   for (std::size_t i = 0; i < header.size(); ++i) {
     const std::string name = lower(std::string(trim(header[i])));
@@ -213,15 +213,15 @@ struct row_fields {
   }
 };
 
-// The secret of the row, or why not ("" when it was read).
-std::string read_secret(const batch_columns& cols, const row_fields& field, std::size_t number,
-                        const std::function<const char*(const char*)>& getenv, secret& out) {
+// The secret of the row into `out`, or why there is none.
+expected<void, std::string> read_secret(const columns& cols, const row_fields& field, std::size_t number,
+                                        const std::function<const char*(const char*)>& getenv, secret& out) {
   const std::string_view password = field(cols.password);
   const std::string_view password_env = trim(field(cols.password_env));
   const std::string_view ha1 = trim(field(cols.ha1));
   const int given = !password.empty() + !password_env.empty() + !ha1.empty();
-  if (given == 0) return "missing password (none of password, password_env, ha1 is filled in)";
-  if (given > 1) return "more than one of password, password_env, ha1 is filled in";
+  if (given == 0) return unexpected(std::string("missing password (none of password, password_env, ha1 is filled in)"));
+  if (given > 1) return unexpected(std::string("more than one of password, password_env, ha1 is filled in"));
   if (!password.empty()) {
     out.password = password;
     out.source = "accounts file, row " + std::to_string(number);
@@ -229,89 +229,79 @@ std::string read_secret(const batch_columns& cols, const row_fields& field, std:
     const std::string name(password_env);
     const char* value = getenv ? getenv(name.c_str()) : nullptr;
     if (value == nullptr || *value == '\0')
-      return "missing password: the environment variable named in " + column(cols.password_env, "password_env") +
-             " is not set";
+      return unexpected("missing password: the environment variable named in " + column(cols.password_env, "password_env") +
+                        " is not set");
     out.password = value;
     out.source = "environment variable " + name;
   } else {
-    if (!is_hex(ha1) || (ha1.size() != 32 && ha1.size() != 64)) return "bad ha1: not 32 or 64 hex digits";
+    if (!is_hex(ha1) || (ha1.size() != 32 && ha1.size() != 64)) return unexpected(std::string("bad ha1: not 32 or 64 hex digits"));
     out.ha1 = ha1;
     out.source = "HA1 from the accounts file, row " + std::to_string(number);
   }
-  return "";
+  return {};
 }
 
-// Username, realm, registrar, transport and expires, or why not.
-std::string read_settings(const batch_columns& cols, const row_fields& field, batch_row& row) {
+// Username, realm, registrar, transport and expires into `row`, or why not.
+expected<void, std::string> read_settings(const columns& cols, const row_fields& field, account_row& row) {
   // Username and realm go into the Authorization header: no CR, LF or other control byte.
   for (const auto& [col, name] : {std::pair{cols.username, "username"}, std::pair{cols.realm, "realm"}})
     for (char ch : field(col))
-      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) return "control character in " + column(col, name);
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) return unexpected("control character in " + column(col, name));
   row.acct.auth_user = trim(field(cols.username));
   row.acct.expected_realm = trim(field(cols.realm));
   row.registrar = trim(field(cols.registrar));
-  if (std::string why; !row.registrar.empty() && !locate::parse_dns_target(row.registrar, why))
-    return "bad registrar in " + column(cols.registrar, "registrar") + ": " + why;
+  if (!row.registrar.empty())
+    if (auto target = locate::parse_dns_target(row.registrar); !target)
+      return unexpected("bad registrar in " + column(cols.registrar, "registrar") + ": " + target.error().message());
   if (const auto t = trim(field(cols.transport)); !t.empty()) {
     row.transport = netcheck::transport_from_string(t);
-    if (!row.transport) return "unknown transport in " + column(cols.transport, "transport") + " (udp, tcp or tls)";
+    if (!row.transport) return unexpected("unknown transport in " + column(cols.transport, "transport") + " (udp, tcp or tls)");
   }
   if (const auto e = trim(field(cols.expires)); !e.empty()) {
     std::uint32_t n = 0;
     auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), n);
     if (ec != std::errc() || end != e.data() + e.size())
-      return "bad expires in " + column(cols.expires, "expires") + " (seconds, 0 to 4294967295)";
+      return unexpected("bad expires in " + column(cols.expires, "expires") + " (seconds, 0 to 4294967295)");
     row.expires = n;
   }
-  return "";
+  return {};
 }
 
 }  // namespace
 
-row_validation validate_batch_row(const batch_columns& cols, const csv_record& rec,
-                                  const std::function<const char*(const char*)>& getenv) {
-  row_validation v;
+expected<account_row, row_error> validate_row(const columns& cols, const csv_record& rec,
+                                                  const std::function<const char*(const char*)>& getenv) {
   const row_fields field{rec};
-  if (!rec.error.empty()) {
-    v.error = rec.error;
-    return v;
-  }
+  if (rec.error) return unexpected(row_error{*rec.error, {}, {}});
   // A row may stop before trailing columns (a missing label or expires reads as empty), but
   // not before the aor; with more fields than the header, no column can be trusted.
-  if (rec.fields.size() > cols.count || rec.fields.size() <= *cols.aor) {
-    v.error = "expected " + std::to_string(cols.count) + " fields as in the header, got " + std::to_string(rec.fields.size());
-    return v;
-  }
-  v.label = field(cols.label);
-  v.aor = trim(field(cols.aor));
-  batch_row row;
+  if (rec.fields.size() > cols.count || rec.fields.size() <= *cols.aor)
+    return unexpected(row_error{
+        "expected " + std::to_string(cols.count) + " fields as in the header, got " + std::to_string(rec.fields.size()), {}, {}});
+  account_row row;
   row.number = rec.number;
-  if (v.aor.empty()) {
-    v.error = "empty aor";
-    return v;
+  row.label = field(cols.label);
+  row.aor = trim(field(cols.aor));
+  auto fail = [&row](std::string reason) { return unexpected(row_error{std::move(reason), std::move(row.label), std::move(row.aor)}); };
+  if (row.aor.empty()) return fail("empty aor");
+  // What is not an AOR, or carries a password, is not echoed in the result line: it may
+  // be a password in the wrong column.
+  auto aor = registration::parse_aor(row.aor);
+  if (!aor) {
+    row.aor.clear();
+    return fail("bad aor in " + column(cols.aor, "aor") + ": " + aor.error());
   }
-  try {
-    row.acct.aor = registration::parse_aor(v.aor);
-  } catch (const usage_error& e) {
-    // Not echoed in the result line: what is not an AOR may be a password in the wrong column.
-    v.aor.clear();
-    v.error = "bad aor in " + column(cols.aor, "aor") + ": " + e.what();
-    return v;
-  }
+  row.acct.aor = *std::move(aor);
   if (!row.acct.aor.password.empty()) {
-    v.aor.clear();
-    v.error = "bad aor: it carries a password (user:password@host); put the password in its own column";
-    return v;
+    row.aor.clear();
+    return fail("bad aor: it carries a password (user:password@host); put the password in its own column");
   }
-  if (v.error = read_secret(cols, field, rec.number, getenv, row.acct.credentials); !v.error.empty()) return v;
-  if (v.error = read_settings(cols, field, row); !v.error.empty()) return v;
-  row.label = std::move(v.label);  // a usable row's result line is made from the row
-  row.aor = std::move(v.aor);
-  v.row = std::move(row);
-  return v;
+  if (auto ok = read_secret(cols, field, rec.number, getenv, row.acct.credentials); !ok) return fail(ok.error());
+  if (auto ok = read_settings(cols, field, row); !ok) return fail(ok.error());
+  return row;
 }
 
-std::string duplicate_guard::check(const batch_row& row) {
+expected<void, std::string> duplicate_guard::check(const account_row& row) {
   // The AOR as the registrar sees it: scheme, user and host (host names are
   // case-insensitive, RFC 3261 §19.1.4).
   const auto& aor = row.acct.aor;
@@ -330,8 +320,8 @@ std::string duplicate_guard::check(const batch_row& row) {
   for (unsigned char ch : key) fnv = (fnv ^ ch) * 0x100000001b3ull;
   auto [it, inserted] = seen_.try_emplace(aor_key{hash(key), fnv}, seen{h, row.number});
   if (inserted || it->second.secret_hash == h) return {};
-  return "duplicate account: " + key + " already appears in row " + std::to_string(it->second.first_row) +
-         " with a different password";
+  return unexpected("duplicate account: " + key + " already appears in row " + std::to_string(it->second.first_row) +
+                    " with a different password");
 }
 
 }  // namespace probe::batch

@@ -15,7 +15,8 @@
 // kept to read again are those of one record: at most max_record_bytes.
 #pragma once
 
-#include "probe/registration/flow.hpp"
+#include "probe/core/expected.hpp"
+#include "probe/registration/exchange.hpp"
 
 #include "netcheck/common.hpp"
 
@@ -36,7 +37,7 @@ inline constexpr std::size_t max_fields = 64;
 struct csv_record {
   std::vector<std::string> fields;
   std::size_t number = 0;  // 1-based record number in the file (the header is 1)
-  std::string error;       // non-empty: the record was not usable as CSV (fields cleared)
+  std::optional<std::string> error;  // set: why the record is not usable as CSV (fields cleared)
 };
 
 class csv_reader {
@@ -68,7 +69,7 @@ class csv_reader {
 };
 
 // Where each known column sits in a record; built from the header row.
-struct batch_columns {
+struct columns {
   std::size_t count = 0;  // fields per record
   std::optional<std::size_t> aor, password, password_env, ha1, username, realm, registrar, transport,
       expires, label;
@@ -76,10 +77,10 @@ struct batch_columns {
 
 // Reads the header. Throws usage_error naming the problem: no aor column, no
 // password/password_env/ha1 column, an unknown or repeated column name.
-batch_columns parse_batch_header(const std::vector<std::string>& header);
+columns parse_header(const std::vector<std::string>& header);
 
 // One data row made ready to register; only the secret-free parts are ever printed.
-struct batch_row {
+struct account_row {
   std::size_t number = 0;
   std::string label;
   std::string aor;  // as written
@@ -89,29 +90,28 @@ struct batch_row {
   std::optional<std::uint32_t> expires;
 };
 
-struct row_validation {
-  std::optional<batch_row> row;  // set when usable
-  std::string error;             // otherwise: the precise reason
-  std::string label, aor;        // what could be read, for the result line (in `row` when set)
+// Why a data row cannot be registered, with what could be read of it for its result line.
+struct row_error {
+  std::string reason;      // one line, precise, never a field that may be a secret
+  std::string label, aor;  // "" when not read (a text that is not an AOR may be a password)
 };
 
 // Validates one record against the header. `getenv` resolves password_env columns.
-row_validation validate_batch_row(const batch_columns& cols, const csv_record& rec,
-                                  const std::function<const char*(const char*)>& getenv);
+expected<account_row, row_error> validate_row(const columns& cols, const csv_record& rec,
+                                                  const std::function<const char*(const char*)>& getenv);
 
 // Remembers which secret each AOR was given, as a hash (never the secret itself), so a
 // second, different password for the same AOR is reported — a validator, not a cracker.
 class duplicate_guard {
  public:
-  // Returns an error text when `row` repeats an AOR with a different secret; otherwise
-  // records it and returns an empty string.
-  std::string check(const batch_row& row);
+  // Records the AOR and secret of `row`, or says why the row repeats an AOR with a
+  // different secret.
+  expected<void, std::string> check(const account_row& row);
 
  private:
   // The AOR as the registrar sees it ("user@host", host in lower case) as two independent
-  // 64-bit hashes rather than the text: about 50 bytes a distinct AOR instead of 100
-  // (100,000 rows: 25 MiB peak instead of 30). Two AORs would have to collide in both
-  // hashes to be taken for one.
+  // 64-bit hashes rather than the text: half the memory per distinct AOR
+  // (docs/benchmarks.md). Two AORs would have to collide in both hashes to be taken for one.
   struct aor_key {
     std::uint64_t a = 0, b = 0;
     bool operator==(const aor_key&) const = default;

@@ -9,7 +9,6 @@
 
 #include <array>
 #include <cerrno>
-#include <cstring>
 #include <istream>
 #include <streambuf>
 #include <system_error>
@@ -21,7 +20,7 @@ namespace {
 // readable; `error` says why reading failed, if it did.
 class fd_streambuf : public std::streambuf {
  public:
-  fd_streambuf(int fd, int stop_fd, std::string& error) : fd_(fd), stop_fd_(stop_fd), error_(error) {}
+  fd_streambuf(int fd, int stop_fd, std::error_code& error) : fd_(fd), stop_fd_(stop_fd), error_(error) {}
 
  protected:
   int_type underflow() override {
@@ -30,14 +29,14 @@ class fd_streambuf : public std::streambuf {
       pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
-        error_ = std::string("poll: ") + std::strerror(errno);
+        error_.assign(errno, std::generic_category());
         return traits_type::eof();
       }
       if (fds[1].revents != 0) return traits_type::eof();  // stopped
       const auto n = ::read(fd_, buf_.data(), buf_.size());
       if (n < 0) {
         if (errno == EINTR || errno == EAGAIN) continue;
-        error_ = std::strerror(errno);
+        error_.assign(errno, std::generic_category());
         return traits_type::eof();
       }
       if (n == 0) return traits_type::eof();
@@ -48,7 +47,7 @@ class fd_streambuf : public std::streambuf {
 
  private:
   int fd_, stop_fd_;
-  std::string& error_;
+  std::error_code& error_;
   std::array<char, 64 * 1024> buf_{};
 };
 
@@ -82,7 +81,7 @@ void record_feed::stop() noexcept {
 }
 
 void record_feed::read_loop() {
-  std::string read_error;
+  std::error_code read_error;
   fd_streambuf sb(fd_, stop_pipe_[0], read_error);
   std::istream in(&sb);
   csv_reader reader(in);
@@ -135,7 +134,7 @@ bool record_feed::take_blocking(csv_record& r) {
   return true;
 }
 
-std::string record_feed::error() const {
+std::error_code record_feed::error() const {
   std::lock_guard lock(m_);
   return error_;
 }

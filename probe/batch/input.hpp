@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 
 namespace probe::batch {
@@ -42,8 +43,8 @@ class record_feed {
   bool take_blocking(csv_record& r);
   // Stops reading; the thread ends without waiting for more input. Idempotent.
   void stop() noexcept;
-  // Why reading ended early ("" at a normal end).
-  std::string error() const;
+  // Why reading ended early: the system's error (EISDIR, EIO…); none at a normal end.
+  std::error_code error() const;
 
  private:
   void read_loop();
@@ -63,7 +64,7 @@ class record_feed {
   bool stopping_ = false;
   bool waiting_ = false;         // the loop was told `later`
   bool reader_waiting_ = false;  // the reader waits for room (the queue was full)
-  std::string error_;
+  std::error_code error_;
   std::thread thread_;
 };
 

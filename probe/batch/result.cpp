@@ -76,14 +76,14 @@ std::string csv_field(std::string_view raw) {
 
 }  // namespace
 
-std::string batch_result_csv(const batch_result& r) {
+std::string csv_line(const row_result& r) {
   std::string evidence;
   for (const auto& e : r.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
   return std::to_string(r.row) + ',' + csv_field(r.label) + ',' + csv_field(r.aor) + ',' + csv_field(r.code) + ',' + csv_field(r.verdict) +
          ',' + csv_field(r.detail) + ',' + csv_field(evidence) + ',' + ms_number(r.elapsed_ms) + '\n';
 }
 
-std::string batch_result_jsonl(const batch_result& r) {
+std::string jsonl_line(const row_result& r) {
   // Keys sorted, as nlohmann::json writes an object (docs/json.md, "batch lines").
   std::string line;
   line.reserve(160 + r.aor.size() + r.detail.size() + r.label.size());
@@ -107,8 +107,8 @@ std::string batch_result_jsonl(const batch_result& r) {
   return line;
 }
 
-batch_result result_from_report(const batch_row& row, report&& r) {
-  batch_result b;
+row_result result_from_report(const account_row& row, report&& r) {
+  row_result b;
   b.row = row.number;
   b.label = row.label;
   b.aor = row.aor;
@@ -121,8 +121,8 @@ batch_result result_from_report(const batch_row& row, report&& r) {
   return b;
 }
 
-batch_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why) {
-  batch_result b;
+row_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why) {
+  row_result b;
   b.row = row;
   b.label = std::move(label);
   b.aor = std::move(aor);

@@ -12,7 +12,7 @@
 namespace probe::batch {
 
 // What is printed for one input row. Never holds a secret.
-struct batch_result {
+struct row_result {
   std::size_t row = 0;
   std::string label;
   std::string aor;
@@ -25,13 +25,13 @@ struct batch_result {
 
 // One result as a JSON line (sipprobe.batch jsonl: aor, code, detail, elapsed_ms,
 // evidence, label, row, verdict), always valid JSON whatever bytes the fields hold.
-std::string batch_result_jsonl(const batch_result& r);
+std::string jsonl_line(const row_result& r);
 // The same as a CSV line (row,label,aor,code,verdict,detail,evidence,elapsed_ms; RFC 4180
 // quoting, evidence joined with "; ").
-std::string batch_result_csv(const batch_result& r);
+std::string csv_line(const row_result& r);
 
 // The result line for a finished registration.
-batch_result result_from_report(const batch_row& row, report&& r);
-batch_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why);
+row_result result_from_report(const account_row& row, report&& r);
+row_result row_error_result(std::size_t row, std::string label, std::string aor, std::string why);
 
 }  // namespace probe::batch

@@ -1,7 +1,6 @@
 #include "probe/batch/scheduler.hpp"
 
 #include "netcheck/recycling.hpp"
-#include "probe/core/errors.hpp"
 #include "probe/locate/request.hpp"
 #include "probe/reach/transaction.hpp"
 
@@ -12,8 +11,8 @@
 
 namespace probe::batch {
 
-struct batch_scheduler::job {
-  batch_row row;
+struct scheduler::job {
+  account_row row;
   // The batch's defaults, or the row's own copy when one of its columns overrides them.
   const registration::register_settings* settings = nullptr;
   const registration::route_options* route = nullptr;
@@ -22,8 +21,8 @@ struct batch_scheduler::job {
   netcheck::locate_request request;  // locate_request_for(row, route), made once
 };
 
-batch_scheduler::batch_scheduler(registration::run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
-                                 std::function<void(const batch_result&)> emit)
+scheduler::scheduler(registration::run_context ctx, options opts, std::function<std::optional<input_item>()> next,
+                     std::function<void(const row_result&)> emit)
     : ctx_(ctx), opts_(std::move(opts)), next_(std::move(next)), emit_(std::move(emit)), timer_(ctx.io) {
   if (opts_.concurrency == 0) opts_.concurrency = 1;
   window_.resize(opts_.concurrency);
@@ -38,25 +37,25 @@ batch_scheduler::batch_scheduler(registration::run_context ctx, batch_options op
   ctx_.shared = &shared_;
 }
 
-batch_scheduler::~batch_scheduler() = default;
+scheduler::~scheduler() = default;
 
-void batch_scheduler::start(std::function<void()> done) {
+void scheduler::start(std::function<void()> done) {
   done_ = std::move(done);
   next_start_ = std::chrono::steady_clock::now();
   boost::asio::post(ctx_.io, [this] { pump(); });
 }
 
-void batch_scheduler::input_ready() {
+void scheduler::input_ready() {
   boost::asio::post(ctx_.io, [this] { pump(); });
 }
 
-void batch_scheduler::stop() {
+void scheduler::stop() {
   stopping_ = true;
   if (waiting_) timer_.cancel();
   boost::asio::post(ctx_.io, [this] { maybe_done(); });
 }
 
-void batch_scheduler::pump() {
+void scheduler::pump() {
   using clock = std::chrono::steady_clock;
   // The window bounds both the registrations in flight and the finished results held
   // back for order: at most `concurrency` sequence numbers between the oldest unemitted
@@ -95,7 +94,7 @@ void batch_scheduler::pump() {
   maybe_done();
 }
 
-void batch_scheduler::launch(std::size_t seq, batch_row row) {
+void scheduler::launch(std::size_t seq, account_row row) {
   ++in_flight_;
   // async_register_run keeps references to the account, settings and route: they live
   // in the job until its completion has run.
@@ -120,13 +119,10 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   if (!memo_ || memo_->route != j->route || memo_->scheme != aor.scheme || memo_->host != aor.host ||
       memo_->port != aor.port || memo_->transport_param != tp) {
     memo_.reset();
-    netcheck::locate_request fresh;
-    try {
-      fresh = registration::locate_request_for(j->row.acct, *j->route);
-    } catch (const usage_error& e) {
-      // A row whose registrar or route cannot be used (e.g. a bad registrar column).
-      return row_failed(seq, j, e.what());
-    }
+    auto made = registration::locate_request_for(j->row.acct, *j->route);
+    // A row whose registrar or route cannot be used (e.g. a sips: AOR in a --transport udp batch).
+    if (!made) return row_failed(seq, j, std::move(made).error());
+    auto& fresh = *made;
     // One RFC 3263 answer serves every row with the same request.
     std::string key = fresh.host + '|' + (fresh.port ? std::to_string(*fresh.port) : "") + '|' +
                       (fresh.forced ? std::string(netcheck::to_string(*fresh.forced)) : "") + '|' + (fresh.secure ? "s" : "");
@@ -141,7 +137,7 @@ void batch_scheduler::launch(std::size_t seq, batch_row row) {
   locate(seq, j, memo_->key);
 }
 
-void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key) {
+void scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key) {
   const auto& req = j->request;
   const auto now = std::chrono::steady_clock::now();
   auto it = dns_.find(key);
@@ -167,37 +163,35 @@ void batch_scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, con
   });
 }
 
-void batch_scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
+void scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
                           std::shared_ptr<const netcheck::resolution> located) {
-  try {
-    registration::async_register_run(
-        ctx_, j->row.acct, *j->settings, *j->route, opts_.timeout,
-        [this, seq, j](report r) {
-          // Completion may come inline; finish on a fresh stack so pump() never re-enters.
-          boost::asio::post(ctx_.io, [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable {
-            finish(seq, std::move(b));
-          });
-        },
-        registration::prelocated{j->request, std::move(located)});
-  } catch (const usage_error& e) {
-    row_failed(seq, j, e.what());
-  }
+  // With the request made and the resolver, TLS context and links shared, the run finds no
+  // usage error of its own: a bad route was this row's error in launch().
+  registration::async_register_run(
+      ctx_, j->row.acct, *j->settings, *j->route, opts_.timeout,
+      [this, seq, j](report r) {
+        // Completion may come inline; finish on a fresh stack so pump() never re-enters.
+        boost::asio::post(ctx_.io, [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable {
+          finish(seq, std::move(b));
+        });
+      },
+      registration::prelocated{j->request, std::move(located)});
 }
 
-void batch_scheduler::row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why) {
+void scheduler::row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why) {
   boost::asio::post(ctx_.io, [this, seq, j, why = std::move(why)] {
     finish(seq, row_error_result(j->row.number, j->row.label, j->row.aor, why));
   });
 }
 
-void batch_scheduler::finish(std::size_t seq, batch_result r) {
+void scheduler::finish(std::size_t seq, row_result r) {
   --in_flight_;
   slot(seq) = std::move(r);
   flush();
   pump();
 }
 
-void batch_scheduler::flush() {
+void scheduler::flush() {
   for (auto* s = &slot(emit_seq_); emit_seq_ < next_seq_ && *s; s = &slot(emit_seq_)) {
     emit_(**s);
     s->reset();
@@ -205,7 +199,7 @@ void batch_scheduler::flush() {
   }
 }
 
-void batch_scheduler::maybe_done() {
+void scheduler::maybe_done() {
   if (finished_ || in_flight_ > 0 || emit_seq_ != next_seq_) return;
   if (!input_done_ && !stopping_) return;
   finished_ = true;

@@ -24,13 +24,13 @@ namespace probe::batch {
 
 // One item of input: a validated row, a row error (already a result), or `later`: no
 // input yet; input_ready() is called when there is.
-struct batch_item {
-  std::optional<batch_row> row;
-  std::optional<batch_result> error;
+struct input_item {
+  std::optional<account_row> row;
+  std::optional<row_result> error;
   bool later = false;
 };
 
-struct batch_options {
+struct options {
   std::size_t concurrency = 50;
   double rate = 50;  // new registrations per second; 0: unlimited
   std::chrono::milliseconds timeout{10000};
@@ -48,11 +48,11 @@ struct batch_options {
 // only called when the scheduler has room, so input is read no faster than it is used.
 // `emit` receives every result exactly once, in input order. Everything is on `ctx.io`;
 // the scheduler must outlive the io_context's run().
-class batch_scheduler {
+class scheduler {
  public:
-  batch_scheduler(registration::run_context ctx, batch_options opts, std::function<std::optional<batch_item>()> next,
-                  std::function<void(const batch_result&)> emit);
-  ~batch_scheduler();
+  scheduler(registration::run_context ctx, options opts, std::function<std::optional<input_item>()> next,
+            std::function<void(const row_result&)> emit);
+  ~scheduler();
 
   // Starts pulling input; `done` runs once when the input is exhausted (or stop() was
   // called) and every started row has been emitted.
@@ -82,24 +82,24 @@ class batch_scheduler {
   };
 
   void pump();
-  void launch(std::size_t seq, batch_row row);
+  void launch(std::size_t seq, account_row row);
   void locate(std::size_t seq, const std::shared_ptr<job>& j, const std::string& key);
   void run(std::size_t seq, const std::shared_ptr<job>& j, std::shared_ptr<const netcheck::resolution> located);
   void row_failed(std::size_t seq, const std::shared_ptr<job>& j, std::string why);
-  void finish(std::size_t seq, batch_result r);
+  void finish(std::size_t seq, row_result r);
   void flush();
   void maybe_done();
 
   registration::run_context ctx_;
-  batch_options opts_;
+  options opts_;
   registration::shared_resources shared_;
   std::unique_ptr<netcheck::resolver> resolver_;
   std::unique_ptr<netcheck::tls_context> tls_;
   std::unique_ptr<netcheck::link_pool> links_;
   std::map<std::string, dns_entry> dns_;
   std::uint64_t dns_lookups_ = 0;
-  std::function<std::optional<batch_item>()> next_;
-  std::function<void(const batch_result&)> emit_;
+  std::function<std::optional<input_item>()> next_;
+  std::function<void(const row_result&)> emit_;
   std::function<void()> done_;
   boost::asio::steady_timer timer_;
   std::mt19937 jitter_rng_{std::random_device{}()};
@@ -108,8 +108,8 @@ class batch_scheduler {
   std::size_t emit_seq_ = 0;   // next sequence number to emit
   // Started, not yet emitted: slot seq % concurrency (pump() keeps fewer than
   // `concurrency` sequence numbers between emit_seq_ and next_seq_).
-  std::vector<std::optional<batch_result>> window_;
-  std::optional<batch_result>& slot(std::size_t seq) { return window_[seq % window_.size()]; }
+  std::vector<std::optional<row_result>> window_;
+  std::optional<row_result>& slot(std::size_t seq) { return window_[seq % window_.size()]; }
   // launch(): the last row's RFC 3263 request and cache key, for the next row that asks
   // the same (rows of one domain or one --registrar): parsing the route per row is waste.
   struct request_memo {

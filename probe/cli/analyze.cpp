@@ -92,7 +92,7 @@ int run_analyze(const analyze_cli& o) {
   dopt.secret_source = secret.source;
   if (dopt.has_secret()) protect_process_memory();
 
-  analyze::analyze_options aopt;
+  analyze::run_options aopt;
   aopt.format = *forced;
   aopt.secret = dopt;
   aopt.call_id = o.call_id;
@@ -103,8 +103,7 @@ int run_analyze(const analyze_cli& o) {
   analyze::trace_analyzer analyzer(aopt);
   watchdog limit(o.common.timeout_s);
   for (const auto& file : files) {
-    auto err = analyzer.add(file);
-    if (!err.empty()) throw usage_error(err);
+    if (auto read = analyzer.add(file); !read) throw usage_error(read.error());
   }
   analyzer.finish();
   limit.stop();

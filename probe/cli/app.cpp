@@ -1,5 +1,6 @@
 #include "probe/cli/app.hpp"
 
+#include "probe/core/expected.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/target.hpp"
@@ -45,14 +46,15 @@ std::string number_text(double v) {
 }
 
 // The value as a decimal number, or why not (without the value).
-std::string read_number(const std::string& text, double& v) {
+expected<double, std::string> read_number(const std::string& text) {
   std::string_view t = text;
   if (!t.empty() && t.front() == '+') t.remove_prefix(1);  // from_chars takes no '+'
+  double v = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (t.empty() || end != t.data() + t.size()) return "not a number";
-  if (ec == std::errc::result_out_of_range || std::isinf(v)) return "not a finite number";
-  if (ec != std::errc() || std::isnan(v)) return "not a number";
-  return "";
+  if (t.empty() || end != t.data() + t.size()) return unexpected(std::string("not a number"));
+  if (ec == std::errc::result_out_of_range || std::isinf(v)) return unexpected(std::string("not a finite number"));
+  if (ec != std::errc() || std::isnan(v)) return unexpected(std::string("not a number"));
+  return v;
 }
 
 }  // namespace
@@ -62,9 +64,9 @@ CLI::Validator number_in(double lo, double hi) {
   const std::string range = unbounded ? number_text(lo) + " or more" : number_text(lo) + " to " + number_text(hi);
   return CLI::Validator(
       [lo, hi, range](std::string& text) -> std::string {
-        double v = 0;
-        if (auto why = read_number(text, v); !why.empty()) return why;
-        if (v < lo || v > hi) return "not in range " + range;
+        const auto v = read_number(text);
+        if (!v) return v.error();
+        if (*v < lo || *v > hi) return "not in range " + range;
         return "";
       },
       unbounded ? "FLOAT >= " + number_text(lo) : "FLOAT in [" + number_text(lo) + " - " + number_text(hi) + "]");
@@ -74,12 +76,12 @@ CLI::Validator whole_number_in(std::uint64_t lo, std::uint64_t hi) {
   const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
   return CLI::Validator(
       [lo, hi, range](std::string& text) -> std::string {
-        double v = 0;
-        if (auto why = read_number(text, v); !why.empty()) return why;
+        const auto v = read_number(text);
+        if (!v) return v.error();
         std::uint64_t n = 0;
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
         if (end == text.data() + text.size() && ec == std::errc()) return n < lo || n > hi ? "not in range " + range : "";
-        if (end == text.data() + text.size() || v < 0) return "not in range " + range;  // too many digits, or negative
+        if (end == text.data() + text.size() || *v < 0) return "not in range " + range;  // too many digits, or negative
         return "not a whole number";
       },
       "UINT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
@@ -122,8 +124,8 @@ CLI::Validator sip_text() {
 CLI::Validator target_text() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        std::string why;
-        return locate::parse_dns_target(text, why) ? "" : "cannot use the value: " + why;
+        const auto target = locate::parse_dns_target(text);
+        return target ? "" : "cannot use the value: " + target.error().message();
       },
       "");
 }

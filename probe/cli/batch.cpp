@@ -3,9 +3,9 @@
 #include "probe/batch/input.hpp"
 #include "probe/batch/scheduler.hpp"
 #include "probe/cli/app.hpp"
+#include "probe/cli/register_options.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/core/text_safety.hpp"
-#include "probe/locate/request.hpp"
 #include "probe/registration/interrupt.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -16,7 +16,6 @@
 
 #include <array>
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,12 +37,8 @@ struct batch_cli {
   bool summary = false;
   double timeout_s = 10.0;
   std::string transport;
-  batch::batch_options opts;
+  batch::options opts;
 };
-
-void write_result(std::ostream& out, const batch::batch_result& r, bool csv) {
-  out << (csv ? batch::batch_result_csv(r) : batch::batch_result_jsonl(r));
-}
 
 // Lines in a regular file (by pread, so the reader's offset stays), for the progress
 // line's total and ETA; nullopt for a pipe or a terminal. Approximate: a quoted field may
@@ -67,94 +62,111 @@ std::optional<std::size_t> count_lines(int fd) {
   return last == '\n' ? lines : lines + 1;
 }
 
-int run_batch(batch_cli& o) {
-  if (!o.transport.empty()) o.opts.route.transport = netcheck::transport_from_string(o.transport);
-  o.opts.concurrency = o.concurrency;
-  o.opts.rate = o.rate;
-  o.opts.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
-  o.opts.settings.ladder = false;  // one line per account: the ladder's notes go nowhere
-
-  int fd = STDIN_FILENO;
-  if (o.accounts != "-") {
-    fd = ::open(o.accounts.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw usage_error("cannot read " + o.accounts + ": " + std::strerror(errno));
-  }
-  struct fd_closer {
-    int fd;
-    ~fd_closer() {
-      if (fd != STDIN_FILENO) ::close(fd);
+// The accounts file as the scheduler reads it: the descriptor (the file, or standard
+// input for "-"), the reader thread's feed, the header's columns, and each record made an
+// item — a row to register, or the row error that is its result (duplicates included).
+class accounts_input {
+ public:
+  // Opens `path` and reads the header row (before the loop runs: nothing waits yet).
+  // Throws usage_error when the file cannot be read or its header is not usable.
+  accounts_input(boost::asio::io_context& io, const std::string& path, std::size_t capacity)
+      : path_(path), fd_{open_accounts(path)}, feed_(io, fd_.fd, capacity, [this] {
+          if (scheduler_ != nullptr) scheduler_->input_ready();
+        }) {
+    batch::csv_record rec;
+    if (!feed_.take_blocking(rec)) {
+      if (auto why = feed_.error()) throw usage_error("cannot read " + path_ + ": " + why.message());
+      throw usage_error("accounts file " + path_ + " is empty: it needs a header row (aor,password,…)");
     }
-  } closer{fd};
-
-  // One thread runs the loop (the reader thread only posts to it): with the hint, Asio
-  // does not signal other runners after each handler.
-  boost::asio::io_context io(1);
-  // The scheduler exists only after the header is read; until then nothing waits.
-  batch::batch_scheduler* sched_ptr = nullptr;
-  batch::record_feed feed(io, fd, std::max<std::size_t>(o.concurrency, 64), [&sched_ptr] {
-    if (sched_ptr) sched_ptr->input_ready();
-  });
-  batch::csv_record rec;
-  if (!feed.take_blocking(rec)) {
-    if (auto why = feed.error(); !why.empty()) throw usage_error("cannot read " + o.accounts + ": " + why);
-    throw usage_error("accounts file " + o.accounts + " is empty: it needs a header row (aor,password,…)");
+    if (rec.error) throw usage_error("accounts file: header row: " + *rec.error);
+    cols_ = batch::parse_header(rec.fields);
   }
-  if (!rec.error.empty()) throw usage_error("accounts file: header row: " + rec.error);
-  const batch::batch_columns cols = batch::parse_batch_header(rec.fields);
+  accounts_input(const accounts_input&) = delete;
+  accounts_input& operator=(const accounts_input&) = delete;
 
-  std::ofstream out_file;
-  std::ostream* out = &std::cout;
-  if (!o.out.empty() && o.out != "-") {
-    out_file.open(o.out, std::ios::binary | std::ios::trunc);
-    if (!out_file) throw usage_error("cannot write " + o.out + ": " + std::strerror(errno));
-    out = &out_file;
-  }
-  std::ostream& side = out == &std::cout ? std::cerr : std::cout;  // summary goes where results do not
-  const bool csv = o.output == "csv";
-  if (csv) *out << "row,label,aor,code,verdict,detail,evidence,elapsed_ms\n";
-  protect_process_memory();
+  // The scheduler that input_ready() wakes when a record arrives after next() said later.
+  void feed(batch::scheduler& s) noexcept { scheduler_ = &s; }
 
-  sip::id_factory ids(sip::openssl_random());
-  std::random_device rd;
-  std::mt19937 rng(rd());
-  batch::duplicate_guard dups;
-  const auto getenv = [](const char* name) -> const char* { return std::getenv(name); };
-
-  std::size_t read = 0, emitted = 0, ok = 0, failed = 0, row_errors = 0;
-  std::map<std::string, std::size_t> by_code;
-  auto next = [&]() -> std::optional<batch::batch_item> {
+  // The next item for the scheduler (batch::scheduler's `next`): a row, a row error,
+  // `later`, or nullopt at the end.
+  std::optional<batch::input_item> next() {
     batch::csv_record r;
-    switch (feed.take(r)) {
+    switch (feed_.take(r)) {
       case batch::record_feed::status::end: return std::nullopt;
-      case batch::record_feed::status::later: return batch::batch_item{{}, {}, true};
+      case batch::record_feed::status::later: return batch::input_item{{}, {}, true};
       case batch::record_feed::status::record: break;
     }
-    ++read;
-    auto v = batch::validate_batch_row(cols, r, getenv);
-    batch::batch_item item;
-    if (v.row) {
-      if (auto dup = dups.check(*v.row); !dup.empty()) {
-        v.error = std::move(dup);
-        v.label = std::move(v.row->label);  // a usable row carries them (probe/batch/csv.hpp)
-        v.aor = std::move(v.row->aor);
-      } else {
-        item.row = std::move(v.row);
-      }
-    }
-    if (!item.row) item.error = batch::row_error_result(r.number, v.label, v.aor, v.error);
+    ++read_;
+    auto v = batch::validate_row(cols_, r, getenv_);
+    if (v)
+      if (auto fresh = dups_.check(*v); !fresh) v = unexpected(batch::row_error{fresh.error(), std::move(v->label), std::move(v->aor)});
+    batch::input_item item;
+    if (v) item.row = *std::move(v);
+    else item.error = batch::row_error_result(r.number, v.error().label, v.error().aor, v.error().reason);
     return item;
+  }
+
+  // Reads no further (after an interrupt, or at the end).
+  void stop() noexcept { feed_.stop(); }
+  // Says on stderr why reading ended early, if it did.
+  void report_error() const {
+    if (auto why = feed_.error())
+      std::cerr << "sipprobe: reading " << printable(path_) << " failed after " << read_ << " rows: " << why.message() << "\n";
+  }
+
+  std::size_t rows_read() const noexcept { return read_; }
+  int fd() const noexcept { return fd_.fd; }
+
+ private:
+  static int open_accounts(const std::string& path) {
+    if (path == "-") return STDIN_FILENO;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw usage_error("cannot read " + path + ": " + std::strerror(errno));
+    return fd;
+  }
+
+  // Closes the file (not standard input) once the feed's reader thread has ended: the
+  // feed is declared after it, so it is destroyed first.
+  struct descriptor {
+    int fd;
+    ~descriptor() {
+      if (fd != STDIN_FILENO) ::close(fd);
+    }
   };
-  // Results reach the output within 100 ms, without a write per row.
-  boost::asio::steady_timer flusher(io);
-  bool flush_armed = false;
-  auto emit = [&](const batch::batch_result& r) {
-    write_result(*out, r, csv);
-    if (!flush_armed) {
-      flush_armed = true;
-      flusher.expires_after(std::chrono::milliseconds(100));
-      flusher.async_wait([&](const boost::system::error_code&) {
-        flush_armed = false;
-        out->flush();
+
+  std::string path_;
+  descriptor fd_;
+  batch::scheduler* scheduler_ = nullptr;
+  batch::columns cols_;
+  batch::duplicate_guard dups_;
+  std::function<const char*(const char*)> getenv_ = [](const char* name) -> const char* { return std::getenv(name); };
+  std::size_t read_ = 0;
+  batch::record_feed feed_;
+};
+
+// Where the result lines go — standard output or --out FILE, as JSON lines or CSV — and
+// what they add up to (the summary and the exit status). A result reaches the output
+// within 100 ms of its row's end, without a write per row.
+class result_output {
+ public:
+  // Opens --out (throws usage_error when it cannot be written) and writes the CSV header.
+  result_output(boost::asio::io_context& io, const batch_cli& o) : flusher_(io), csv_(o.output == "csv"), name_(o.out) {
+    if (!o.out.empty() && o.out != "-") {
+      file_.open(o.out, std::ios::binary | std::ios::trunc);
+      if (!file_) throw usage_error("cannot write " + o.out + ": " + std::strerror(errno));
+      out_ = &file_;
+    }
+    if (csv_) *out_ << "row,label,aor,code,verdict,detail,evidence,elapsed_ms\n";
+  }
+
+  void write(const batch::row_result& r) {
+    *out_ << (csv_ ? batch::csv_line(r) : batch::jsonl_line(r));
+    if (!flush_armed_) {
+      flush_armed_ = true;
+      flusher_.expires_after(std::chrono::milliseconds(100));
+      flusher_.async_wait([this](const boost::system::error_code&) {
+        flush_armed_ = false;
+        out_->flush();
       });
     }
     ++emitted;
@@ -164,30 +176,67 @@ int run_batch(batch_cli& o) {
     if (r.verdict == "row_error") ++row_errors;
     else if (r.verdict == "failed") ++failed;
     else ++ok;
-  };
+  }
 
-  batch::batch_scheduler sched({io, ids, rng}, o.opts, next, emit);
-  sched_ptr = &sched;
-  // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
-  // row; the rows in flight finish, remove their bindings and get their result lines.
-  bool interrupted = false;
-  registration::signal_watch signals(io, [&](const std::string&) {
-    interrupted = true;
-    sched.stop();
-  });
+  void stop_flushing() { flusher_.cancel(); }
 
-  const auto started = std::chrono::steady_clock::now();
-  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
-  // Progress only for a person watching: never in a pipe or a log.
-  const bool progress = ::isatty(STDERR_FILENO) == 1;
-  boost::asio::steady_timer tick(io);
-  const auto total = progress ? count_lines(fd) : std::nullopt;  // data rows + the header
-  std::function<void()> show;
-  show = [&] {
-    const double rate = seconds() > 0 ? static_cast<double>(emitted) / seconds() : 0.0;
+  // Flushes what is left. Standard output is checked for every subcommand at exit
+  // (app.cpp); a --out file here: false (said on stderr) when it could not be written.
+  bool close() {
+    errno = 0;
+    out_->flush();
+    if (out_ == &file_ && !file_) {
+      std::cerr << "sipprobe: cannot write " << printable(name_) << (errno != 0 ? std::string(": ") + std::strerror(errno) : "")
+                << "\n";
+      return false;
+    }
+    return true;
+  }
+
+  // The stream the summary goes to: where the results do not.
+  std::ostream& side() const noexcept { return out_ == &std::cout ? std::cerr : std::cout; }
+
+  std::size_t emitted = 0, ok = 0, failed = 0, row_errors = 0;
+  std::map<std::string, std::size_t> by_code;
+
+ private:
+  boost::asio::steady_timer flusher_;
+  bool flush_armed_ = false;
+  bool csv_;
+  std::string name_;
+  std::ofstream file_;
+  std::ostream* out_ = &std::cout;
+};
+
+// "batch: 120/~1000 (12%), ETA 1:13, 9.8/s, ok 118, failed 2, row_error 0" on stderr, four
+// times a second, for a person watching: only when stderr is a terminal, never in a pipe
+// or a log.
+class progress_line {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  progress_line(boost::asio::io_context& io, const result_output& results, const accounts_input& input,
+                const batch::scheduler& sched, clock::time_point started)
+      : tick_(io), results_(results), input_(input), sched_(sched), started_(started),
+        shown_(::isatty(STDERR_FILENO) == 1), total_(shown_ ? count_lines(input.fd()) : std::nullopt) {}
+
+  void start() {
+    if (shown_) show();
+  }
+  void stop() { tick_.cancel(); }
+  // Takes the line off the terminal before anything else is written there.
+  void clear() const {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  void show() {
+    const double seconds = std::chrono::duration<double>(clock::now() - started_).count();
+    const std::size_t emitted = results_.emitted;
+    const double rate = seconds > 0 ? static_cast<double>(emitted) / seconds : 0.0;
     char done[96];
-    if (total && *total > 1) {
-      const std::size_t rows = *total - 1;
+    if (total_ && *total_ > 1) {  // data rows + the header
+      const std::size_t rows = *total_ - 1;
       const std::size_t left = rows > emitted ? rows - emitted : 0;
       const long eta = rate > 0 ? static_cast<long>(static_cast<double>(left) / rate + 0.5) : -1;
       if (eta >= 0)
@@ -196,56 +245,96 @@ int run_batch(batch_cli& o) {
       else
         std::snprintf(done, sizeof done, "%zu/~%zu", emitted, rows);
     } else {
-      std::snprintf(done, sizeof done, "%zu done of %zu read", emitted, read);
+      std::snprintf(done, sizeof done, "%zu done of %zu read", emitted, input_.rows_read());
     }
-    std::fprintf(stderr, "\r\033[Kbatch: %s, %.1f/s, ok %zu, failed %zu, row_error %zu%s", done, rate, ok,
-                 failed, row_errors, sched.stopped() ? " (stopping)" : "");
-    tick.expires_after(std::chrono::milliseconds(250));
-    tick.async_wait([&](const boost::system::error_code& ec) {
+    std::fprintf(stderr, "\r\033[Kbatch: %s, %.1f/s, ok %zu, failed %zu, row_error %zu%s", done, rate, results_.ok,
+                 results_.failed, results_.row_errors, sched_.stopped() ? " (stopping)" : "");
+    tick_.expires_after(std::chrono::milliseconds(250));
+    tick_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) show();
     });
-  };
-  if (progress) show();
+  }
 
+  boost::asio::steady_timer tick_;
+  const result_output& results_;
+  const accounts_input& input_;
+  const batch::scheduler& sched_;
+  clock::time_point started_;
+  bool shown_;
+  std::optional<std::size_t> total_;
+};
+
+// --summary: rows per diagnosis code, the total with the run's time and rate, and what
+// the rows shared.
+void write_summary(std::ostream& side, const result_output& results, double seconds, bool interrupted,
+                   const batch::scheduler& sched) {
+  side << "code                       rows\n";
+  for (const auto& [code, n] : results.by_code) {
+    char line[80];
+    std::snprintf(line, sizeof line, "%-24s %6zu\n", code.c_str(), n);
+    side << line;
+  }
+  char line[160];
+  std::snprintf(line, sizeof line, "%-24s %6zu  (%.1f s, %.1f rows/s%s)\n", "total", results.emitted, seconds,
+                seconds > 0 ? static_cast<double>(results.emitted) / seconds : 0.0,
+                interrupted ? ", interrupted: rows not started have no result" : "");
+  side << line;
+  std::snprintf(line, sizeof line, "shared: %llu RFC 3263 lookups, %llu connections/sockets\n",
+                static_cast<unsigned long long>(sched.dns_lookups()), static_cast<unsigned long long>(sched.connections()));
+  side << line;
+  side.flush();
+}
+
+batch::options scheduler_options(batch_cli& o) {
+  if (!o.transport.empty()) o.opts.route.transport = netcheck::transport_from_string(o.transport);
+  o.opts.concurrency = o.concurrency;
+  o.opts.rate = o.rate;
+  o.opts.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
+  o.opts.settings.ladder = false;  // one line per account: the ladder's notes go nowhere
+  return o.opts;
+}
+
+int run_batch(batch_cli& o) {
+  auto opts = scheduler_options(o);
+  // One thread runs the loop (the reader thread only posts to it): with the hint, Asio
+  // does not signal other runners after each handler.
+  boost::asio::io_context io(1);
+  accounts_input input(io, o.accounts, std::max<std::size_t>(o.concurrency, 64));
+  result_output results(io, o);
+  protect_process_memory();
+
+  sip::id_factory ids(sip::openssl_random());
+  std::random_device rd;
+  std::mt19937 rng(rd());
+  batch::scheduler sched({io, ids, rng}, std::move(opts), [&input] { return input.next(); },
+                               [&results](const batch::row_result& r) { results.write(r); });
+  input.feed(sched);
+  // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
+  // row; the rows in flight finish, remove their bindings and get their result lines.
+  bool interrupted = false;
+  registration::signal_watch signals(io, [&](const std::string&) {
+    interrupted = true;
+    sched.stop();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  progress_line progress(io, results, input, sched, started);
+  progress.start();
   sched.start([&] {
     signals.cancel();
-    tick.cancel();
-    flusher.cancel();
-    feed.stop();  // after an interrupt: read no further
+    progress.stop();
+    results.stop_flushing();
+    input.stop();  // after an interrupt: read no further
   });
   io.run();
-  if (progress) std::fprintf(stderr, "\r\033[K");
-  errno = 0;
-  out->flush();
-  // Standard output is checked for every subcommand at exit (app.cpp); the --out file here.
-  if (out == &out_file && !out_file) {
-    std::cerr << "sipprobe: cannot write " << printable(o.out) << (errno != 0 ? std::string(": ") + std::strerror(errno) : "")
-              << "\n";
-    return exit_internal;
-  }
-  if (auto why = feed.error(); !why.empty())
-    std::cerr << "sipprobe: reading " << printable(o.accounts) << " failed after " << read << " rows: " << why << "\n";
+  progress.clear();
+  if (!results.close()) return exit_internal;
+  input.report_error();
 
-  if (o.summary) {
-    side << "code                       rows\n";
-    for (const auto& [code, n] : by_code) {
-      char line[80];
-      std::snprintf(line, sizeof line, "%-24s %6zu\n", code.c_str(), n);
-      side << line;
-    }
-    char line[160];
-    std::snprintf(line, sizeof line, "%-24s %6zu  (%.1f s, %.1f rows/s%s)\n", "total", emitted, seconds(),
-                  seconds() > 0 ? static_cast<double>(emitted) / seconds() : 0.0,
-                  interrupted ? ", interrupted: rows not started have no result" : "");
-    side << line;
-    std::snprintf(line, sizeof line, "shared: %llu RFC 3263 lookups, %llu connections/sockets\n",
-                  static_cast<unsigned long long>(sched.dns_lookups()),
-                  static_cast<unsigned long long>(sched.connections()));
-    side << line;
-    side.flush();
-  }
-  if (interrupted) std::cerr << "sipprobe: batch interrupted after " << emitted << " rows; rows not started have no result\n";
-  return interrupted || failed > 0 || row_errors > 0 ? exit_failed : exit_ok;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (o.summary) write_summary(results.side(), results, seconds, interrupted, sched);
+  if (interrupted)
+    std::cerr << "sipprobe: batch interrupted after " << results.emitted << " rows; rows not started have no result\n";
+  return interrupted || results.failed > 0 || results.row_errors > 0 ? exit_failed : exit_ok;
 }
 
 }  // namespace
@@ -269,15 +358,7 @@ void setup_batch(CLI::App& parent, action& selected) {
   cmd->add_option("--timeout", o->timeout_s, "Time limit per registration in seconds")
       ->check(number_in(0.1, 3600))
       ->capture_default_str();
-  cmd->add_option("--registrar", o->opts.route.registrar, "Default HOST[:PORT] for rows without a registrar column value")
-      ->check(target_text());
-  cmd->add_option("--outbound-proxy", o->opts.route.outbound_proxy, "Send through this proxy URI")->check(target_text());
-  cmd->add_option("--transport", o->transport, "Default transport: udp, tcp or tls")
-      ->check(one_of({"udp", "tcp", "tls"}));
-  cmd->add_option("--dns-server", o->opts.route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
-  cmd->add_option("--ca-file", o->opts.route.ca_file, "Trust the CAs in this PEM file for TLS");
-  cmd->add_flag("--insecure", o->opts.route.insecure, "Go on when the TLS certificate does not verify");
-  cmd->add_option("--bind", o->opts.route.bind, "Local ADDR to send from");
+  add_route_options(*cmd, o->opts.route, o->transport);
   cmd->add_option("--expires", o->opts.settings.expires, "Default registration interval to ask for, in seconds")
       ->check(whole_number_in(0, 4294967295u))
       ->capture_default_str();

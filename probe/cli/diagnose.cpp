@@ -3,6 +3,7 @@
 //
 // The checks and the registration run at the same time, so a dead network is diagnosed
 // within --timeout rather than after Timer F on each transport in turn.
+#include "netcheck/endpoint.hpp"
 #include "netcheck/tls_report.hpp"
 #include "probe/cli/app.hpp"
 #include "probe/cli/register_options.hpp"
@@ -28,17 +29,17 @@ bool same_endpoint(const netcheck::target& a, const netcheck::target& b) {
 }
 
 // Combines the registration with the checks (catalog: network-level reasoning).
-void combine(report& r, const std::vector<reach::reach_check>& checks, const std::vector<netcheck::target>& configured) {
+void combine(report& r, const std::vector<reach::target_check>& checks, const std::vector<netcheck::target>& configured) {
   const auto code = r.primary.code;
   const bool network = code == diagnosis_code::no_response || code == diagnosis_code::port_unreachable;
   if (!network) return;
   std::vector<std::string> answered;
   for (const auto& c : checks) {
-    if (c.verdict != "ok") continue;
+    if (c.verdict != netcheck::probe_verdict::ok) continue;
     bool is_configured = false;
     for (const auto& t : configured) is_configured |= same_endpoint(t, c.target);
     if (!is_configured)
-      answered.push_back(std::string(netcheck::to_string(c.target.t)) + " " + reach::endpoint_text(c.target.address, c.target.port) +
+      answered.push_back(std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target) +
                          " answers OPTIONS with " + c.detail);
   }
   if (answered.empty()) return;
@@ -50,7 +51,9 @@ int run_diagnose(register_cli& o) {
   finish_settings(o);
   auto acct = make_account(o);
   const auto overall = std::chrono::milliseconds(static_cast<long>(o.common.timeout_s * 1000));
-  const auto configured_req = registration::locate_request_for(acct, o.route);
+  const auto located = registration::locate_request_for(acct, o.route);
+  if (!located) throw usage_error(located.error());
+  const auto& configured_req = *located;
   const auto alt_req = locate::every_transport_request(configured_req);
 
   boost::asio::io_context io;
@@ -63,7 +66,7 @@ int run_diagnose(register_cli& o) {
   const auto start = std::chrono::steady_clock::now();
 
   std::optional<report> registration;
-  std::vector<reach::reach_check> checks;
+  std::vector<reach::target_check> checks;
   std::vector<netcheck::target> configured;
   int pending = 2;
   // A signal: the registration finishes what it started; the checks, which leave nothing
@@ -73,7 +76,7 @@ int run_diagnose(register_cli& o) {
     registration::announce_interrupt(interrupt, name, o.common.timeout_s);
     if (registration) io.stop();
   });
-  reach::reach_settings rs;
+  reach::check_settings rs;
   rs.timers = o.settings.timers;
   rs.server_name = configured_req.host;  // the name register checks too (RFC 5922 §4)
 
@@ -97,7 +100,7 @@ int run_diagnose(register_cli& o) {
       auto left2 = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
                             std::chrono::milliseconds(1));
       rs.timeout = left2;
-      reach::async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach::reach_check> c) {
+      reach::async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach::target_check> c) {
         checks = std::move(c);
         if (--pending == 0) signals.cancel();
       });
@@ -109,7 +112,7 @@ int run_diagnose(register_cli& o) {
 
   report& r = *registration;
   combine(r, checks, configured);
-  for (auto& f : reach::reach_findings(checks)) {
+  for (auto& f : reach::findings_from(checks)) {
     bool dup = false;
     for (const auto& g : r.findings) dup |= g.code == f.code;
     if (!dup) r.findings.push_back(std::move(f));
@@ -126,8 +129,8 @@ int run_diagnose(register_cli& o) {
   }
   std::cout << "Transports:\n";
   for (const auto& c : checks) {
-    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(reach::endpoint_text(c.target.address, c.target.port))
-              << "  " << c.verdict << "  " << printable(c.detail) << "\n";
+    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(netcheck::endpoint_text(c.target))
+              << "  " << netcheck::to_string(c.verdict) << "  " << printable(c.detail) << "\n";
   }
   std::cout << "\nRegistration:\n";
   return emit_report(r, o);

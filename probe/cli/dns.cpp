@@ -17,7 +17,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -33,34 +32,12 @@ struct dns_options {
 };
 
 int run_dns(const dns_options& o) {
-  std::string why;
-  auto target = locate::parse_dns_target(o.target, why);
-  if (!target) throw usage_error("cannot use '" + o.target + "' as a target: " + why);
+  auto target = locate::parse_dns_target(o.target);
+  if (!target) throw usage_error("cannot use '" + o.target + "' as a target: " + target.error().message());
 
-  netcheck::locate_request req;
-  req.host = target->host;
-  req.port = target->port;
-  req.secure = target->secure();
-  req.forced = target->transport;
-  if (!o.transport.empty()) {
-    auto t = netcheck::transport_from_string(o.transport);
-    if (target->transport && *target->transport != *t)
-      throw usage_error("--transport " + o.transport + " contradicts the URI's transport=" +
-                        std::string(netcheck::to_string(*target->transport)));
-    if (req.secure && *t != netcheck::transport::tls)
-      throw usage_error("--transport " + o.transport + ": a sips: URI needs TLS");
-    req.forced = t;
-  }
-  locate::check_dns_servers(o.servers);
-
-  // The per-try timeout leaves room for retries inside --timeout; c-ares doubles it per
-  // round, and the overall deadline of async_locate bounds the whole run anyway.
+  const auto req = locate::locate_request_from(*target, o.transport);
   const auto overall = std::chrono::milliseconds(static_cast<long>(o.common.timeout_s * 1000));
-  netcheck::resolver_settings settings;
-  settings.servers = o.servers;
-  settings.timeout = std::clamp(overall / 4, std::chrono::milliseconds(100),
-                                std::chrono::milliseconds(2000));
-  settings.tries = 3;
+  const auto settings = locate::resolver_settings_for(o.servers, overall);
 
   boost::asio::io_context io;
   std::unique_ptr<netcheck::resolver> res;

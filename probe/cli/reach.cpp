@@ -3,6 +3,7 @@
 //   sipprobe reach sip.example.com [--dns-server IP[:PORT]] [--transport tls] [--ca-file F]
 //
 // Exit: 0 every check answered, 1 some check failed (the diagnosis says how), 2 usage.
+#include "netcheck/endpoint.hpp"
 #include "netcheck/tls_report.hpp"
 #include "probe/cli/app.hpp"
 #include "probe/core/report.hpp"
@@ -38,7 +39,7 @@ struct reach_options {
 struct reach_run {
   std::string input;
   netcheck::resolution located;
-  std::vector<reach::reach_check> checks;
+  std::vector<reach::target_check> checks;
   std::optional<diagnosis> primary;
   std::vector<finding> findings;
   bool insecure = false;
@@ -53,10 +54,10 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   const char* reset = c ? "\033[0m" : "";
   out << "Checks for " << printable(r.input) << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "") << "\n";
   for (const auto& k : r.checks) {
-    const bool ok = k.verdict == "ok";
-    out << "  " << netcheck::to_string(k.target.t) << " " << printable(reach::endpoint_text(k.target.address, k.target.port));
+    const bool ok = k.verdict == netcheck::probe_verdict::ok;
+    out << "  " << netcheck::to_string(k.target.t) << " " << printable(netcheck::endpoint_text(k.target));
     if (!k.target.host.empty() && k.target.host != k.target.address) out << " (" << printable(k.target.host) << ")";
-    out << "  " << (ok ? green : red) << k.verdict << reset << "  " << printable(k.detail);
+    out << "  " << (ok ? green : red) << netcheck::to_string(k.verdict) << reset << "  " << printable(k.detail);
     if (k.rtt_ms >= 0) out << "  " << ms_text(k.rtt_ms);
     out << "\n";
     std::string extra;
@@ -113,7 +114,7 @@ nlohmann::json to_json(const reach_run& r) {
   auto& targets = j["targets"] = nlohmann::json::array();
   for (const auto& t : r.located.targets)
     targets.push_back({{"transport", std::string(netcheck::to_string(t.t))}, {"host", t.host}, {"address", t.address},
-                       {"port", t.port}, {"via", std::string(netcheck::to_string(t.via))}});
+                       {"port", t.port}, {"via", std::string(netcheck::to_string(t.found_by))}});
   auto& checks = j["checks"] = nlohmann::json::array();
   for (const auto& c : r.checks) checks.push_back(to_json(c));
   if (r.primary) {
@@ -141,7 +142,7 @@ int run_reach(const reach_options& o) {
   boost::asio::io_context io;
   auto res = locate::make_resolver(io, o.servers, overall);
   auto tls = locate::make_tls(o.ca_file, o.insecure);
-  reach::reach_settings rs;
+  reach::check_settings rs;
   rs.flow = locate::bind_options(o.bind);
   rs.server_name = req.host;  // RFC 5922 §4: the name asked for, not each SRV target's
 
@@ -158,7 +159,7 @@ int run_reach(const reach_options& o) {
     run.located = std::move(r);
     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     rs.timeout = std::max(overall - spent, std::chrono::milliseconds(1));
-    reach::async_reach(io, ids, tls.get(), run.located.targets, rs, [&](std::vector<reach::reach_check> checks) {
+    reach::async_reach(io, ids, tls.get(), run.located.targets, rs, [&](std::vector<reach::target_check> checks) {
       run.checks = std::move(checks);
       done = true;
     });
@@ -170,9 +171,9 @@ int run_reach(const reach_options& o) {
   if (run.located.targets.empty()) {
     run.primary = locate::dns_diagnosis(run.located, req.host, res->servers());
   } else {
-    run.primary = reach::reach_diagnosis(run.checks);
+    run.primary = reach::diagnosis_from(run.checks);
   }
-  run.findings = reach::reach_findings(run.checks);
+  run.findings = reach::findings_from(run.checks);
   if (o.common.json) std::cout << json_text(to_json(run)) << "\n";
   else write_text(std::cout, run, resolve_color(o.common.color, ::isatty(STDOUT_FILENO) == 1));
   return run.primary ? exit_failed : exit_ok;

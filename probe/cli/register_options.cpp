@@ -33,22 +33,28 @@ CLI::Validator contact_uri() {
 
 }  // namespace
 
+void add_route_options(CLI::App& cmd, registration::route_options& route, std::string& transport) {
+  cmd.add_option("--registrar", route.registrar,
+                 "Send to HOST[:PORT] instead of locating the registrar by DNS (batch: for rows without a registrar value)")
+      ->check(target_text());
+  cmd.add_option("--outbound-proxy", route.outbound_proxy, "Send through this proxy URI (sip:host[:port][;transport=…])")
+      ->check(target_text());
+  cmd.add_option("--transport", transport,
+                 "udp, tcp or tls (default: what RFC 3263 picks; batch: for rows without a transport value)")
+      ->check(one_of({"udp", "tcp", "tls"}));
+  cmd.add_option("--dns-server", route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
+  cmd.add_option("--ca-file", route.ca_file, "Trust the CAs in this PEM file for TLS (default: the system store)");
+  cmd.add_flag("--insecure", route.insecure, "Go on when the TLS certificate does not verify (register and diagnose report it)");
+  cmd.add_option("--bind", route.bind, "Local ADDR[:PORT] to send from");
+}
+
 void add_register_options(CLI::App& cmd, register_cli& o) {
   cmd.add_option("aor", o.aor, "Address of record: sip:alice@example.com, sips:… or alice@example.com")->required();
   add_common_options(cmd, o.common);
   add_secret_options(cmd, o.secret);
   cmd.add_option("--user", o.user, "Authentication username (default: the AOR's user)")->check(sip_text());
   cmd.add_option("--realm", o.realm, "Expected realm: warn when the server's differs")->check(sip_text());
-  cmd.add_option("--registrar", o.route.registrar, "Send to HOST[:PORT] instead of locating the registrar by DNS")
-      ->check(target_text());
-  cmd.add_option("--outbound-proxy", o.route.outbound_proxy, "Send through this proxy URI (sip:host[:port][;transport=…])")
-      ->check(target_text());
-  cmd.add_option("--transport", o.transport, "udp, tcp or tls (default: what RFC 3263 picks)")
-      ->check(one_of({"udp", "tcp", "tls"}));
-  cmd.add_option("--dns-server", o.route.dns_servers, "Use this resolver, IP[:PORT] (repeatable)");
-  cmd.add_option("--ca-file", o.route.ca_file, "Trust the CAs in this PEM file for TLS (default: the system store)");
-  cmd.add_flag("--insecure", o.route.insecure, "Go on when the TLS certificate does not verify (still reported)");
-  cmd.add_option("--bind", o.route.bind, "Local ADDR[:PORT] to send from");
+  add_route_options(cmd, o.route, o.transport);
   cmd.add_option("--expires", o.settings.expires, "Registration interval to ask for, in seconds")
       ->check(whole_number_in(0, 4294967295u))
       ->capture_default_str();
@@ -67,7 +73,9 @@ void add_register_options(CLI::App& cmd, register_cli& o) {
 
 registration::account make_account(register_cli& o) {
   registration::account a;
-  a.aor = registration::parse_aor(o.aor);
+  auto aor = registration::parse_aor(o.aor);
+  if (!aor) throw usage_error(aor.error());
+  a.aor = *std::move(aor);
   // RFC 3261 section 19.1.1: a password in the userinfo is not recommended; here it would
   // travel in From and To and appear in the report.
   if (!a.aor.password.empty())

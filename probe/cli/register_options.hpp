@@ -5,7 +5,7 @@
 #include "probe/cli/app.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
-#include "probe/registration/flow.hpp"
+#include "probe/registration/exchange.hpp"
 #include "probe/registration/run.hpp"
 
 #include <string>
@@ -29,7 +29,12 @@ struct register_cli {
   double critical_ms = 0;            // --critical: CRITICAL above this total time
 };
 
-// Adds the shared options to a subcommand.
+// The route options, one group with one help text each for register, diagnose and batch:
+// --registrar, --outbound-proxy, --transport (its text into `transport`, checked to be
+// udp, tcp or tls), --dns-server, --ca-file, --insecure, --bind.
+void add_route_options(CLI::App& cmd, registration::route_options& route, std::string& transport);
+
+// Adds the options of register and diagnose to a subcommand (the route group among them).
 void add_register_options(CLI::App& cmd, register_cli& o);
 
 // Turns the options into an account and settings: reads the secret, parses the AOR and

@@ -36,7 +36,7 @@ struct target_record {
   std::string host;
   std::string address;
   std::uint16_t port = 0;
-  std::string via;     // "naptr", "srv", "a", "literal"
+  std::string found_by;  // netcheck::found_by: "naptr", "srv", "a", "literal" (JSON "via")
   std::string result;  // empty when not tried
 };
 

@@ -40,7 +40,7 @@ nlohmann::json to_json(const report& r) {
   auto& targets = j["targets"] = nlohmann::json::array();
   for (const auto& t : r.targets)
     targets.push_back({{"transport", t.transport}, {"host", t.host}, {"address", t.address},
-                       {"port", t.port}, {"via", t.via}, {"result", t.result}});
+                       {"port", t.port}, {"via", t.found_by}, {"result", t.result}});
 
   auto& transactions = j["transactions"] = nlohmann::json::array();
   for (const auto& t : r.transactions) {

@@ -1,5 +1,6 @@
 #include "probe/locate/dns_report.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "probe/core/text_safety.hpp"
 
@@ -26,11 +27,6 @@ struct palette {
 };
 constexpr palette ansi{"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
 constexpr palette plain{"", "", "", "", ""};
-
-std::string endpoint(const std::string& address, std::uint16_t port) {
-  bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
 
 std::string answers_summary(const query_result& q) {
   if (q.type == rr_type::a || q.type == rr_type::aaaa) {
@@ -173,7 +169,7 @@ json dns_to_json(const dns_run& run) {
   for (const auto& x : r.targets)
     targets.push_back({{"transport", netcheck::to_string(x.t)}, {"host", x.host},
                        {"address", x.address}, {"port", x.port},
-                       {"via", netcheck::to_string(x.via)}});
+                       {"via", netcheck::to_string(x.found_by)}});
   j["targets"] = std::move(targets);
   if (auto d = dns_diagnosis(run)) {
     const entry& e = describe(d->code);
@@ -265,11 +261,11 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
     out << c.bold << "Targets, in the order a phone tries them:" << c.reset << "\n";
     std::size_t i = 0;
     for (const auto& t : r.targets) {
-      std::string ep = printable(endpoint(t.address, t.port));
+      std::string ep = printable(netcheck::endpoint_text(t));
       ++i;
       out << "  " << (i < 10 ? " " : "") << i << ". " << netcheck::to_string(t.t) << "  " << ep
           << std::string(ep.size() < 22 ? 22 - ep.size() : 1, ' ') << printable(t.host) << c.dim
-          << "  via " << netcheck::to_string(t.via) << c.reset << "\n";
+          << "  via " << netcheck::to_string(t.found_by) << c.reset << "\n";
     }
     if (r.limited) out << c.dim << "  (limit reached: more targets not shown)" << c.reset << "\n";
     out << "\n" << c.ok << "Resolved" << c.reset << ": " << r.targets.size()

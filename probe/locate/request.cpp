@@ -11,10 +11,9 @@
 namespace probe::locate {
 
 dns_target parse_target_or_throw(const std::string& text, const std::string& what) {
-  std::string why;
-  auto t = parse_dns_target(text, why);
-  if (!t) throw usage_error(what + ": cannot use the value: " + why);
-  return *t;
+  auto t = parse_dns_target(text);
+  if (!t) throw usage_error(what + ": cannot use the value: " + t.error().message());
+  return *std::move(t);
 }
 
 netcheck::locate_request locate_request_from(const dns_target& target, const std::string& transport) {

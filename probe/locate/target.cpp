@@ -7,6 +7,10 @@
 namespace probe::locate {
 namespace {
 
+using target_result = expected<void, target_error>;
+
+unexpected<target_error> failure(errc e) { return unexpected(target_error{e, 0}); }
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -19,26 +23,26 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 
 // RFC 1035 §2.3.1 as relaxed by RFC 2181 §11 and SRV's underscores: labels of letters,
 // digits, '-' and '_', 1–63 characters, 253 in all.
-bool valid_domain(std::string_view d, std::string& why) {
-  if (d.empty()) return why = "empty host", false;
-  if (d.size() > 253) return why = "host name longer than 253 characters", false;
+target_result check_domain(std::string_view d) {
+  if (d.empty()) return failure(errc::empty_host);
+  if (d.size() > 253) return failure(errc::host_too_long);
   std::size_t start = 0;
   bool all_numeric = true;
   while (start <= d.size()) {
     std::size_t dot = d.find('.', start);
     if (dot == std::string_view::npos) dot = d.size();
     std::string_view label = d.substr(start, dot - start);
-    if (label.empty()) return why = "empty label in the host name", false;
-    if (label.size() > 63) return why = "label longer than 63 characters in host name", false;
+    if (label.empty()) return failure(errc::empty_label);
+    if (label.size() > 63) return failure(errc::label_too_long);
     for (char c : label) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
-        return why = "character '" + std::string(1, c) + "' not allowed in a host name", false;
+        return unexpected(target_error{errc::bad_host_character, c});
       if (!std::isdigit(static_cast<unsigned char>(c))) all_numeric = false;
     }
     start = dot + 1;
   }
-  if (all_numeric) return why = "not a valid IPv4 address", false;
-  return true;
+  if (all_numeric) return failure(errc::not_ipv4);
+  return {};
 }
 
 bool parse_port(std::string_view s, std::uint16_t& port) {
@@ -50,18 +54,9 @@ bool parse_port(std::string_view s, std::uint16_t& port) {
   return true;
 }
 
-}  // namespace
-
-std::optional<dns_target> parse_dns_target(std::string_view text, std::string& error) {
-  dns_target t;
-  if (text.empty()) return error = "empty target", std::nullopt;
-  for (char c : text)
-    if (std::iscntrl(static_cast<unsigned char>(c)) || c == ' ')
-      return error = "the target contains spaces or control characters", std::nullopt;
-  if (text.size() >= 2 && text.front() == '<' && text.back() == '>')
-    text = text.substr(1, text.size() - 2);
-
-  std::string_view rest = text;
+// "sip:" or "sips:" off the front of `rest`, into t.scheme; anything else that looks like
+// a scheme (a colon before any '@', '[' or '.' that is not followed by a port) is refused.
+target_result read_scheme(std::string_view& rest, dns_target& t) {
   if (starts_with_ci(rest, "sips:")) {
     t.scheme = "sips";
     rest.remove_prefix(5);
@@ -72,62 +67,51 @@ std::optional<dns_target> parse_dns_target(std::string_view text, std::string& e
              rest.find_first_of("@[.") > colon && rest.find(':', colon + 1) == rest.npos &&
              !std::all_of(rest.begin() + static_cast<std::ptrdiff_t>(colon) + 1, rest.end(),
                           [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    return error = "unsupported URI scheme (use sip:, sips:, a domain or host:port)", std::nullopt;
+    return failure(errc::unsupported_scheme);
   }
+  return {};
+}
 
-  // Headers (?…) and URI parameters (;…) follow the host part.
-  rest = rest.substr(0, rest.find('?'));
-  std::string_view params;
-  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    t.user = std::string(rest.substr(0, at));
-    if (t.user.empty()) return error = "empty user part before '@'", std::nullopt;
-    rest.remove_prefix(at + 1);
-  }
-  if (auto semi = rest.find(';'); semi != std::string_view::npos) {
-    if (t.scheme.empty()) return error = "URI parameters need a sip: or sips: URI", std::nullopt;
-    params = rest.substr(semi + 1);
-    rest = rest.substr(0, semi);
-  }
-
-  // host[:port], [IPv6][:port] or a bare IPv6 address.
+// host[:port], [IPv6][:port] or a bare IPv6 address, into t.host and t.port.
+target_result read_host_port(std::string_view rest, dns_target& t) {
   std::string_view host = rest, port;
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
-    if (close == std::string_view::npos) return error = "missing ']' after IPv6 address", std::nullopt;
+    if (close == std::string_view::npos) return failure(errc::missing_bracket);
     host = rest.substr(1, close - 1);
     std::string_view after = rest.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') return error = "unexpected text after ']'", std::nullopt;
+      if (after.front() != ':') return failure(errc::text_after_bracket);
       port = after.substr(1);
-      if (port.empty()) return error = "empty port after ':'", std::nullopt;
+      if (port.empty()) return failure(errc::empty_port);
     }
     if (!netcheck::is_ip_literal(host) || host.find(':') == std::string_view::npos)
-      return error = "not an IPv6 address inside [ ]", std::nullopt;
+      return failure(errc::bad_bracketed_ipv6);
   } else if (std::count(rest.begin(), rest.end(), ':') > 1) {
-    if (!t.scheme.empty() || !netcheck::is_ip_literal(rest))
-      return error = "not an IPv6 address (write [addr]:port)", std::nullopt;
+    if (!t.scheme.empty() || !netcheck::is_ip_literal(rest)) return failure(errc::bad_ipv6);
   } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
-    if (port.empty()) return error = "empty port after ':'", std::nullopt;
+    if (port.empty()) return failure(errc::empty_port);
   }
   if (!port.empty()) {
     std::uint16_t p = 0;
-    if (!parse_port(port, p))
-      return error = "the port is not a number from 1 to 65535", std::nullopt;
+    if (!parse_port(port, p)) return failure(errc::bad_port);
     t.port = p;
   }
   if (netcheck::is_ip_literal(host)) {
     t.host = std::string(host);
-  } else {
-    std::string why;
-    std::string_view d = host;
-    if (!d.empty() && d.back() == '.') d.remove_suffix(1);
-    if (!valid_domain(d, why)) return error = why, std::nullopt;
-    t.host = lower(d);
+    return {};
   }
+  std::string_view d = host;
+  if (!d.empty() && d.back() == '.') d.remove_suffix(1);
+  if (auto ok = check_domain(d); !ok) return ok;
+  t.host = lower(d);
+  return {};
+}
 
-  // Only transport= matters for locating the server (RFC 3263 §4.1).
+// Only transport= matters for locating the server (RFC 3263 §4.1).
+target_result read_transport(std::string_view params, dns_target& t) {
   while (!params.empty()) {
     auto semi = params.find(';');
     std::string_view p = params.substr(0, semi);
@@ -135,13 +119,46 @@ std::optional<dns_target> parse_dns_target(std::string_view text, std::string& e
     if (!starts_with_ci(p, "transport=")) continue;
     std::string value = lower(p.substr(10));
     auto tr = netcheck::transport_from_string(value);
-    if (!tr)
-      return error = "this transport= is not supported (udp, tcp or tls)", std::nullopt;
-    if (t.secure() && *tr == netcheck::transport::udp)
-      return error = "sips: cannot use transport=udp (SIPS needs TLS)", std::nullopt;
+    if (!tr) return failure(errc::unsupported_transport);
+    if (t.secure() && *tr == netcheck::transport::udp) return failure(errc::sips_over_udp);
     // RFC 3261 §26.2: sips with transport=tcp means TLS over TCP.
     t.transport = t.secure() ? netcheck::transport::tls : *tr;
   }
+  return {};
+}
+
+}  // namespace
+
+std::string target_error::message() const {
+  if (code == errc::bad_host_character) return "character '" + std::string(1, character) + "' not allowed in a host name";
+  return code.message();
+}
+
+expected<dns_target, target_error> parse_dns_target(std::string_view text) {
+  dns_target t;
+  if (text.empty()) return failure(errc::empty_target);
+  for (char c : text)
+    if (std::iscntrl(static_cast<unsigned char>(c)) || c == ' ') return failure(errc::space_or_control);
+  if (text.size() >= 2 && text.front() == '<' && text.back() == '>')
+    text = text.substr(1, text.size() - 2);
+
+  std::string_view rest = text;
+  if (auto ok = read_scheme(rest, t); !ok) return unexpected(ok.error());
+  // Headers (?…) and URI parameters (;…) follow the host part.
+  rest = rest.substr(0, rest.find('?'));
+  std::string_view params;
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    t.user = std::string(rest.substr(0, at));
+    if (t.user.empty()) return failure(errc::empty_user);
+    rest.remove_prefix(at + 1);
+  }
+  if (auto semi = rest.find(';'); semi != std::string_view::npos) {
+    if (t.scheme.empty()) return failure(errc::parameters_without_scheme);
+    params = rest.substr(semi + 1);
+    rest = rest.substr(0, semi);
+  }
+  if (auto ok = read_host_port(rest, t); !ok) return unexpected(ok.error());
+  if (auto ok = read_transport(params, t); !ok) return unexpected(ok.error());
   return t;
 }
 

@@ -9,11 +9,14 @@
 #pragma once
 
 #include "netcheck/rfc3263.hpp"
+#include "probe/core/expected.hpp"
+#include "probe/locate/error.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace probe::locate {
 
@@ -26,9 +29,17 @@ struct dns_target {
   bool secure() const noexcept { return scheme == "sips"; }
 };
 
-// Parses `text`; on failure returns nullopt and sets `error` to one line for the user that
-// says what is wrong without quoting `text` (it may be an option's value, and a value may
-// be a secret typed in the wrong place).
-std::optional<dns_target> parse_dns_target(std::string_view text, std::string& error);
+// Why a text is not a target: a locate::errc, and for errc::bad_host_character the
+// character. Nothing else of the text: it may be an option's value, and a value may be a
+// secret typed in the wrong place.
+struct target_error {
+  std::error_code code;
+  char character = 0;
+  // One line for the user: "empty port after ':'", "character '$' not allowed in a host name".
+  std::string message() const;
+};
+
+// Parses `text` into the target, or says why it is not one.
+expected<dns_target, target_error> parse_dns_target(std::string_view text);
 
 }  // namespace probe::locate

@@ -1,11 +1,11 @@
 #include "probe/reach/check.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/verdict.hpp"
 #include "sip/headers.hpp"
 #include "sip/serialize.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
@@ -17,11 +17,6 @@ namespace probe::reach {
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
 
-std::string endpoint_text(const std::string& address, std::uint16_t port) {
-  const bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
-
 namespace {
 
 double ms(milliseconds d) { return static_cast<double>(d.count()); }
@@ -29,25 +24,20 @@ double ms(milliseconds d) { return static_cast<double>(d.count()); }
 class check_op : public std::enable_shared_from_this<check_op> {
  public:
   check_op(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tls_context* tls, netcheck::target t,
-           const reach_settings& s, clock_type::time_point deadline, std::function<void(reach_check)> done)
+           const check_settings& s, clock_type::time_point deadline, std::function<void(target_check)> done)
       : io_(io), ids_(ids), tls_(tls), settings_(s), deadline_(deadline), done_(std::move(done)) {
     result_.target = std::move(t);
   }
 
   void start() {
     const auto& t = result_.target;
-    netcheck::endpoint_spec ep;
-    ep.proto = t.t;
-    boost::system::error_code ec;
-    ep.address = boost::asio::ip::make_address(t.address, ec);
-    ep.port = t.port;
-    ep.host = settings_.server_name.empty() ? t.host : settings_.server_name;
-    if (ec || (t.t == netcheck::transport::tls && tls_ == nullptr)) {
-      result_.verdict = "no_answer";
-      result_.detail = ec ? "not an address: " + t.address : "TLS is not available";
+    auto ep = netcheck::endpoint_for(t, settings_.server_name.empty() ? t.host : settings_.server_name);
+    if (!ep || (t.t == netcheck::transport::tls && tls_ == nullptr)) {
+      result_.verdict = netcheck::probe_verdict::no_answer;
+      result_.detail = !ep ? "not an address: " + t.address : "TLS is not available";
       return finish();
     }
-    flow_ = std::make_unique<netcheck::flow>(io_, ep, settings_.flow, tls_);
+    flow_ = std::make_unique<netcheck::flow>(io_, *ep, settings_.flow, tls_);
     auto self = shared_from_this();
     flow_->async_connect(left(), [self](std::error_code e) { self->on_connect(e); });
   }
@@ -68,13 +58,13 @@ class check_op : public std::enable_shared_from_this<check_op> {
   void send_options() {
     const auto local = flow_->local_address();
     const std::string host = local ? local->to_string() : "127.0.0.1";
-    result_.local = endpoint_text(host, flow_->local_port());
+    result_.local = netcheck::endpoint_text(host, flow_->local_port());
     const auto& t = result_.target;
     sip::request_spec spec;
     spec.method = "OPTIONS";
     // RFC 3261 §11.1: OPTIONS to the server itself; the host is the name we were given.
     spec.request_uri = std::string(t.t == netcheck::transport::tls ? "sips:" : "sip:") +
-                       sip::host_for_uri(t.host.empty() ? t.address : t.host) + ":" + std::to_string(t.port);
+                       netcheck::endpoint_text(t.host.empty() ? t.address : t.host, t.port);
     spec.to_uri = spec.request_uri;
     spec.from_uri = "sip:sipprobe@" + sip::host_for_uri(host);
     spec.from_tag = ids_.tag();
@@ -87,7 +77,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     spec.extra.push_back({"Accept", "application/sdp"});
     transaction_spec ts;
     if (ids_.error() || sip::build_wire(spec, ts.wire)) {
-      result_.verdict = "no_answer";
+      result_.verdict = netcheck::probe_verdict::no_answer;
       result_.detail = "could not build OPTIONS";
       return finish();
     }
@@ -105,14 +95,14 @@ class check_op : public std::enable_shared_from_this<check_op> {
     result_.retransmissions = r.retransmissions;
     if (!r.response) {
       if (!r.malformed.empty()) {
-        result_.verdict = "bad_reply";
+        result_.verdict = netcheck::probe_verdict::bad_reply;
         result_.detail = r.malformed.front();
         return finish();
       }
       return fail(r.ec);
     }
     const auto& m = r.response->view();
-    result_.verdict = "ok";
+    result_.verdict = netcheck::probe_verdict::ok;
     result_.rtt_ms = r.rtt_ms;
     result_.status = m.status;
     result_.reason = std::string(m.reason);
@@ -154,7 +144,7 @@ class check_op : public std::enable_shared_from_this<check_op> {
     }
     // The catalog knows six verdicts; a local error is no answer.
     if (v == netcheck::probe_verdict::error || v == netcheck::probe_verdict::ok) v = netcheck::probe_verdict::no_answer;
-    result_.verdict = std::string(netcheck::to_string(v));
+    result_.verdict = v;
     if (v == netcheck::probe_verdict::no_answer && result_.retransmissions > 0)
       result_.detail += " (" + std::to_string(result_.retransmissions) + " retransmissions)";
     finish();
@@ -169,22 +159,22 @@ class check_op : public std::enable_shared_from_this<check_op> {
   boost::asio::io_context& io_;
   sip::id_factory& ids_;
   netcheck::tls_context* tls_;
-  const reach_settings& settings_;
+  const check_settings& settings_;
   clock_type::time_point deadline_;
-  std::function<void(reach_check)> done_;
+  std::function<void(target_check)> done_;
   std::unique_ptr<netcheck::flow> flow_;
-  reach_check result_;
+  target_check result_;
 };
 
 }  // namespace
 
 void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tls_context* tls,
-                 std::vector<netcheck::target> targets, const reach_settings& settings,
-                 std::function<void(std::vector<reach_check>)> done) {
+                 std::vector<netcheck::target> targets, const check_settings& settings,
+                 std::function<void(std::vector<target_check>)> done) {
   struct gather {
-    std::vector<reach_check> checks;
+    std::vector<target_check> checks;
     std::size_t left = 0;
-    std::function<void(std::vector<reach_check>)> done;
+    std::function<void(std::vector<target_check>)> done;
   };
   auto g = std::make_shared<gather>();
   g->checks.resize(targets.size());
@@ -196,36 +186,37 @@ void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tl
   }
   const auto deadline = clock_type::now() + settings.timeout;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    std::make_shared<check_op>(io, ids, tls, targets[i], settings, deadline, [g, i](reach_check c) {
+    std::make_shared<check_op>(io, ids, tls, targets[i], settings, deadline, [g, i](target_check c) {
       g->checks[i] = std::move(c);
       if (--g->left == 0) g->done(std::move(g->checks));
     })->start();
   }
 }
 
-std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks) {
+std::optional<diagnosis> diagnosis_from(const std::vector<target_check>& checks) {
   network_outcome n;
   n.unreachable = true;  // until a failure says otherwise
   diagnosis d;
   bool any_failed = false;
   for (const auto& c : checks) {
-    const std::string where = std::string(netcheck::to_string(c.target.t)) + " " + endpoint_text(c.target.address, c.target.port);
-    if (c.verdict == "ok") {
+    const std::string where = std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target);
+    using netcheck::probe_verdict;
+    if (c.verdict == probe_verdict::ok) {
       n.other_transport_answered = true;
       continue;
     }
     any_failed = true;
-    d.evidence.push_back(where + ": " + c.verdict + " (" + c.detail + ")");
-    if (c.verdict == "refused") n.refused = true;
-    if (c.verdict == "tls_error") n.tls_failed = true;
-    if (c.verdict == "bad_reply") n.malformed_reply = true;
-    if (c.verdict != "unreachable") n.unreachable = false;
+    d.evidence.push_back(where + ": " + std::string(netcheck::to_string(c.verdict)) + " (" + c.detail + ")");
+    if (c.verdict == probe_verdict::refused) n.refused = true;
+    if (c.verdict == probe_verdict::tls_error) n.tls_failed = true;
+    if (c.verdict == probe_verdict::bad_reply) n.malformed_reply = true;
+    if (c.verdict != probe_verdict::unreachable) n.unreachable = false;
   }
   if (!any_failed) return std::nullopt;
   for (const auto& c : checks)
-    if (c.verdict == "ok")
-      d.evidence.push_back(std::string(netcheck::to_string(c.target.t)) + " " + endpoint_text(c.target.address, c.target.port) +
-                           " answers: " + c.detail);
+    if (c.verdict == netcheck::probe_verdict::ok)
+      d.evidence.push_back(std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target) + " answers: " +
+                           c.detail);
   d.code = classify_network(n);
   return d;
 }
@@ -290,12 +281,12 @@ std::optional<finding> certificate_expiry_finding(const std::string& endpoint, c
   return finding{finding_code::tls_certificate_expiring, "the certificate of " + endpoint + " (" + tls.subject_cn + ") " + when};
 }
 
-std::vector<finding> reach_findings(const std::vector<reach_check>& checks) {
+std::vector<finding> findings_from(const std::vector<target_check>& checks) {
   std::vector<finding> found;
   bool expiring = false;  // the first expiring certificate is the one reported
   for (const auto& c : checks) {
     if (!c.tls) continue;
-    const auto where = endpoint_text(c.target.address, c.target.port);
+    const auto where = netcheck::endpoint_text(c.target);
     if (auto f = certificate_expiry_finding(where, *c.tls); f && !expiring) {
       expiring = true;
       add_finding(found, std::move(*f));
@@ -328,14 +319,14 @@ nlohmann::json tls_to_json(const netcheck::tls_report& t) {
   return j;
 }
 
-nlohmann::json to_json(const reach_check& c) {
+nlohmann::json to_json(const target_check& c) {
   auto opt_ms = [](double v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(std::round(v * 10) / 10); };
   nlohmann::json j = {{"transport", std::string(netcheck::to_string(c.target.t))},
                       {"host", c.target.host},
                       {"address", c.target.address},
                       {"port", c.target.port},
-                      {"via", std::string(netcheck::to_string(c.target.via))},
-                      {"verdict", c.verdict},
+                      {"via", std::string(netcheck::to_string(c.target.found_by))},
+                      {"verdict", std::string(netcheck::to_string(c.verdict))},
                       {"detail", c.detail},
                       {"rtt_ms", opt_ms(c.rtt_ms)},
                       {"connect_ms", opt_ms(c.connect_ms)},

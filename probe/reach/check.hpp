@@ -8,6 +8,7 @@
 #include "netcheck/rfc3263.hpp"
 #include "netcheck/tls_report.hpp"
 #include "netcheck/transport.hpp"
+#include "netcheck/verdict.hpp"
 #include "probe/core/catalog.hpp"
 #include "probe/core/report.hpp"
 #include "probe/reach/transaction.hpp"
@@ -25,10 +26,12 @@
 
 namespace probe::reach {
 
-// One check's outcome. `verdict` is one of ok, refused, no_answer, tls_error, bad_reply.
-struct reach_check {
+// One check's outcome. `verdict` is ok, refused, no_answer, tls_error, bad_reply or
+// unreachable: a peer that hung up without a word (closed) and a local failure (error)
+// are no_answer.
+struct target_check {
   netcheck::target target;
-  std::string verdict = "no_answer";
+  netcheck::probe_verdict verdict = netcheck::probe_verdict::no_answer;
   std::string detail;                 // one line: what happened
   double connect_ms = -1, handshake_ms = -1, rtt_ms = -1;
   int retransmissions = 0;
@@ -42,7 +45,7 @@ struct reach_check {
   std::optional<netcheck::tls_report> tls;
 };
 
-struct reach_settings {
+struct check_settings {
   std::chrono::milliseconds timeout{10000};
   // The name every TLS certificate must hold: the SIP domain (or host) the user asked for
   // (RFC 5922 §4), not the SRV target a target came from. Empty: each target's own host.
@@ -55,18 +58,18 @@ struct reach_settings {
 // Checks every target in parallel; `done` gets the checks in the order of `targets`.
 // `tls` may be null when no target is TLS; everything must outlive the operation.
 void async_reach(boost::asio::io_context& io, sip::id_factory& ids, netcheck::tls_context* tls,
-                 std::vector<netcheck::target> targets, const reach_settings& settings,
-                 std::function<void(std::vector<reach_check>)> done);
+                 std::vector<netcheck::target> targets, const check_settings& settings,
+                 std::function<void(std::vector<target_check>)> done);
 
 // The catalog's network-level reasoning over checks that failed, or nullopt when every
 // check answered. `configured` limits which checks count as "the phone's": the others
 // only prove that another transport answers (wrong_transport).
-std::optional<diagnosis> reach_diagnosis(const std::vector<reach_check>& checks);
+std::optional<diagnosis> diagnosis_from(const std::vector<target_check>& checks);
 
 // Findings from the checks (tls_certificate_expiring).
-std::vector<finding> reach_findings(const std::vector<reach_check>& checks);
+std::vector<finding> findings_from(const std::vector<target_check>& checks);
 
-nlohmann::json to_json(const reach_check& c);
+nlohmann::json to_json(const target_check& c);
 nlohmann::json tls_to_json(const netcheck::tls_report& t);
 
 // One line on why TLS failed: the verification verdict and reason (and the name checked),
@@ -90,8 +93,5 @@ std::optional<finding> unverified_certificate_finding(const std::string& endpoin
 
 // What the report keeps of a TLS connection (probe/core/report.hpp tls_record).
 tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report& tls);
-
-// "127.0.0.1:5060", "[::1]:5061".
-std::string endpoint_text(const std::string& address, std::uint16_t port);
 
 }  // namespace probe::reach

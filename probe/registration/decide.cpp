@@ -19,7 +19,7 @@ decision finished(diagnosis_code code, std::string evidence) {
 }
 
 // Handles a 401/407: answer it, retry on stale, or conclude.
-decision on_challenge(const flow_state& st, const sip::message_view& m, bool proxy) {
+decision on_challenge(const exchange_state& st, const sip::message_view& m, bool proxy) {
   const bool answered = proxy ? st.sent_proxy_authorization : st.sent_authorization;
   const char* header = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
   std::vector<std::string_view> values;
@@ -70,7 +70,7 @@ decision on_challenge(const flow_state& st, const sip::message_view& m, bool pro
 
 }  // namespace
 
-decision decide(const flow_state& st, const sip::message_view& m) {
+decision decide(const exchange_state& st, const sip::message_view& m) {
   const bool removal = !st.query && st.expires == 0;
   if (m.status >= 200 && m.status < 300) {
     // RFC 3261 §10.2.2, §10.2.3: what a 2xx accepted depends on what was asked.

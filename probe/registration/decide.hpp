@@ -16,7 +16,7 @@
 namespace probe::registration {
 
 // What we have done so far in this registration.
-struct flow_state {
+struct exchange_state {
   bool sent_authorization = false;        // the latest request carried Authorization
   bool sent_proxy_authorization = false;  // … Proxy-Authorization
   bool stale_retried = false;             // RFC 7616 §3.3: one retry with the fresh nonce
@@ -44,7 +44,7 @@ struct decision {
 };
 
 // Decides from the final response `m` to the latest request.
-decision decide(const flow_state& st, const sip::message_view& m);
+decision decide(const exchange_state& st, const sip::message_view& m);
 
 // A binding listed in a 200 OK.
 struct listed_binding {

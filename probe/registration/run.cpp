@@ -1,5 +1,6 @@
 #include "probe/registration/run.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
 #include "netcheck/tls_report.hpp"
@@ -10,7 +11,6 @@
 #include "probe/locate/target.hpp"
 #include "probe/reach/check.hpp"
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
 #include <iterator>
@@ -21,22 +21,16 @@ namespace probe::registration {
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
 
-namespace {
-
-std::string endpoint_text(const netcheck::target& t) { return reach::endpoint_text(t.address, t.port); }
-
-}  // namespace
-
-netcheck::locate_request locate_request_for(const account& acct, const route_options& route) {
+expected<netcheck::locate_request, std::string> locate_request_for(const account& acct, const route_options& route) {
   netcheck::locate_request req;
   if (!route.registrar.empty() || !route.outbound_proxy.empty()) {
     const bool proxy = route.registrar.empty();
-    auto t = locate::parse_target_or_throw(proxy ? route.outbound_proxy : route.registrar,
-                                proxy ? "--outbound-proxy" : "--registrar");
-    req.host = t.host;
-    req.port = t.port;
-    req.forced = t.transport;
-    req.secure = t.secure() || acct.aor.scheme == "sips";
+    auto t = locate::parse_dns_target(proxy ? route.outbound_proxy : route.registrar);
+    if (!t) return unexpected(std::string(proxy ? "--outbound-proxy" : "--registrar") + ": cannot use the value: " + t.error().message());
+    req.host = t->host;
+    req.port = t->port;
+    req.forced = t->transport;
+    req.secure = t->secure() || acct.aor.scheme == "sips";
   } else {
     req.host = acct.aor.host;
     if (acct.aor.port != 0) req.port = acct.aor.port;
@@ -45,13 +39,21 @@ netcheck::locate_request locate_request_for(const account& acct, const route_opt
   }
   if (route.transport) {
     if (req.secure && *route.transport != netcheck::transport::tls)
-      throw usage_error("a sips: address of record needs --transport tls");
+      return unexpected(std::string("a sips: address of record needs --transport tls"));
     req.forced = route.transport;
   }
   return req;
 }
 
 namespace {
+
+// locate_request_for, for a run that starts without one: a bad route is a usage error,
+// found before any I/O.
+netcheck::locate_request request_or_throw(const account& acct, const route_options& route) {
+  auto req = locate_request_for(acct, route);
+  if (!req) throw usage_error(req.error());
+  return *std::move(req);
+}
 
 class run_op : public std::enable_shared_from_this<run_op> {
  public:
@@ -61,7 +63,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     start_ = clock_type::now();
     deadline_ = start_ + timeout;
     rep_.aor = acct.aor.to_string();
-    req_ = request ? *request : locate_request_for(acct, route);
+    req_ = request ? *request : request_or_throw(acct, route);
     const shared_resources none;
     const auto& shared = ctx.shared ? *ctx.shared : none;
     links_ = shared.links;
@@ -134,7 +136,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (interrupted()) return finish_interrupted("while the registrar was being located");
     for (const auto& t : r.targets)
       rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
-                              std::string(netcheck::to_string(t.via)), ""});
+                              std::string(netcheck::to_string(t.found_by)), ""});
     // After a redirect the new targets follow the old ones in the report; index_ and
     // targets_ then count from the first new one.
     const std::size_t first = rep_.targets.size() - r.targets.size();
@@ -157,22 +159,17 @@ class run_op : public std::enable_shared_from_this<run_op> {
       return conclude_failure();
     }
     const auto& t = targets_[index_];
-    netcheck::endpoint_spec ep;
-    ep.proto = t.t;
-    boost::system::error_code ec;
-    ep.address = boost::asio::ip::make_address(t.address, ec);
-    ep.port = t.port;
     // RFC 5922 §4 (with RFC 3263): the certificate must name the SIP domain the user asked
     // for — the AOR's domain, or the host of --registrar / --outbound-proxy, or where a
     // redirect pointed — not the SRV target found for it, which DNS alone vouches for.
-    ep.host = req_.host;
-    if (ec || (t.t == netcheck::transport::tls && !tls_)) {
+    const auto ep = netcheck::endpoint_for(t, req_.host);
+    if (!ep || (t.t == netcheck::transport::tls && !tls_)) {
       rep_.targets[index_].result = "skipped";
       ++index_;
       return next_target();
     }
-    if (links_) flow_.emplace(links_->open(ep));
-    else flow_.emplace(ctx_.io, ep, flow_opts_, tls_);
+    if (links_) flow_.emplace(links_->open(*ep));
+    else flow_.emplace(ctx_.io, *ep, flow_opts_, tls_);
     // Share what is left among the targets still to try, so a silent first target does
     // not use up the time a failover needs (RFC 3263 §4.3).
     auto left = targets_.size() - index_;
@@ -191,7 +188,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (targets_[index_].t == netcheck::transport::tls && ec != std::errc::operation_canceled) note_tls(tls);
     if (ec) {
       failure f;
-      f.target = endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
+      f.target = netcheck::endpoint_text(targets_[index_]) + " over " + std::string(netcheck::to_string(targets_[index_].t));
       if (ec == netcheck::errc::tls_verify_failed || ec == netcheck::errc::tls_handshake_failed ||
           ec == netcheck::errc::tls_handshake_timeout) {
         f.code = diagnosis_code::tls_failure;
@@ -214,14 +211,14 @@ class run_op : public std::enable_shared_from_this<run_op> {
     auto self = shared_from_this();
     stage_ = stage::registering;
     async_register_on_flow(
-        *flow_, acct_, settings_, ctx_.ids, target_deadline_, [self](flow_outcome o) { self->on_registered(std::move(o)); },
+        *flow_, acct_, settings_, ctx_.ids, target_deadline_, [self](exchange_outcome o) { self->on_registered(std::move(o)); },
         ctx_.interrupt);
   }
 
   // What a TLS connection showed: the name checked (report.tls), an expiring certificate,
   // and a failed check that --insecure let pass (never silent).
   void note_tls(const netcheck::tls_report& tls) {
-    const auto where = endpoint_text(targets_[index_]);
+    const auto where = netcheck::endpoint_text(targets_[index_]);
     if (tls.has_certificate) rep_.tls = reach::tls_record_of(where, tls);  // a name was checked
     if (auto expiring = tls.has_certificate ? reach::certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
       cert_warned_ = true;
@@ -230,7 +227,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (auto skipped = reach::unverified_certificate_finding(where, tls)) add_finding(rep_.findings, std::move(*skipped));
   }
 
-  void on_registered(flow_outcome o) {
+  void on_registered(exchange_outcome o) {
     auto& rec = rep_.targets[index_];
     stage_ = stage::locating;  // until the next step says otherwise (a failover connects again)
     rep_.transactions.insert(rep_.transactions.end(), std::make_move_iterator(o.transactions.begin()),
@@ -243,7 +240,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
       // the target (a 503's Retry-After, the replies that were not SIP).
       for (const auto& e : o.primary.evidence) rec.result += (rec.result.empty() ? "" : "; ") + e;
       if (rec.result.empty()) rec.result = "failed";
-      failures_.push_back({o.primary.code, rec.result, endpoint_text(targets_[index_])});
+      failures_.push_back({o.primary.code, rec.result, netcheck::endpoint_text(targets_[index_])});
       flow_->close();
       ++index_;
       return next_target();
@@ -255,10 +252,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (!failures_.empty() && (o.sip_answered)) {
       add_finding(rep_.findings, {finding_code::srv_failover,
                                   failures_.front().target + " failed (" + failures_.front().what + "); " +
-                                      endpoint_text(targets_[index_]) + " answered"});
+                                      netcheck::endpoint_text(targets_[index_]) + " answered"});
     }
     if (!failures_.empty() && !o.sip_answered && o.primary.code != diagnosis_code::interrupted) {
-      failures_.push_back({rep_.primary.code, rec.result, endpoint_text(targets_[index_])});
+      failures_.push_back({rep_.primary.code, rec.result, netcheck::endpoint_text(targets_[index_])});
       return conclude_failure();
     }
     flow_->close();
@@ -267,10 +264,9 @@ class run_op : public std::enable_shared_from_this<run_op> {
 
   // RFC 3261 §21.3: a 3xx names where to register instead. We follow it once, through
   // RFC 3263 again; the evidence keeps the redirect so the report tells the whole story.
-  bool follow_redirect(const flow_outcome& o) {
+  bool follow_redirect(const exchange_outcome& o) {
     if (o.redirect_to.empty()) return false;
-    std::string why;
-    auto target = locate::parse_dns_target(o.redirect_to, why);
+    auto target = locate::parse_dns_target(o.redirect_to);
     if (!target) return false;
     redirected_ = true;
     redirect_evidence_ = o.primary.evidence;

@@ -8,7 +8,7 @@
 #include "netcheck/link.hpp"
 #include "netcheck/rfc3263.hpp"
 #include "probe/core/report.hpp"
-#include "probe/registration/flow.hpp"
+#include "probe/registration/exchange.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -33,9 +33,9 @@ struct route_options {
   std::string bind;                             // --bind ADDR[:PORT]
 };
 
-// The RFC 3263 request for this account and route. Throws usage_error on a bad
-// --registrar / --outbound-proxy / --bind.
-netcheck::locate_request locate_request_for(const account& acct, const route_options& route);
+// The RFC 3263 request for this account and route, or one line on why there is none: a
+// --registrar or --outbound-proxy that is not a target, a sips: AOR with another --transport.
+expected<netcheck::locate_request, std::string> locate_request_for(const account& acct, const route_options& route);
 
 // What the runs of a batch share (probe/batch/scheduler.hpp): one resolver, one TLS context and one
 // link per endpoint (one UDP socket, one TCP/TLS connection). A null member: each run

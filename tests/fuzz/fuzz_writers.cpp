@@ -36,7 +36,8 @@ class field_source {
     for (std::size_t i = 0; i < n; ++i) s += static_cast<char>(byte());
     return s;
   }
-  unsigned byte() { return static_cast<unsigned char>(in_[at_++ % in_.size()]); }
+  // 0 for an empty input, which has no byte to go round.
+  unsigned byte() { return in_.empty() ? 0 : static_cast<unsigned char>(in_[at_++ % in_.size()]); }
   // Fills each of the fields in turn.
   void fill(std::initializer_list<std::string*> fields) {
     for (auto* s : fields) *s = next();
@@ -146,7 +147,7 @@ void check_dns(field_source& f) {
   for (const bool resolved : {true, false}) {
     run.result.targets.clear();
     run.result.failed_query.reset();
-    if (resolved) run.result.targets = {{netcheck::transport::udp, f.next(), f.next(), 5060, netcheck::via::naptr}};
+    if (resolved) run.result.targets = {{netcheck::transport::udp, f.next(), f.next(), 5060, netcheck::found_by::naptr}};
     else run.result.failed_query = 1;
     const auto back = parse_back(probe::locate::dns_to_json(run));
     same_if_utf8(back["input"]["text"], run.input);
@@ -158,9 +159,10 @@ void check_dns(field_source& f) {
 }
 
 void check_reach(field_source& f) {
-  probe::reach::reach_check c;
-  c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::via::srv};
-  f.fill({&c.verdict, &c.detail, &c.reason, &c.server, &c.local, &c.received});
+  probe::reach::target_check c;
+  c.target = {netcheck::transport::tls, f.next(), f.next(), 5061, netcheck::found_by::srv};
+  c.verdict = static_cast<netcheck::probe_verdict>(f.byte() % (static_cast<unsigned>(netcheck::probe_verdict::error) + 1));
+  f.fill({&c.detail, &c.reason, &c.server, &c.local, &c.received});
   c.allow = {f.next(), f.next()};
   netcheck::tls_report t;
   f.fill({&t.protocol, &t.cipher, &t.sni, &t.checked_name, &t.subject, &t.subject_cn, &t.issuer, &t.issuer_cn,
@@ -173,17 +175,17 @@ void check_reach(field_source& f) {
 }
 
 void check_batch(field_source& f) {
-  probe::batch::batch_result b;
+  probe::batch::row_result b;
   b.row = 2;
   f.fill({&b.label, &b.aor, &b.code, &b.verdict, &b.detail});
   b.evidence = {f.next(), f.next()};
-  const auto line = probe::batch::batch_result_jsonl(b);
+  const auto line = probe::batch::jsonl_line(b);
   if (line.find('\n') != line.size() - 1) std::abort();  // one line, whatever the fields hold
   const auto back = nlohmann::json::parse(line, nullptr, false);
   if (back.is_discarded()) std::abort();
   same_if_utf8(back["label"], b.label);
   same_if_utf8(back["evidence"][1], b.evidence[1]);
-  const auto csv = probe::batch::batch_result_csv(b);
+  const auto csv = probe::batch::csv_line(b);
   if (csv.find('\n') != csv.size() - 1) std::abort();
   check_text(csv.substr(0, csv.size() - 1));
 }

@@ -64,7 +64,7 @@ std::vector<std::string> describe(const std::vector<target>& ts) {
   std::vector<std::string> out;
   for (const auto& t : ts)
     out.push_back(std::string(to_string(t.t)) + " " + t.address + " " + std::to_string(t.port) + " " +
-                  std::string(to_string(t.via)) + " " + t.host);
+                  std::string(to_string(t.found_by)) + " " + t.host);
   return out;
 }
 

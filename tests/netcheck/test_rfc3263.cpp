@@ -65,7 +65,7 @@ std::vector<std::string> keys(const std::vector<query_key>& ks) {
 std::string describe(const target& t) {
   std::string a = t.address.find(':') != std::string::npos ? "[" + t.address + "]" : t.address;
   return std::string(to_string(t.t)) + " " + a + ":" + std::to_string(t.port) + " " +
-         std::string(to_string(t.via));
+         std::string(to_string(t.found_by));
 }
 
 std::vector<std::string> describe(const std::vector<target>& ts) {

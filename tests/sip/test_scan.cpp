@@ -2,8 +2,11 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
+#include "sip/detail/byte_scan.hpp"
 #include "sip/error.hpp"
 #include "sip/scan.hpp"
+
+#include <algorithm>
 
 using namespace std::literals;
 
@@ -110,4 +113,29 @@ TEST_CASE("scan: find_control finds the first control byte at every position and
   const std::string plain = "a ~\x80\xff\xc3\xa9 0123456789abcdefghijklmnopqrstuvwxyz";
   CHECK(sip::find_control(plain.data(), 0, plain.size()) == plain.size());
   CHECK(sip::find_control(plain.data(), 5, 5) == 5);
+}
+
+TEST_CASE("scan: the header-line scan notes a colon only before the control byte, in the first block") {
+  // A line "name:value\r\n" with the colon at `colon` and the CR at `cr`, in a buffer of
+  // `len` bytes: against the plain definitions, for every placement around the block.
+  for (std::size_t len = 1; len <= 40; ++len) {
+    for (std::size_t cr = 0; cr <= len; ++cr) {
+      for (std::size_t colon = 0; colon <= len; ++colon) {
+        std::string s(len, 'a');
+        if (colon < len) s[colon] = ':';
+        if (cr < len && cr != colon) s[cr] = '\r';
+        CAPTURE(len);
+        CAPTURE(cr);
+        CAPTURE(colon);
+        const std::size_t control = s.find('\r') == std::string::npos ? len : s.find('\r');
+        const std::size_t first_colon = s.find(':') == std::string::npos ? len : s.find(':');
+        std::size_t seen = 0;
+        CHECK(sip::detail::find_control_noting(s.data(), 0, len, ':', seen) == control);
+        const bool expect_seen = len >= sip::detail::scan_block && first_colon < control && first_colon < sip::detail::scan_block;
+        CHECK(seen == (expect_seen ? first_colon : sip::detail::not_seen));
+        CHECK(sip::detail::find_byte(s.data(), 0, len, ':') == first_colon);
+        CHECK(sip::detail::find_byte(s.data(), 0, std::min(cr, len), ':') == std::min(first_colon, std::min(cr, len)));
+      }
+    }
+  }
 }

@@ -21,17 +21,17 @@ namespace test_support {
 inline std::string trace_path(const std::string& rel) { return std::string(SIPPROBE_TEST_DATA) + "/traces/" + rel; }
 
 // The JSON report of the corpus files `rel`, read in order as one run.
-inline nlohmann::json analyze_traces(const std::vector<std::string>& rel, probe::analyze::analyze_options o = {}) {
+inline nlohmann::json analyze_traces(const std::vector<std::string>& rel, probe::analyze::run_options o = {}) {
   probe::analyze::trace_analyzer a(o);
   for (const auto& r : rel) {
-    auto err = a.add(trace_path(r));
-    REQUIRE_MESSAGE(err.empty(), err);
+    auto read = a.add(trace_path(r));
+    REQUIRE_MESSAGE(read, (read ? std::string() : read.error()));
   }
   a.finish();
   return probe::analyze::to_json(a.result());
 }
 
-inline nlohmann::json analyze_trace(const std::string& rel, probe::analyze::analyze_options o = {}) {
+inline nlohmann::json analyze_trace(const std::string& rel, probe::analyze::run_options o = {}) {
   return analyze_traces({rel}, std::move(o));
 }
 

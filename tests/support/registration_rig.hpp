@@ -26,8 +26,10 @@ using namespace std::chrono_literals;
 // alice@sip.test with `password` (the fake's account when it knows alice/secret).
 inline probe::registration::account account_of(const std::string& aor = "sip:alice@sip.test",
                                                const std::string& password = "secret") {
+  auto uri = probe::registration::parse_aor(aor);
+  REQUIRE_MESSAGE(uri, "not an AOR: ", aor);
   probe::registration::account a;
-  a.aor = probe::registration::parse_aor(aor);
+  a.aor = *uri;
   a.credentials.password = password;
   return a;
 }

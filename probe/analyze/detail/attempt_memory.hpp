@@ -88,7 +88,7 @@ class drop_pool : public std::pmr::memory_resource {
 };
 
 // A private base that puts the object deriving from it on a cache line of its own. The
-// attempt tracker needs it: digest() is called through its vtable on the parsing thread,
+// attempt tracker needs it: summarize() is called through its vtable on the parsing thread,
 // while the tracker's thread writes the members of what comes before it in memory
 // (trace_analyzer's attempt_store); sharing that line made the parsing thread wait.
 struct alignas(64) own_cache_line {};

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -24,16 +25,16 @@ using namespace probe::analyze;
 namespace {
 
 // Every call a sink receives, as text, in order.
-// Records every call. Its digest keeps what tells messages apart: the bytes, the status,
+// Records every call. Its summary keeps what tells messages apart: the bytes, the status,
 // the Call-ID, the last header's value (outside the bytes in a view built by hand) and
 // the number of headers. With `every_other`, messages with an odd number of headers are
 // not relevant (only counted), to check that nothing of them is handed on.
-struct record : digest_sink {
+struct record : summary_sink {
   std::vector<std::string> calls;
-  std::vector<const char*> raw_at;  // where each relevant digest's bytes were
+  std::vector<const char*> raw_at;  // where each relevant summary's bytes were
   bool every_other = false;
-  message_digest digest(const sip::message_view& m) const override {
-    message_digest d;
+  message_summary summarize(const sip::message_view& m) const override {
+    message_summary d;
     d.raw = m.raw;
     d.status = m.status;
     d.relevant = !every_other || m.headers.size() % 2 == 0;
@@ -43,7 +44,7 @@ struct record : digest_sink {
     d.facts = static_cast<std::uint8_t>(m.method.size());
     return d;
   }
-  void on_digest(const message_digest& d, const message_meta& meta) override {
+  void on_summary(const message_summary& d, const message_meta& meta) override {
     std::string s = "M " + std::to_string(d.status) + "|";
     if (d.relevant) raw_at.push_back(d.raw.data());
     if (d.relevant)
@@ -65,7 +66,7 @@ std::string slurp(const std::filesystem::path& p) {
 struct outcome {
   std::vector<std::string> calls;
   std::uint64_t packets = 0, sip = 0, truncated = 0;
-  std::string error;
+  std::optional<std::string> error;  // why read_pcap could not read the capture at all
 };
 
 outcome read_bytes(std::string bytes) {
@@ -74,7 +75,7 @@ outcome read_bytes(std::string bytes) {
   capture_stats stats;
   std::FILE* f = fmemopen(bytes.data(), bytes.size(), "rb");  // no descriptor: the stdio path
   REQUIRE(f != nullptr);
-  o.error = read_pcap(f, "cap", r, stats);
+  if (auto read = read_pcap(f, "cap", r, stats); !read) o.error = read.error();
   o.calls = std::move(r.calls);
   o.packets = stats.packets, o.sip = stats.sip_messages, o.truncated = stats.truncated;
   return o;
@@ -86,7 +87,7 @@ outcome read_path(const std::filesystem::path& p) {
   capture_stats stats;
   std::FILE* f = std::fopen(p.c_str(), "rb");  // a descriptor: read(2) straight into the blocks
   REQUIRE(f != nullptr);
-  o.error = read_pcap(f, "cap", r, stats);
+  if (auto read = read_pcap(f, "cap", r, stats); !read) o.error = read.error();
   o.calls = std::move(r.calls);
   o.packets = stats.packets, o.sip = stats.sip_messages, o.truncated = stats.truncated;
   return o;
@@ -140,9 +141,9 @@ TEST_CASE("analyze: classic pcap read directly gives what libpcap gives") {
     std::string via_libpcap = bytes;
     via_libpcap[6] = 3;
     const auto expected = read_bytes(via_libpcap);
-    REQUIRE(expected.error.empty());
+    REQUIRE_FALSE(expected.error);
     for (const auto& got : {read_bytes(bytes), read_path(p), read_bytes(swapped_nanos(bytes))}) {
-      CHECK(got.error.empty());
+      CHECK_FALSE(got.error);
       CHECK(got.calls == expected.calls);
       CHECK(got.packets == expected.packets);
       CHECK(got.sip == expected.sip);
@@ -221,10 +222,10 @@ TEST_CASE("analyze: the relay hands on every call in order, from its own thread"
   CHECK(std::all_of(shared_relayed.raw_at.begin(), shared_relayed.raw_at.end(), [&](const char* p) { return p == block->data(); }));
   CHECK(std::none_of(relayed.raw_at.begin(), relayed.raw_at.end(), [&](const char* p) { return p == text.data(); }));
 
-  struct thrower : digest_sink {
+  struct thrower : summary_sink {
     int seen = 0;
-    message_digest digest(const sip::message_view&) const override { return {}; }
-    void on_digest(const message_digest&, const message_meta&) override {
+    message_summary summarize(const sip::message_view&) const override { return {}; }
+    void on_summary(const message_summary&, const message_meta&) override {
       if (++seen == 5000) throw std::runtime_error("inner failed");
     }
     void on_warning(std::string, std::string) override {}

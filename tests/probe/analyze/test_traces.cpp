@@ -19,7 +19,7 @@ namespace {
 
 std::string trace(const std::string& rel) { return test_support::trace_path(rel); }
 
-nlohmann::json analyze(const std::string& rel, analyze_options o = {}) { return test_support::analyze_trace(rel, std::move(o)); }
+nlohmann::json analyze(const std::string& rel, run_options o = {}) { return test_support::analyze_trace(rel, std::move(o)); }
 
 std::vector<std::string> finding_codes(const nlohmann::json& j) { return test_support::finding_codes_of(j); }
 
@@ -152,7 +152,7 @@ TEST_CASE("analyze: credential checks name the field") {
 }
 
 TEST_CASE("analyze: with the password, tell a wrong password from a server-side problem") {
-  analyze_options o;
+  run_options o;
   o.secret.password = "secret-1001";
   o.secret.secret_source = "environment variable PW";
 
@@ -216,7 +216,7 @@ TEST_CASE("analyze: several attempts — the last one is the primary diagnosis")
   CHECK(j["summary"]["by_diagnosis"]["registered"] == 1);
   CHECK(j["summary"]["summarized"] == false);
 
-  analyze_options o;
+  run_options o;
   o.call_id = "a84b4c76e66710@10.0.0.5";
   auto only = analyze("pcap/two_attempts.pcap", o);
   CHECK(only["diagnosis"]["code"] == "auth_failed");
@@ -241,9 +241,13 @@ TEST_CASE("analyze: unusable input gives no SIP and no crash") {
   CHECK(cut["diagnosis"]["code"] == "auth_not_attempted");
 
   trace_analyzer a({});
-  CHECK(a.add(trace("bad/does-not-exist")).find("cannot open") != std::string::npos);
-  analyze_options forced;
+  const auto missing = a.add(trace("bad/does-not-exist"));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().find("cannot open") != std::string::npos);
+  run_options forced;
   forced.format = trace_format::pcap;
   trace_analyzer b(forced);
-  CHECK(b.add(trace("text/forbidden.txt")).find("not a capture libpcap can read") != std::string::npos);
+  const auto text = b.add(trace("text/forbidden.txt"));
+  REQUIRE_FALSE(text);
+  CHECK(text.error().find("not a capture libpcap can read") != std::string::npos);
 }

@@ -40,12 +40,12 @@ std::string slurp(const std::string& rel) {
 }
 
 // The report of `bytes` read as one input named `name`.
-nlohmann::json analyze_bytes(std::string bytes, const std::string& name = "mem", analyze_options o = {}) {
+nlohmann::json analyze_bytes(std::string bytes, const std::string& name = "mem", run_options o = {}) {
   trace_analyzer a(o);
   std::FILE* f = fmemopen(bytes.data(), bytes.size(), "rb");
   REQUIRE(f != nullptr);
-  auto err = a.add(f, name, std::string_view(bytes).substr(0, peeked_input::head_bytes));
-  REQUIRE_MESSAGE(err.empty(), err);
+  auto read = a.add(f, name, std::string_view(bytes).substr(0, peeked_input::head_bytes));
+  REQUIRE_MESSAGE(read, (read ? std::string() : read.error()));
   a.finish();
   return to_json(a.result());
 }
@@ -299,7 +299,7 @@ TEST_CASE("analyze: a lone response without CSeq is no attempt, non-SIP TCP is s
   std::string lone = "SIP/2.0 200 OK\r\nCall-ID: lone@x\r\nContent-Length: 0\r\n\r\n";
   std::FILE* f = fmemopen(lone.data(), lone.size(), "rb");
   REQUIRE(f != nullptr);
-  CHECK(a.add(f, "lone.txt", lone).empty());
+  CHECK(a.add(f, "lone.txt", lone));
   a.finish();
   CHECK(a.store().total() == 0);
   CHECK(a.result().register_messages == 0);

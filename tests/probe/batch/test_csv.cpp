@@ -57,7 +57,7 @@ TEST_CASE("batch csv: records, quoting, line ends, BOM") {
     auto recs = read_all(t.input);
     REQUIRE(recs.size() == t.expected.size());
     for (std::size_t i = 0; i < recs.size(); ++i) {
-      CHECK(recs[i].error == "");
+      CHECK_FALSE(recs[i].error);
       CHECK(recs[i].fields == t.expected[i]);
       CHECK(recs[i].number == t.numbers[i]);
     }
@@ -80,9 +80,10 @@ TEST_CASE("batch csv: malformed records are reported and reading goes on") {
     CAPTURE(t.name);
     auto recs = read_all("h1,h2\n" + t.bad + "\nnext,row\n");
     REQUIRE(recs.size() == 3);
-    CHECK(recs[1].error.find(t.error_contains) != std::string::npos);
+    REQUIRE(recs[1].error);
+    CHECK(recs[1].error->find(t.error_contains) != std::string::npos);
     CHECK(recs[1].fields.empty());
-    CHECK(recs[2].error == "");
+    CHECK_FALSE(recs[2].error);
     CHECK(recs[2].fields == fields{"next", "row"});
     CHECK(recs[2].number == 3);
   }
@@ -119,11 +120,12 @@ TEST_CASE("batch csv: a quote that runs into later lines and breaks there leaves
       CHECK(recs[i].number == i + 1);  // one record per line
       CHECK(recs[i].fields == t.expected[i]);
       if (!t.expected[i].empty()) {
-        CHECK(recs[i].error == "");
+        CHECK_FALSE(recs[i].error);
         continue;
       }
       REQUIRE(e < t.errors.size());
-      CHECK(recs[i].error.find(t.errors[e]) != std::string::npos);
+      REQUIRE(recs[i].error);
+      CHECK(recs[i].error->find(t.errors[e]) != std::string::npos);
       ++e;
     }
   }
@@ -133,7 +135,8 @@ TEST_CASE("batch csv: a quote that runs into later lines and breaks there leaves
   big += "\nend,row\n";
   auto recs = read_all(big);
   REQUIRE(recs.size() == 4203);
-  CHECK(recs[1].error.find("record longer than 8192 bytes") != std::string::npos);
+  REQUIRE(recs[1].error);
+  CHECK(recs[1].error->find("record longer than 8192 bytes") != std::string::npos);
   CHECK(recs[2].fields == fields{"x0"});
   CHECK(recs[4201].fields == fields{"x4199"});
   CHECK(recs[4202].fields == fields{"end", "row"});
@@ -141,9 +144,9 @@ TEST_CASE("batch csv: a quote that runs into later lines and breaks there leaves
 }
 
 TEST_CASE("batch csv: the header") {
-  CHECK(parse_batch_header({"aor", "password"}).password == 1u);
-  CHECK(parse_batch_header({" AOR ", "password_env", "label"}).label == 2u);
-  CHECK(parse_batch_header({"label", "aor", "ha1"}).aor == 1u);
+  CHECK(parse_header({"aor", "password"}).password == 1u);
+  CHECK(parse_header({" AOR ", "password_env", "label"}).label == 2u);
+  CHECK(parse_header({"label", "aor", "ha1"}).aor == 1u);
   const std::vector<std::pair<fields, std::string>> bad = {
       {{"password"}, "no 'aor' column"},
       {{"aor", "label"}, "none of the columns"},
@@ -154,7 +157,7 @@ TEST_CASE("batch csv: the header") {
   for (const auto& [header, why] : bad) {
     CAPTURE(why);
     try {
-      parse_batch_header(header);
+      parse_header(header);
       FAIL("no usage_error");
     } catch (const usage_error& e) {
       CHECK(std::string(e.what()).find(why) != std::string::npos);
@@ -164,7 +167,7 @@ TEST_CASE("batch csv: the header") {
 }
 
 TEST_CASE("batch csv: each row_error reason") {
-  const auto cols = parse_batch_header({"aor", "password", "password_env", "ha1", "username", "transport", "expires", "label"});
+  const auto cols = parse_header({"aor", "password", "password_env", "ha1", "username", "transport", "expires", "label"});
   const std::map<std::string, std::string> env = {{"PW_SET", "s3cret"}};
   auto getenv = [&](const char* n) -> const char* {
     auto it = env.find(n);
@@ -203,52 +206,55 @@ TEST_CASE("batch csv: each row_error reason") {
     csv_record rec;
     rec.fields = t.f;
     rec.number = 7;
-    auto v = validate_batch_row(cols, rec, getenv);
+    auto v = validate_row(cols, rec, getenv);
     if (t.error.empty()) {
-      REQUIRE(v.row.has_value());
-      CHECK(v.row->number == 7);
-      CHECK(v.error == "");
+      REQUIRE(v.has_value());
+      CHECK(v->number == 7);
     } else {
-      CHECK_FALSE(v.row.has_value());
-      CHECK(v.error.find(t.error) != std::string::npos);
-      CHECK(v.error.find("pw") == std::string::npos);  // never the password
-      CHECK(v.error.find("hunter2") == std::string::npos);
-      CHECK(v.aor.find("hunter2") == std::string::npos);
+      REQUIRE_FALSE(v.has_value());
+      const auto& e = v.error();
+      CHECK(e.reason.find(t.error) != std::string::npos);
+      CHECK(e.reason.find("pw") == std::string::npos);  // never the password
+      CHECK(e.reason.find("hunter2") == std::string::npos);
+      CHECK(e.aor.find("hunter2") == std::string::npos);
       // No field is echoed: any of them may be a secret in the wrong column.
       for (const auto& f : t.f)
-        if (f.size() >= 4) CHECK(v.error.find(f) == std::string::npos);
-      if (!v.aor.empty()) CHECK(v.aor == t.f[0]);  // the result line names the AOR only when it is one
+        if (f.size() >= 4) CHECK(e.reason.find(f) == std::string::npos);
+      if (!e.aor.empty()) CHECK(e.aor == t.f[0]);  // the result line names the AOR only when it is one
     }
   }
   csv_record rec;
   rec.fields = {"sip:alice@sip.test", "", "PW_SET", "", "bob", "udp", "120", "front desk"};
-  auto v = validate_batch_row(cols, rec, getenv);
-  REQUIRE(v.row);
-  CHECK(v.row->acct.credentials.password == "s3cret");
-  CHECK(v.row->acct.auth_user == "bob");
-  CHECK(v.row->transport == netcheck::transport::udp);
-  CHECK(v.row->expires == 120u);
-  CHECK(v.row->label == "front desk");
+  auto v = validate_row(cols, rec, getenv);
+  REQUIRE(v);
+  CHECK(v->acct.credentials.password == "s3cret");
+  CHECK(v->acct.auth_user == "bob");
+  CHECK(v->transport == netcheck::transport::udp);
+  CHECK(v->expires == 120u);
+  CHECK(v->label == "front desk");
 
   // The registrar column is checked like --registrar, the label may be left out.
-  const auto routed = parse_batch_header({"aor", "password", "registrar", "label"});
+  const auto routed = parse_header({"aor", "password", "registrar", "label"});
   rec.fields = {"sip:alice@sip.test", "pw", "bad host!"};
-  v = validate_batch_row(routed, rec, getenv);
-  CHECK(v.error.find("bad registrar in column 3 (registrar)") == 0);
-  CHECK(v.error.find("bad host") == std::string::npos);
+  v = validate_row(routed, rec, getenv);
+  REQUIRE_FALSE(v);
+  CHECK(v.error().reason.find("bad registrar in column 3 (registrar)") == 0);
+  CHECK(v.error().reason.find("bad host") == std::string::npos);
   rec.fields = {"sip:alice@sip.test", "pw", "127.0.0.1:5060"};
-  v = validate_batch_row(routed, rec, getenv);
-  REQUIRE(v.row);
-  CHECK(v.row->registrar == "127.0.0.1:5060");
-  CHECK(v.row->label == "");
+  v = validate_row(routed, rec, getenv);
+  REQUIRE(v);
+  CHECK(v->registrar == "127.0.0.1:5060");
+  CHECK(v->label == "");
 
   csv_record broken;
   broken.error = "record longer than 8192 bytes";
-  CHECK(validate_batch_row(cols, broken, getenv).error == "record longer than 8192 bytes");
+  const auto refused = validate_row(cols, broken, getenv);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().reason == "record longer than 8192 bytes");
 }
 
 TEST_CASE("batch csv: the same AOR with a second, different password is a duplicate") {
-  const auto cols = parse_batch_header({"aor", "password"});
+  const auto cols = parse_header({"aor", "password"});
   duplicate_guard guard;
   struct row {
     std::string aor, password;
@@ -268,13 +274,14 @@ TEST_CASE("batch csv: the same AOR with a second, different password is a duplic
     csv_record rec;
     rec.fields = {t.aor, t.password};
     rec.number = ++n;
-    auto v = validate_batch_row(cols, rec, nullptr);
-    REQUIRE(v.row);
-    auto why = guard.check(*v.row);
-    CHECK(why.empty() == !t.duplicate);
+    auto v = validate_row(cols, rec, nullptr);
+    REQUIRE(v);
+    auto fresh = guard.check(*v);
+    CHECK(fresh.has_value() == !t.duplicate);
     if (t.duplicate) {
-      CHECK(why.find("row 2") != std::string::npos);
-      CHECK(why.find(t.password) == std::string::npos);
+      REQUIRE_FALSE(fresh);
+      CHECK(fresh.error().find("row 2") != std::string::npos);
+      CHECK(fresh.error().find(t.password) == std::string::npos);
     }
   }
 }

@@ -11,8 +11,8 @@
 
 namespace {
 
-probe::batch::batch_result sample() {
-  probe::batch::batch_result r;
+probe::batch::row_result sample() {
+  probe::batch::row_result r;
   r.row = 7;
   r.label = "desk \"7\", 2nd floor\\back";
   r.aor = "sip:alice@sip.test";
@@ -28,7 +28,7 @@ probe::batch::batch_result sample() {
 
 TEST_CASE("batch result: the JSON line round-trips every field") {
   const auto r = sample();
-  const auto line = probe::batch::batch_result_jsonl(r);
+  const auto line = probe::batch::jsonl_line(r);
   REQUIRE(line.back() == '\n');
   CHECK(line.find('\n') == line.size() - 1);  // one line, whatever the fields hold
   const auto j = nlohmann::json::parse(line);
@@ -51,7 +51,7 @@ TEST_CASE("batch result: bytes that are not UTF-8 become U+FFFD, valid UTF-8 sta
   auto r = sample();
   r.label = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x9e";      // é € 📞
   r.evidence = {"bad \xff\xfe end", "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "cut \xe2\x82"};
-  const auto j = nlohmann::json::parse(probe::batch::batch_result_jsonl(r));
+  const auto j = nlohmann::json::parse(probe::batch::jsonl_line(r));
   CHECK(j["label"] == r.label);
   CHECK(j["evidence"][0] == "bad \xef\xbf\xbd\xef\xbf\xbd end");
   CHECK(j["evidence"][1] == "overlong \xef\xbf\xbd\xef\xbf\xbd");
@@ -66,8 +66,8 @@ TEST_CASE("batch result: elapsed_ms is written as printf's %.1f would") {
     char expected[32];
     std::snprintf(expected, sizeof expected, "%.1f", ms);
     CAPTURE(ms);
-    CHECK(probe::batch::batch_result_jsonl(r).find(std::string("\"elapsed_ms\":") + expected + ",") != std::string::npos);
-    CHECK(probe::batch::batch_result_csv(r).find(std::string(",") + expected + "\n") != std::string::npos);
+    CHECK(probe::batch::jsonl_line(r).find(std::string("\"elapsed_ms\":") + expected + ",") != std::string::npos);
+    CHECK(probe::batch::csv_line(r).find(std::string(",") + expected + "\n") != std::string::npos);
   }
 }
 

@@ -17,14 +17,14 @@
 #include <vector>
 
 using namespace test_support;
-using probe::batch::batch_item;
-using probe::batch::batch_result;
+using probe::batch::input_item;
+using probe::batch::row_result;
 
 namespace {
 
 // The row of account `user` (password "pw-<user>", which the fake knows).
-probe::batch::batch_row row_for(std::size_t number, const std::string& user) {
-  probe::batch::batch_row r;
+probe::batch::account_row row_for(std::size_t number, const std::string& user) {
+  probe::batch::account_row r;
   r.number = number;
   r.label = "row " + std::to_string(number);
   r.aor = "sip:" + user + "@sip.test";
@@ -37,11 +37,11 @@ probe::batch::batch_row row_for(std::size_t number, const std::string& user) {
 struct batch_bench {
   registration_rig rig;
   fake_registrar fake{rig.io};
-  probe::batch::batch_options options;
-  std::deque<batch_item> input;
+  probe::batch::options options;
+  std::deque<input_item> input;
   bool input_ended = true;  // false: an empty input says "later" instead of ending
-  std::vector<batch_result> results;
-  std::unique_ptr<probe::batch::batch_scheduler> scheduler;
+  std::vector<row_result> results;
+  std::unique_ptr<probe::batch::scheduler> scheduler;
   bool done = false;
 
   batch_bench() {
@@ -69,15 +69,15 @@ struct batch_bench {
   }
 
   void start() {
-    scheduler = std::make_unique<probe::batch::batch_scheduler>(
+    scheduler = std::make_unique<probe::batch::scheduler>(
         rig.context(), options,
-        [this]() -> std::optional<batch_item> {
-          if (input.empty()) return input_ended ? std::nullopt : std::optional<batch_item>(batch_item{{}, {}, true});
+        [this]() -> std::optional<input_item> {
+          if (input.empty()) return input_ended ? std::nullopt : std::optional<input_item>(input_item{{}, {}, true});
           auto item = std::move(input.front());
           input.pop_front();
           return item;
         },
-        [this](const batch_result& r) { results.push_back(r); });
+        [this](const row_result& r) { results.push_back(r); });
     scheduler->start([this] { done = true; });
   }
 
@@ -192,7 +192,7 @@ TEST_CASE("batch scheduler: row errors take their place in the output order") {
   batch_bench b;
   b.add_rows(2);
   b.input.insert(b.input.begin() + 1,
-                 batch_item{std::nullopt, probe::batch::row_error_result(3, "bad", "sip:x@", "the aor column is not a SIP URI"),
+                 input_item{std::nullopt, probe::batch::row_error_result(3, "bad", "sip:x@", "the aor column is not a SIP URI"),
                             false});
   b.input[2].row->number = 4;
   auto bad_registrar = row_for(5, "user0");

@@ -61,10 +61,8 @@ TEST_CASE("target: every accepted form, reduced to what RFC 3263 needs") {
   };
   for (const auto& x : rows) {
     CAPTURE(x.text);
-    std::string error;
-    const auto t = parse_dns_target(x.text, error);
-    REQUIRE_MESSAGE(t, error);
-    CHECK(error.empty());
+    const auto t = parse_dns_target(x.text);
+    REQUIRE_MESSAGE(t, (t ? std::string() : t.error().message()));
     CHECK(t->scheme == x.scheme);
     CHECK(t->user == x.user);
     CHECK(t->host == x.host);
@@ -105,8 +103,9 @@ TEST_CASE("target: every refusal has its one-line reason, which never quotes the
   };
   for (const auto& x : rows) {
     CAPTURE(x.text);
-    std::string error;
-    CHECK_FALSE(parse_dns_target(x.text, error));
+    const auto t = parse_dns_target(x.text);
+    REQUIRE_FALSE(t);
+    const std::string error = t.error().message();
     CHECK(error == x.error);
     if (x.text.size() > 1) CHECK(error.find(x.text) == std::string::npos);
   }
@@ -122,10 +121,9 @@ TEST_CASE("target: a bad value of an option is refused naming the option, not th
 }
 
 TEST_CASE("target: --transport against what the target says") {
-  std::string error;
-  const auto plain = parse_dns_target("sip:example.com:5070", error);
-  const auto udp = parse_dns_target("sip:example.com;transport=udp", error);
-  const auto secure = parse_dns_target("sips:example.com", error);
+  const auto plain = parse_dns_target("sip:example.com:5070");
+  const auto udp = parse_dns_target("sip:example.com;transport=udp");
+  const auto secure = parse_dns_target("sips:example.com");
   REQUIRE(plain);
   REQUIRE(udp);
   REQUIRE(secure);

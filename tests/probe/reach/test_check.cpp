@@ -37,6 +37,7 @@ TEST_CASE("tls finding: a certificate that has expired says so, not 'in -2 days'
 namespace {
 
 using namespace std::chrono_literals;
+using netcheck::probe_verdict;
 using netcheck::transport;
 using test_support::answer;
 using test_support::fake_registrar;
@@ -48,7 +49,7 @@ netcheck::target target_at(transport t, std::uint16_t port) {
   x.host = "127.0.0.1";
   x.address = "127.0.0.1";
   x.port = port;
-  x.via = netcheck::via::literal;
+  x.found_by = netcheck::found_by::literal;
   return x;
 }
 
@@ -56,7 +57,7 @@ netcheck::target target_at(transport t, std::uint16_t port) {
 struct reach_bench {
   boost::asio::io_context io;
   sip::id_factory ids{test_support::fixed_random()};
-  probe::reach::reach_settings settings;
+  probe::reach::check_settings settings;
   netcheck::tls_context* tls = nullptr;
 
   reach_bench() {
@@ -65,18 +66,18 @@ struct reach_bench {
     settings.timers.t2 = 80ms;
   }
 
-  std::vector<probe::reach::reach_check> run(std::vector<netcheck::target> targets) {
-    std::optional<std::vector<probe::reach::reach_check>> out;
+  std::vector<probe::reach::target_check> run(std::vector<netcheck::target> targets) {
+    std::optional<std::vector<probe::reach::target_check>> out;
     probe::reach::async_reach(io, ids, tls, std::move(targets), settings,
-                              [&out](std::vector<probe::reach::reach_check> c) { out = std::move(c); });
+                              [&out](std::vector<probe::reach::target_check> c) { out = std::move(c); });
     test_net::run_until(io, [&] { return out.has_value(); }, 3000ms);
     REQUIRE_MESSAGE(out, "async_reach ended without its checks");
     return std::move(*out);
   }
 };
 
-std::string diagnosis_of(const std::vector<probe::reach::reach_check>& checks) {
-  const auto d = probe::reach::reach_diagnosis(checks);
+std::string diagnosis_of(const std::vector<probe::reach::target_check>& checks) {
+  const auto d = probe::reach::diagnosis_from(checks);
   return d ? std::string(probe::describe(d->code).code) : "none";
 }
 
@@ -89,7 +90,7 @@ TEST_CASE("reach: OPTIONS over UDP and TCP, each answered") {
   REQUIRE(checks.size() == 2);
   for (const auto& c : checks) {
     CAPTURE(netcheck::to_string(c.target.t));
-    CHECK(c.verdict == "ok");
+    CHECK(c.verdict == probe_verdict::ok);
     CHECK(c.status == 200);
     CHECK(c.detail == "200 OK");
     CHECK(c.server == "fake registrar");
@@ -115,7 +116,7 @@ TEST_CASE("reach: silence is no_answer, with the retransmissions that went unans
   fake.on_request([](const sip_request&) { return answer::silence(); });
   const auto checks = b.run({target_at(transport::udp, fake.port())});
   REQUIRE(checks.size() == 1);
-  CHECK(checks[0].verdict == "no_answer");
+  CHECK(checks[0].verdict == probe_verdict::no_answer);
   CHECK(checks[0].retransmissions >= 2);
   CHECK(fake.requests().size() == static_cast<std::size_t>(1 + checks[0].retransmissions));
   CHECK(checks[0].detail == "no answer within the time limit (" + std::to_string(checks[0].retransmissions) + " retransmissions)");
@@ -128,9 +129,9 @@ TEST_CASE("reach: nothing listening is refused, over UDP (ICMP) and TCP (reset)"
   const auto tcp_port = test_net::closed_tcp_port(b.io, test_net::loopback4());
   const auto checks = b.run({target_at(transport::udp, udp_port), target_at(transport::tcp, tcp_port)});
   REQUIRE(checks.size() == 2);
-  CHECK(checks[0].verdict == "refused");
+  CHECK(checks[0].verdict == probe_verdict::refused);
   CHECK(checks[0].detail == "ICMP port unreachable");
-  CHECK(checks[1].verdict == "refused");
+  CHECK(checks[1].verdict == probe_verdict::refused);
   CHECK(checks[1].detail == "connection refused (TCP reset)");
   CHECK(diagnosis_of(checks) == "port_unreachable");
 }
@@ -141,9 +142,9 @@ TEST_CASE("reach: a reply that is not SIP is bad_reply, over UDP and TCP") {
   fake.on_request([](const sip_request&) { return answer("HTTP/1.1 400 Bad Request\r\n\r\n"); });
   const auto checks = b.run({target_at(transport::udp, fake.port()), target_at(transport::tcp, fake.port())});
   REQUIRE(checks.size() == 2);
-  CHECK(checks[0].verdict == "bad_reply");
+  CHECK(checks[0].verdict == probe_verdict::bad_reply);
   CHECK(checks[0].detail.rfind("reply is not valid SIP", 0) == 0);
-  CHECK(checks[1].verdict == "bad_reply");
+  CHECK(checks[1].verdict == probe_verdict::bad_reply);
   CHECK(diagnosis_of(checks) == "malformed_response");
 }
 
@@ -153,7 +154,7 @@ TEST_CASE("reach: a TCP peer that hangs up without a word is no_answer, and says
   fake.on_request([](const sip_request&) { return answer::silence().then_close(); });
   const auto checks = b.run({target_at(transport::tcp, fake.port())});
   REQUIRE(checks.size() == 1);
-  CHECK(checks[0].verdict == "no_answer");
+  CHECK(checks[0].verdict == probe_verdict::no_answer);
   CHECK(checks[0].detail.find("closed it without sending anything") != std::string::npos);
 }
 
@@ -165,7 +166,7 @@ TEST_CASE("reach: UDP silent while TCP answers is wrong_transport") {
   });
   const auto checks = b.run({target_at(transport::udp, fake.port()), target_at(transport::tcp, fake.port())});
   CHECK(diagnosis_of(checks) == "wrong_transport");
-  const auto d = probe::reach::reach_diagnosis(checks);
+  const auto d = probe::reach::diagnosis_from(checks);
   REQUIRE(d);
   REQUIRE(d->evidence.size() == 2);
   CHECK(d->evidence[1] == "tcp 127.0.0.1:" + std::to_string(fake.port()) + " answers: 200 OK");
@@ -182,7 +183,7 @@ TEST_CASE("reach: over TLS the certificate is checked against the name asked for
     b.settings.server_name = "sip.test";
     const auto checks = b.run({target_at(transport::tls, fake.tls_port())});
     REQUIRE(checks.size() == 1);
-    CHECK(checks[0].verdict == "ok");
+    CHECK(checks[0].verdict == probe_verdict::ok);
     REQUIRE(checks[0].tls);
     CHECK(checks[0].tls->checked_name == "sip.test");
     CHECK(checks[0].handshake_ms >= 0);
@@ -192,7 +193,7 @@ TEST_CASE("reach: over TLS the certificate is checked against the name asked for
     b.settings.server_name = "other.test";
     const auto checks = b.run({target_at(transport::tls, fake.tls_port())});
     REQUIRE(checks.size() == 1);
-    CHECK(checks[0].verdict == "tls_error");
+    CHECK(checks[0].verdict == probe_verdict::tls_error);
     CHECK(checks[0].detail.find("name_mismatch") != std::string::npos);
     CHECK(fake.requests().empty());
     CHECK(diagnosis_of(checks) == "tls_failure");

@@ -18,7 +18,7 @@ std::string response(const std::string& status_line, const std::string& headers 
          headers + "Content-Length: 0\r\n\r\n";
 }
 
-probe::registration::decision decide(const probe::registration::flow_state& st, const std::string& wire) {
+probe::registration::decision decide(const probe::registration::exchange_state& st, const std::string& wire) {
   sip::message_view m;
   auto r = sip::parse(wire, m, sip::framing::datagram);
   REQUIRE_FALSE(r.ec);
@@ -30,7 +30,7 @@ const std::string md5 = "WWW-Authenticate: Digest realm=\"sip.test\", nonce=\"n1
 }  // namespace
 
 TEST_CASE("register logic: a first 401 is answered, a second one is the 401 loop") {
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   auto d = decide(st, response("401 Unauthorized", md5));
   CHECK(d.step == next_step::answer_challenge);
   REQUIRE(d.challenge);
@@ -44,7 +44,7 @@ TEST_CASE("register logic: a first 401 is answered, a second one is the 401 loop
 }
 
 TEST_CASE("register logic: 407 goes to the proxy slot") {
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   auto d = decide(st, response("407 Proxy Authentication Required",
                                "Proxy-Authenticate: Digest realm=\"proxy\", nonce=\"p1\"\r\n"));
   CHECK(d.step == next_step::answer_challenge);
@@ -55,7 +55,7 @@ TEST_CASE("register logic: 407 goes to the proxy slot") {
 }
 
 TEST_CASE("register logic: stale=true is retried once with the new nonce") {
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   st.sent_authorization = true;
   const std::string stale = "WWW-Authenticate: Digest realm=\"sip.test\", nonce=\"n2\", stale=true\r\n";
   auto d = decide(st, response("401 Unauthorized", stale));
@@ -67,7 +67,7 @@ TEST_CASE("register logic: stale=true is retried once with the new nonce") {
 }
 
 TEST_CASE("register logic: challenges that cannot be answered") {
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   auto d = decide(st, response("401 Unauthorized", "WWW-Authenticate: Basic realm=\"x\"\r\n"));
   CHECK(d.code == diagnosis_code::auth_unsupported);
   d = decide(st, response("401 Unauthorized"));
@@ -77,7 +77,7 @@ TEST_CASE("register logic: challenges that cannot be answered") {
 }
 
 TEST_CASE("register logic: 423 and Min-Expires") {
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   st.expires = 30;
   auto d = decide(st, response("423 Interval Too Brief", "Min-Expires: 300\r\n"));
   CHECK(d.step == next_step::retry_expires);
@@ -86,7 +86,7 @@ TEST_CASE("register logic: 423 and Min-Expires") {
   st.expires = 300;
   d = decide(st, response("423 Interval Too Brief", "Min-Expires: 600\r\n"));
   CHECK(d.code == diagnosis_code::interval_too_brief);
-  probe::registration::flow_state fresh;
+  probe::registration::exchange_state fresh;
   d = decide(fresh, response("423 Interval Too Brief"));
   CHECK(d.code == diagnosis_code::interval_too_brief);
   CHECK(d.evidence[0].find("without a usable Min-Expires") != std::string::npos);
@@ -97,7 +97,7 @@ TEST_CASE("register logic: 423 and Min-Expires") {
 }
 
 TEST_CASE("register logic: final responses carry their evidence") {
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   auto d = decide(st, response("503 Service Unavailable", "Retry-After: 120\r\n"));
   CHECK(d.code == diagnosis_code::service_unavailable);
   CHECK(d.evidence.at(1) == "Retry-After: 120 s");
@@ -150,7 +150,7 @@ TEST_CASE("register logic: what a 2xx means depends on what the request asked fo
   for (const auto& r : rows) {
     CAPTURE(r.expires);
     CAPTURE(r.query);
-    probe::registration::flow_state st;
+    probe::registration::exchange_state st;
     st.expires = r.expires;
     st.query = r.query;
     st.sent_authorization = true;
@@ -164,7 +164,7 @@ TEST_CASE("register logic: what a 2xx means depends on what the request asked fo
 TEST_CASE("register logic: a 423 to a removal is not retried with Min-Expires") {
   // Min-Expires applies to a non-zero expiry (RFC 3261 §10.3 step 7): retrying a removal
   // with it would register the binding the user asked to remove.
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   st.expires = 0;
   auto d = decide(st, response("423 Interval Too Brief", "Min-Expires: 60\r\n"));
   CHECK(d.step == next_step::finished);
@@ -175,7 +175,7 @@ TEST_CASE("register logic: a 423 to a removal is not retried with Min-Expires") 
 TEST_CASE("register logic: Min-Expires at the exact edge of what was asked") {
   // Equal: the registrar refuses what it says it accepts; retrying cannot help. One
   // above: the retry asks for exactly Min-Expires.
-  probe::registration::flow_state st;
+  probe::registration::exchange_state st;
   st.expires = 300;
   auto equal = decide(st, response("423 Interval Too Brief", "Min-Expires: 300\r\n"));
   CHECK(equal.step == next_step::finished);

@@ -1,8 +1,10 @@
-// probe/registration/flow.hpp — one registration over one connected flow: REGISTER, answer
-// the challenge, retry on stale nonce and on 423, read the bindings, remove our own.
+// probe/registration/exchange.hpp — one registration exchange over one connected flow (a
+// netcheck::flow): REGISTER, answer the challenge, retry on stale nonce and on 423, read
+// the bindings, remove our own.
 #pragma once
 
 #include "probe/core/catalog.hpp"
+#include "probe/core/expected.hpp"
 #include "probe/core/report.hpp"
 #include "probe/core/secret.hpp"
 #include "probe/reach/transaction.hpp"
@@ -42,7 +44,7 @@ struct register_settings {
 // What one registration on one flow produced. `network_error` is set when no SIP final
 // response settled the first request (timeout, refusal, garbage): the caller may fail
 // over to another target, or reason about the network (catalog: network-level).
-struct flow_outcome {
+struct exchange_outcome {
   diagnosis primary;
   std::vector<finding> findings;
   std::vector<transaction_record> transactions;
@@ -61,10 +63,11 @@ struct flow_outcome {
 // verdict ends as `interrupted`; abandoned, a flow the caller closed ends it at once.
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
                             sip::id_factory& ids, std::chrono::steady_clock::time_point deadline,
-                            std::function<void(flow_outcome)> done, const run_interrupt* interrupt = nullptr);
+                            std::function<void(exchange_outcome)> done, const run_interrupt* interrupt = nullptr);
 
-// The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com".
-// Throws usage_error with a precise message when it is not a SIP AOR with a user.
-sip::uri parse_aor(const std::string& text);
+// The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com";
+// or one line on why it is not a SIP AOR with a user (without the text: it may hold a
+// password, sip:user:password@host).
+expected<sip::uri, std::string> parse_aor(const std::string& text);
 
 }  // namespace probe::registration

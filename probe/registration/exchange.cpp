@@ -1,8 +1,8 @@
-#include "probe/registration/flow.hpp"
+#include "probe/registration/exchange.hpp"
 
+#include "netcheck/endpoint.hpp"
 #include "netcheck/error.hpp"
 #include "netcheck/recycling.hpp"
-#include "probe/core/errors.hpp"
 #include "probe/core/evidence.hpp"
 #include "probe/reach/check.hpp"
 #include "probe/registration/decide.hpp"
@@ -17,16 +17,15 @@ namespace probe::registration {
 using std::chrono::milliseconds;
 using clock_type = std::chrono::steady_clock;
 
-sip::uri parse_aor(const std::string& text) {
+expected<sip::uri, std::string> parse_aor(const std::string& text) {
   std::string t = text;
   if (t.find(':') == std::string::npos || (t.rfind("sip:", 0) != 0 && t.rfind("sips:", 0) != 0 &&
                                            t.find('@') != std::string::npos && t.find('@') < t.find(':')))
     t = "sip:" + t;
   sip::uri u;
-  // The text is not echoed: it may hold a password (sip:user:password@host).
-  if (auto ec = sip::parse_uri(t, u)) throw usage_error("the address of record is not a SIP URI (" + ec.message() + ")");
-  if (u.scheme == "tel") throw usage_error("a tel: URI is not an address of record: use sip:user@domain");
-  if (u.user.empty()) throw usage_error("the address of record needs a user part (user@domain)");
+  if (auto ec = sip::parse_uri(t, u)) return unexpected("the address of record is not a SIP URI (" + ec.message() + ")");
+  if (u.scheme == "tel") return unexpected(std::string("a tel: URI is not an address of record: use sip:user@domain"));
+  if (u.user.empty()) return unexpected(std::string("the address of record needs a user part (user@domain)"));
   return u;
 }
 
@@ -38,7 +37,7 @@ enum class phase { register_, cleanup };
 class register_op : public std::enable_shared_from_this<register_op> {
  public:
   register_op(netcheck::flow& f, const account& a, const register_settings& s, sip::id_factory& ids,
-              clock_type::time_point deadline, std::function<void(flow_outcome)> done, const run_interrupt* interrupt)
+              clock_type::time_point deadline, std::function<void(exchange_outcome)> done, const run_interrupt* interrupt)
       : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)), interrupt_(interrupt) {}
 
   // Lifetime: the op owns itself (self_) from start() to finish(); the transactions'
@@ -57,7 +56,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec_.via.port = flow_.local_port();
     spec_.via.transport = std::string(netcheck::to_string(proto));
     for (auto& ch : spec_.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    sent_via_ = sip::host_for_uri(spec_.via.host) + ":" + std::to_string(spec_.via.port);
+    sent_via_ = netcheck::endpoint_text(spec_.via.host, spec_.via.port);
     if (set_.contact) {
       contact_ = *set_.contact;
     } else if (!set_.query) {  // a query sends no Contact and looks for none of ours
@@ -71,7 +70,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec_.from_uri = spec_.to_uri;
     spec_.user_agent = set_.user_agent;
     const auto& remote = flow_.remote();
-    remote_text_ = sip::host_for_uri(netcheck::address_text(remote.address)) + ":" + std::to_string(remote.port);
+    remote_text_ = netcheck::endpoint_text(netcheck::address_text(remote.address), remote.port);
     send(phase::register_);
   }
 
@@ -83,8 +82,10 @@ class register_op : public std::enable_shared_from_this<register_op> {
     std::string note;
   };
 
-  std::optional<sip::header_field> credentials(challenge_state& c, const char* header, std::string& error) {
-    if (!c.ch) return std::nullopt;
+  // The header that answers the challenge in `c` (none when there is none), or why it
+  // cannot be made (sip::build_authorization's error).
+  expected<std::optional<sip::header_field>, std::error_code> credentials(challenge_state& c, const char* header) {
+    if (!c.ch) return std::optional<sip::header_field>();
     ++c.nc;  // RFC 7616 §3.4: nc counts the requests made with this nonce
     std::string cnonce = ids_.cnonce();
     sip::digest_inputs in;
@@ -96,11 +97,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
     in.cnonce = cnonce;
     in.nc = c.nc;
     std::string value;
-    if (auto ec = sip::build_authorization(*c.ch, c.qop, in, value)) {
-      error = std::string("cannot answer the challenge: ") + ec.message();
-      return std::nullopt;
-    }
-    return sip::header_field{header, std::move(value)};
+    if (auto ec = sip::build_authorization(*c.ch, c.qop, in, value)) return unexpected(ec);
+    return std::optional(sip::header_field{header, std::move(value)});
   }
 
   void send(phase p) {
@@ -121,14 +119,15 @@ class register_op : public std::enable_shared_from_this<register_op> {
       spec.contact.reset();
       spec.expires.reset();
     }
-    std::string error;
-    spec.authorization = credentials(www_, "Authorization", error);
-    auto proxy = credentials(proxy_, "Proxy-Authorization", error);
-    if (ids_.error()) error = "random number generator failed";
-    if (!error.empty()) return finish_local_error(error);
-    if (proxy) spec.extra.push_back(*proxy);
+    auto www = credentials(www_, "Authorization");
+    auto proxy = credentials(proxy_, "Proxy-Authorization");
+    if (ids_.error()) return finish_local_error("random number generator failed");
+    if (!www || !proxy)
+      return finish_local_error("cannot answer the challenge: " + (!proxy ? proxy.error() : www.error()).message());
+    spec.authorization = std::move(*www);
+    if (*proxy) spec.extra.push_back(**proxy);
     state_.sent_authorization = spec.authorization.has_value();
-    state_.sent_proxy_authorization = proxy.has_value();
+    state_.sent_proxy_authorization = proxy->has_value();
 
     reach::transaction_spec t;
     if (auto ec = sip::build_wire(spec, t.wire))
@@ -316,7 +315,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
     if ((m.status == 401 || m.status == 407) && cleanup_attempts_++ == 0) {
-      flow_state fresh;
+      exchange_state fresh;
       auto d = decide(fresh, m);
       if (d.challenge) {
         auto& slot = d.proxy ? proxy_ : www_;
@@ -483,10 +482,10 @@ class register_op : public std::enable_shared_from_this<register_op> {
   const register_settings& set_;
   sip::id_factory& ids_;
   clock_type::time_point deadline_;
-  std::function<void(flow_outcome)> done_;
+  std::function<void(exchange_outcome)> done_;
   const run_interrupt* interrupt_;
 
-  flow_state state_;
+  exchange_state state_;
   challenge_state www_, proxy_;
   phase phase_ = phase::register_;
   std::string contact_, sent_via_;  // sent_via_: the Via sent-by, "192.0.2.7:5062"
@@ -498,14 +497,14 @@ class register_op : public std::enable_shared_from_this<register_op> {
   bool realm_warned_ = false;
   bool alg_reported_ = false;
   std::vector<std::string> registered_evidence_;
-  flow_outcome out_;
+  exchange_outcome out_;
 };
 
 }  // namespace
 
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
                             sip::id_factory& ids, clock_type::time_point deadline,
-                            std::function<void(flow_outcome)> done, const run_interrupt* interrupt) {
+                            std::function<void(exchange_outcome)> done, const run_interrupt* interrupt) {
   std::allocate_shared<register_op>(netcheck::recycling_allocator<register_op>{}, f, acct, settings, ids, deadline,
                                    std::move(done), interrupt)
       ->start();
