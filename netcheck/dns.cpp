@@ -74,9 +74,7 @@ dns_status status_from_ares(int st) noexcept {
   }
 }
 
-std::size_t query_result::record_count() const noexcept {
-  return naptr.size() + srv.size() + addresses.size();
-}
+std::size_t query_result::record_count() const noexcept { return naptr.size() + srv.size() + addresses.size(); }
 
 namespace {
 
@@ -87,7 +85,7 @@ int wire_type(rr_type t) noexcept {
     case rr_type::naptr: return 35;  // RFC 3403
     case rr_type::srv: return 33;    // RFC 2782
     case rr_type::a: return 1;
-    case rr_type::aaaa: return 28;   // RFC 3596
+    case rr_type::aaaa: return 28;  // RFC 3596
   }
   return 0;
 }
@@ -98,12 +96,10 @@ std::string describe_ares(int st, rr_type t) {
   switch (st) {
     case ARES_SUCCESS: return {};
     case ARES_ENOTFOUND: return "NXDOMAIN: the name does not exist";
-    case ARES_ENODATA:
-      return "NODATA: the name exists but has no " + std::string(to_string(t)) + " record";
+    case ARES_ENODATA: return "NODATA: the name exists but has no " + std::string(to_string(t)) + " record";
     case ARES_ESERVFAIL: return "the DNS server answered SERVFAIL";
     case ARES_EREFUSED: return "the DNS server answered REFUSED";
-    case ARES_ECONNREFUSED:
-      return "connection refused: nothing answers on the DNS server's port (or it refused)";
+    case ARES_ECONNREFUSED: return "connection refused: nothing answers on the DNS server's port (or it refused)";
     case ARES_ETIMEOUT: return "no answer from the DNS server";
     case ARES_ECANCELLED: return "cancelled: no answer before the overall deadline";
     case ARES_EBADRESP: return "malformed answer";
@@ -111,9 +107,7 @@ std::string describe_ares(int st, rr_type t) {
   }
 }
 
-std::uint16_t be16(const unsigned char* p) noexcept {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
+std::uint16_t be16(const unsigned char* p) noexcept { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
 
 // Skips one (possibly compressed) name; returns the offset after it, or 0 when malformed.
 std::size_t skip_name(const unsigned char* msg, std::size_t len, std::size_t off) noexcept {
@@ -121,7 +115,7 @@ std::size_t skip_name(const unsigned char* msg, std::size_t len, std::size_t off
     if (off >= len) return 0;
     unsigned char l = msg[off];
     if ((l & 0xC0) == 0xC0) return off + 2 <= len ? off + 2 : 0;  // pointer ends the name
-    if ((l & 0xC0) != 0) return 0;                                  // reserved label types
+    if ((l & 0xC0) != 0) return 0;                                // reserved label types
     if (l == 0) return off + 1;
     off += 1 + static_cast<std::size_t>(l);
   }
@@ -175,8 +169,7 @@ std::optional<std::uint32_t> min_answer_ttl(const unsigned char* msg, std::size_
   return best;
 }
 
-void parse_answer(query_result& r, int st, const unsigned char* abuf, int alen,
-                  std::size_t max_records) {
+void parse_answer(query_result& r, int st, const unsigned char* abuf, int alen, std::size_t max_records) {
   r.ares_status = st;
   r.ttl.reset();
   r.naptr.clear();
@@ -200,8 +193,8 @@ void parse_answer(query_result& r, int st, const unsigned char* abuf, int alen,
       pst = ares_parse_naptr_reply(abuf, alen, &out);
       if (pst == ARES_SUCCESS) {
         take_list(out, r, max_records, [&](const ares_naptr_reply& n) {
-          r.naptr.push_back({n.order, n.preference, text_of(n.flags), text_of(n.service),
-                             text_of(n.regexp), name_of(n.replacement)});
+          r.naptr.push_back(
+              {n.order, n.preference, text_of(n.flags), text_of(n.service), text_of(n.regexp), name_of(n.replacement)});
         });
       }
       if (out) ares_free_data(out);
@@ -257,8 +250,7 @@ void parse_answer(query_result& r, int st, const unsigned char* abuf, int alen,
   if (pst != ARES_SUCCESS) {
     r.status = status_from_ares(pst);
     if (r.status == dns_status::other) r.status = dns_status::malformed;
-    r.detail = pst == ARES_ENODATA ? describe_ares(pst, r.type)
-                                   : "malformed answer: " + std::string(ares_strerror(pst));
+    r.detail = pst == ARES_ENODATA ? describe_ares(pst, r.type) : "malformed answer: " + std::string(ares_strerror(pst));
     return;
   }
   if (r.record_count() == 0) {
@@ -271,9 +263,7 @@ void parse_answer(query_result& r, int st, const unsigned char* abuf, int alen,
   r.ttl = min_answer_ttl(abuf, static_cast<std::size_t>(alen));
 }
 
-std::string server_address::to_string() const {
-  return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
-}
+std::string server_address::to_string() const { return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port); }
 
 std::error_code parse_server(std::string_view text, server_address& out) {
   const std::error_code bad = errc::bad_server_address;
@@ -310,8 +300,7 @@ std::error_code parse_server(std::string_view text, server_address& out) {
   if (!port.empty()) {
     unsigned value = 0;
     auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc{} || p != port.data() + port.size() || value == 0 || value > 65535)
-      return bad;
+    if (ec != std::errc{} || p != port.data() + port.size() || value == 0 || value > 65535) return bad;
     s.port = static_cast<std::uint16_t>(value);
   }
   out = std::move(s);
@@ -395,27 +384,25 @@ struct resolver::impl : std::enable_shared_from_this<resolver::impl> {
     if (w->closed || pending == 0) return;
     if (w->want_read && !w->reading) {
       w->reading = true;
-      w->sd.async_wait(asio::posix::descriptor_base::wait_read,
-                       [self = weak_from_this(), w](boost::system::error_code ec) {
-                         w->reading = false;
-                         if (ec || w->closed) return;
-                         auto s = self.lock();
-                         if (!s || s->destroying) return;
-                         if (w->want_read) ares_process_fd(s->channel, w->fd, ARES_SOCKET_BAD);
-                         s->after_process();
-                       });
+      w->sd.async_wait(asio::posix::descriptor_base::wait_read, [self = weak_from_this(), w](boost::system::error_code ec) {
+        w->reading = false;
+        if (ec || w->closed) return;
+        auto s = self.lock();
+        if (!s || s->destroying) return;
+        if (w->want_read) ares_process_fd(s->channel, w->fd, ARES_SOCKET_BAD);
+        s->after_process();
+      });
     }
     if (w->want_write && !w->writing) {
       w->writing = true;
-      w->sd.async_wait(asio::posix::descriptor_base::wait_write,
-                       [self = weak_from_this(), w](boost::system::error_code ec) {
-                         w->writing = false;
-                         if (ec || w->closed) return;
-                         auto s = self.lock();
-                         if (!s || s->destroying) return;
-                         if (w->want_write) ares_process_fd(s->channel, ARES_SOCKET_BAD, w->fd);
-                         s->after_process();
-                       });
+      w->sd.async_wait(asio::posix::descriptor_base::wait_write, [self = weak_from_this(), w](boost::system::error_code ec) {
+        w->writing = false;
+        if (ec || w->closed) return;
+        auto s = self.lock();
+        if (!s || s->destroying) return;
+        if (w->want_write) ares_process_fd(s->channel, ARES_SOCKET_BAD, w->fd);
+        s->after_process();
+      });
     }
   }
 
@@ -444,21 +431,16 @@ struct resolver::impl : std::enable_shared_from_this<resolver::impl> {
     --self->pending;
     if (self->destroying) return;  // ARES_EDESTRUCTION: nobody is waiting any more
     parse_answer(q->result, status, abuf, alen);
-    q->result.elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - q->start);
+    q->result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - q->start);
     // Posted, never called from inside c-ares: the handler may start queries or destroy us.
-    asio::post(self->io, [done = std::move(q->done), r = std::move(q->result)]() mutable {
-      done(std::move(r));
-    });
+    asio::post(self->io, [done = std::move(q->done), r = std::move(q->result)]() mutable { done(std::move(r)); });
   }
 };
 
-resolver::resolver(asio::io_context& io, const resolver_settings& settings)
-    : impl_(std::make_shared<impl>(io)) {
+resolver::resolver(asio::io_context& io, const resolver_settings& settings) : impl_(std::make_shared<impl>(io)) {
   for (const auto& text : settings.servers) {
     server_address s;
-    if (parse_server(text, s))
-      throw std::system_error(errc::bad_server_address, "bad DNS server '" + text + "'");
+    if (parse_server(text, s)) throw std::system_error(errc::bad_server_address, "bad DNS server '" + text + "'");
     if (!impl_->servers_csv.empty()) impl_->servers_csv += ',';
     impl_->servers_csv += s.to_string();
   }
@@ -529,8 +511,7 @@ void resolver::async_query(std::string name, rr_type type, handler h) {
   const std::string qname = q->result.name;
   ++impl_->pending;
   // c-ares may call on_answer before returning (bad name, no memory): it owns q from here.
-  ares_query(impl_->channel, qname.c_str(), class_in, wire_type(type), &impl::on_answer,
-             q.release());
+  ares_query(impl_->channel, qname.c_str(), class_in, wire_type(type), &impl::on_answer, q.release());
   impl_->after_process();
 }
 
@@ -550,9 +531,8 @@ std::vector<std::string> resolver::servers() const {
     server_address s;
     char buf[INET6_ADDRSTRLEN] = {};
     s.v6 = n->family == AF_INET6;
-    ::inet_ntop(n->family, s.v6 ? static_cast<const void*>(&n->addr.addr6)
-                                 : static_cast<const void*>(&n->addr.addr4),
-                buf, sizeof buf);
+    ::inet_ntop(n->family, s.v6 ? static_cast<const void*>(&n->addr.addr6) : static_cast<const void*>(&n->addr.addr4), buf,
+                sizeof buf);
     s.ip = buf;
     s.port = static_cast<std::uint16_t>(n->udp_port != 0 ? n->udp_port : 53);
     out.push_back(s.to_string());

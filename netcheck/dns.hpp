@@ -37,7 +37,7 @@ std::string_view to_string(rr_type t) noexcept;  // "NAPTR", "SRV", "A", "AAAA"
 
 // The outcome of one query, as the resolution plan and the dns_failure diagnosis see it.
 enum class dns_status { ok, nxdomain, nodata, servfail, refused, timeout, malformed, other };
-std::string_view to_string(dns_status s) noexcept;  // "ok", "nxdomain", …
+std::string_view to_string(dns_status s) noexcept;     // "ok", "nxdomain", …
 std::error_code to_error_code(dns_status s) noexcept;  // errc::nxdomain…; ok → {}
 
 // Maps a c-ares status: ARES_ENOTFOUND → nxdomain, ARES_ENODATA → nodata, ARES_ESERVFAIL →
@@ -68,15 +68,15 @@ struct query_result {
   std::string name;
   rr_type type = rr_type::a;
   dns_status status = dns_status::other;
-  int ares_status = 0;              // the raw c-ares code, for the record
-  std::string detail;               // human words for a non-ok status ("" when ok)
-  std::optional<std::uint32_t> ttl; // smallest TTL in the answer section; none without answers
+  int ares_status = 0;               // the raw c-ares code, for the record
+  std::string detail;                // human words for a non-ok status ("" when ok)
+  std::optional<std::uint32_t> ttl;  // smallest TTL in the answer section; none without answers
   std::chrono::milliseconds elapsed{0};
   // Exactly one of these is filled, according to `type`.
   std::vector<naptr_record> naptr;
   std::vector<srv_record> srv;
   std::vector<std::string> addresses;  // text form: "127.0.0.1", "::1"
-  bool capped = false;  // the answer held more than max_records_per_answer records
+  bool capped = false;                 // the answer held more than max_records_per_answer records
 
   std::size_t record_count() const noexcept;
 };

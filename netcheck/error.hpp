@@ -13,20 +13,20 @@ namespace netcheck {
 enum class errc {
   ok = 0,
   // DNS outcomes of one query (see dns.hpp, dns_status)
-  nxdomain = 1,           // the name does not exist (RCODE 3)
-  nodata,                 // the name exists but has no record of the asked type
-  servfail,               // the server answered SERVFAIL
-  refused,                // the server answered REFUSED, or nothing listens on its port
-  timeout,                // no answer before the per-query or overall deadline
-  malformed,              // an answer that could not be parsed
-  dns_error,              // any other resolver failure (out of memory, bad name, …)
+  nxdomain = 1,  // the name does not exist (RCODE 3)
+  nodata,        // the name exists but has no record of the asked type
+  servfail,      // the server answered SERVFAIL
+  refused,       // the server answered REFUSED, or nothing listens on its port
+  timeout,       // no answer before the per-query or overall deadline
+  malformed,     // an answer that could not be parsed
+  dns_error,     // any other resolver failure (out of memory, bad name, …)
   // RFC 3263 planning
-  service_unavailable,    // SRV answered with the single target "." (RFC 2782)
-  no_usable_records,      // records exist but none leads to a target (unsupported services…)
-  limit_reached,          // a named bound (records, queries, targets) was hit
+  service_unavailable,  // SRV answered with the single target "." (RFC 2782)
+  no_usable_records,    // records exist but none leads to a target (unsupported services…)
+  limit_reached,        // a named bound (records, queries, targets) was hit
   // resolver set-up (start-up/config: thrown as std::system_error)
-  bad_server_address,     // --dns-server is not IPv4[:port] or [IPv6]:port
-  resolver_init_failed,   // ares_library_init / ares_init_options failed (a query's detail)
+  bad_server_address,    // --dns-server is not IPv4[:port] or [IPv6]:port
+  resolver_init_failed,  // ares_library_init / ares_init_options failed (a query's detail)
   // transports and TLS (see transport.hpp, tls_report.hpp)
   connect_timeout,        // no TCP connection before the deadline (SYN unanswered)
   tls_handshake_timeout,  // TCP connected, but the TLS handshake did not finish in time
@@ -45,9 +45,7 @@ enum class errc {
 
 const std::error_category& category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), category()};
-}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
 
 }  // namespace netcheck
 

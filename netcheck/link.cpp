@@ -38,8 +38,8 @@ class shared_flow;
 
 class link : public std::enable_shared_from_this<link> {
  public:
-  link(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls, framer frame,
-       message_key key, std::function<void(link*)> on_dead, std::shared_ptr<std::uint64_t> unmatched)
+  link(asio::io_context& io, endpoint_spec remote, flow_options options, tls_context* tls, framer frame, message_key key,
+       std::function<void(link*)> on_dead, std::shared_ptr<std::uint64_t> unmatched)
       : io_(io),
         flow_(io, std::move(remote), std::move(options), tls),
         frame_(std::move(frame)),
@@ -209,14 +209,10 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
 
 void link::connect(milliseconds timeout, flow::connect_handler h) {
   switch (state_) {
-    case state::connected:
-      return asio::post(io_, [h = std::move(h)] { h({}); });
+    case state::connected: return asio::post(io_, [h = std::move(h)] { h({}); });
     case state::failed:
-    case state::closed:
-      return asio::post(io_, [h = std::move(h)] { h(make_error_code(errc::not_connected)); });
-    case state::connecting:
-      connect_waiters_.push_back(std::move(h));
-      return;
+    case state::closed: return asio::post(io_, [h = std::move(h)] { h(make_error_code(errc::not_connected)); });
+    case state::connecting: connect_waiters_.push_back(std::move(h)); return;
     case state::idle:
       state_ = state::connecting;
       connect_waiters_.push_back(std::move(h));
@@ -267,8 +263,7 @@ void link::send_next() {
                    [self = shared_from_this(), h = std::move(next.handler)](std::error_code ec, milliseconds took) {
                      self->sending_ = false;
                      // A stream that timed out mid-write is closed: no later message can follow.
-                     if (ec && self->flow_.remote().proto != transport::udp && self->state_ == state::connected)
-                       self->fail(ec);
+                     if (ec && self->flow_.remote().proto != transport::udp && self->state_ == state::connected) self->fail(ec);
                      h(ec, took);
                      self->send_next();
                    });
@@ -370,12 +365,18 @@ struct link_pool::state {
   endpoint_spec last_remote{};
 };
 
-link_pool::link_pool(asio::io_context& io, flow_options options, tls_context* tls, framer stream_framer,
-                     message_key key)
-    : s_(std::make_shared<state>(state{io, [&options] {
-                                         if (options.socket_receive_buffer == 0) options.socket_receive_buffer = udp_receive_buffer;
+link_pool::link_pool(asio::io_context& io, flow_options options, tls_context* tls, framer stream_framer, message_key key)
+    : s_(std::make_shared<state>(state{io,
+                                       [&options] {
+                                         if (options.socket_receive_buffer == 0)
+                                           options.socket_receive_buffer = udp_receive_buffer;
                                          return std::move(options);
-                                       }(), tls, std::move(stream_framer), std::move(key), {}, 0})) {}
+                                       }(),
+                                       tls,
+                                       std::move(stream_framer),
+                                       std::move(key),
+                                       {},
+                                       0})) {}
 
 link_pool::~link_pool() { close(); }
 

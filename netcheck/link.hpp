@@ -37,8 +37,7 @@ class link_pool {
 
   // `options` and `tls` apply to every link (`tls` must outlive the pool when used);
   // `stream_framer` cuts messages on TCP/TLS links (a datagram is a message).
-  link_pool(boost::asio::io_context& io, flow_options options, tls_context* tls, framer stream_framer,
-            message_key key);
+  link_pool(boost::asio::io_context& io, flow_options options, tls_context* tls, framer stream_framer, message_key key);
   ~link_pool();
   link_pool(const link_pool&) = delete;
   link_pool& operator=(const link_pool&) = delete;

@@ -35,14 +35,11 @@ std::string normalize(std::string_view name) {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
 
-bool soft_failure(dns_status s) noexcept {
-  return s == dns_status::nxdomain || s == dns_status::nodata;
-}
+bool soft_failure(dns_status s) noexcept { return s == dns_status::nxdomain || s == dns_status::nodata; }
 
 }  // namespace
 
@@ -83,8 +80,7 @@ std::optional<transport> naptr_service_transport(std::string_view service) noexc
   return std::nullopt;
 }
 
-std::vector<naptr_choice> rank_naptr(const std::vector<naptr_record>& records,
-                                     const locate_request& req) {
+std::vector<naptr_choice> rank_naptr(const std::vector<naptr_record>& records, const locate_request& req) {
   const auto allowed = allowed_transports(req);
   std::vector<naptr_choice> out;
   out.reserve(records.size());
@@ -92,14 +88,10 @@ std::vector<naptr_choice> rank_naptr(const std::vector<naptr_record>& records,
     naptr_choice c{r, naptr_service_transport(r.service), {}};
     // RFC 3263 §4.1: the records of interest have flag "s" and a replacement (SRV name);
     // RFC 3403 §4: exactly one of regexp and replacement is used.
-    if (!iequals(r.flags, "s"))
-      c.rejected = "flags \"" + r.flags + "\" (only \"s\" leads to SRV)";
-    else if (!r.regexp.empty())
-      c.rejected = "regexp rewriting not supported (RFC 3263 uses replacement)";
-    else if (r.replacement.empty())
-      c.rejected = "empty replacement";
-    else if (!c.t)
-      c.rejected = "service \"" + r.service + "\" is not SIP+D2U, SIP+D2T or SIPS+D2T";
+    if (!iequals(r.flags, "s")) c.rejected = "flags \"" + r.flags + "\" (only \"s\" leads to SRV)";
+    else if (!r.regexp.empty()) c.rejected = "regexp rewriting not supported (RFC 3263 uses replacement)";
+    else if (r.replacement.empty()) c.rejected = "empty replacement";
+    else if (!c.t) c.rejected = "service \"" + r.service + "\" is not SIP+D2U, SIP+D2T or SIPS+D2T";
     else if (std::find(allowed.begin(), allowed.end(), *c.t) == allowed.end())
       c.rejected = "transport " + std::string(to_string(*c.t)) + " not allowed";
     out.push_back(std::move(c));
@@ -119,9 +111,7 @@ std::vector<srv_service> srv_fallback(const locate_request& req) {
   // TLS would. Each one is asked only if its transport is allowed.
   for (transport t : {transport::tls, transport::tcp, transport::udp}) {
     if (std::find(allowed.begin(), allowed.end(), t) == allowed.end()) continue;
-    const char* prefix = t == transport::tls   ? "_sips._tcp."
-                         : t == transport::tcp ? "_sip._tcp."
-                                               : "_sip._udp.";
+    const char* prefix = t == transport::tls ? "_sips._tcp." : t == transport::tcp ? "_sip._tcp." : "_sip._udp.";
     out.push_back({t, prefix + host});
   }
   return out;
@@ -139,13 +129,11 @@ std::vector<srv_record> order_srv(std::vector<srv_record> records, std::mt19937&
   out.reserve(records.size());
   auto group_begin = records.begin();
   while (group_begin != records.end()) {
-    auto group_end = std::find_if(group_begin, records.end(), [&](const srv_record& r) {
-      return r.priority != group_begin->priority;
-    });
+    auto group_end = std::find_if(group_begin, records.end(),
+                                  [&](const srv_record& r) { return r.priority != group_begin->priority; });
     std::vector<srv_record> group(group_begin, group_end);
     // RFC 2782: "all those with weight 0 are placed at the beginning of the list".
-    std::stable_partition(group.begin(), group.end(),
-                          [](const srv_record& r) { return r.weight == 0; });
+    std::stable_partition(group.begin(), group.end(), [](const srv_record& r) { return r.weight == 0; });
     while (!group.empty()) {
       std::uint32_t total = 0;
       for (const auto& r : group) total += r.weight;
@@ -182,8 +170,8 @@ namespace {
 // queries that are missing; in final mode it also builds the tree and the targets. One code
 // path for both keeps "what we ask" and "what we report" from drifting apart.
 struct walker {
-  walker(const locate_request& q, const dns_cache& c, std::mt19937* g = nullptr,
-         resolution* o = nullptr, const locate_limits* l = nullptr)
+  walker(const locate_request& q, const dns_cache& c, std::mt19937* g = nullptr, resolution* o = nullptr,
+         const locate_limits* l = nullptr)
       : req(q), cache(c), rng(g), out(o), limits(l) {}
 
   const locate_request& req;
@@ -215,8 +203,7 @@ struct walker {
       query_key k{normalize(name), type};
       if (std::find(needed.begin(), needed.end(), k) == needed.end()) needed.push_back(k);
       ++missing;
-      at = note(parent, std::string(to_string(type)) + " " + name +
-                            ": not sent (overall deadline or query limit)");
+      at = note(parent, std::string(to_string(type)) + " " + name + ": not sent (overall deadline or query limit)");
       return nullptr;
     }
     plan_node n;
@@ -227,8 +214,7 @@ struct walker {
     return r;
   }
 
-  void add_target(transport t, const std::string& host, const std::string& address,
-                  std::uint16_t port, found_by v) {
+  void add_target(transport t, const std::string& host, const std::string& address, std::uint16_t port, found_by v) {
     if (!out) return;
     for (const auto& x : out->targets)
       if (x.t == t && x.address == address && x.port == port) return;  // one per endpoint
@@ -240,8 +226,8 @@ struct walker {
   }
 
   // A and AAAA, both families, for `host`; targets for every transport in `ts`.
-  void addresses(const std::string& host, const std::vector<transport>& ts,
-                 std::optional<std::uint16_t> port, found_by v, int parent) {
+  void addresses(const std::string& host, const std::vector<transport>& ts, std::optional<std::uint16_t> port, found_by v,
+                 int parent) {
     int at4 = -1, at6 = -1;
     const query_result* a = ask(host, rr_type::a, parent, at4);
     const query_result* aaaa = ask(host, rr_type::aaaa, parent, at6);
@@ -257,16 +243,14 @@ struct walker {
     if (s.status != dns_status::ok) return;
     if (srv_unavailable(s.srv)) {
       unavailable_query = static_cast<std::size_t>(&s - cache.queries.data());
-      note(parent, "target \".\": service not available for " + std::string(to_string(t)) +
-                       " (RFC 2782)");
+      note(parent, "target \".\": service not available for " + std::string(to_string(t)) + " (RFC 2782)");
       return;
     }
     // Collecting needs no randomness: priority order keeps the queries readable.
     auto ordered = rng ? order_srv(s.srv, *rng) : s.srv;
     if (!rng)
-      std::stable_sort(ordered.begin(), ordered.end(), [](const srv_record& a, const srv_record& b) {
-        return a.priority < b.priority;
-      });
+      std::stable_sort(ordered.begin(), ordered.end(),
+                       [](const srv_record& a, const srv_record& b) { return a.priority < b.priority; });
     for (const auto& r : ordered) {
       if (r.target.empty() || r.target == ".") continue;
       plan_node n;
@@ -289,13 +273,11 @@ struct walker {
     const auto direct = direct_transports(req);
     if (is_ip_literal(req.host)) {
       note(-1, "IP literal: no DNS query (RFC 3263 §4.2)");
-      for (transport t : direct)
-        add_target(t, req.host, req.host, req.port.value_or(default_port(t)), found_by::literal);
+      for (transport t : direct) add_target(t, req.host, req.host, req.port.value_or(default_port(t)), found_by::literal);
       return;
     }
     if (req.port) {
-      int at = note(-1, "explicit port " + std::to_string(*req.port) +
-                            ": A/AAAA only, no NAPTR/SRV (RFC 3263 §4.2)");
+      int at = note(-1, "explicit port " + std::to_string(*req.port) + ": A/AAAA only, no NAPTR/SRV (RFC 3263 §4.2)");
       addresses(host, direct, req.port, found_by::a, at);
       return;
     }
@@ -322,9 +304,8 @@ struct walker {
     } else if (!soft_failure(n->status)) {
       return;  // SERVFAIL, timeout…: reported, no fallback (only NXDOMAIN/NODATA fall back)
     }
-    int fb = note(-1, n->status == dns_status::ok
-                          ? "no usable NAPTR record: SRV without NAPTR (RFC 3263 §4.1)"
-                          : "no NAPTR: SRV without NAPTR (RFC 3263 §4.1)");
+    int fb = note(-1, n->status == dns_status::ok ? "no usable NAPTR record: SRV without NAPTR (RFC 3263 §4.1)"
+                                                  : "no NAPTR: SRV without NAPTR (RFC 3263 §4.1)");
     bool all_soft = true;
     for (const auto& svc : srv_fallback(req)) {
       int srv_at = -1;
@@ -348,8 +329,7 @@ void explain_failure(resolution& r, const walker& w) {
   // The queries the tree refers to, in tree order.
   std::vector<std::size_t> failed;
   for (const auto& n : r.nodes)
-    if (n.k == plan_node::kind::query && r.queries[n.query].status != dns_status::ok)
-      failed.push_back(n.query);
+    if (n.k == plan_node::kind::query && r.queries[n.query].status != dns_status::ok) failed.push_back(n.query);
   for (std::size_t q : failed)
     if (!soft_failure(r.queries[q].status)) {
       r.error = to_error_code(r.queries[q].status);
@@ -387,8 +367,7 @@ std::vector<query_key> next_queries(const locate_request& req, const dns_cache& 
   return std::move(w.needed);
 }
 
-resolution build_plan(const locate_request& req, const dns_cache& cache, std::mt19937& rng,
-                      const locate_limits& limits) {
+resolution build_plan(const locate_request& req, const dns_cache& cache, std::mt19937& rng, const locate_limits& limits) {
   resolution r;
   r.queries = cache.queries;
   walker w(req, cache, &rng, &r, &limits);
@@ -402,10 +381,14 @@ resolution build_plan(const locate_request& req, const dns_cache& cache, std::mt
 namespace {
 
 struct locate_op : std::enable_shared_from_this<locate_op> {
-  locate_op(resolver& r, locate_request q, locate_limits l, std::mt19937& g,
-            std::function<void(resolution)> h)
-      : res(r), req(std::move(q)), limits(l), rng(g), handler(std::move(h)),
-        timer(r.get_executor()), start(std::chrono::steady_clock::now()) {}
+  locate_op(resolver& r, locate_request q, locate_limits l, std::mt19937& g, std::function<void(resolution)> h)
+      : res(r),
+        req(std::move(q)),
+        limits(l),
+        rng(g),
+        handler(std::move(h)),
+        timer(r.get_executor()),
+        start(std::chrono::steady_clock::now()) {}
 
   resolver& res;
   locate_request req;
@@ -486,11 +469,9 @@ struct locate_op : std::enable_shared_from_this<locate_op> {
     r.deadline_reached = deadline;
     r.limited = r.limited || limited;
     // Queries left unsent for the query bound, not for the deadline: say so.
-    if (limited && !deadline && r.targets.empty() && r.error == errc::timeout && !r.failed_query)
-      r.error = errc::limit_reached;
+    if (limited && !deadline && r.targets.empty() && r.error == errc::timeout && !r.failed_query) r.error = errc::limit_reached;
     r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
-    boost::asio::post(res.get_executor(),
-                      [h = std::move(handler), r = std::move(r)]() mutable { h(std::move(r)); });
+    boost::asio::post(res.get_executor(), [h = std::move(handler), r = std::move(r)]() mutable { h(std::move(r)); });
   }
 };
 

@@ -32,10 +32,10 @@ enum class found_by { literal, naptr, srv, a };
 std::string_view to_string(found_by f) noexcept;  // "literal", "naptr", "srv", "a"
 
 struct locate_request {
-  std::string host;                     // domain name or IP literal (IPv6 without brackets)
-  std::optional<std::uint16_t> port;    // explicit port: no NAPTR/SRV (RFC 3263 §4.2)
-  std::optional<transport> forced;      // transport= parameter or --transport
-  bool secure = false;                  // sips: only TLS
+  std::string host;                   // domain name or IP literal (IPv6 without brackets)
+  std::optional<std::uint16_t> port;  // explicit port: no NAPTR/SRV (RFC 3263 §4.2)
+  std::optional<transport> forced;    // transport= parameter or --transport
+  bool secure = false;                // sips: only TLS
   transport_set supported{transport::udp, transport::tcp, transport::tls};
   // RFC 3263 §4.1 picks one transport when DNS names none (an IP literal, an explicit port,
   // or a domain without NAPTR/SRV): UDP for sip:, TLS for sips:. Checks that want to know
@@ -44,15 +44,15 @@ struct locate_request {
 };
 
 struct locate_limits {
-  std::size_t max_queries = 96;                 // DNS queries for one resolution
-  std::size_t max_targets = 64;                 // targets in the result
-  std::chrono::milliseconds deadline{10000};    // the whole resolution (async_locate)
+  std::size_t max_queries = 96;               // DNS queries for one resolution
+  std::size_t max_targets = 64;               // targets in the result
+  std::chrono::milliseconds deadline{10000};  // the whole resolution (async_locate)
 };
 
 // ---- pure policy ----------------------------------------------------------------------
 
 // is_ip_literal: netcheck/common.hpp
-std::uint16_t default_port(transport t) noexcept;             // 5060, 5061 for tls
+std::uint16_t default_port(transport t) noexcept;  // 5060, 5061 for tls
 // The transports the request allows, in RFC 3263 §4.1 preference when nothing else decides:
 // sips → {tls}; forced → {forced}; else the supported ones in udp, tcp, tls order.
 std::vector<transport> allowed_transports(const locate_request& req);
@@ -71,8 +71,7 @@ struct naptr_choice {
   std::string rejected;
 };
 // Sorted by order then preference (stable); usable ones have an empty `rejected`.
-std::vector<naptr_choice> rank_naptr(const std::vector<naptr_record>& records,
-                                     const locate_request& req);
+std::vector<naptr_choice> rank_naptr(const std::vector<naptr_record>& records, const locate_request& req);
 
 // RFC 3263 §4.1 without NAPTR: _sips._tcp, _sip._tcp, _sip._udp (the allowed ones).
 struct srv_service {
@@ -109,12 +108,12 @@ std::vector<query_key> next_queries(const locate_request& req, const dns_cache& 
 struct plan_node {
   enum class kind { query, naptr, srv, note };
   kind k = kind::note;
-  int parent = -1;               // index into nodes, -1 for a root
-  std::size_t query = 0;         // kind::query: index into resolution::queries
-  naptr_record naptr;            // kind::naptr
-  srv_record srv;                // kind::srv
-  std::optional<transport> t;    // kind::naptr/srv: the transport this branch serves
-  std::string note;              // kind::naptr: why it was not followed; kind::note: text
+  int parent = -1;             // index into nodes, -1 for a root
+  std::size_t query = 0;       // kind::query: index into resolution::queries
+  naptr_record naptr;          // kind::naptr
+  srv_record srv;              // kind::srv
+  std::optional<transport> t;  // kind::naptr/srv: the transport this branch serves
+  std::string note;            // kind::naptr: why it was not followed; kind::note: text
 };
 
 struct target {
@@ -128,20 +127,19 @@ struct target {
 struct resolution {
   std::vector<query_result> queries;  // every query sent, in order
   std::vector<plan_node> nodes;
-  std::vector<target> targets;        // the order a client tries them in
+  std::vector<target> targets;  // the order a client tries them in
   // Empty when targets were found. Otherwise why not: a dns_status error code (nxdomain,
   // servfail…) of `failed_query`, or service_unavailable / no_usable_records / timeout.
   std::error_code error;
   std::optional<std::size_t> failed_query;  // index into queries: the record to cite
   bool deadline_reached = false;
-  bool limited = false;                     // a locate_limits bound was hit
+  bool limited = false;  // a locate_limits bound was hit
   std::chrono::milliseconds elapsed{0};
 };
 
 // Builds the final plan from `cache`. Queries the plan needs but that are missing (the
 // deadline passed) are shown as not sent and count as timeouts. Consumes `rng` only for SRV.
-resolution build_plan(const locate_request& req, const dns_cache& cache, std::mt19937& rng,
-                      const locate_limits& limits = {});
+resolution build_plan(const locate_request& req, const dns_cache& cache, std::mt19937& rng, const locate_limits& limits = {});
 
 // ---- async driver ---------------------------------------------------------------------
 

@@ -63,8 +63,7 @@ std::optional<std::chrono::system_clock::time_point> asn1_time_point(const ASN1_
 }
 
 void read_sans(tls_report& r, X509* cert) {
-  auto* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names, i);
@@ -127,7 +126,8 @@ std::vector<std::string> pem_labels(const std::string& text) {
 // whose text is then in `text`.
 std::string ca_file_content_problem(const std::string& path, std::string& text) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "does not exist" : std::string("cannot be read: ") + std::strerror(errno);
+  if (::stat(path.c_str(), &st) != 0)
+    return errno == ENOENT ? "does not exist" : std::string("cannot be read: ") + std::strerror(errno);
   if (S_ISDIR(st.st_mode)) return "is a directory, not a file";
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::string("cannot be read: ") + std::strerror(errno);
@@ -383,17 +383,13 @@ std::string describe_handshake_error(unsigned long e) {
       case SSL_R_HTTP_REQUEST:
       case SSL_R_HTTPS_PROXY_REQUEST:
       case SSL_R_RECORD_LENGTH_MISMATCH:
-      case SSL_R_WRONG_SSL_VERSION:
-        return "peer did not speak TLS (" + text + ")";
-      case SSL_R_UNEXPECTED_EOF_WHILE_READING:
-        return "peer closed the connection during the TLS handshake (" + text + ")";
+      case SSL_R_WRONG_SSL_VERSION: return "peer did not speak TLS (" + text + ")";
+      case SSL_R_UNEXPECTED_EOF_WHILE_READING: return "peer closed the connection during the TLS handshake (" + text + ")";
       case SSL_R_UNSUPPORTED_PROTOCOL:
       case SSL_R_NO_PROTOCOLS_AVAILABLE:
-      case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
-        return "no TLS protocol version in common (" + text + ")";
+      case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION: return "no TLS protocol version in common (" + text + ")";
       case SSL_R_NO_SHARED_CIPHER:
-      case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
-        return "no cipher or parameters in common (" + text + ")";
+      case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE: return "no cipher or parameters in common (" + text + ")";
       default: break;
     }
   }

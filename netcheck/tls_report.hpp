@@ -112,36 +112,36 @@ long primary_verify_error(const std::vector<tls_verify_error>& errors) noexcept;
 
 struct tls_report {
   // The connection, after a completed handshake ("" otherwise).
-  std::string protocol;  // "TLSv1.3"
-  std::string cipher;    // "TLS_AES_256_GCM_SHA384"
-  std::string sni;       // server name sent ("" for IP literals and empty hosts)
+  std::string protocol;      // "TLSv1.3"
+  std::string cipher;        // "TLS_AES_256_GCM_SHA384"
+  std::string sni;           // server name sent ("" for IP literals and empty hosts)
   std::string checked_name;  // name or IP verified against the certificate ("" = not checked)
 
   // The server certificate (leaf); has_certificate false when none was received.
   bool has_certificate = false;
-  std::string subject;          // RFC 2253 one-line form: "CN=sip.test,O=Example"
-  std::string subject_cn;       // "sip.test"
+  std::string subject;               // RFC 2253 one-line form: "CN=sip.test,O=Example"
+  std::string subject_cn;            // "sip.test"
   std::vector<std::string> san_dns;  // DNS names of subjectAltName
   std::vector<std::string> san_ip;   // IP addresses of subjectAltName ("127.0.0.1", "::1")
-  std::string issuer;           // RFC 2253 one-line form
+  std::string issuer;                // RFC 2253 one-line form
   std::string issuer_cn;
-  std::string not_before;       // ISO 8601 UTC: "2025-01-31T12:00:00Z"
+  std::string not_before;  // ISO 8601 UTC: "2025-01-31T12:00:00Z"
   std::string not_after;
   std::optional<long> days_left;  // whole days from now to not_after; negative when expired
   std::size_t chain_length = 0;   // certificates the server sent
 
   // Verification.
-  long verify_code = 0;          // primary_verify_error(verify_errors); 0 = X509_V_OK
-  std::string verify_reason;     // X509_verify_cert_error_string(verify_code): "certificate has expired"
+  long verify_code = 0;       // primary_verify_error(verify_errors); 0 = X509_V_OK
+  std::string verify_reason;  // X509_verify_cert_error_string(verify_code): "certificate has expired"
   tls_verdict verdict = tls_verdict::other;
   std::vector<tls_verify_error> verify_errors;  // everything the callback recorded
-  bool name_checked = false;     // a name or IP was given and checked
-  bool name_matched = false;     // …and it matched (no 62/64 recorded)
-  bool verification_skipped = false;  // insecure mode: the verdict was not enforced
+  bool name_checked = false;                    // a name or IP was given and checked
+  bool name_matched = false;                    // …and it matched (no 62/64 recorded)
+  bool verification_skipped = false;            // insecure mode: the verdict was not enforced
 
   // Handshake failure ("" when the handshake completed).
-  std::string handshake_error;   // "peer did not speak TLS (wrong version number)", OpenSSL's text
-  std::string alert;             // last TLS alert received from the peer ("" if none)
+  std::string handshake_error;  // "peer did not speak TLS (wrong version number)", OpenSSL's text
+  std::string alert;            // last TLS alert received from the peer ("" if none)
 
   bool handshake_ok() const noexcept { return handshake_error.empty() && !protocol.empty(); }
   bool verified() const noexcept { return handshake_ok() && verdict == tls_verdict::ok; }
@@ -151,8 +151,7 @@ struct tls_report {
 
 // Fills the certificate part of `report` from a certificate (no-op for nullptr).
 // `now` is passed in so tests can fix it.
-void describe_certificate(tls_report& report, x509_st* cert,
-                          std::chrono::system_clock::time_point now);
+void describe_certificate(tls_report& report, x509_st* cert, std::chrono::system_clock::time_point now);
 
 // Fills protocol, cipher, certificate, chain length and the verdict from an SSL object after
 // the handshake (or after a failed one, for whatever is known). `errors` are those the

@@ -70,21 +70,16 @@ std::error_code to_std(const boost::system::error_code& ec) {
   return ec;  // Boost's std::error_category adapter keeps the message
 }
 
-milliseconds since(clock_type::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(clock_type::now() - t);
-}
+milliseconds since(clock_type::time_point t) { return std::chrono::duration_cast<milliseconds>(clock_type::now() - t); }
 
-bool is_ssl_error(const boost::system::error_code& ec) {
-  return ec.category() == asio::error::get_ssl_category();
-}
+bool is_ssl_error(const boost::system::error_code& ec) { return ec.category() == asio::error::get_ssl_category(); }
 
 // The peer ended the stream: TCP FIN, or on TLS close_notify, or FIN without close_notify
 // (asio's stream_truncated; OpenSSL 3 may report it as "unexpected eof while reading").
 bool is_peer_eof(const boost::system::error_code& ec) {
   if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return true;
   return is_ssl_error(ec) &&
-         ERR_GET_REASON(static_cast<unsigned long>(static_cast<unsigned int>(ec.value()))) ==
-             SSL_R_UNEXPECTED_EOF_WHILE_READING;
+         ERR_GET_REASON(static_cast<unsigned long>(static_cast<unsigned int>(ec.value()))) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
 int alert_index() {
@@ -121,8 +116,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
 
   void async_connect(milliseconds timeout, flow::connect_handler handler) override {
     if (state_ != state::idle) {
-      auto ec = state_ == state::closed ? make_error_code(errc::not_connected)
-                                        : make_error_code(errc::busy);
+      auto ec = state_ == state::closed ? make_error_code(errc::not_connected) : make_error_code(errc::busy);
       asio::post(io_, [h = std::move(handler), ec] { h(ec); });
       return;
     }
@@ -174,9 +168,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       asio::post(io_, [self = shared_from_this(), ec] { self->finish_connect(to_std(ec)); });
       return;
     }
-    sock.async_connect(peer, [self = shared_from_this()](const boost::system::error_code& e) {
-      self->on_tcp_connect(e);
-    });
+    sock.async_connect(peer, [self = shared_from_this()](const boost::system::error_code& e) { self->on_tcp_connect(e); });
   }
 
   // ---- send ----------------------------------------------------------------------------
@@ -205,9 +197,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       self.send_timed_out_ = true;
       self.close();  // a partly written stream cannot carry another message
     });
-    auto done = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-      self->on_sent(ec);
-    };
+    auto done = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_sent(ec); };
     switch (remote_.proto) {
       case transport::udp: udp_.async_send(asio::buffer(send_buffer_), done); break;
       case transport::tcp: asio::async_write(*tcp_, asio::buffer(send_buffer_), done); break;
@@ -278,12 +268,10 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
   // completes, so an expiry that was already queued then does nothing; `on_expiry` must
   // still re-check that its operation is pending.
   template <class F>
-  void arm(asio::steady_timer& timer, std::uint64_t& generation, milliseconds timeout,
-           F on_expiry) {
+  void arm(asio::steady_timer& timer, std::uint64_t& generation, milliseconds timeout, F on_expiry) {
     timer.expires_after(timeout);
     std::uint64_t mine = ++generation;
-    timer.async_wait([self = shared_from_this(), &generation, mine,
-                      on_expiry](const boost::system::error_code& ec) {
+    timer.async_wait([self = shared_from_this(), &generation, mine, on_expiry](const boost::system::error_code& ec) {
       if (ec || generation != mine) return;
       on_expiry(*self);
     });
@@ -292,9 +280,8 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
   template <class Socket>
   void bind_local(Socket& sock, boost::system::error_code& ec) {
     if (!options_.local_address && options_.local_port == 0) return;
-    auto addr = options_.local_address.value_or(
-        remote_.address.is_v6() ? asio::ip::address(asio::ip::address_v6::any())
-                                : asio::ip::address(asio::ip::address_v4::any()));
+    auto addr = options_.local_address.value_or(remote_.address.is_v6() ? asio::ip::address(asio::ip::address_v6::any())
+                                                                        : asio::ip::address(asio::ip::address_v4::any()));
     sock.bind(typename Socket::endpoint_type(addr, options_.local_port), ec);
   }
 
@@ -346,18 +333,15 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       if (!preverified) {
         X509_STORE_CTX* store = ctx.native_handle();
         tls_verify_error e{X509_STORE_CTX_get_error_depth(store), X509_STORE_CTX_get_error(store)};
-        bool seen = std::any_of(verify_errors_.begin(), verify_errors_.end(), [&](const auto& x) {
-          return x.depth == e.depth && x.code == e.code;
-        });
+        bool seen = std::any_of(verify_errors_.begin(), verify_errors_.end(),
+                                [&](const auto& x) { return x.depth == e.depth && x.code == e.code; });
         if (!seen) verify_errors_.push_back(e);
       }
       return true;
     });
     handshake_start_ = clock_type::now();
     tls_->async_handshake(asio::ssl::stream_base::client,
-                          [self = shared_from_this()](const boost::system::error_code& ec) {
-                            self->on_handshake(ec);
-                          });
+                          [self = shared_from_this()](const boost::system::error_code& ec) { self->on_handshake(ec); });
   }
 
   void on_handshake(const boost::system::error_code& ec) {
@@ -379,8 +363,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
               "peer closed the connection during the TLS handshake (not a TLS server, or it "
               "rejected the ClientHello)";
         } else if (is_ssl_error(ec)) {
-          report_.handshake_error = describe_handshake_error(
-              static_cast<unsigned long>(static_cast<unsigned int>(ec.value())));
+          report_.handshake_error = describe_handshake_error(static_cast<unsigned long>(static_cast<unsigned int>(ec.value())));
           if (!report_.alert.empty()) report_.handshake_error += "; peer alert: " + report_.alert;
         } else {
           report_.handshake_error = "TLS handshake failed: " + ec.message();
@@ -441,8 +424,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
         std::string d = std::move(datagrams_.front());
         datagrams_.pop_front();
         bool bad = framer_ && framer_(d) < 0;
-        complete_receive(bad ? make_error_code(errc::malformed_message) : std::error_code{},
-                         std::move(d));
+        complete_receive(bad ? make_error_code(errc::malformed_message) : std::error_code{}, std::move(d));
         return;
       }
       if (datagram_error_) {
@@ -497,15 +479,11 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     if (remote_.proto == transport::udp) {
       datagram_.resize(max_datagram);
       udp_.async_receive(asio::buffer(datagram_),
-                         [self](const boost::system::error_code& ec, std::size_t n) {
-                           self->on_datagram(ec, n);
-                         });
+                         [self](const boost::system::error_code& ec, std::size_t n) { self->on_datagram(ec, n); });
       return;
     }
     std::size_t room = std::min(chunk_.size(), options_.max_message - stream_buffer_.size());
-    auto done = [self](const boost::system::error_code& ec, std::size_t n) {
-      self->on_stream_read(ec, n);
-    };
+    auto done = [self](const boost::system::error_code& ec, std::size_t n) { self->on_stream_read(ec, n); };
     if (tls_) tls_->async_read_some(asio::buffer(chunk_.data(), room), done);
     else tcp_->async_read_some(asio::buffer(chunk_.data(), room), done);
   }
@@ -592,9 +570,7 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     received r{std::move(bytes), since(receive_start_)};
     // Posted: deliver() runs from async_receive too, and a handler never runs inside the
     // initiating function.
-    asio::post(io_, [handler = std::move(handler), ec, r = std::move(r)]() mutable {
-      handler(ec, std::move(r));
-    });
+    asio::post(io_, [handler = std::move(handler), ec, r = std::move(r)]() mutable { handler(ec, std::move(r)); });
   }
 
   static constexpr std::size_t max_queued_datagrams = 8;
@@ -672,9 +648,7 @@ flow& flow::operator=(flow&& other) noexcept {
   return *this;
 }
 
-void flow::async_connect(milliseconds timeout, connect_handler handler) {
-  impl_->async_connect(timeout, std::move(handler));
-}
+void flow::async_connect(milliseconds timeout, connect_handler handler) { impl_->async_connect(timeout, std::move(handler)); }
 void flow::async_send(std::string_view bytes, milliseconds timeout, send_handler handler) {
   impl_->async_send(bytes, timeout, std::move(handler));
 }
@@ -691,9 +665,7 @@ const endpoint_spec& flow::remote() const noexcept { return impl_->remote(); }
 std::optional<asio::ip::address> flow::local_address() const { return impl_->local_address(); }
 std::uint16_t flow::local_port() const noexcept { return impl_->local_port(); }
 std::optional<milliseconds> flow::connect_time() const noexcept { return impl_->connect_time(); }
-std::optional<milliseconds> flow::handshake_time() const noexcept {
-  return impl_->handshake_time();
-}
+std::optional<milliseconds> flow::handshake_time() const noexcept { return impl_->handshake_time(); }
 const tls_report& flow::tls() const noexcept { return impl_->tls(); }
 std::size_t flow::buffered() const noexcept { return impl_->buffered(); }
 

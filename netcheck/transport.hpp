@@ -100,8 +100,7 @@ class flow {
 
   // `tls` is required for transport::tls (std::invalid_argument otherwise) and must outlive
   // the flow's operations. Nothing happens on the network until async_connect.
-  flow(boost::asio::io_context& io, endpoint_spec remote, flow_options options = {},
-       tls_context* tls = nullptr);
+  flow(boost::asio::io_context& io, endpoint_spec remote, flow_options options = {}, tls_context* tls = nullptr);
   // A flow over another implementation (a shared link: netcheck/link.hpp).
   explicit flow(std::shared_ptr<detail::flow_impl> impl);
   // Closes the flow; pending handlers still run (with operation_aborted).

@@ -16,62 +16,34 @@ class digest_category_impl final : public std::error_category {
 
   std::string message(int ev) const override {
     switch (static_cast<digest_errc>(ev)) {
-      case digest_errc::ok:
-        return "success";
-      case digest_errc::empty_value:
-        return "no authentication scheme in the header value";
-      case digest_errc::value_too_long:
-        return "authentication header value too long";
-      case digest_errc::too_many_challenges:
-        return "too many challenges in one header";
-      case digest_errc::too_many_params:
-        return "too many auth-params";
-      case digest_errc::bad_scheme:
-        return "malformed authentication scheme";
-      case digest_errc::bad_auth_param:
-        return "malformed auth-param (expected name=value)";
-      case digest_errc::bad_quoted_string:
-        return "unterminated quoted string";
-      case digest_errc::duplicate_param:
-        return "auth-param given more than once";
-      case digest_errc::missing_realm:
-        return "Digest challenge or credentials without realm";
-      case digest_errc::missing_nonce:
-        return "Digest challenge or credentials without nonce";
-      case digest_errc::bad_qop:
-        return "malformed qop";
-      case digest_errc::missing_username:
-        return "Digest credentials without username";
-      case digest_errc::missing_uri:
-        return "Digest credentials without uri";
-      case digest_errc::missing_response:
-        return "Digest credentials without response";
-      case digest_errc::missing_cnonce:
-        return "Digest credentials with qop but without cnonce";
-      case digest_errc::missing_nc:
-        return "Digest credentials with qop but without nc";
-      case digest_errc::bad_nc:
-        return "nc is not 8 hexadecimal digits";
-      case digest_errc::bad_username_star:
-        return "malformed username* (RFC 8187 ext-value)";
-      case digest_errc::multiple_credentials:
-        return "more than one credentials in one header";
-      case digest_errc::unsupported_scheme:
-        return "authentication scheme is not Digest";
-      case digest_errc::unsupported_algorithm:
-        return "unsupported digest algorithm";
-      case digest_errc::unsupported_qop:
-        return "unsupported or not offered qop";
-      case digest_errc::no_supported_challenge:
-        return "no supported Digest challenge";
-      case digest_errc::bad_input:
-        return "control character in a value for an auth header";
-      case digest_errc::bad_ha1:
-        return "HA1 is not hex of the algorithm's digest size";
-      case digest_errc::missing_username_for_userhash:
-        return "userhash credentials need the clear username to verify";
-      case digest_errc::hash_failure:
-        return "digest computation failed";
+      case digest_errc::ok: return "success";
+      case digest_errc::empty_value: return "no authentication scheme in the header value";
+      case digest_errc::value_too_long: return "authentication header value too long";
+      case digest_errc::too_many_challenges: return "too many challenges in one header";
+      case digest_errc::too_many_params: return "too many auth-params";
+      case digest_errc::bad_scheme: return "malformed authentication scheme";
+      case digest_errc::bad_auth_param: return "malformed auth-param (expected name=value)";
+      case digest_errc::bad_quoted_string: return "unterminated quoted string";
+      case digest_errc::duplicate_param: return "auth-param given more than once";
+      case digest_errc::missing_realm: return "Digest challenge or credentials without realm";
+      case digest_errc::missing_nonce: return "Digest challenge or credentials without nonce";
+      case digest_errc::bad_qop: return "malformed qop";
+      case digest_errc::missing_username: return "Digest credentials without username";
+      case digest_errc::missing_uri: return "Digest credentials without uri";
+      case digest_errc::missing_response: return "Digest credentials without response";
+      case digest_errc::missing_cnonce: return "Digest credentials with qop but without cnonce";
+      case digest_errc::missing_nc: return "Digest credentials with qop but without nc";
+      case digest_errc::bad_nc: return "nc is not 8 hexadecimal digits";
+      case digest_errc::bad_username_star: return "malformed username* (RFC 8187 ext-value)";
+      case digest_errc::multiple_credentials: return "more than one credentials in one header";
+      case digest_errc::unsupported_scheme: return "authentication scheme is not Digest";
+      case digest_errc::unsupported_algorithm: return "unsupported digest algorithm";
+      case digest_errc::unsupported_qop: return "unsupported or not offered qop";
+      case digest_errc::no_supported_challenge: return "no supported Digest challenge";
+      case digest_errc::bad_input: return "control character in a value for an auth header";
+      case digest_errc::bad_ha1: return "HA1 is not hex of the algorithm's digest size";
+      case digest_errc::missing_username_for_userhash: return "userhash credentials need the clear username to verify";
+      case digest_errc::hash_failure: return "digest computation failed";
     }
     return "unknown digest error";
   }
@@ -79,8 +51,8 @@ class digest_category_impl final : public std::error_category {
 
 // RFC 7235 §2.1 token68: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_token68_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+         c == '~' || c == '+' || c == '/';
 }
 
 // An unquoted auth-param value. RFC 7235 says token, but servers send base64 nonces
@@ -177,8 +149,7 @@ std::error_code read_param(scanner& s, raw_param& p, std::size_t& err) {
   s.lws();
   if (s.peek() == '"') {
     std::string_view rest;
-    if (read_quoted(s.rest(), p.value, rest))
-      return fail(err, s.pos(), digest_errc::bad_quoted_string);
+    if (read_quoted(s.rest(), p.value, rest)) return fail(err, s.pos(), digest_errc::bad_quoted_string);
     p.quoted = true;
     s.seek(rest);
   } else {
@@ -208,18 +179,14 @@ bool next_is_param(const scanner& s) {
 
 // Splits a challenge / credentials list into elements of scheme + token68 / params.
 std::error_code scan_elements(std::string_view v, std::vector<raw_element>& out, std::size_t& err) {
-  if (v.size() > digest_limits::max_value)
-    return fail(err, digest_limits::max_value, digest_errc::value_too_long);
+  if (v.size() > digest_limits::max_value) return fail(err, digest_limits::max_value, digest_errc::value_too_long);
   // Trailing LWS / line ending only: leading bytes stay so offsets match the input.
-  while (!v.empty() &&
-         (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n'))
-    v.remove_suffix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n')) v.remove_suffix(1);
   scanner s(v);
   s.lws_and_commas();
   if (s.done()) return fail(err, s.pos(), digest_errc::empty_value);
   while (!s.done()) {
-    if (out.size() == digest_limits::max_challenges)
-      return fail(err, s.pos(), digest_errc::too_many_challenges);
+    if (out.size() == digest_limits::max_challenges) return fail(err, s.pos(), digest_errc::too_many_challenges);
     raw_element e;
     e.offset = s.pos();
     e.scheme = s.token();
@@ -231,8 +198,7 @@ std::error_code scan_elements(std::string_view v, std::vector<raw_element>& out,
       if (digest || !try_token68(s, e.token68)) {
         e.params.reserve(8);  // realm, nonce, qop, algorithm, opaque…: one allocation
         for (;;) {
-          if (e.params.size() == digest_limits::max_params)
-            return fail(err, s.pos(), digest_errc::too_many_params);
+          if (e.params.size() == digest_limits::max_params) return fail(err, s.pos(), digest_errc::too_many_params);
           raw_param p;
           if (auto ec = read_param(s, p, err)) return ec;
           e.params.push_back(p);
@@ -247,9 +213,7 @@ std::error_code scan_elements(std::string_view v, std::vector<raw_element>& out,
   return {};
 }
 
-std::string param_value(const raw_param& p) {
-  return p.quoted ? unescape_quoted(p.value) : std::string(p.value);
-}
+std::string param_value(const raw_param& p) { return p.quoted ? unescape_quoted(p.value) : std::string(p.value); }
 
 bool is_true(std::string_view v) noexcept { return iequals(v, "true"); }
 
@@ -257,8 +221,7 @@ bool is_true(std::string_view v) noexcept { return iequals(v, "true"); }
 std::error_code check_duplicates(const raw_element& e, std::size_t& err) {
   for (std::size_t i = 0; i < e.params.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (iequals(e.params[i].name, e.params[j].name))
-        return fail(err, e.params[i].offset, digest_errc::duplicate_param);
+      if (iequals(e.params[i].name, e.params[j].name)) return fail(err, e.params[i].offset, digest_errc::duplicate_param);
   return {};
 }
 
@@ -296,16 +259,11 @@ std::error_code to_challenge(const raw_element& e, digest_challenge& c, std::siz
     } else if (is("nonce")) {
       c.nonce = std::move(v);
       has_nonce = true;
-    } else if (is("domain"))
-      c.domain = split_list(v, " \t");
-    else if (is("opaque"))
-      c.opaque = std::move(v);
-    else if (is("stale"))
-      c.stale = is_true(v);
-    else if (is("userhash"))
-      c.userhash = is_true(v);
-    else if (is("charset"))
-      c.charset = std::move(v);
+    } else if (is("domain")) c.domain = split_list(v, " \t");
+    else if (is("opaque")) c.opaque = std::move(v);
+    else if (is("stale")) c.stale = is_true(v);
+    else if (is("userhash")) c.userhash = is_true(v);
+    else if (is("charset")) c.charset = std::move(v);
     else if (is("algorithm")) {
       c.algorithm = parse_digest_algorithm(v);
       c.algorithm_text = std::move(v);
@@ -375,8 +333,7 @@ std::error_code to_credentials(const raw_element& e, digest_credentials& c, std:
   c.token68 = std::string(e.token68);
   if (auto ec = check_duplicates(e, err)) return ec;
   if (!c.is_digest()) {
-    for (const auto& p : e.params)
-      c.other.push_back({std::string(p.name), param_value(p), p.quoted});
+    for (const auto& p : e.params) c.other.push_back({std::string(p.name), param_value(p), p.quoted});
     return {};
   }
   bool has[6] = {};  // username, realm, nonce, uri, response, nc
@@ -388,8 +345,7 @@ std::error_code to_credentials(const raw_element& e, digest_credentials& c, std:
       c.username = std::move(v);
       has[0] = true;
     } else if (is("username*")) {
-      if (has[0] || !decode_ext_value(v, c.username))
-        return fail(err, p.offset, digest_errc::bad_username_star);
+      if (has[0] || !decode_ext_value(v, c.username)) return fail(err, p.offset, digest_errc::bad_username_star);
       c.username_star = true;
       has[0] = true;
     } else if (is("realm")) {
@@ -404,18 +360,14 @@ std::error_code to_credentials(const raw_element& e, digest_credentials& c, std:
     } else if (is("response")) {
       c.response = std::move(v);
       has[4] = true;
-    } else if (is("cnonce"))
-      c.cnonce = std::move(v);
-    else if (is("opaque"))
-      c.opaque = std::move(v);
-    else if (is("userhash"))
-      c.userhash = is_true(v);
+    } else if (is("cnonce")) c.cnonce = std::move(v);
+    else if (is("opaque")) c.opaque = std::move(v);
+    else if (is("userhash")) c.userhash = is_true(v);
     else if (is("algorithm")) {
       c.algorithm = parse_digest_algorithm(v);
       c.algorithm_text = std::move(v);
     } else if (is("qop")) {
-      if (v.empty() || v.find_first_of(", \t") != std::string::npos)
-        return fail(err, p.offset, digest_errc::bad_qop);
+      if (v.empty() || v.find_first_of(", \t") != std::string::npos) return fail(err, p.offset, digest_errc::bad_qop);
       c.qop = parse_qop_value(v);
       c.qop_text = std::move(v);
     } else if (is("nc")) {
@@ -455,51 +407,39 @@ const std::error_category& digest_category() noexcept {
 
 std::string_view to_string(digest_algorithm a) noexcept {
   switch (a) {
-    case digest_algorithm::md5:
-      return "MD5";
-    case digest_algorithm::md5_sess:
-      return "MD5-sess";
-    case digest_algorithm::sha256:
-      return "SHA-256";
-    case digest_algorithm::sha256_sess:
-      return "SHA-256-sess";
-    case digest_algorithm::sha512_256:
-      return "SHA-512-256";
-    case digest_algorithm::sha512_256_sess:
-      return "SHA-512-256-sess";
-    case digest_algorithm::unknown:
-      break;
+    case digest_algorithm::md5: return "MD5";
+    case digest_algorithm::md5_sess: return "MD5-sess";
+    case digest_algorithm::sha256: return "SHA-256";
+    case digest_algorithm::sha256_sess: return "SHA-256-sess";
+    case digest_algorithm::sha512_256: return "SHA-512-256";
+    case digest_algorithm::sha512_256_sess: return "SHA-512-256-sess";
+    case digest_algorithm::unknown: break;
   }
   return "unknown";
 }
 
 std::string_view to_string(digest_qop q) noexcept {
   switch (q) {
-    case digest_qop::auth:
-      return "auth";
-    case digest_qop::auth_int:
-      return "auth-int";
+    case digest_qop::auth: return "auth";
+    case digest_qop::auth_int: return "auth-int";
     case digest_qop::none:
-    case digest_qop::unknown:
-      break;
+    case digest_qop::unknown: break;
   }
   return "";
 }
 
 digest_algorithm parse_digest_algorithm(std::string_view s) noexcept {
   if (s.empty()) return digest_algorithm::md5;
-  static constexpr std::array all = {
-      digest_algorithm::md5,        digest_algorithm::md5_sess,
-      digest_algorithm::sha256,     digest_algorithm::sha256_sess,
-      digest_algorithm::sha512_256, digest_algorithm::sha512_256_sess};
+  static constexpr std::array all = {digest_algorithm::md5,        digest_algorithm::md5_sess,
+                                     digest_algorithm::sha256,     digest_algorithm::sha256_sess,
+                                     digest_algorithm::sha512_256, digest_algorithm::sha512_256_sess};
   for (auto a : all)
     if (iequals(s, to_string(a))) return a;
   return digest_algorithm::unknown;
 }
 
 bool is_sess(digest_algorithm a) noexcept {
-  return a == digest_algorithm::md5_sess || a == digest_algorithm::sha256_sess ||
-         a == digest_algorithm::sha512_256_sess;
+  return a == digest_algorithm::md5_sess || a == digest_algorithm::sha256_sess || a == digest_algorithm::sha512_256_sess;
 }
 
 bool digest_challenge::is_digest() const noexcept { return iequals(scheme, "Digest"); }
@@ -507,31 +447,26 @@ bool digest_challenge::is_digest() const noexcept { return iequals(scheme, "Dige
 bool digest_challenge::offers(digest_qop q) const noexcept {
   auto name = to_string(q);
   if (name.empty()) return false;
-  return std::any_of(qop.begin(), qop.end(),
-                     [&](const std::string& o) { return iequals(o, name); });
+  return std::any_of(qop.begin(), qop.end(), [&](const std::string& o) { return iequals(o, name); });
 }
 
 bool digest_credentials::is_digest() const noexcept { return iequals(scheme, "Digest"); }
 
-std::error_code parse_challenges(std::string_view value, std::vector<digest_challenge>& out,
-                                 std::size_t* error_offset) {
+std::error_code parse_challenges(std::string_view value, std::vector<digest_challenge>& out, std::size_t* error_offset) {
   std::vector<raw_element> elements;
   std::size_t err = 0;
   auto ec = scan_elements(value, elements, err);
   std::vector<digest_challenge> parsed(elements.size());
-  for (std::size_t i = 0; !ec && i < elements.size(); ++i)
-    ec = to_challenge(elements[i], parsed[i], err);
+  for (std::size_t i = 0; !ec && i < elements.size(); ++i) ec = to_challenge(elements[i], parsed[i], err);
   if (ec) {
     if (error_offset) *error_offset = err;
     return ec;
   }
-  out.insert(out.end(), std::make_move_iterator(parsed.begin()),
-             std::make_move_iterator(parsed.end()));
+  out.insert(out.end(), std::make_move_iterator(parsed.begin()), std::make_move_iterator(parsed.end()));
   return {};
 }
 
-std::error_code parse_credentials(std::string_view value, digest_credentials& out,
-                                  std::size_t* error_offset) {
+std::error_code parse_credentials(std::string_view value, digest_credentials& out, std::size_t* error_offset) {
   std::vector<raw_element> elements;
   std::size_t err = 0;
   auto ec = scan_elements(value, elements, err);

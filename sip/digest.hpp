@@ -44,21 +44,19 @@ enum class digest_errc {
   bad_username_star,     // username* not an RFC 8187 ext-value, or given with username
   multiple_credentials,  // an Authorization value holding more than one credentials
   // choosing, computing, building
-  unsupported_scheme,      // not Digest
-  unsupported_algorithm,   // algorithm outside the six of RFC 7616 §3.2 / RFC 8760
-  unsupported_qop,         // qop not auth / auth-int, or not one the challenge offered
-  no_supported_challenge,  // for callers: choose_challenge found nothing usable
-  bad_input,               // CR, LF or another control byte in a value for a header (injection)
-  bad_ha1,                 // precomputed HA1 is not hex of the algorithm's digest size
+  unsupported_scheme,             // not Digest
+  unsupported_algorithm,          // algorithm outside the six of RFC 7616 §3.2 / RFC 8760
+  unsupported_qop,                // qop not auth / auth-int, or not one the challenge offered
+  no_supported_challenge,         // for callers: choose_challenge found nothing usable
+  bad_input,                      // CR, LF or another control byte in a value for a header (injection)
+  bad_ha1,                        // precomputed HA1 is not hex of the algorithm's digest size
   missing_username_for_userhash,  // verify: userhash credentials need the clear username
   hash_failure,                   // OpenSSL EVP_Digest failed
 };
 
 const std::error_category& digest_category() noexcept;
 
-inline std::error_code make_error_code(digest_errc e) noexcept {
-  return {static_cast<int>(e), digest_category()};
-}
+inline std::error_code make_error_code(digest_errc e) noexcept { return {static_cast<int>(e), digest_category()}; }
 
 }  // namespace sip
 
@@ -75,15 +73,7 @@ struct digest_limits {
 };
 
 // RFC 7616 §3.2 / RFC 8760 §2.2 algorithms; anything else parses as `unknown`.
-enum class digest_algorithm : std::uint8_t {
-  md5,
-  md5_sess,
-  sha256,
-  sha256_sess,
-  sha512_256,
-  sha512_256_sess,
-  unknown
-};
+enum class digest_algorithm : std::uint8_t { md5, md5_sess, sha256, sha256_sess, sha512_256, sha512_256_sess, unknown };
 
 // Quality of protection. `none` is the RFC 2069 form (no qop, no cnonce, no nc);
 // `unknown` is a qop value in credentials other than auth / auth-int.
@@ -153,14 +143,12 @@ struct digest_credentials {
 // separate both auth-params and challenges: a new challenge starts at a token followed
 // by whitespace and not by "=". Digest challenges need realm and nonce. On error nothing
 // is appended and, when `error_offset` is given, it receives the byte offset in `value`.
-std::error_code parse_challenges(std::string_view value, std::vector<digest_challenge>& out,
-                                 std::size_t* error_offset = nullptr);
+std::error_code parse_challenges(std::string_view value, std::vector<digest_challenge>& out, std::size_t* error_offset = nullptr);
 
 // Parses one Authorization / Proxy-Authorization value (exactly one credentials). Digest
 // credentials need username (or username*), realm, nonce, uri and response; with qop also
 // cnonce and nc. `out` is overwritten; on error its content is unspecified.
-std::error_code parse_credentials(std::string_view value, digest_credentials& out,
-                                  std::size_t* error_offset = nullptr);
+std::error_code parse_credentials(std::string_view value, digest_credentials& out, std::size_t* error_offset = nullptr);
 
 // The result of choosing among challenges.
 struct digest_choice {
@@ -176,8 +164,7 @@ struct digest_choice {
 // form ranks with its base algorithm), then qop: auth > auth-int > none when the body is
 // not known (auth-int > auth > none when `body_known`), then header order (RFC 7616 §3.7:
 // servers list the preferred first).
-digest_choice choose_challenge(std::span<const digest_challenge> challenges,
-                               bool body_known = false);
+digest_choice choose_challenge(std::span<const digest_challenge> challenges, bool body_known = false);
 
 // Everything the response depends on besides the challenge. Views must outlive the call.
 struct digest_inputs {
@@ -199,22 +186,20 @@ std::error_code digest_hash_hex(digest_algorithm a, std::string_view data, std::
 // nc as 8 lower-case hex digits ("00000001").
 std::string format_nc(std::uint32_t nc);
 // RFC 7616 §3.4.4: H(username ":" realm).
-std::error_code compute_userhash(digest_algorithm a, std::string_view username,
-                                 std::string_view realm, std::string& out);
+std::error_code compute_userhash(digest_algorithm a, std::string_view username, std::string_view realm, std::string& out);
 // HA1 per RFC 7616 §3.4.2, -sess form included (then nonce and cnonce are used).
-std::error_code compute_ha1(digest_algorithm a, std::string_view realm, std::string_view nonce,
-                            const digest_inputs& in, std::string& out);
+std::error_code compute_ha1(digest_algorithm a, std::string_view realm, std::string_view nonce, const digest_inputs& in,
+                            std::string& out);
 // The `response` value (RFC 7616 §3.4.1; RFC 2069 form for qop none).
-std::error_code compute_response(digest_algorithm a, digest_qop qop, std::string_view realm,
-                                 std::string_view nonce, const digest_inputs& in, std::string& out);
+std::error_code compute_response(digest_algorithm a, digest_qop qop, std::string_view realm, std::string_view nonce,
+                                 const digest_inputs& in, std::string& out);
 
 // Builds the Authorization / Proxy-Authorization value (without the header name) that
 // answers `ch` with `qop` (which the challenge must offer; `none` only when it offers
 // nothing). Quotes username, realm, nonce, uri, response, cnonce, opaque (escaping `"`
 // and `\`); algorithm, qop and nc are tokens. Control bytes (CR, LF, …) in any value
 // give digest_errc::bad_input so nothing can inject a header.
-std::error_code build_authorization(const digest_challenge& ch, digest_qop qop,
-                                    const digest_inputs& in, std::string& out);
+std::error_code build_authorization(const digest_challenge& ch, digest_qop qop, const digest_inputs& in, std::string& out);
 
 // Field-by-field verification of captured credentials against the challenge they answer.
 enum class digest_mismatch : std::uint32_t {
@@ -238,9 +223,7 @@ struct digest_verify_result {
                                      // it could not be computed)
   std::error_code error;             // why the response could not be computed
 
-  bool has(digest_mismatch m) const noexcept {
-    return (mismatches & static_cast<std::uint32_t>(m)) != 0;
-  }
+  bool has(digest_mismatch m) const noexcept { return (mismatches & static_cast<std::uint32_t>(m)) != 0; }
   bool ok() const noexcept { return response_ok && mismatches == 0; }
 };
 
@@ -249,7 +232,6 @@ struct digest_verify_result {
 // `expect.ha1`), so `response_ok` answers "was the secret right?" independently of the
 // field mismatches. `expect.uri` / `expect.username` are compared when non-empty;
 // `expect.cnonce` and `expect.nc` are ignored (taken from the credentials).
-digest_verify_result verify_credentials(const digest_challenge& ch, const digest_credentials& cr,
-                                        const digest_inputs& expect);
+digest_verify_result verify_credentials(const digest_challenge& ch, const digest_credentials& cr, const digest_inputs& expect);
 
 }  // namespace sip

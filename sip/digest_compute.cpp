@@ -39,8 +39,7 @@ const EVP_MD* md_for(digest_algorithm a) noexcept {
       static const EVP_MD* md = fetched("SHA2-512/256");
       return md;
     }
-    case digest_algorithm::unknown:
-      break;
+    case digest_algorithm::unknown: break;
   }
   return nullptr;
 }
@@ -51,9 +50,7 @@ std::size_t hex_size(digest_algorithm a) noexcept {
   return md ? 2 * static_cast<std::size_t>(EVP_MD_get_size(md)) : 0;
 }
 
-bool is_hex(char c) noexcept {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // A value that may go into a header: no CTL except HTAB (RFC 3261 §25.1 forbids CR and
 // LF in quoted-string; the rest would only confuse the peer).
@@ -206,22 +203,20 @@ std::string format_nc(std::uint32_t nc) {
   return s;
 }
 
-std::error_code compute_userhash(digest_algorithm a, std::string_view username,
-                                 std::string_view realm, std::string& out) {
+std::error_code compute_userhash(digest_algorithm a, std::string_view username, std::string_view realm, std::string& out) {
   return hash_parts(a, {username, realm}, out);
 }
 
-std::error_code compute_ha1(digest_algorithm a, std::string_view realm, std::string_view nonce,
-                            const digest_inputs& in, std::string& out) {
+std::error_code compute_ha1(digest_algorithm a, std::string_view realm, std::string_view nonce, const digest_inputs& in,
+                            std::string& out) {
   hex_hash h;
   auto ec = ha1_hex(a, realm, nonce, in, h);
   if (!ec) out.assign(h.view());
   return ec;
 }
 
-std::error_code compute_response(digest_algorithm a, digest_qop qop, std::string_view realm,
-                                 std::string_view nonce, const digest_inputs& in,
-                                 std::string& out) {
+std::error_code compute_response(digest_algorithm a, digest_qop qop, std::string_view realm, std::string_view nonce,
+                                 const digest_inputs& in, std::string& out) {
   if (qop == digest_qop::unknown) return digest_errc::unsupported_qop;
   hex_hash ha1, ha2, body_hash;
   if (auto ec = ha1_hex(a, realm, nonce, in, ha1)) return ec;
@@ -237,17 +232,15 @@ std::error_code compute_response(digest_algorithm a, digest_qop qop, std::string
   return hash_parts(a, {ha1.view(), nonce, format_nc(in.nc), in.cnonce, to_string(qop), ha2.view()}, out);
 }
 
-std::error_code build_authorization(const digest_challenge& ch, digest_qop qop,
-                                    const digest_inputs& in, std::string& out) {
+std::error_code build_authorization(const digest_challenge& ch, digest_qop qop, const digest_inputs& in, std::string& out) {
   if (!ch.is_digest()) return digest_errc::unsupported_scheme;
   if (!md_for(ch.algorithm)) return digest_errc::unsupported_algorithm;
   if (qop == digest_qop::unknown) return digest_errc::unsupported_qop;
-  if (ch.qop.empty() ? qop != digest_qop::none : !ch.offers(qop))
-    return digest_errc::unsupported_qop;
+  if (ch.qop.empty() ? qop != digest_qop::none : !ch.offers(qop)) return digest_errc::unsupported_qop;
   bool uses_cnonce = qop != digest_qop::none || is_sess(ch.algorithm);
-  if (!header_safe(in.username) || !header_safe(in.uri) || in.uri.empty() ||
-      !header_safe(in.cnonce) || (uses_cnonce && in.cnonce.empty()) || !is_token(in.method) ||
-      !header_safe(ch.realm) || !header_safe(ch.nonce) || !header_safe(ch.opaque.value_or("")))
+  if (!header_safe(in.username) || !header_safe(in.uri) || in.uri.empty() || !header_safe(in.cnonce) ||
+      (uses_cnonce && in.cnonce.empty()) || !is_token(in.method) || !header_safe(ch.realm) || !header_safe(ch.nonce) ||
+      !header_safe(ch.opaque.value_or("")))
     return digest_errc::bad_input;
 
   std::string response, username(in.username);
@@ -284,63 +277,52 @@ std::error_code build_authorization(const digest_challenge& ch, digest_qop qop,
   return {};
 }
 
-digest_verify_result verify_credentials(const digest_challenge& ch, const digest_credentials& cr,
-                                        const digest_inputs& expect) {
+digest_verify_result verify_credentials(const digest_challenge& ch, const digest_credentials& cr, const digest_inputs& expect) {
   digest_verify_result r;
   auto flag = [&](digest_mismatch m, std::string detail) {
     r.mismatches |= static_cast<std::uint32_t>(m);
     r.details.push_back(std::move(detail));
   };
   if (!cr.is_digest()) {
-    flag(digest_mismatch::scheme,
-         "scheme: credentials use " + cr.scheme + ", challenge is " + ch.scheme);
+    flag(digest_mismatch::scheme, "scheme: credentials use " + cr.scheme + ", challenge is " + ch.scheme);
     r.error = digest_errc::unsupported_scheme;
     return r;
   }
   if (cr.realm != ch.realm)
-    flag(digest_mismatch::realm,
-         "realm: credentials " + show(cr.realm) + ", challenge " + show(ch.realm));
+    flag(digest_mismatch::realm, "realm: credentials " + show(cr.realm) + ", challenge " + show(ch.realm));
   if (cr.nonce != ch.nonce)
-    flag(digest_mismatch::nonce,
-         "nonce: credentials " + show(cr.nonce) + ", challenge " + show(ch.nonce));
+    flag(digest_mismatch::nonce, "nonce: credentials " + show(cr.nonce) + ", challenge " + show(ch.nonce));
   if (!expect.uri.empty() && cr.uri != expect.uri)
-    flag(digest_mismatch::uri,
-         "uri: credentials " + show(cr.uri) + ", Request-URI " + show(expect.uri));
-  bool same_alg = cr.algorithm == ch.algorithm && (cr.algorithm != digest_algorithm::unknown ||
-                                                   iequals(cr.algorithm_text, ch.algorithm_text));
+    flag(digest_mismatch::uri, "uri: credentials " + show(cr.uri) + ", Request-URI " + show(expect.uri));
+  bool same_alg = cr.algorithm == ch.algorithm &&
+                  (cr.algorithm != digest_algorithm::unknown || iequals(cr.algorithm_text, ch.algorithm_text));
   if (!same_alg) {
     auto name = [](digest_algorithm a, const std::string& text) {
       return a == digest_algorithm::unknown ? text : std::string(to_string(a));
     };
-    flag(digest_mismatch::algorithm, "algorithm: credentials " +
-                                         name(cr.algorithm, cr.algorithm_text) + ", challenge " +
+    flag(digest_mismatch::algorithm, "algorithm: credentials " + name(cr.algorithm, cr.algorithm_text) + ", challenge " +
                                          name(ch.algorithm, ch.algorithm_text));
   }
   std::string offered;
   for (const auto& q : ch.qop) offered += (offered.empty() ? "" : ",") + q;
   if (ch.qop.empty() && cr.qop != digest_qop::none)
-    flag(digest_mismatch::qop,
-         "qop: credentials use qop=" + cr.qop_text + ", challenge offered none");
+    flag(digest_mismatch::qop, "qop: credentials use qop=" + cr.qop_text + ", challenge offered none");
   else if (!ch.qop.empty() && cr.qop == digest_qop::none)
     flag(digest_mismatch::qop, "qop: missing in credentials, challenge offered " + offered);
   else if (!ch.qop.empty() && !ch.offers(cr.qop))
-    flag(digest_mismatch::qop,
-         "qop: credentials use qop=" + cr.qop_text + ", challenge offered " + offered);
+    flag(digest_mismatch::qop, "qop: credentials use qop=" + cr.qop_text + ", challenge offered " + offered);
   if (ch.opaque && cr.opaque != ch.opaque)
-    flag(digest_mismatch::opaque, "opaque: credentials " +
-                                      (cr.opaque ? show(*cr.opaque) : "absent") + ", challenge " +
-                                      show(*ch.opaque));
+    flag(digest_mismatch::opaque,
+         "opaque: credentials " + (cr.opaque ? show(*cr.opaque) : "absent") + ", challenge " + show(*ch.opaque));
   if (ch.userhash && !cr.userhash)
-    flag(digest_mismatch::userhash,
-         "userhash: challenge asked for it, credentials send a clear username");
+    flag(digest_mismatch::userhash, "userhash: challenge asked for it, credentials send a clear username");
   if (!expect.username.empty()) {
     std::string want(expect.username);
-    if (cr.userhash && compute_userhash(cr.algorithm, expect.username, cr.realm, want))
-      want.clear();
+    if (cr.userhash && compute_userhash(cr.algorithm, expect.username, cr.realm, want)) want.clear();
     bool same = cr.userhash ? iequals(cr.username, want) : cr.username == want;
     if (!same)
-      flag(digest_mismatch::username, "username: credentials " + show(cr.username) + ", expected " +
-                                          show(want) + (cr.userhash ? " (userhash)" : ""));
+      flag(digest_mismatch::username,
+           "username: credentials " + show(cr.username) + ", expected " + show(want) + (cr.userhash ? " (userhash)" : ""));
   }
 
   // Recompute from what the sender hashed, so a wrong secret is told apart from a field
@@ -349,14 +331,12 @@ digest_verify_result verify_credentials(const digest_challenge& ch, const digest
   in.username = cr.username;
   if (cr.userhash) {
     in.username = expect.username;
-    if (expect.username.empty() && expect.ha1.empty())
-      r.error = digest_errc::missing_username_for_userhash;
+    if (expect.username.empty() && expect.ha1.empty()) r.error = digest_errc::missing_username_for_userhash;
   }
   in.uri = cr.uri;
   in.cnonce = cr.cnonce;
   in.nc = cr.nc;
-  if (!r.error)
-    r.error = compute_response(cr.algorithm, cr.qop, cr.realm, cr.nonce, in, r.expected_response);
+  if (!r.error) r.error = compute_response(cr.algorithm, cr.qop, cr.realm, cr.nonce, in, r.expected_response);
   if (r.error) {
     r.expected_response.clear();
     r.details.push_back("response: cannot be checked (" + r.error.message() + ")");
@@ -364,8 +344,8 @@ digest_verify_result verify_credentials(const digest_challenge& ch, const digest
   }
   r.response_ok = iequals(cr.response, r.expected_response);
   if (!r.response_ok)
-    r.details.push_back("response: credentials " + show(cr.response) + ", expected " +
-                        show(r.expected_response) + " (wrong password / HA1, method or body)");
+    r.details.push_back("response: credentials " + show(cr.response) + ", expected " + show(r.expected_response) +
+                        " (wrong password / HA1, method or body)");
   return r;
 }
 

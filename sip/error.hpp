@@ -12,11 +12,11 @@ namespace sip {
 enum class errc {
   ok = 0,
   // framing and limits
-  need_more = 1,          // stream: the message is not complete yet (not a failure)
+  need_more = 1,  // stream: the message is not complete yet (not a failure)
   empty_message,
-  message_too_large,      // over parse_options::max_message (64 KiB)
-  too_many_headers,       // over parse_options::max_headers (256)
-  line_too_long,          // a header line over parse_options::max_line (8 KiB)
+  message_too_large,  // over parse_options::max_message (64 KiB)
+  too_many_headers,   // over parse_options::max_headers (256)
+  line_too_long,      // a header line over parse_options::max_line (8 KiB)
   // start line
   bad_start_line,
   bad_method,
@@ -25,15 +25,15 @@ enum class errc {
   bad_status_code,
   bad_reason_phrase,
   // headers
-  bad_header_line,        // no colon, or whitespace inside the header name
+  bad_header_line,  // no colon, or whitespace inside the header name
   bad_header_name,
-  bad_folding,            // continuation line before any header
-  bad_line_ending,        // bare CR, or NUL / control byte in a header
-  missing_header_end,     // datagram ended inside the header section
-  missing_required_header,// strict mode: no Via, From, To, Call-ID or CSeq
+  bad_folding,              // continuation line before any header
+  bad_line_ending,          // bare CR, or NUL / control byte in a header
+  missing_header_end,       // datagram ended inside the header section
+  missing_required_header,  // strict mode: no Via, From, To, Call-ID or CSeq
   bad_content_length,
-  body_truncated,         // Content-Length larger than the bytes present (datagram)
-  missing_content_length, // stream framing without Content-Length
+  body_truncated,          // Content-Length larger than the bytes present (datagram)
+  missing_content_length,  // stream framing without Content-Length
   bad_cseq,
   bad_via,
   bad_name_addr,
@@ -50,19 +50,17 @@ enum class errc {
   bad_uri_header,
   bad_escape,
   // builder
-  bad_builder_input,      // a value would produce an invalid message (CR/LF injection…)
-  random_failure,         // RAND_bytes failed
+  bad_builder_input,  // a value would produce an invalid message (CR/LF injection…)
+  random_failure,     // RAND_bytes failed
   // added with the parser
-  header_absent,          // a typed accessor found no such header (not a parse error)
-  duplicate_header,       // strict mode: a single-valued header (From, To, Call-ID, CSeq, Max-Forwards) repeated
-  bad_header_value,       // a header value that its accessor cannot read (Call-ID, Max-Forwards...)
+  header_absent,     // a typed accessor found no such header (not a parse error)
+  duplicate_header,  // strict mode: a single-valued header (From, To, Call-ID, CSeq, Max-Forwards) repeated
+  bad_header_value,  // a header value that its accessor cannot read (Call-ID, Max-Forwards...)
 };
 
 const std::error_category& category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), category()};
-}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
 
 }  // namespace sip
 

@@ -121,8 +121,7 @@ std::error_code parse_via(std::string_view one, via& out) {
     s = skip_lws(s.substr(1));
     return true;
   };
-  if (!token(out.protocol_name) || !slash() || !token(out.protocol_version) || !slash())
-    return errc::bad_via;
+  if (!token(out.protocol_name) || !slash() || !token(out.protocol_version) || !slash()) return errc::bad_via;
   std::size_t n = count_token(s);
   if (n == 0) return errc::bad_via;
   out.transport = s.substr(0, n);
@@ -139,8 +138,8 @@ std::error_code parse_via(std::string_view one, via& out) {
     s = s.substr(close + 1);
   } else {
     n = 0;
-    while (n < s.size() && (is_token_char(s[n]) && s[n] != '!' && s[n] != '%' && s[n] != '*' &&
-                            s[n] != '+' && s[n] != '`' && s[n] != '\'' && s[n] != '~'))
+    while (n < s.size() && (is_token_char(s[n]) && s[n] != '!' && s[n] != '%' && s[n] != '*' && s[n] != '+' && s[n] != '`' &&
+                            s[n] != '\'' && s[n] != '~'))
       ++n;
     out.host = s.substr(0, n);
     bool dotted = !out.host.empty() && out.host.find_first_not_of("0123456789.") == std::string_view::npos;
@@ -161,10 +160,8 @@ std::error_code parse_via(std::string_view one, via& out) {
   // RFC 3261 §20.42: branch = token.
   if (const sip::param* p = find_param(out.params, "received"); p && (!p->has_value || !is_ip_literal(p->value)))
     return errc::bad_via;
-  if (const sip::param* p = find_param(out.params, "rport"); p && p->has_value && !out.rport())
-    return errc::bad_via;
-  if (const sip::param* p = find_param(out.params, "branch"); p && (!p->has_value || p->quoted))
-    return errc::bad_via;
+  if (const sip::param* p = find_param(out.params, "rport"); p && p->has_value && !out.rport()) return errc::bad_via;
+  if (const sip::param* p = find_param(out.params, "branch"); p && (!p->has_value || p->quoted)) return errc::bad_via;
   return {};
 }
 
@@ -236,8 +233,7 @@ std::error_code parse_name_addr(std::string_view value, name_addr& out) {
   out.uri_text = shape.uri_text;
   if (auto ec = parse_params(shape.params, out.params)) return ec;
   std::string_view scheme = out.uri_text.substr(0, out.uri_text.find(':'));
-  if (iequals(scheme, "sip") || iequals(scheme, "sips") || iequals(scheme, "tel"))
-    return parse_uri(out.uri_text, out.addr);
+  if (iequals(scheme, "sip") || iequals(scheme, "sips") || iequals(scheme, "tel")) return parse_uri(out.uri_text, out.addr);
   // RFC 3261 §19.1: other schemes are legal here; keep them opaque.
   out.uri_error = errc::bad_uri_scheme;
   out.addr.scheme.assign(scheme);
@@ -466,9 +462,7 @@ std::error_code server(const message_view& m, std::string_view& out) {
   return {};
 }
 
-std::error_code allow(const message_view& m, std::vector<std::string_view>& out) {
-  return all_values(m, header_id::allow, out);
-}
+std::error_code allow(const message_view& m, std::vector<std::string_view>& out) { return all_values(m, header_id::allow, out); }
 std::error_code www_authenticate(const message_view& m, std::vector<std::string_view>& out) {
   return all_values(m, header_id::www_authenticate, out);
 }
@@ -495,10 +489,16 @@ parse_result validate(const message_view& m) {
     std::uint32_t n = 0;
     bool star = false;
     switch (h.id) {
-      case header_id::via: vs.clear(); ec = parse_via_list(h.value, vs); break;
+      case header_id::via:
+        vs.clear();
+        ec = parse_via_list(h.value, vs);
+        break;
       case header_id::from:
       case header_id::to: ec = parse_name_addr(h.value, na); break;
-      case header_id::contact: nas.clear(); ec = parse_contact_list(h.value, nas, star); break;
+      case header_id::contact:
+        nas.clear();
+        ec = parse_contact_list(h.value, nas, star);
+        break;
       case header_id::route:
       case header_id::record_route: ec = parse_route_list(h.value); break;
       case header_id::call_id: ec = is_call_id(h.value) ? std::error_code{} : errc::bad_header_value; break;

@@ -31,23 +31,23 @@ struct via {
   std::string_view transport;         // as written: "UDP", "tcp", "TLS", "WSS"...
   std::string_view host;              // sent-by host, without the [] of an IPv6 reference
   bool ipv6 = false;
-  std::uint16_t port = 0;             // sent-by port; 0 = absent
+  std::uint16_t port = 0;  // sent-by port; 0 = absent
   std::vector<sip::param> params;
 
   std::string_view branch() const noexcept;  // "" when absent
   std::optional<std::string_view> received() const noexcept;
-  bool has_rport() const noexcept;           // ";rport" with or without a value
+  bool has_rport() const noexcept;                      // ";rport" with or without a value
   std::optional<std::uint16_t> rport() const noexcept;  // the value of ";rport=N"
   std::optional<std::string_view> param(std::string_view name) const noexcept;
 };
 
 // From, To, Contact, Route... (RFC 3261 §20.10, §25.1 name-addr / addr-spec).
 struct name_addr {
-  std::string display_name;   // unquoted and unescaped; "" when absent
-  bool angle = false;         // written as name-addr (<...>) rather than addr-spec
-  std::string_view uri_text;  // the URI as written
-  uri addr;                   // decoded URI when the scheme is sip, sips or tel
-  std::error_code uri_error;  // errc::bad_uri_scheme for any other (valid) scheme
+  std::string display_name;        // unquoted and unescaped; "" when absent
+  bool angle = false;              // written as name-addr (<...>) rather than addr-spec
+  std::string_view uri_text;       // the URI as written
+  uri addr;                        // decoded URI when the scheme is sip, sips or tel
+  std::error_code uri_error;       // errc::bad_uri_scheme for any other (valid) scheme
   std::vector<sip::param> params;  // header parameters: tag, expires, q, +sip.instance...
 
   std::string_view tag() const noexcept;  // "" when absent

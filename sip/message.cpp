@@ -107,7 +107,8 @@ constexpr auto compact_ids = make_compact();
 constexpr std::size_t name_slots = 256;  // a power of two, well above the 68 names
 constexpr std::size_t name_slot(std::string_view name) noexcept {
   return (name.size() * 37 + static_cast<unsigned char>(lower(name.front())) * 7 +
-          static_cast<unsigned char>(lower(name.back())) * 3) & (name_slots - 1);
+          static_cast<unsigned char>(lower(name.back())) * 3) &
+         (name_slots - 1);
 }
 constexpr std::array<std::uint8_t, name_slots> make_names() {
   std::array<std::uint8_t, name_slots> slots{};  // 0 (`other`): empty
@@ -157,7 +158,8 @@ constexpr std::array<spelling, spelling_slots> make_spellings() {
     const auto name = table[i].name;
     if (name.size() < 2 || name.size() > 16) continue;
     const std::size_t w = word_size(name.size());
-    spelling e{word(name, 0, w), word(name, name.size() - w, w), static_cast<std::uint8_t>(name.size()), static_cast<header_id>(i)};
+    spelling e{word(name, 0, w), word(name, name.size() - w, w), static_cast<std::uint8_t>(name.size()),
+               static_cast<header_id>(i)};
     auto& slot = slots[spelling_slot(e.head, e.tail, name.size())];
     if (slot.size == 0) slot = e;  // a collision leaves the later name to the table walk
   }
@@ -180,7 +182,8 @@ bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
       if (load<std::uint64_t>(a + i) != load<std::uint64_t>(b + i)) return false;
     return load<std::uint64_t>(a + n - 8) == load<std::uint64_t>(b + n - 8);
   }
-  if (n >= 4) return load<std::uint32_t>(a) == load<std::uint32_t>(b) && load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
+  if (n >= 4)
+    return load<std::uint32_t>(a) == load<std::uint32_t>(b) && load<std::uint32_t>(a + n - 4) == load<std::uint32_t>(b + n - 4);
   for (std::size_t i = 0; i < n; ++i)
     if (a[i] != b[i]) return false;
   return true;
@@ -188,8 +191,7 @@ bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
 
 bool inside(std::string_view outer, std::string_view v) noexcept {
   std::less_equal<const char*> le;
-  return v.data() != nullptr && le(outer.data(), v.data()) &&
-         le(v.data() + v.size(), outer.data() + outer.size());
+  return v.data() != nullptr && le(outer.data(), v.data()) && le(v.data() + v.size(), outer.data() + outer.size());
 }
 
 std::string_view rebase(std::string_view v, std::string_view from, const char* to) noexcept {
@@ -207,8 +209,7 @@ message_view rebased(const message_view& v, const char* to) {
   out.reason = rebase(v.reason, v.raw, to);
   out.body = rebase(v.body, v.raw, to);
   out.headers.reserve(v.headers.size());
-  for (const auto& h : v.headers)
-    out.headers.push_back({rebase(h.name, v.raw, to), rebase(h.value, v.raw, to), h.id});
+  for (const auto& h : v.headers) out.headers.push_back({rebase(h.name, v.raw, to), rebase(h.value, v.raw, to), h.id});
   return out;
 }
 
@@ -323,16 +324,14 @@ owned_message::owned_message(std::string&& bytes, message_view&& v) {
   else view_ = rebased(v, bytes_.data() + offset);
 }
 
-owned_message::owned_message(const owned_message& o)
-    : owned_message(o.view_) {}
+owned_message::owned_message(const owned_message& o) : owned_message(o.view_) {}
 
 owned_message& owned_message::operator=(const owned_message& o) {
   if (this != &o) *this = owned_message(o);
   return *this;
 }
 
-owned_message::owned_message(owned_message&& o) noexcept
-    : bytes_(std::move(o.bytes_)), view_(std::move(o.view_)) {
+owned_message::owned_message(owned_message&& o) noexcept : bytes_(std::move(o.bytes_)), view_(std::move(o.view_)) {
   o.view_.clear();
 }
 

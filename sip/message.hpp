@@ -22,17 +22,73 @@ namespace sip {
 // Headers sipprobe knows by name. `other` is any header not listed here.
 enum class header_id : std::uint8_t {
   other,
-  via, from, to, call_id, cseq, contact, max_forwards, expires, min_expires,
-  content_length, content_type, content_encoding, content_disposition, content_language,
-  www_authenticate, proxy_authenticate, authorization, proxy_authorization,
-  authentication_info, retry_after, user_agent, server, allow, supported, require,
-  proxy_require, unsupported, route, record_route, path, service_route, subject, event,
-  allow_events, refer_to, referred_by, session_expires, min_se, accept, accept_encoding,
-  accept_language, accept_contact, reject_contact, request_disposition, identity,
-  identity_info, date, warning, timestamp, organization, priority, reply_to, in_reply_to,
-  alert_info, call_info, error_info, mime_version, p_asserted_identity,
-  p_preferred_identity, privacy, reason, rseq, rack, subscription_state,
-  security_client, security_server, security_verify,
+  via,
+  from,
+  to,
+  call_id,
+  cseq,
+  contact,
+  max_forwards,
+  expires,
+  min_expires,
+  content_length,
+  content_type,
+  content_encoding,
+  content_disposition,
+  content_language,
+  www_authenticate,
+  proxy_authenticate,
+  authorization,
+  proxy_authorization,
+  authentication_info,
+  retry_after,
+  user_agent,
+  server,
+  allow,
+  supported,
+  require,
+  proxy_require,
+  unsupported,
+  route,
+  record_route,
+  path,
+  service_route,
+  subject,
+  event,
+  allow_events,
+  refer_to,
+  referred_by,
+  session_expires,
+  min_se,
+  accept,
+  accept_encoding,
+  accept_language,
+  accept_contact,
+  reject_contact,
+  request_disposition,
+  identity,
+  identity_info,
+  date,
+  warning,
+  timestamp,
+  organization,
+  priority,
+  reply_to,
+  in_reply_to,
+  alert_info,
+  call_info,
+  error_info,
+  mime_version,
+  p_asserted_identity,
+  p_preferred_identity,
+  privacy,
+  reason,
+  rseq,
+  rack,
+  subscription_state,
+  security_client,
+  security_server,
+  security_verify,
   count_  // number of ids; not a header
 };
 
@@ -52,12 +108,12 @@ struct header_view {
 };
 
 struct message_view {
-  std::string_view raw;         // the whole message, start line to the end of the body
-  std::string_view method;      // request only
-  std::string_view request_uri; // request only
-  std::string_view version;     // "SIP/2.0" as written
-  int status = 0;               // response status code; 0 for a request
-  std::string_view reason;      // response reason phrase (may be empty)
+  std::string_view raw;              // the whole message, start line to the end of the body
+  std::string_view method;           // request only
+  std::string_view request_uri;      // request only
+  std::string_view version;          // "SIP/2.0" as written
+  int status = 0;                    // response status code; 0 for a request
+  std::string_view reason;           // response reason phrase (may be empty)
   std::vector<header_view> headers;  // in message order
   std::string_view body;
 

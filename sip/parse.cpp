@@ -40,9 +40,7 @@ class parser {
   parse_result run();
 
  private:
-  parse_result fail(errc e, std::size_t off, std::size_t consumed = 0) const {
-    return {e, consumed, off, line_of(buf_, off)};
-  }
+  parse_result fail(errc e, std::size_t off, std::size_t consumed = 0) const { return {e, consumed, off, line_of(buf_, off)}; }
   // Stream: the message is incomplete, unless it is already over the size limit.
   parse_result more() const {
     if (n_ - start_ > opt_.max_message) return fail(errc::message_too_large, start_ + opt_.max_message);
@@ -50,12 +48,9 @@ class parser {
   }
   std::size_t at(std::string_view v) const noexcept { return static_cast<std::size_t>(v.data() - buf_.data()); }
 
-  line_status read_line(std::size_t pos, std::size_t origin, std::size_t& end, std::size_t& next,
-                        parse_result& err) const;
+  line_status read_line(std::size_t pos, std::size_t origin, std::size_t& end, std::size_t& next, parse_result& err) const;
   // Offset from s of the first ':' in [s, e), or e - s.
-  std::size_t colon_in(std::size_t s, std::size_t e) const noexcept {
-    return detail::find_byte(buf_.data(), s, e, ':') - s;
-  }
+  std::size_t colon_in(std::size_t s, std::size_t e) const noexcept { return detail::find_byte(buf_.data(), s, e, ':') - s; }
   static constexpr std::size_t no_colon = detail::not_seen;
   // The usual line: plain bytes up to a CRLF within the limit, found without read_line.
   // True with `end` and `next` as read_line would set them; false for anything else (a
@@ -103,8 +98,7 @@ class parser {
 
 // Finds the end of the line starting at `pos`. A line is at most max_line bytes counted
 // from `origin` (the header's first line, so folded continuations count too).
-line_status parser::read_line(std::size_t pos, std::size_t origin, std::size_t& end,
-                              std::size_t& next, parse_result& err) const {
+line_status parser::read_line(std::size_t pos, std::size_t origin, std::size_t& end, std::size_t& next, parse_result& err) const {
   // Bytes past `stop` make the line too long; it is only reported when the scan gets there.
   const std::size_t stop = line_stop(origin);
   for (std::size_t i = find_control(buf_.data(), pos, stop); i < stop; i = find_control(buf_.data(), i + 1, stop)) {
@@ -116,7 +110,7 @@ line_status parser::read_line(std::size_t pos, std::size_t origin, std::size_t& 
         return line_status::error;
       }
       if (i + 1 == stop) continue;  // at the end of the buffer, or its LF is past the limit
-      c = '\n';  // CRLF: the LF ends the line
+      c = '\n';                     // CRLF: the LF ends the line
       ++i;
     }
     if (c == '\n') {
@@ -195,7 +189,6 @@ parse_result parser::start_line(std::size_t s, std::size_t e) {
   return {};
 }
 
-
 // Trims SP/HTAB around a value that is one line: no CR or LF inside, so no folding for
 // trim_lws to look for.
 std::string_view trim_wsp(std::string_view v) noexcept {
@@ -225,8 +218,7 @@ parse_result parser::header(std::size_t s, std::size_t e, bool folded, std::size
     j = i;
     while (j < field.size() && is_wsp(field[j])) ++j;  // HCOLON = *( SP / HTAB ) ":" SWS
     if (j == field.size() || field[j] != ':') {
-      if (j == i && j < field.size() && field.find(':') != std::string_view::npos)
-        return fail(errc::bad_header_name, s + i);
+      if (j == i && j < field.size() && field.find(':') != std::string_view::npos) return fail(errc::bad_header_name, s + i);
       return fail(errc::bad_header_line, s + j);
     }
     if (i != colon) id = lookup_header(field.substr(0, i));  // a name then SP/HTAB
@@ -287,8 +279,7 @@ parse_result parser::check_request_uri(std::size_t consumed) const {
       last_uri.headers_at = parts.has_headers ? static_cast<std::uint8_t>(at(parts.headers) - off) : 0;
     }
     // RFC 3261 §19.1.1 (table): URI headers are not allowed in a Request-URI.
-    if (parts.has_headers && !opt_.lenient)
-      return fail(errc::bad_request_uri, at(parts.headers) - 1, consumed);
+    if (parts.has_headers && !opt_.lenient) return fail(errc::bad_request_uri, at(parts.headers) - 1, consumed);
     return {};
   }
   if (!detail::is_absolute_uri(u)) return fail(errc::bad_request_uri, off, consumed);
@@ -310,8 +301,7 @@ parse_result parser::check_strict(std::size_t header_end, std::size_t consumed) 
 parse_result parser::run() {
   out_.clear();
   if (out_.headers.capacity() == 0) out_.headers.reserve(24);
-  if (f_ == framing::datagram && n_ > opt_.max_message)
-    return fail(errc::message_too_large, opt_.max_message);
+  if (f_ == framing::datagram && n_ > opt_.max_message) return fail(errc::message_too_large, opt_.max_message);
   // RFC 3261 §7.5: ignore CRLFs before the start line (keep-alives, RFC 5626 §3.5.1).
   std::size_t pos = 0;
   while (pos < n_) {
@@ -347,8 +337,7 @@ parse_result parser::run() {
       header_end = body_start = n_;
       break;
     }
-    if (f_ == framing::stream && pos - start_ > opt_.max_message)
-      return fail(errc::message_too_large, start_ + opt_.max_message);
+    if (f_ == framing::stream && pos - start_ > opt_.max_message) return fail(errc::message_too_large, start_ + opt_.max_message);
     char c = buf_[pos];
     if (c == '\n' || c == '\r') {
       if (c == '\r' && buf_[pos + 1] != '\n') return fail(errc::bad_line_ending, pos);

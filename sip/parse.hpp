@@ -65,8 +65,7 @@ struct parse_result {
   std::size_t line = 0;
 };
 
-parse_result parse(std::string_view buf, message_view& out, framing f,
-                   const parse_options& opt = {});
+parse_result parse(std::string_view buf, message_view& out, framing f, const parse_options& opt = {});
 
 // 1-based line number of byte `offset` in `buf` (counts LF bytes before it).
 std::size_t line_of(std::string_view buf, std::size_t offset) noexcept;

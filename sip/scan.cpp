@@ -28,11 +28,17 @@ bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 std::size_t lws_len(std::string_view s) noexcept {
   std::size_t i = 0;
   while (i < s.size()) {
-    if (is_ws(s[i])) { ++i; continue; }
+    if (is_ws(s[i])) {
+      ++i;
+      continue;
+    }
     std::size_t eol = 0;
     if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') eol = 2;
     else if (s[i] == '\n') eol = 1;
-    if (eol != 0 && i + eol < s.size() && is_ws(s[i + eol])) { i += eol; continue; }
+    if (eol != 0 && i + eol < s.size() && is_ws(s[i + eol])) {
+      i += eol;
+      continue;
+    }
     break;
   }
   return i;
@@ -160,8 +166,8 @@ std::error_code each_param(std::string_view s, Take take) {
       } else {
         // token, or an IPv6 reference / host for received= and maddr= (RFC 3261 §20.42)
         std::size_t m = 0;
-        while (m < s.size() && (is_token_char(s[m]) || s[m] == ':' || s[m] == '[' ||
-                                s[m] == ']' || s[m] == '/' || s[m] == '@')) ++m;
+        while (m < s.size() && (is_token_char(s[m]) || s[m] == ':' || s[m] == '[' || s[m] == ']' || s[m] == '/' || s[m] == '@'))
+          ++m;
         if (m == 0) return errc::bad_parameter;
         p.value = s.substr(0, m);
         s = s.substr(m);

@@ -34,9 +34,7 @@ bool iequals_any_case(std::string_view a, std::string_view b) noexcept;
 inline bool is_token_char(char c) noexcept { return detail::token_table[static_cast<unsigned char>(c)]; }
 // Case-insensitive ASCII comparison. Inline: it mostly compares with a literal, written
 // as the peer wrote it ("SIP/2.0", "sip", "REGISTER"), which one compare then finds.
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a == b || detail::iequals_any_case(a, b);
-}
+inline bool iequals(std::string_view a, std::string_view b) noexcept { return a == b || detail::iequals_any_case(a, b); }
 
 // Index of the first control byte (below 0x20, or DEL) in `p[from, stop)`, or `stop`.
 // Every header value sipprobe writes or reads goes through it (sip/detail/byte_scan.hpp).

@@ -121,15 +121,14 @@ namespace {
 // Everything build_request() and build_wire() take from the spec, checked once: every
 // header they assemble is made of these parts, so a good spec gives a valid message.
 std::error_code check_spec(const request_spec& s) {
-  if (s.request_uri.empty() || s.to_uri.empty() || s.from_uri.empty() || s.from_tag.empty() ||
-      s.call_id.empty() || s.via.host.empty())
+  if (s.request_uri.empty() || s.to_uri.empty() || s.from_uri.empty() || s.from_tag.empty() || s.call_id.empty() ||
+      s.via.host.empty())
     return errc::bad_builder_input;
   // RFC 3261 §8.1.1.7: the magic cookie marks an RFC 3261 branch.
   if (s.via.branch.rfind("z9hG4bK", 0) != 0 || !safe_token(s.via.branch)) return errc::bad_builder_input;
-  if (!safe_token(s.method) || !safe_uri(s.request_uri) || !safe_token(s.via.transport) ||
-      !safe_token(s.from_tag) || !safe_value(s.call_id) || has_space(s.call_id) ||
-      !safe_value(s.from_display) || !safe_uri(s.to_uri) || !safe_uri(s.from_uri) ||
-      !safe_value(s.via.host) || has_space(s.via.host) || !safe_value(s.user_agent))
+  if (!safe_token(s.method) || !safe_uri(s.request_uri) || !safe_token(s.via.transport) || !safe_token(s.from_tag) ||
+      !safe_value(s.call_id) || has_space(s.call_id) || !safe_value(s.from_display) || !safe_uri(s.to_uri) ||
+      !safe_uri(s.from_uri) || !safe_value(s.via.host) || has_space(s.via.host) || !safe_value(s.user_agent))
     return errc::bad_builder_input;
   if (s.contact && *s.contact != "*" && !safe_uri(*s.contact)) return errc::bad_builder_input;
   if (s.authorization && !safe_header(s.authorization->name, s.authorization->value)) return errc::bad_builder_input;
@@ -146,8 +145,8 @@ std::error_code check_spec(const request_spec& s) {
 std::error_code build_wire(const request_spec& s, std::string& wire) {
   if (auto ec = check_spec(s)) return ec;
   std::size_t size = 160 + s.method.size() * 2 + s.request_uri.size() + s.via.transport.size() + s.via.host.size() +
-                     s.via.branch.size() + s.from_display.size() * 2 + s.from_uri.size() + s.from_tag.size() +
-                     s.to_uri.size() + s.call_id.size() + (s.contact ? s.contact->size() : 0) + s.user_agent.size();
+                     s.via.branch.size() + s.from_display.size() * 2 + s.from_uri.size() + s.from_tag.size() + s.to_uri.size() +
+                     s.call_id.size() + (s.contact ? s.contact->size() : 0) + s.user_agent.size();
   if (s.authorization) size += s.authorization->name.size() + s.authorization->value.size() + 4;
   for (const auto& h : s.extra) size += h.name.size() + h.value.size() + 4;
   if (s.user_agent.empty()) size += 32;

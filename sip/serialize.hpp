@@ -47,18 +47,18 @@ struct via_spec {
 // What a client request of ours carries (RFC 3261 §8.1.1).
 struct request_spec {
   std::string method = "REGISTER";
-  std::string request_uri;             // REGISTER: the registrar domain (sip:example.com)
-  std::string to_uri;                  // REGISTER: the address of record
-  std::string from_uri;                // REGISTER: usually the AOR too
-  std::string from_display;            // optional display name (quoted on output)
+  std::string request_uri;   // REGISTER: the registrar domain (sip:example.com)
+  std::string to_uri;        // REGISTER: the address of record
+  std::string from_uri;      // REGISTER: usually the AOR too
+  std::string from_display;  // optional display name (quoted on output)
   std::string from_tag;
   std::string call_id;
   std::uint32_t cseq = 1;
   via_spec via;
-  std::optional<std::string> contact;  // URI; "*" for remove-all; nullopt: no Contact
-  std::optional<std::uint32_t> expires;  // Expires header
-  std::string user_agent;              // empty: "sipprobe/<version>"
-  std::vector<header_field> extra;     // user-given headers, written as given
+  std::optional<std::string> contact;         // URI; "*" for remove-all; nullopt: no Contact
+  std::optional<std::uint32_t> expires;       // Expires header
+  std::string user_agent;                     // empty: "sipprobe/<version>"
+  std::vector<header_field> extra;            // user-given headers, written as given
   std::optional<header_field> authorization;  // Authorization or Proxy-Authorization
 };
 

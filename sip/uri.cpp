@@ -18,9 +18,7 @@ constexpr const char* tel_extra = "+-.()*#";  // RFC 3966 visual separators and 
 bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) noexcept { return is_alpha(c) || is_digit(c); }
-bool is_hex(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) noexcept { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 int hex_value(char c) noexcept {
   if (is_digit(c)) return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -122,8 +120,7 @@ void append_escaped(std::string& out, std::string_view s, const char* extra) {
   }
 }
 
-std::error_code decode_pairs(std::string_view s, char sep,
-                             std::vector<std::pair<std::string, std::string>>& out) {
+std::error_code decode_pairs(std::string_view s, char sep, std::vector<std::pair<std::string, std::string>>& out) {
   while (!s.empty()) {
     std::size_t end = s.find(sep);
     std::string_view item = s.substr(0, end);

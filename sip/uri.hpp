@@ -20,11 +20,11 @@
 namespace sip {
 
 struct uri {
-  std::string scheme;    // "sip", "sips" or "tel", lower case
-  std::string user;      // decoded; for tel: the number ("+1-201-555-0123")
-  std::string password;  // decoded; empty when absent
-  std::string host;      // without the brackets of an IPv6 reference; empty for tel
-  bool ipv6 = false;     // host is an IPv6 literal
+  std::string scheme;      // "sip", "sips" or "tel", lower case
+  std::string user;        // decoded; for tel: the number ("+1-201-555-0123")
+  std::string password;    // decoded; empty when absent
+  std::string host;        // without the brackets of an IPv6 reference; empty for tel
+  bool ipv6 = false;       // host is an IPv6 literal
   std::uint16_t port = 0;  // 0 = absent (":0" is rejected)
   // `;name[=value]` in order, decoded; a parameter without value has an empty value.
   std::vector<std::pair<std::string, std::string>> params;
@@ -67,9 +67,9 @@ struct uri_parts {
 std::error_code scan_uri(std::string_view text, uri_parts& out) noexcept;
 // True for an absoluteURI of any scheme: scheme ":" 1*(visible, non-space chars).
 bool is_absolute_uri(std::string_view text) noexcept;
-bool is_ipv6_literal(std::string_view text) noexcept;   // without brackets
+bool is_ipv6_literal(std::string_view text) noexcept;  // without brackets
 bool is_ipv4_literal(std::string_view text) noexcept;
-bool is_hostname(std::string_view text) noexcept;      // RFC 3261 §25.1 hostname
+bool is_hostname(std::string_view text) noexcept;  // RFC 3261 §25.1 hostname
 
 }  // namespace detail
 }  // namespace sip

@@ -17,16 +17,12 @@ namespace {
 
 // A final response that ends an attempt: anything but a challenge or 423, which the phone
 // answers with another REGISTER (RFC 3261 §22.2, §10.3 step 7).
-bool ends_attempt(int status) noexcept {
-  return status >= 200 && status != 401 && status != 407 && status != 423;
-}
+bool ends_attempt(int status) noexcept { return status >= 200 && status != 401 && status != 407 && status != 423; }
 
 // attempt::trace_end of an attempt that closed while the trace went on.
 constexpr double went_on = std::numeric_limits<double>::infinity();
 
-bool contains(std::string_view hay, std::string_view needle) noexcept {
-  return hay.find(needle) != std::string_view::npos;
-}
+bool contains(std::string_view hay, std::string_view needle) noexcept { return hay.find(needle) != std::string_view::npos; }
 
 // Whether "stale" stands in `v`, in any case. Found by its first letter (memchr): a
 // challenge has few of them.
@@ -84,18 +80,17 @@ stored_message::stored_message(const sip::message_view& m, char* room)
       }()) {}
 
 stored_message::stored_message(std::string_view raw, int status, char* room, std::uint8_t facts, reply_kind kind)
-    : own_(room ? nullptr : new char[raw.size()]), bytes_(room ? room : own_.get()), size_(raw.size()),
-      status_(status), facts_(facts), kind_(kind) {
+    : own_(room ? nullptr : new char[raw.size()]),
+      bytes_(room ? room : own_.get()),
+      size_(raw.size()),
+      status_(status),
+      facts_(facts),
+      kind_(kind) {
   if (size_ != 0) std::memcpy(room ? room : own_.get(), raw.data(), size_);
 }
 
 stored_message::stored_message(const stored_message& o)
-    : own_(new char[o.size_]),
-      bytes_(own_.get()),
-      size_(o.size_),
-      status_(o.status_),
-      facts_(o.facts_),
-      kind_(o.kind_) {
+    : own_(new char[o.size_]), bytes_(own_.get()), size_(o.size_), status_(o.status_), facts_(o.facts_), kind_(o.kind_) {
   if (size_ != 0) std::memcpy(own_.get(), o.bytes_, size_);
 }
 
@@ -119,8 +114,7 @@ const sip::message_view& stored_message::operator*() const {
   return *view_;
 }
 
-attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits)
-    : on_close_(std::move(on_close)), limits_(limits) {}
+attempt_tracker::attempt_tracker(close_fn on_close, tracker_limits limits) : on_close_(std::move(on_close)), limits_(limits) {}
 
 attempt_tracker::~attempt_tracker() {
   // The maps go with the tracker: the pool frees everything after them (drop_pool).

@@ -120,22 +120,22 @@ struct kept_message {
   std::uint64_t where_no = 0;         // line or packet number
   bool packet = false;
   std::int64_t body_on_wire = -1;
-  int repeats = 0;        // identical retransmissions seen after this one
+  int repeats = 0;  // identical retransmissions seen after this one
   double last_repeat = -1;
-  std::uint32_t cseq = 0;   // 0 when absent
+  std::uint32_t cseq = 0;                       // 0 when absent
   std::uint32_t branch_at = 0, branch_len = 0;  // top Via branch, inside msg.raw()
-  std::uint64_t seq = 0;    // order in the whole trace
+  std::uint64_t seq = 0;                        // order in the whole trace
 
   std::string_view branch() const noexcept { return msg.raw().substr(branch_at, branch_len); }
   std::string where() const { return position(file ? std::string_view(*file) : std::string_view(), where_no, packet); }
 };
 
 struct attempt {
-  std::uint64_t serial = 0;  // order of creation
-  std::string call_id;       // "" when the messages had none
+  std::uint64_t serial = 0;   // order of creation
+  std::string call_id;        // "" when the messages had none
   detail::bytes_block bytes;  // where `messages` keep their bytes (before them: it outlives them)
   std::vector<kept_message> messages;
-  std::size_t dropped = 0;   // messages left out in the middle (over max_messages)
+  std::size_t dropped = 0;                                // messages left out in the middle (over max_messages)
   std::shared_ptr<const kept_message> carried_challenge;  // last 401/407 of this Call-ID before
   double first_time = -1, last_time = -1;
   // Where the trace ends for this attempt: the time of the input's last packet when the
@@ -143,7 +143,7 @@ struct attempt {
   // on (a final response, idle time, too many open); <0 when the trace has no times.
   double trace_end = -1;
   std::uint64_t last_seq = 0;
-  bool ended = false;        // closed by a final response, not by idle time or the end
+  bool ended = false;  // closed by a final response, not by idle time or the end
 };
 
 struct tracker_limits {
@@ -218,7 +218,7 @@ class attempt_tracker : public summary_sink, private detail::own_cache_line {
   // entries by slot, and an entry is current when the slot's last message is the entry's.
   // A reused slot only sees later messages, so an old entry never looks current.
   struct open_slot {
-    std::uint64_t last_seq = 0;  // 0: free
+    std::uint64_t last_seq = 0;            // 0: free
     open_map::value_type* node = nullptr;  // node pointers are stable
   };
 
@@ -245,7 +245,7 @@ class attempt_tracker : public summary_sink, private detail::own_cache_line {
   std::vector<std::uint32_t> free_slots_;
   std::deque<std::string> files_;  // input names the kept messages point to
   std::pmr::unordered_map<std::pmr::string, carried, detail::text_hash, std::equal_to<>> carried_{&pool_};
-  std::deque<activity> queue_;  // one entry per message, oldest first
+  std::deque<activity> queue_;   // one entry per message, oldest first
   std::deque<activity> parked_;  // the last entry of each parked attempt, oldest first
   sip::message_view scratch_;    // a message parsed again to check continuity
   std::uint64_t serial_ = 0;

@@ -78,7 +78,8 @@ response_outcome outcome_of(const txn& last) {
   }
   if (out.status == 423) {
     std::uint32_t min = 0;
-    out.min_expires_unusable = sip::get::min_expires(*last.final->msg, min) || (last.req && requested_expires(*last.req->msg) >= min);
+    out.min_expires_unusable = sip::get::min_expires(*last.final->msg, min) ||
+                               (last.req && requested_expires(*last.req->msg) >= min);
   }
   return out;
 }
@@ -172,8 +173,8 @@ void malformed_evidence(const attempt& a, const kept_message& req, std::vector<s
       continue;
     }
     if (problems.size() == 4) continue;  // enough to show what breaks
-    problems.push_back({"a reply that is not valid SIP" + (k.src.empty() ? std::string() : " from " + k.src.str()) + when_and_where(k) +
-                            ": " + problem,
+    problems.push_back({"a reply that is not valid SIP" + (k.src.empty() ? std::string() : " from " + k.src.str()) +
+                            when_and_where(k) + ": " + problem,
                         k.repeats + 1});
   }
   for (const auto& [line, n] : problems) ev.push_back(n > 1 ? line + " (" + std::to_string(n) + " such replies)" : line);
@@ -230,9 +231,11 @@ void code_evidence(const attempt& a, const std::vector<txn>& txns, diagnosis_cod
     case diagnosis_code::proxy_auth_failed: {
       bool proxy = false;
       if (auto cr = last.req ? credentials(*last.req->msg, &proxy) : std::nullopt)
-        ev.push_back("the rejected REGISTER carried " + std::string(proxy ? "Proxy-Authorization" : "Authorization") + " for user " +
-                     quoted(cr->username) + ", realm " + quoted(cr->realm));
-      if (rejected_after_creds > 1) ev.push_back(std::to_string(rejected_after_creds) + " challenges in a row after credentials were sent (the \"401 loop\")");
+        ev.push_back("the rejected REGISTER carried " + std::string(proxy ? "Proxy-Authorization" : "Authorization") +
+                     " for user " + quoted(cr->username) + ", realm " + quoted(cr->realm));
+      if (rejected_after_creds > 1)
+        ev.push_back(std::to_string(rejected_after_creds) +
+                     " challenges in a row after credentials were sent (the \"401 loop\")");
       break;
     }
     case diagnosis_code::auth_not_attempted:
@@ -250,14 +253,15 @@ void code_evidence(const attempt& a, const std::vector<txn>& txns, diagnosis_cod
     }
     case diagnosis_code::service_unavailable: {
       sip::retry_after ra;
-      if (last.final && !sip::get::retry_after(*last.final->msg, ra)) ev.push_back("Retry-After: " + std::to_string(ra.seconds) + " s");
+      if (last.final && !sip::get::retry_after(*last.final->msg, ra))
+        ev.push_back("Retry-After: " + std::to_string(ra.seconds) + " s");
       break;
     }
     case diagnosis_code::redirected:
-      if (auto c = last.final ? first_contact(*last.final->msg) : std::nullopt) ev.push_back("redirected to " + std::string(c->uri_text));
+      if (auto c = last.final ? first_contact(*last.final->msg) : std::nullopt)
+        ev.push_back("redirected to " + std::string(c->uri_text));
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -327,7 +331,8 @@ std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::string summary(const kept_message& k) {
   if (k.msg.kind() == reply_kind::unreachable)
-    return "ICMP port unreachable (quoting " + (k.cseq ? "REGISTER CSeq " + std::to_string(k.cseq) : std::string("the request")) + ")";
+    return "ICMP port unreachable (quoting " + (k.cseq ? "REGISTER CSeq " + std::to_string(k.cseq) : std::string("the request")) +
+           ")";
   if (k.msg.kind() == reply_kind::malformed)
     return "reply that is not valid SIP (" + std::to_string(k.msg.raw().size()) + " bytes): \"" + excerpt(k.msg.raw()) + "\"";
   const auto& m = *k.msg;
@@ -338,7 +343,8 @@ std::string summary(const kept_message& k) {
   if (m.is_request()) {
     s = std::string(m.method) + " " + std::string(m.request_uri);
     bool proxy = false;
-    if (auto cr = credentials(m, &proxy)) add(std::string(proxy ? "Proxy-Authorization" : "Authorization") + " user " + quoted(cr->username));
+    if (auto cr = credentials(m, &proxy))
+      add(std::string(proxy ? "Proxy-Authorization" : "Authorization") + " user " + quoted(cr->username));
     if (auto e = requested_expires(m); e >= 0) add("expires " + std::to_string(e));
   } else {
     s = std::to_string(m.status) + (m.reason.empty() ? "" : " " + std::string(m.reason));
@@ -416,8 +422,8 @@ std::string format_time(double t, bool absolute) {
   std::time_t tt = static_cast<std::time_t>(whole);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                tm.tm_min, tm.tm_sec, micros);
   return buf;
 }
 
@@ -436,7 +442,8 @@ attempt_result diagnose(const attempt& a, const diagnose_options& o) {
       sip::name_addr to;
       if (!sip::get::to(*k.msg, to)) r.aor = to.uri_error ? std::string(to.uri_text) : to.addr.to_string();
     }
-    r.messages.push_back({k.time, k.absolute_time, k.src.str(), k.dst.str(), k.transport.str(), summary(k), k.where(), k.repeats});
+    r.messages.push_back(
+        {k.time, k.absolute_time, k.src.str(), k.dst.str(), k.transport.str(), summary(k), k.where(), k.repeats});
   }
   const std::vector<txn> txns = pair_messages(a);
   for (const auto& t : txns) r.transactions.push_back(transaction_of(t));

@@ -54,11 +54,17 @@ void credential_findings(const std::vector<txn>& txns, attempt_result& r) {
     auto v = sip::verify_credentials(*ch, *cr, expect);
     std::string detail;
     auto add = [&detail](const std::string& s) { detail += (detail.empty() ? "" : "; ") + s; };
-    if (v.has(sip::digest_mismatch::realm)) add("realm " + quoted(cr->realm) + " in the credentials, the challenge said " + quoted(ch->realm));
-    if (v.has(sip::digest_mismatch::nonce)) add("nonce " + quoted(cr->nonce) + " is not the one the challenge gave (" + quoted(ch->nonce) + ")");
+    if (v.has(sip::digest_mismatch::realm))
+      add("realm " + quoted(cr->realm) + " in the credentials, the challenge said " + quoted(ch->realm));
+    if (v.has(sip::digest_mismatch::nonce))
+      add("nonce " + quoted(cr->nonce) + " is not the one the challenge gave (" + quoted(ch->nonce) + ")");
     if (v.has(sip::digest_mismatch::uri)) add("uri " + quoted(cr->uri) + " differs from the Request-URI " + quoted(expect.uri));
-    if (v.has(sip::digest_mismatch::algorithm)) add("algorithm " + std::string(sip::to_string(cr->algorithm)) + " answers a challenge for " + std::string(sip::to_string(ch->algorithm)));
-    if (v.has(sip::digest_mismatch::qop)) add("qop " + (cr->qop_text.empty() ? std::string("absent") : quoted(cr->qop_text)) + " does not fit the challenge's qop options");
+    if (v.has(sip::digest_mismatch::algorithm))
+      add("algorithm " + std::string(sip::to_string(cr->algorithm)) + " answers a challenge for " +
+          std::string(sip::to_string(ch->algorithm)));
+    if (v.has(sip::digest_mismatch::qop))
+      add("qop " + (cr->qop_text.empty() ? std::string("absent") : quoted(cr->qop_text)) +
+          " does not fit the challenge's qop options");
     if (v.has(sip::digest_mismatch::opaque)) add("opaque not echoed unchanged");
     if (!detail.empty()) add_finding(r.findings, {finding_code::credential_mismatch, summary(*t.req) + ": " + detail});
   }
@@ -89,9 +95,10 @@ void secret_findings(const txn& last_authed, const diagnose_options& o, attempt_
       ev.push_back("the digest response could not be checked with the " + o.secret_source + ": " + v.error.message());
     } else if (v.response_ok) {
       ev.push_back("the password given (" + o.secret_source + ") produces the response the phone sent for user " +
-                   quoted(cr->username) + (failed ? ": the server rejected a correct password — check the server side (the account's "
-                                                    "password or HA1 there, its realm, and which auth user it expects)"
-                                                  : ""));
+                   quoted(cr->username) +
+                   (failed ? ": the server rejected a correct password — check the server side (the account's "
+                             "password or HA1 there, its realm, and which auth user it expects)"
+                           : ""));
     } else {
       ev.push_back("the password given (" + o.secret_source + ") does not produce the response the phone sent for user " +
                    quoted(cr->username) + ": the phone's password (or auth user) is wrong");
@@ -145,14 +152,16 @@ void echoed_of(const txn& t, std::vector<echoed_header>& echoed, attempt_result&
   std::string_view qc, sc;
   if (!sip::get::call_id(q, qc) && !sip::get::call_id(s, sc)) echoed.push_back({"Call-ID", std::string(qc), std::string(sc)});
   sip::name_addr qf, sf;
-  if (!sip::get::from(q, qf) && !sip::get::from(s, sf)) echoed.push_back({"From tag", std::string(qf.tag()), std::string(sf.tag())});
+  if (!sip::get::from(q, qf) && !sip::get::from(s, sf))
+    echoed.push_back({"From tag", std::string(qf.tag()), std::string(sf.tag())});
   if (t.req->cseq && t.final->cseq) echoed.push_back({"CSeq", std::to_string(t.req->cseq), std::to_string(t.final->cseq)});
   if (s.status >= 200 && s.status < 300) {
     auto ours = first_contact(q);
     std::vector<sip::name_addr> cs;
     bool star = false;
     if (ours && !sip::get::contacts(s, cs, star) && !cs.empty()) {
-      const bool found = std::any_of(cs.begin(), cs.end(), [&](const sip::name_addr& c) { return contact_key(c) == contact_key(*ours); });
+      const bool found = std::any_of(cs.begin(), cs.end(),
+                                     [&](const sip::name_addr& c) { return contact_key(c) == contact_key(*ours); });
       if (!found) {
         std::string listed;
         for (const auto& c : cs) listed += (listed.empty() ? "" : ", ") + std::string(c.uri_text);
@@ -169,8 +178,8 @@ std::optional<std::string> length_mismatch(const kept_message& k) {
   std::uint32_t cl = 0;
   if (k.msg.kind() == reply_kind::sip) {
     if (k.body_on_wire >= 0 && !sip::get::content_length(*k.msg, cl) && static_cast<std::int64_t>(cl) != k.body_on_wire)
-      return summary(k) + ": Content-Length " + std::to_string(cl) + " but the datagram carries " + std::to_string(k.body_on_wire) +
-             " body bytes";
+      return summary(k) + ": Content-Length " + std::to_string(cl) + " but the datagram carries " +
+             std::to_string(k.body_on_wire) + " body bytes";
     return {};
   }
   if (k.msg.kind() != reply_kind::malformed || k.transport.view() != "udp") return {};
@@ -222,8 +231,8 @@ void reduced_finding(attempt_result& r) {
   if (r.primary.code != diagnosis_code::registered || !r.registration) return;
   const auto& reg = *r.registration;
   if (reg.requested_expires > 0 && reg.expires >= 0 && reg.expires < reg.requested_expires)
-    add_finding(r.findings, {finding_code::expires_reduced, "asked for " + std::to_string(reg.requested_expires) + " s, granted " +
-                                                                std::to_string(reg.expires) + " s"});
+    add_finding(r.findings, {finding_code::expires_reduced, "asked for " + std::to_string(reg.requested_expires) +
+                                                                " s, granted " + std::to_string(reg.expires) + " s"});
 }
 
 // 423 answered with Min-Expires, and stale nonces answered.
@@ -240,8 +249,9 @@ void expiry_and_stale_findings(const std::vector<txn>& txns, attempt_result& r) 
         auto e = requested_expires(*txns[j].req->msg);
         if (e >= min) {
           add_finding(r.findings, {finding_code::expires_raised,
-                                   "the registrar answered 423 with Min-Expires " + std::to_string(min) + " and the phone retried with " +
-                                       std::to_string(e) + " s: configure a registration interval of at least " + std::to_string(min) + " s"});
+                                   "the registrar answered 423 with Min-Expires " + std::to_string(min) +
+                                       " and the phone retried with " + std::to_string(e) +
+                                       " s: configure a registration interval of at least " + std::to_string(min) + " s"});
           break;
         }
       }
@@ -255,7 +265,8 @@ void expiry_and_stale_findings(const std::vector<txn>& txns, attempt_result& r) 
     if (!next) continue;
     for (const auto& ch : challenges(s))
       if (ch.stale && ch.nonce == next->nonce)
-        add_finding(r.findings, {finding_code::stale_nonce, "a challenge with stale=true after credentials was answered with the new nonce"});
+        add_finding(r.findings,
+                    {finding_code::stale_nonce, "a challenge with stale=true after credentials was answered with the new nonce"});
   }
 }
 

@@ -94,9 +94,9 @@ class trace_sink {
 // not the header table. Views point into `raw` (or wherever summarize() took them from).
 struct message_summary {
   std::string_view raw;
-  int status = 0;          // 0 for a request
+  int status = 0;  // 0 for a request
   reply_kind kind = reply_kind::sip;
-  bool relevant = false;   // false: the sink only counts the message; the views are not used
+  bool relevant = false;  // false: the sink only counts the message; the views are not used
   std::string_view call_id;
   std::string_view branch;  // top Via branch, inside raw; "" when there is none
   std::uint32_t cseq = 0;   // CSeq number; 0 when absent

@@ -16,15 +16,15 @@ namespace {
 
 // LINKTYPE_/DLT_ values (tcpdump.org/linktypes.html). DLT_RAW is 12 or 14 depending on
 // the OS that wrote the file; LINKTYPE_RAW (101) is how files store it.
-constexpr int lt_null = 0, lt_ethernet = 1, lt_raw12 = 12, lt_raw14 = 14, lt_raw = 101,
-              lt_loop = 108, lt_sll = 113, lt_ipv4 = 228, lt_ipv6 = 229, lt_sll2 = 276;
+constexpr int lt_null = 0, lt_ethernet = 1, lt_raw12 = 12, lt_raw14 = 14, lt_raw = 101, lt_loop = 108, lt_sll = 113,
+              lt_ipv4 = 228, lt_ipv6 = 229, lt_sll2 = 276;
 
 constexpr std::uint16_t ether_ipv4 = 0x0800, ether_ipv6 = 0x86dd;
 
 std::uint16_t be16(const std::uint8_t* p) noexcept { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 std::uint32_t be32(const std::uint8_t* p) noexcept {
-  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
-         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 | static_cast<std::uint32_t>(p[2]) << 8 |
+         p[3];
 }
 
 // Anything that could open a SIP message: a start line (RFC 3261 §7.1, §7.2).
@@ -99,11 +99,17 @@ packet_decoder::packet_decoder(trace_sink& sink, std::string file) : sink_(sink)
 
 bool packet_decoder::supported_linktype(int lt) noexcept {
   switch (lt) {
-    case lt_null: case lt_ethernet: case lt_raw12: case lt_raw14: case lt_raw: case lt_loop:
-    case lt_sll: case lt_ipv4: case lt_ipv6: case lt_sll2:
-      return true;
-    default:
-      return false;
+    case lt_null:
+    case lt_ethernet:
+    case lt_raw12:
+    case lt_raw14:
+    case lt_raw:
+    case lt_loop:
+    case lt_sll:
+    case lt_ipv4:
+    case lt_ipv6:
+    case lt_sll2: return true;
+    default: return false;
   }
 }
 
@@ -147,13 +153,15 @@ void packet_decoder::packet(int linktype, double time, const std::uint8_t* p, st
       else if (af == 10 || af == 24 || af == 28 || af == 30) ethertype = ether_ipv6;
       break;
     }
-    case lt_raw12: case lt_raw14: case lt_raw: case lt_ipv4: case lt_ipv6:
+    case lt_raw12:
+    case lt_raw14:
+    case lt_raw:
+    case lt_ipv4:
+    case lt_ipv6:
       if (n < 1) return void(++stats_.truncated);
       ethertype = (p[0] >> 4) == 6 ? ether_ipv6 : ether_ipv4;
       break;
-    default:
-      ++stats_.not_ip;
-      return;
+    default: ++stats_.not_ip; return;
   }
   if (ethertype != ether_ipv4 && ethertype != ether_ipv6) return void(++stats_.not_ip);
   ip(p, n, time);
@@ -200,8 +208,7 @@ void packet_decoder::ip(const std::uint8_t* p, std::size_t n, double time) {
   }
 }
 
-void packet_decoder::transport(int proto, endpoint_pair& ep, const std::uint8_t* p, std::size_t n,
-                               double time) {
+void packet_decoder::transport(int proto, endpoint_pair& ep, const std::uint8_t* p, std::size_t n, double time) {
   if (proto == 17) {
     if (n < 8) return void(++stats_.truncated);
     ep.sport = be16(p), ep.dport = be16(p + 2);
@@ -243,7 +250,8 @@ std::size_t format_endpoint(char* out, const std::array<std::uint8_t, 16>& a, st
   char digits[6];
   int n = 0;
   unsigned v = port;
-  do digits[n++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  do digits[n++] = static_cast<char>('0' + v % 10);
+  while ((v /= 10) != 0);
   while (n > 0) *p++ = digits[--n];
   return static_cast<std::size_t>(p - out);
 }
@@ -276,8 +284,8 @@ message_meta packet_decoder::meta_of(const endpoint_pair& ep, double time, const
   return meta;
 }
 
-void packet_decoder::deliver(const sip::message_view& m, const endpoint_pair& ep, double time,
-                             const char* transport, std::int64_t body_on_wire) {
+void packet_decoder::deliver(const sip::message_view& m, const endpoint_pair& ep, double time, const char* transport,
+                             std::int64_t body_on_wire) {
   ++stats_.sip_messages;
   remember_register(m, ep, time);
   message_meta meta = meta_of(ep, time, transport);
@@ -393,9 +401,8 @@ void packet_decoder::udp(const endpoint_pair& ep, const std::uint8_t* p, std::si
     }
   }
   if (r.ec) {
-    sink_.on_warning(position(file_, packet_no_, true),
-                     "UDP payload looks like SIP but does not parse (" + r.ec.message() + ", line " +
-                         std::to_string(r.line) + "), skipped");
+    sink_.on_warning(position(file_, packet_no_, true), "UDP payload looks like SIP but does not parse (" + r.ec.message() +
+                                                            ", line " + std::to_string(r.line) + "), skipped");
     return;
   }
   // Body bytes the datagram really carries, to compare with Content-Length (an ALG that
@@ -476,8 +483,8 @@ void packet_decoder::tcp(const endpoint_pair& ep, const std::uint8_t* p, std::si
       }
       if (!data.empty()) {
         if (s.buf.size() + data.size() > max_stream_buffer) {
-          sink_.on_warning(position(file_, packet_no_, true),
-                           "TCP stream buffer over " + std::to_string(max_stream_buffer) + " bytes without a complete SIP message, dropped");
+          sink_.on_warning(position(file_, packet_no_, true), "TCP stream buffer over " + std::to_string(max_stream_buffer) +
+                                                                  " bytes without a complete SIP message, dropped");
           ++stats_.tcp_dropped;
           s.buf.clear();
           s.hunting = true;
@@ -560,8 +567,8 @@ void packet_decoder::evict_streams(double now) {
 void packet_decoder::finish() {
   for (const auto& [ep, s] : streams_)
     if (!s.buf.empty() && !only_crlf(s.buf))
-      sink_.on_warning(file_, "capture ends with " + std::to_string(s.buf.size()) +
-                                  " bytes of an incomplete SIP message in a TCP stream");
+      sink_.on_warning(
+          file_, "capture ends with " + std::to_string(s.buf.size()) + " bytes of an incomplete SIP message in a TCP stream");
   streams_.clear();
 }
 

@@ -39,15 +39,15 @@ namespace probe::analyze {
 struct capture_stats {
   std::uint64_t packets = 0;
   std::uint64_t sip_messages = 0;
-  std::uint64_t not_ip = 0;          // link types or ethertypes other than IPv4/IPv6
-  std::uint64_t fragments = 0;       // IPv4/IPv6 fragments, skipped
-  std::uint64_t truncated = 0;       // packets cut by the snap length or malformed headers
-  std::uint64_t not_sip = 0;         // UDP/TCP payloads that are not SIP (RTP, DNS, …)
-  std::uint64_t keepalives = 0;      // CRLF / STUN keep-alives
-  std::uint64_t tcp_gaps = 0;        // stream buffers dropped at a sequence gap
-  std::uint64_t tcp_dropped = 0;     // stream buffers dropped for size or stream count
-  std::uint64_t not_sip_streams = 0; // TCP connections (seen from their SYN) whose data is not SIP
-  double last_time = -1;             // time of the last packet; <0 before any
+  std::uint64_t not_ip = 0;           // link types or ethertypes other than IPv4/IPv6
+  std::uint64_t fragments = 0;        // IPv4/IPv6 fragments, skipped
+  std::uint64_t truncated = 0;        // packets cut by the snap length or malformed headers
+  std::uint64_t not_sip = 0;          // UDP/TCP payloads that are not SIP (RTP, DNS, …)
+  std::uint64_t keepalives = 0;       // CRLF / STUN keep-alives
+  std::uint64_t tcp_gaps = 0;         // stream buffers dropped at a sequence gap
+  std::uint64_t tcp_dropped = 0;      // stream buffers dropped for size or stream count
+  std::uint64_t not_sip_streams = 0;  // TCP connections (seen from their SYN) whose data is not SIP
+  double last_time = -1;              // time of the last packet; <0 before any
 
   // Adds the counts of another capture (last_time: the later one).
   void add(const capture_stats& o) noexcept;
@@ -82,9 +82,9 @@ class packet_decoder {
   struct tcp_stream {
     std::uint32_t next_seq = 0;
     std::string buf;
-    bool hunting = true;  // waiting for a segment that starts a SIP message
-    bool fresh = false;   // seen from its SYN, no data yet: its first bytes tell what it is
-    bool not_sip = false; // its first bytes were not SIP: the rest is skipped
+    bool hunting = true;   // waiting for a segment that starts a SIP message
+    bool fresh = false;    // seen from its SYN, no data yet: its first bytes tell what it is
+    bool not_sip = false;  // its first bytes were not SIP: the rest is skipped
     double last_time = 0;
   };
   // The last REGISTER of a flow (see the header comment).
@@ -132,8 +132,8 @@ class packet_decoder {
   };
   // The text of an endpoint, valid until the next call that does not pass its `slot` as
   // `avoid`.
-  std::string_view endpoint_text(const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6,
-                                 std::size_t avoid, std::size_t& slot);
+  std::string_view endpoint_text(const std::array<std::uint8_t, 16>& a, std::uint16_t port, bool v6, std::size_t avoid,
+                                 std::size_t& slot);
 
   std::unique_ptr<std::array<register_flow, register_flow_slots>> flows_ =
       std::make_unique<std::array<register_flow, register_flow_slots>>();

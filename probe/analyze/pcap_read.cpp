@@ -73,8 +73,7 @@ std::optional<classic_header> classic(const unsigned char* h) noexcept {
   c.nanos = u32(h, c.swapped) == magic_nano;
   if (u16(h + 4, c.swapped) != 2 || u16(h + 6, c.swapped) != 4) return std::nullopt;
   const std::uint32_t snaplen = u32(h + 16, c.swapped), linktype = u32(h + 20, c.swapped);
-  if ((linktype & linktype_ext_bits) != 0 || !packet_decoder::supported_linktype(static_cast<int>(linktype)))
-    return std::nullopt;
+  if ((linktype & linktype_ext_bits) != 0 || !packet_decoder::supported_linktype(static_cast<int>(linktype))) return std::nullopt;
   c.snapshot = snaplen == 0 || snaplen > max_snaplen ? max_snaplen : snaplen;
   c.linktype = static_cast<int>(linktype);
   return c;

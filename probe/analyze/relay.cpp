@@ -81,9 +81,7 @@ constexpr std::size_t prefetch_ahead = 4, prefetch_bytes = 512;
 
 // Readers bound what they hand over (a packet, a TCP stream buffer, a text message) far
 // below 4 GiB; a view longer than that would be cut, never overrun.
-std::uint32_t size32(std::size_t n) noexcept {
-  return n > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(n);
-}
+std::uint32_t size32(std::size_t n) noexcept { return n > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(n); }
 
 }  // namespace
 

@@ -89,7 +89,7 @@ class relay_sink : public trace_sink {
     std::vector<event> events;
     std::vector<std::pair<std::string, std::string>> texts;
     std::vector<std::shared_ptr<const void>> owners;  // of shared regions its views point into
-    std::string_view last_file, last_transport;  // copies of the last ones, in `bytes`
+    std::string_view last_file, last_transport;       // copies of the last ones, in `bytes`
 
     std::string_view copy(std::string_view v) noexcept;  // needs room
     void clear() noexcept;
@@ -97,9 +97,9 @@ class relay_sink : public trace_sink {
 
   static std::unique_ptr<batch> new_batch();
   void relay(const message_summary& d, const message_meta& meta);  // the event of a summary
-  void send();  // hands current_ over, takes an empty batch
-  void run();   // the relay thread
-  void deliver(batch& b);  // moves the warning texts out
+  void send();                                                     // hands current_ over, takes an empty batch
+  void run();                                                      // the relay thread
+  void deliver(batch& b);                                          // moves the warning texts out
 
   summary_sink& inner_;
   std::unique_ptr<batch> current_;

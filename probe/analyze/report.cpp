@@ -31,14 +31,16 @@ nlohmann::json attempt_json(const attempt_result& r) {
   const auto& e = describe(r.primary.code);
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : r.findings)
-    findings.push_back({{"code", std::string(describe(f.code).code)}, {"title", std::string(describe(f.code).title)}, {"detail", f.detail}});
-  nlohmann::json j = {{"call_id", r.call_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.call_id)},
-                      {"aor", r.aor},
-                      {"start", nullable_time(r.first_time, r.absolute_time)},
-                      {"end", nullable_time(r.last_time, r.absolute_time)},
-                      {"messages", std::move(messages)},
-                      {"diagnosis", {{"code", std::string(e.code)}, {"title", std::string(e.title)}, {"evidence", r.primary.evidence}}},
-                      {"findings", std::move(findings)}};
+    findings.push_back(
+        {{"code", std::string(describe(f.code).code)}, {"title", std::string(describe(f.code).title)}, {"detail", f.detail}});
+  nlohmann::json j = {
+      {"call_id", r.call_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.call_id)},
+      {"aor", r.aor},
+      {"start", nullable_time(r.first_time, r.absolute_time)},
+      {"end", nullable_time(r.last_time, r.absolute_time)},
+      {"messages", std::move(messages)},
+      {"diagnosis", {{"code", std::string(e.code)}, {"title", std::string(e.title)}, {"evidence", r.primary.evidence}}},
+      {"findings", std::move(findings)}};
   if (r.messages_dropped > 0) j["messages_omitted"] = r.messages_dropped;
   return j;
 }
@@ -93,8 +95,7 @@ void attempt_store::finalize(const diagnose_options& o) {
   for (const auto& h : failed_) v.push_back(&h.a);
   for (const auto& h : last_) v.push_back(&h.a);
   // The primary attempt is always shown, even when later-closing attempts pushed it out.
-  if (primary_ && std::none_of(v.begin(), v.end(), [this](const attempt* a) { return a == primary_; }))
-    v.push_back(primary_);
+  if (primary_ && std::none_of(v.begin(), v.end(), [this](const attempt* a) { return a == primary_; })) v.push_back(primary_);
   std::sort(v.begin(), v.end(), [](const attempt* a, const attempt* b) { return a->last_seq < b->last_seq; });
   results_.clear();
   results_.reserve(v.size());
@@ -123,7 +124,8 @@ void attempt_store::point_at_later_success() {
       const auto when = format_time(later.last_time, later.absolute_time);
       failed.primary.evidence.push_back(
           "a later REGISTER for user \"" + later.auth_user + "\" (realm \"" + later.auth_realm + "\") was accepted" +
-          (when.empty() ? std::string() : " at " + when) + (later.call_id.empty() ? std::string() : " (Call-ID " + later.call_id + ")") +
+          (when.empty() ? std::string() : " at " + when) +
+          (later.call_id.empty() ? std::string() : " (Call-ID " + later.call_id + ")") +
           ": the credentials work, so this refusal was a timing or nonce problem (an expired nonce, or one another server "
           "issued), not a wrong password");
       break;
@@ -161,14 +163,15 @@ nlohmann::json to_json(const analysis& a) {
                 {"sip_messages", a.sip_messages},
                 {"register_messages", a.register_messages},
                 {"retransmissions", a.retransmissions},
-                {"skipped", {{"fragments", a.capture.fragments},
-                             {"truncated", a.capture.truncated},
-                             {"not_ip", a.capture.not_ip},
-                             {"not_sip", a.capture.not_sip},
-                             {"keepalives", a.capture.keepalives},
-                             {"tcp_gaps", a.capture.tcp_gaps},
-                             {"tcp_dropped", a.capture.tcp_dropped},
-                             {"not_sip_streams", a.capture.not_sip_streams}}}};
+                {"skipped",
+                 {{"fragments", a.capture.fragments},
+                  {"truncated", a.capture.truncated},
+                  {"not_ip", a.capture.not_ip},
+                  {"not_sip", a.capture.not_sip},
+                  {"keepalives", a.capture.keepalives},
+                  {"tcp_gaps", a.capture.tcp_gaps},
+                  {"tcp_dropped", a.capture.tcp_dropped},
+                  {"not_sip_streams", a.capture.not_sip_streams}}}};
   nlohmann::json attempts = nlohmann::json::array();
   if (a.attempts)
     for (const auto* r : a.attempts->kept()) attempts.push_back(attempt_json(*r));
@@ -206,15 +209,19 @@ void write_text(std::ostream& out, const analysis& a, color_mode color) {
 
   const attempt_result* p = a.attempts ? a.attempts->primary() : nullptr;
   if (a.attempts && total > 1) {
-    out << "\n" << bold << "Attempts" << reset << (a.attempts->summarized() ? " (summary: counts for all, details for the last and the failed ones)" : "") << "\n";
+    out << "\n"
+        << bold << "Attempts" << reset
+        << (a.attempts->summarized() ? " (summary: counts for all, details for the last and the failed ones)" : "") << "\n";
     for (const auto& [code, n] : a.attempts->by_diagnosis()) out << "  " << code << ": " << n << "\n";
     const auto kept = a.attempts->kept();
     const std::size_t show = std::min<std::size_t>(kept.size(), 20);
     for (std::size_t i = kept.size() - show; i < kept.size(); ++i) {
       const auto* r = kept[i];
-      out << "  " << dim << (short_time(r->last_time, r->absolute_time).empty() ? "-" : short_time(r->last_time, r->absolute_time))
-          << reset << "  " << printable(r->aor) << "  " << describe(r->primary.code).code
-          << (r->call_id.empty() ? "" : "  " + std::string(dim) + "Call-ID " + printable(r->call_id) + reset) << (r == p ? "  ← primary" : "") << "\n";
+      out << "  " << dim
+          << (short_time(r->last_time, r->absolute_time).empty() ? "-" : short_time(r->last_time, r->absolute_time)) << reset
+          << "  " << printable(r->aor) << "  " << describe(r->primary.code).code
+          << (r->call_id.empty() ? "" : "  " + std::string(dim) + "Call-ID " + printable(r->call_id) + reset)
+          << (r == p ? "  ← primary" : "") << "\n";
     }
     if (kept.size() > show) out << "  " << dim << "(" << kept.size() - show << " more in --json)" << reset << "\n";
   }

@@ -64,7 +64,7 @@ class attempt_store {
 
   std::size_t max_;
   std::uint64_t total_ = 0;
-  std::vector<std::uint64_t> counts_;  // by diagnosis_code: no lookup per attempt
+  std::vector<std::uint64_t> counts_;                          // by diagnosis_code: no lookup per attempt
   std::map<std::string, std::uint64_t, std::less<>> by_code_;  // made from counts_ by finalize()
   // By value: a deque keeps its elements in place while its ends change.
   std::deque<held> last_;

@@ -1,7 +1,6 @@
 // The analyze pipeline (see run.hpp).
 #include "probe/analyze/run.hpp"
 
-
 namespace probe::analyze {
 
 trace_analyzer::trace_analyzer(run_options o)

@@ -88,15 +88,12 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-int two_digits(std::string_view s, std::size_t at) noexcept {
-  return (s[at] - '0') * 10 + (s[at + 1] - '0');
-}
+int two_digits(std::string_view s, std::size_t at) noexcept { return (s[at] - '0') * 10 + (s[at + 1] - '0'); }
 
 // One address as log lines write it: "10.0.0.5:5060", "UDP:10.0.0.5:5060",
 // "udp/[10.0.0.5]:5060", "[2001:db8::1]:5060". `strict` requires an IP literal.
 bool parse_address(std::string_view tok, std::string& out, std::string& transport, bool strict) {
-  while (!tok.empty() && (tok.back() == ',' || tok.back() == ':' || tok.back() == ')' || tok.back() == '.'))
-    tok.remove_suffix(1);
+  while (!tok.empty() && (tok.back() == ',' || tok.back() == ':' || tok.back() == ')' || tok.back() == '.')) tok.remove_suffix(1);
   while (!tok.empty() && (tok.front() == '(' || tok.front() == '"')) tok.remove_prefix(1);
   for (std::string_view p : {"udp/", "tcp/", "tls/", "ws/", "wss/", "sctp/", "udp:", "tcp:", "tls:", "wss:", "ws:"}) {
     if (starts_with_icase(tok, p)) {
@@ -282,9 +279,11 @@ void fix_content_length(std::string& msg) {
 trace_format detect_format(std::string_view head) noexcept {
   if (head.size() >= 4) {
     static constexpr std::array<std::array<unsigned char, 4>, 5> magics{{
-        {0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4},  // pcap, µs
-        {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d},  // pcap, ns
-        {0x0a, 0x0d, 0x0d, 0x0a},                            // pcapng section header block
+        {0xd4, 0xc3, 0xb2, 0xa1},
+        {0xa1, 0xb2, 0xc3, 0xd4},  // pcap, µs
+        {0x4d, 0x3c, 0xb2, 0xa1},
+        {0xa1, 0xb2, 0x3c, 0x4d},  // pcap, ns
+        {0x0a, 0x0d, 0x0d, 0x0a},  // pcapng section header block
     }};
     for (const auto& m : magics)
       if (std::memcmp(head.data(), m.data(), 4) == 0) return trace_format::pcap;
@@ -313,8 +312,8 @@ bool parse_log_time(std::string_view l, double& seconds, bool& absolute) noexcep
     int hour = 0;
     if (is_digit(l[h + 1])) hour = two_digits(l, h), h += 2;
     else hour = l[h] - '0', h += 1;
-    if (h + 6 > l.size() || l[h] != ':' || !is_digit(l[h + 1]) || !is_digit(l[h + 2]) || l[h + 3] != ':' ||
-        !is_digit(l[h + 4]) || !is_digit(l[h + 5]))
+    if (h + 6 > l.size() || l[h] != ':' || !is_digit(l[h + 1]) || !is_digit(l[h + 2]) || l[h + 3] != ':' || !is_digit(l[h + 4]) ||
+        !is_digit(l[h + 5]))
       continue;
     if (h + 6 < l.size() && is_digit(l[h + 6])) continue;
     const int minute = two_digits(l, h + 1), sec = two_digits(l, h + 4);
@@ -329,12 +328,13 @@ bool parse_log_time(std::string_view l, double& seconds, bool& absolute) noexcep
     // A date right before: "YYYY-MM-DD " / "YYYY/MM/DD " / "YYYY-MM-DDT".
     if (i >= 11 && (l[i - 1] == ' ' || l[i - 1] == 'T')) {
       auto d = l.substr(i - 11, 10);
-      if (is_digit(d[0]) && is_digit(d[1]) && is_digit(d[2]) && is_digit(d[3]) && (d[4] == '-' || d[4] == '/') &&
-          d[7] == d[4] && is_digit(d[5]) && is_digit(d[6]) && is_digit(d[8]) && is_digit(d[9])) {
+      if (is_digit(d[0]) && is_digit(d[1]) && is_digit(d[2]) && is_digit(d[3]) && (d[4] == '-' || d[4] == '/') && d[7] == d[4] &&
+          is_digit(d[5]) && is_digit(d[6]) && is_digit(d[8]) && is_digit(d[9])) {
         const int year = two_digits(d, 0) * 100 + two_digits(d, 2);
         const int month = two_digits(d, 5), day = two_digits(d, 8);
         if (month >= 1 && month <= 12 && day >= 1 && day <= 31) {
-          seconds += static_cast<double>(days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day))) * 86400.0;
+          seconds += static_cast<double>(days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day))) *
+                     86400.0;
           absolute = true;
         }
       }
@@ -407,8 +407,8 @@ bool text_reader::broken_response() {
   // segment may carry part of a message: only UDP packets are whole.)
   if (msg_transport_ == "tcp") return false;
   const auto end = msg_.find("\r\n\r\n");
-  return end != std::string::npos && announced_length(std::string_view(msg_).substr(0, end + 2)) >
-                                         static_cast<std::int64_t>(msg_.size() - (end + 4));
+  return end != std::string::npos &&
+         announced_length(std::string_view(msg_).substr(0, end + 2)) > static_cast<std::int64_t>(msg_.size() - (end + 4));
 }
 
 message_meta text_reader::meta() const {

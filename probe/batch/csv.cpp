@@ -234,7 +234,8 @@ expected<void, std::string> read_secret(const columns& cols, const row_fields& f
     out.password = value;
     out.source = "environment variable " + name;
   } else {
-    if (!is_hex(ha1) || (ha1.size() != 32 && ha1.size() != 64)) return unexpected(std::string("bad ha1: not 32 or 64 hex digits"));
+    if (!is_hex(ha1) || (ha1.size() != 32 && ha1.size() != 64))
+      return unexpected(std::string("bad ha1: not 32 or 64 hex digits"));
     out.ha1 = ha1;
     out.source = "HA1 from the accounts file, row " + std::to_string(number);
   }
@@ -270,7 +271,7 @@ expected<void, std::string> read_settings(const columns& cols, const row_fields&
 }  // namespace
 
 expected<account_row, row_error> validate_row(const columns& cols, const csv_record& rec,
-                                                  const std::function<const char*(const char*)>& getenv) {
+                                              const std::function<const char*(const char*)>& getenv) {
   const row_fields field{rec};
   if (rec.error) return unexpected(row_error{*rec.error, {}, {}});
   // A row may stop before trailing columns (a missing label or expires reads as empty), but
@@ -282,7 +283,9 @@ expected<account_row, row_error> validate_row(const columns& cols, const csv_rec
   row.number = rec.number;
   row.label = field(cols.label);
   row.aor = trim(field(cols.aor));
-  auto fail = [&row](std::string reason) { return unexpected(row_error{std::move(reason), std::move(row.label), std::move(row.aor)}); };
+  auto fail = [&row](std::string reason) {
+    return unexpected(row_error{std::move(reason), std::move(row.label), std::move(row.aor)});
+  };
   if (row.aor.empty()) return fail("empty aor");
   // What is not an AOR, or carries a password, is not echoed in the result line: it may
   // be a password in the wrong column.

@@ -36,7 +36,7 @@ inline constexpr std::size_t max_fields = 64;
 
 struct csv_record {
   std::vector<std::string> fields;
-  std::size_t number = 0;  // 1-based record number in the file (the header is 1)
+  std::size_t number = 0;            // 1-based record number in the file (the header is 1)
   std::optional<std::string> error;  // set: why the record is not usable as CSV (fields cleared)
 };
 
@@ -61,7 +61,7 @@ class csv_reader {
   void read_record(scan& s, csv_record& r);
 
   std::istream& in_;
-  std::string again_;          // bytes to read again (the lines after a broken row)
+  std::string again_;  // bytes to read again (the lines after a broken row)
   std::size_t again_at_ = 0;
   std::size_t number_ = 0;
   std::optional<std::size_t> header_fields_;
@@ -71,8 +71,7 @@ class csv_reader {
 // Where each known column sits in a record; built from the header row.
 struct columns {
   std::size_t count = 0;  // fields per record
-  std::optional<std::size_t> aor, password, password_env, ha1, username, realm, registrar, transport,
-      expires, label;
+  std::optional<std::size_t> aor, password, password_env, ha1, username, realm, registrar, transport, expires, label;
 };
 
 // Reads the header. Throws usage_error naming the problem: no aor column, no
@@ -98,7 +97,7 @@ struct row_error {
 
 // Validates one record against the header. `getenv` resolves password_env columns.
 expected<account_row, row_error> validate_row(const columns& cols, const csv_record& rec,
-                                                  const std::function<const char*(const char*)>& getenv);
+                                              const std::function<const char*(const char*)>& getenv);
 
 // Remembers which secret each AOR was given, as a hash (never the secret itself), so a
 // second, different password for the same AOR is reported — a validator, not a cracker.

@@ -79,8 +79,8 @@ std::string csv_field(std::string_view raw) {
 std::string csv_line(const row_result& r) {
   std::string evidence;
   for (const auto& e : r.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
-  return std::to_string(r.row) + ',' + csv_field(r.label) + ',' + csv_field(r.aor) + ',' + csv_field(r.code) + ',' + csv_field(r.verdict) +
-         ',' + csv_field(r.detail) + ',' + csv_field(evidence) + ',' + ms_number(r.elapsed_ms) + '\n';
+  return std::to_string(r.row) + ',' + csv_field(r.label) + ',' + csv_field(r.aor) + ',' + csv_field(r.code) + ',' +
+         csv_field(r.verdict) + ',' + csv_field(r.detail) + ',' + csv_field(evidence) + ',' + ms_number(r.elapsed_ms) + '\n';
 }
 
 std::string jsonl_line(const row_result& r) {

@@ -86,7 +86,8 @@ void scheduler::pump() {
     if (opts_.rate > 0) {
       // Spread starts evenly with ±10 % jitter so many probes do not beat in step.
       std::uniform_real_distribution<double> jitter(0.9, 1.1);
-      const auto gap = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(jitter(jitter_rng_) / opts_.rate));
+      const auto gap = std::chrono::duration_cast<clock::duration>(
+          std::chrono::duration<double>(jitter(jitter_rng_) / opts_.rate));
       next_start_ = std::max(next_start_, clock::now() - gap) + gap;
     }
     launch(seq, std::move(*item->row));
@@ -116,8 +117,8 @@ void scheduler::launch(std::size_t seq, account_row row) {
   // and transport parameter.
   const auto& aor = j->row.acct.aor;
   auto tp = aor.param("transport");
-  if (!memo_ || memo_->route != j->route || memo_->scheme != aor.scheme || memo_->host != aor.host ||
-      memo_->port != aor.port || memo_->transport_param != tp) {
+  if (!memo_ || memo_->route != j->route || memo_->scheme != aor.scheme || memo_->host != aor.host || memo_->port != aor.port ||
+      memo_->transport_param != tp) {
     memo_.reset();
     auto made = registration::locate_request_for(j->row.acct, *j->route);
     // A row whose registrar or route cannot be used (e.g. a sips: AOR in a --transport udp batch).
@@ -163,17 +164,15 @@ void scheduler::locate(std::size_t seq, const std::shared_ptr<job>& j, const std
   });
 }
 
-void scheduler::run(std::size_t seq, const std::shared_ptr<job>& j,
-                          std::shared_ptr<const netcheck::resolution> located) {
+void scheduler::run(std::size_t seq, const std::shared_ptr<job>& j, std::shared_ptr<const netcheck::resolution> located) {
   // With the request made and the resolver, TLS context and links shared, the run finds no
   // usage error of its own: a bad route was this row's error in launch().
   registration::async_register_run(
       ctx_, j->row.acct, *j->settings, *j->route, opts_.timeout,
       [this, seq, j](report r) {
         // Completion may come inline; finish on a fresh stack so pump() never re-enters.
-        boost::asio::post(ctx_.io, [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable {
-          finish(seq, std::move(b));
-        });
+        boost::asio::post(ctx_.io,
+                          [this, seq, j, b = result_from_report(j->row, std::move(r))]() mutable { finish(seq, std::move(b)); });
       },
       registration::prelocated{j->request, std::move(located)});
 }

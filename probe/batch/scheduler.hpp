@@ -104,8 +104,8 @@ class scheduler {
   boost::asio::steady_timer timer_;
   std::mt19937 jitter_rng_{std::random_device{}()};
 
-  std::size_t next_seq_ = 0;   // sequence number of the next item read
-  std::size_t emit_seq_ = 0;   // next sequence number to emit
+  std::size_t next_seq_ = 0;  // sequence number of the next item read
+  std::size_t emit_seq_ = 0;  // next sequence number to emit
   // Started, not yet emitted: slot seq % concurrency (pump() keeps fewer than
   // `concurrency` sequence numbers between emit_seq_ and next_seq_).
   std::vector<std::optional<row_result>> window_;

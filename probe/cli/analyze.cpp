@@ -115,11 +115,13 @@ int run_analyze(const analyze_cli& o) {
   if (result.sip_messages == 0) {
     std::string why = "no SIP messages found in " + what;
     if (result.capture.packets) why += " (" + std::to_string(result.capture.packets) + " packets read)";
-    if (!result.warnings.empty()) why += "; first problem: " + result.warnings.front().first + ": " + result.warnings.front().second;
+    if (!result.warnings.empty())
+      why += "; first problem: " + result.warnings.front().first + ": " + result.warnings.front().second;
     throw usage_error(why);
   }
   if (store.total() == 0)
-    throw usage_error("no REGISTER traffic in " + what + " (" + std::to_string(result.sip_messages) + " SIP messages of other methods" +
+    throw usage_error("no REGISTER traffic in " + what + " (" + std::to_string(result.sip_messages) +
+                      " SIP messages of other methods" +
                       (o.call_id.empty() && o.aor.empty() ? "" : ", or none matching --call-id/--aor") + ")");
 
   result.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -131,10 +133,13 @@ int run_analyze(const analyze_cli& o) {
 }  // namespace
 
 void setup_analyze(CLI::App& parent, action& selected) {
-  auto* cmd = parent.add_subcommand("analyze", "Explain a registration from a trace: pcap/pcapng, ngrep, Asterisk/FreeSWITCH logs, sngrep export or pasted messages");
+  auto* cmd = parent.add_subcommand(
+      "analyze",
+      "Explain a registration from a trace: pcap/pcapng, ngrep, Asterisk/FreeSWITCH logs, sngrep export or pasted messages");
   auto o = std::make_shared<analyze_cli>();
   cmd->add_option("files", o->files, "Trace files to read in order; - or none reads standard input");
-  cmd->add_option("--format", o->format, "Input format instead of detecting it (fslog and kamailio read as freeswitch, pcapng as pcap)")
+  cmd->add_option("--format", o->format,
+                  "Input format instead of detecting it (fslog and kamailio read as freeswitch, pcapng as pcap)")
       ->check(one_of({"auto", "text", "ngrep", "asterisk", "freeswitch", "fslog", "kamailio", "sngrep", "pcap", "pcapng"}))
       ->capture_default_str();
   // Reading a day's capture takes seconds: the bound is for inputs that never end.
@@ -146,15 +151,14 @@ void setup_analyze(CLI::App& parent, action& selected) {
   add_secret_options(*cmd, o->secret);
   cmd->add_option("--call-id", o->call_id, "Only the registration with this Call-ID");
   cmd->add_option("--aor", o->aor, "Only registrations whose To or From contains this text (e.g. 1001@example.com)");
-  cmd->add_option("--max-attempts", o->max_attempts, "Show at most this many attempts (plus as many failed ones); counts cover all")
+  cmd->add_option("--max-attempts", o->max_attempts,
+                  "Show at most this many attempts (plus as many failed ones); counts cover all")
       ->check(whole_number_in(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--idle", o->idle_seconds, "Close an attempt after this many seconds of trace time without its messages")
       ->check(number_in(1, 86400))
       ->capture_default_str();
-  cmd->callback([&selected, o] {
-    selected = [o] { return run_analyze(*o); };
-  });
+  cmd->callback([&selected, o] { selected = [o] { return run_analyze(*o); }; });
 }
 
 }  // namespace probe::cli

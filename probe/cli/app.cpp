@@ -22,16 +22,14 @@
 #include <string_view>
 
 // jemalloc's control interface, when the executable links it (probe/cli/malloc_conf.cpp).
-extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std::size_t newlen)
-    __attribute__((weak));
+extern "C" int mallctl(const char* name, void* oldp, std::size_t* oldlenp, void* newp, std::size_t newlen) __attribute__((weak));
 
 namespace probe::cli {
 
 std::string allocator_name() {
   const char* v = nullptr;
   std::size_t len = sizeof v;
-  if (mallctl != nullptr && mallctl("version", &v, &len, nullptr, 0) == 0 && v != nullptr)
-    return std::string("jemalloc ") + v;
+  if (mallctl != nullptr && mallctl("version", &v, &len, nullptr, 0) == 0 && v != nullptr) return std::string("jemalloc ") + v;
   return "glibc malloc";
 }
 
@@ -143,7 +141,8 @@ std::string unexpected_arguments(const std::string& command, const std::vector<s
     option = option && (dashes == 2 || name.size() == 2) && name.size() > dashes;
     for (std::size_t i = dashes; option && i < name.size(); ++i) {
       const char c = name[i];
-      option = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > dashes) || (dashes == 1 && c >= 'A' && c <= 'Z');
+      option = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > dashes) ||
+               (dashes == 1 && c >= 'A' && c <= 'Z');
     }
     if (option) names += (names.empty() ? "" : ", ") + std::string(name);
     else ++values;
@@ -151,8 +150,7 @@ std::string unexpected_arguments(const std::string& command, const std::vector<s
   std::string what = names;
   if (values > 0)
     what += (what.empty() ? "" : " and ") + std::to_string(values) + (values == 1 ? " value" : " values") + " (not shown)";
-  if (command.empty() && names.empty())
-    return "no such subcommand (dns, reach, register, diagnose, analyze or batch): " + what;
+  if (command.empty() && names.empty()) return "no such subcommand (dns, reach, register, diagnose, analyze or batch): " + what;
   return "unexpected argument" + std::string(extras.size() == 1 ? "" : "s") + (command.empty() ? "" : " for " + command) + ": " +
          (what.empty() ? "(not shown)" : what);
 }
@@ -171,10 +169,8 @@ void add_secret_options(CLI::App& cmd, secret_options& o) {
   cmd.add_option("--password-env", o.password_env, "Read the password from this environment variable");
   cmd.add_option("--password-file", o.password_file, "Read the password from the first line of this file");
   cmd.add_flag("--password-stdin", o.password_stdin, "Read the password from standard input");
-  cmd.add_option("--password", o.password,
-                 "The password itself (visible to other users in ps: prefer the options above)");
-  cmd.add_option("--ha1-env", o.ha1_env,
-                 "Read a precomputed HA1 (hex of H(user:realm:password)) from this environment variable");
+  cmd.add_option("--password", o.password, "The password itself (visible to other users in ps: prefer the options above)");
+  cmd.add_option("--ha1-env", o.ha1_env, "Read a precomputed HA1 (hex of H(user:realm:password)) from this environment variable");
 }
 
 namespace {
@@ -218,8 +214,7 @@ std::string parse_error_text(const CLI::ParseError& e, const CLI::App& app) {
 }
 
 int run_command(int argc, char** argv, bool nagios) {
-  CLI::App app{"sipprobe — find out why a SIP account will not register, and prove it",
-               "sipprobe"};
+  CLI::App app{"sipprobe — find out why a SIP account will not register, and prove it", "sipprobe"};
   app.fallthrough();  // shared options may follow the subcommand
   app.require_subcommand(0, 1);
   bool version = false;

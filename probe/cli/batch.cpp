@@ -54,7 +54,10 @@ std::optional<std::size_t> count_lines(int fd) {
     const auto n = ::pread(fd, buf.data(), buf.size(), at);
     if (n < 0) return std::nullopt;
     if (n == 0) break;
-    for (const char* p = buf.data(); (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(n) - static_cast<std::size_t>(p - buf.data())))) != nullptr; ++p)
+    for (const char* p = buf.data();
+         (p = static_cast<const char*>(
+              std::memchr(p, '\n', static_cast<std::size_t>(n) - static_cast<std::size_t>(p - buf.data())))) != nullptr;
+         ++p)
       ++lines;
     last = buf[static_cast<std::size_t>(n) - 1];
     at += n;
@@ -99,7 +102,8 @@ class accounts_input {
     ++read_;
     auto v = batch::validate_row(cols_, r, getenv_);
     if (v)
-      if (auto fresh = dups_.check(*v); !fresh) v = unexpected(batch::row_error{fresh.error(), std::move(v->label), std::move(v->aor)});
+      if (auto fresh = dups_.check(*v); !fresh)
+        v = unexpected(batch::row_error{fresh.error(), std::move(v->label), std::move(v->aor)});
     batch::input_item item;
     if (v) item.row = *std::move(v);
     else item.error = batch::row_error_result(r.number, v.error().label, v.error().aor, v.error().reason);
@@ -217,8 +221,13 @@ class progress_line {
 
   progress_line(boost::asio::io_context& io, const result_output& results, const accounts_input& input,
                 const batch::scheduler& sched, clock::time_point started)
-      : tick_(io), results_(results), input_(input), sched_(sched), started_(started),
-        shown_(::isatty(STDERR_FILENO) == 1), total_(shown_ ? count_lines(input.fd()) : std::nullopt) {}
+      : tick_(io),
+        results_(results),
+        input_(input),
+        sched_(sched),
+        started_(started),
+        shown_(::isatty(STDERR_FILENO) == 1),
+        total_(shown_ ? count_lines(input.fd()) : std::nullopt) {}
 
   void start() {
     if (shown_) show();
@@ -242,8 +251,7 @@ class progress_line {
       if (eta >= 0)
         std::snprintf(done, sizeof done, "%zu/~%zu (%.0f%%), ETA %ld:%02ld", emitted, rows,
                       100.0 * static_cast<double>(emitted) / static_cast<double>(rows), eta / 60, eta % 60);
-      else
-        std::snprintf(done, sizeof done, "%zu/~%zu", emitted, rows);
+      else std::snprintf(done, sizeof done, "%zu/~%zu", emitted, rows);
     } else {
       std::snprintf(done, sizeof done, "%zu done of %zu read", emitted, input_.rows_read());
     }
@@ -306,8 +314,9 @@ int run_batch(batch_cli& o) {
   sip::id_factory ids(sip::openssl_random());
   std::random_device rd;
   std::mt19937 rng(rd());
-  batch::scheduler sched({io, ids, rng}, std::move(opts), [&input] { return input.next(); },
-                               [&results](const batch::row_result& r) { results.write(r); });
+  batch::scheduler sched(
+      {io, ids, rng}, std::move(opts), [&input] { return input.next(); },
+      [&results](const batch::row_result& r) { results.write(r); });
   input.feed(sched);
   // SIGINT, SIGTERM, SIGHUP (the terminal closed) and SIGPIPE (`| head -1`): start no new
   // row; the rows in flight finish, remove their bindings and get their result lines.
@@ -350,9 +359,7 @@ void setup_batch(CLI::App& parent, action& selected) {
   cmd->add_option("--rate", o->rate, "New registrations per second (0: unlimited)")
       ->check(number_in(0, 100000))
       ->capture_default_str();
-  cmd->add_option("--output", o->output, "Result format: jsonl or csv")
-      ->check(one_of({"jsonl", "csv"}))
-      ->capture_default_str();
+  cmd->add_option("--output", o->output, "Result format: jsonl or csv")->check(one_of({"jsonl", "csv"}))->capture_default_str();
   cmd->add_option("--out", o->out, "Write the results to FILE (default: stdout)");
   cmd->add_flag("--summary", o->summary, "Print a count per diagnosis code at the end (on stderr when results go to stdout)");
   cmd->add_option("--timeout", o->timeout_s, "Time limit per registration in seconds")
@@ -366,9 +373,7 @@ void setup_batch(CLI::App& parent, action& selected) {
                 "Authenticated REGISTER without Contact: check credentials, change no binding");
   cmd->add_option("--user-agent", o->opts.settings.user_agent, "User-Agent header (default: sipprobe/<version>)")
       ->check(sip_text());
-  cmd->callback([&selected, o] {
-    selected = [o] { return run_batch(*o); };
-  });
+  cmd->callback([&selected, o] { selected = [o] { return run_batch(*o); }; });
 }
 
 }  // namespace probe::cli

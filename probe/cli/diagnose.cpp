@@ -86,19 +86,22 @@ int run_diagnose(register_cli& o) {
   limits.deadline = overall;
   netcheck::async_locate(*res, configured_req, limits, rng, [&](netcheck::resolution conf) {
     configured = conf.targets;
-    auto left = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
-                         std::chrono::milliseconds(1));
-    registration::async_register_run({io, ids, rng, &shared, &interrupt}, acct, o.settings, o.route, left,
-                       [&](report r) {
-                         registration = std::move(r);
-                         if (--pending == 0 || interrupt.requested()) signals.cancel();
-                         if (interrupt.requested()) io.stop();
-                       },
-                       registration::prelocated{configured_req, std::make_shared<const netcheck::resolution>(conf)});
+    auto left = std::max(
+        overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
+        std::chrono::milliseconds(1));
+    registration::async_register_run(
+        {io, ids, rng, &shared, &interrupt}, acct, o.settings, o.route, left,
+        [&](report r) {
+          registration = std::move(r);
+          if (--pending == 0 || interrupt.requested()) signals.cancel();
+          if (interrupt.requested()) io.stop();
+        },
+        registration::prelocated{configured_req, std::make_shared<const netcheck::resolution>(conf)});
     netcheck::async_locate(*res, alt_req, limits, rng, [&](netcheck::resolution alt) {
       res->cancel();
-      auto left2 = std::max(overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
-                            std::chrono::milliseconds(1));
+      auto left2 = std::max(
+          overall - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start),
+          std::chrono::milliseconds(1));
       rs.timeout = left2;
       reach::async_reach(io, ids, tls.get(), alt.targets, rs, [&](std::vector<reach::target_check> c) {
         checks = std::move(c);
@@ -129,8 +132,8 @@ int run_diagnose(register_cli& o) {
   }
   std::cout << "Transports:\n";
   for (const auto& c : checks) {
-    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(netcheck::endpoint_text(c.target))
-              << "  " << netcheck::to_string(c.verdict) << "  " << printable(c.detail) << "\n";
+    std::cout << "  " << netcheck::to_string(c.target.t) << " " << printable(netcheck::endpoint_text(c.target)) << "  "
+              << netcheck::to_string(c.verdict) << "  " << printable(c.detail) << "\n";
   }
   std::cout << "\nRegistration:\n";
   return emit_report(r, o);

@@ -81,18 +81,14 @@ int run_dns(const dns_options& o) {
 }  // namespace
 
 void setup_dns(CLI::App& parent, action& selected) {
-  auto* cmd = parent.add_subcommand(
-      "dns", "Show how a phone would locate the registrar (RFC 3263: NAPTR, SRV, A/AAAA)");
+  auto* cmd = parent.add_subcommand("dns", "Show how a phone would locate the registrar (RFC 3263: NAPTR, SRV, A/AAAA)");
   auto opts = std::make_shared<dns_options>();
-  cmd->add_option("target", opts->target,
-                  "domain, AOR or URI (sip:alice@example.com), host[:port], [IPv6]:port")
-      ->required();
+  cmd->add_option("target", opts->target, "domain, AOR or URI (sip:alice@example.com), host[:port], [IPv6]:port")->required();
   cmd->add_option("--dns-server", opts->servers,
                   "DNS server IP[:PORT] or [IPv6]:PORT to ask (repeatable; default: "
                   "/etc/resolv.conf)")
       ->allow_extra_args(false);  // one value per --dns-server, so the target stays positional
-  cmd->add_option("--transport", opts->transport, "Only this transport: udp, tcp or tls")
-      ->check(one_of({"udp", "tcp", "tls"}));
+  cmd->add_option("--transport", opts->transport, "Only this transport: udp, tcp or tls")->check(one_of({"udp", "tcp", "tls"}));
   add_common_options(*cmd, opts->common);
   cmd->callback([&selected, opts] { selected = [opts] { return run_dns(*opts); }; });
 }

@@ -52,7 +52,8 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
   const char* red = c ? "\033[31m" : "";
   const char* dim = c ? "\033[2m" : "";
   const char* reset = c ? "\033[0m" : "";
-  out << "Checks for " << printable(r.input) << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "") << "\n";
+  out << "Checks for " << printable(r.input) << (r.insecure ? "  (--insecure: certificate failures do not stop TLS)" : "")
+      << "\n";
   for (const auto& k : r.checks) {
     const bool ok = k.verdict == netcheck::probe_verdict::ok;
     out << "  " << netcheck::to_string(k.target.t) << " " << printable(netcheck::endpoint_text(k.target));
@@ -76,9 +77,8 @@ void write_text(std::ostream& out, const reach_run& r, color_mode color) {
     }
     if (k.tls && (k.tls->handshake_ok() || k.tls->has_certificate)) {
       const auto& t = *k.tls;
-      out << "    " << dim << "TLS " << printable(t.protocol) << " " << printable(t.cipher) << "; subject " << printable(t.subject)
-          << "; issuer " << printable(t.issuer)
-          << reset << "\n";
+      out << "    " << dim << "TLS " << printable(t.protocol) << " " << printable(t.cipher) << "; subject "
+          << printable(t.subject) << "; issuer " << printable(t.issuer) << reset << "\n";
       out << "    " << dim << "SAN:";
       for (const auto& d : t.san_dns) out << " DNS:" << printable(d);
       for (const auto& i : t.san_ip) out << " IP:" << printable(i);
@@ -113,16 +113,22 @@ nlohmann::json to_json(const reach_run& r) {
   j["insecure"] = r.insecure;
   auto& targets = j["targets"] = nlohmann::json::array();
   for (const auto& t : r.located.targets)
-    targets.push_back({{"transport", std::string(netcheck::to_string(t.t))}, {"host", t.host}, {"address", t.address},
-                       {"port", t.port}, {"via", std::string(netcheck::to_string(t.found_by))}});
+    targets.push_back({{"transport", std::string(netcheck::to_string(t.t))},
+                       {"host", t.host},
+                       {"address", t.address},
+                       {"port", t.port},
+                       {"via", std::string(netcheck::to_string(t.found_by))}});
   auto& checks = j["checks"] = nlohmann::json::array();
   for (const auto& c : r.checks) checks.push_back(to_json(c));
   if (r.primary) {
     const auto& e = describe(r.primary->code);
     nlohmann::json fixes = nlohmann::json::array();
     for (auto f : e.fixes) fixes.push_back(std::string(f));
-    j["diagnosis"] = {{"code", std::string(e.code)}, {"title", std::string(e.title)}, {"explanation", std::string(e.explanation)},
-                      {"fixes", fixes}, {"evidence", r.primary->evidence}};
+    j["diagnosis"] = {{"code", std::string(e.code)},
+                      {"title", std::string(e.title)},
+                      {"explanation", std::string(e.explanation)},
+                      {"fixes", fixes},
+                      {"evidence", r.primary->evidence}};
   } else {
     j["diagnosis"] = nullptr;
   }
@@ -187,8 +193,7 @@ void setup_reach(CLI::App& parent, action& selected) {
   cmd->add_option("target", o->target, "domain, AOR or URI (sip:alice@example.com), host[:port], [IPv6]:port")->required();
   cmd->add_option("--dns-server", o->servers, "DNS server IP[:PORT] to ask (repeatable; default: /etc/resolv.conf)")
       ->allow_extra_args(false);
-  cmd->add_option("--transport", o->transport, "Only this transport: udp, tcp or tls")
-      ->check(one_of({"udp", "tcp", "tls"}));
+  cmd->add_option("--transport", o->transport, "Only this transport: udp, tcp or tls")->check(one_of({"udp", "tcp", "tls"}));
   cmd->add_option("--ca-file", o->ca_file, "Trust the CAs in this PEM file for TLS (default: the system store)");
   cmd->add_flag("--insecure", o->insecure, "Complete TLS even when the certificate does not verify (still reported)");
   cmd->add_option("--bind", o->bind, "Local ADDR[:PORT] to send from");

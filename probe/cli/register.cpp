@@ -26,11 +26,11 @@ void setup_register(CLI::App& parent, action& selected) {
         registration::announce_interrupt(interrupt, name, o->common.timeout_s);
       });
       registration::async_register_run({io, ids, rng, nullptr, &interrupt}, acct, o->settings, o->route,
-                         std::chrono::milliseconds(static_cast<long>(o->common.timeout_s * 1000)),
-                         [&result, &signals](report r) {
-                           result = std::move(r);
-                           signals.cancel();
-                         });
+                                       std::chrono::milliseconds(static_cast<long>(o->common.timeout_s * 1000)),
+                                       [&result, &signals](report r) {
+                                         result = std::move(r);
+                                         signals.cancel();
+                                       });
       io.run();
       if (!result) throw std::runtime_error("the registration ended without a result");
       return emit_report(*result, *o);

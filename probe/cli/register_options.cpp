@@ -59,7 +59,8 @@ void add_register_options(CLI::App& cmd, register_cli& o) {
       ->check(whole_number_in(0, 4294967295u))
       ->capture_default_str();
   cmd.add_flag("--keep", o.settings.keep, "Leave the probe's binding registered (default: remove it afterwards)");
-  cmd.add_flag("--query", o.settings.query, "Authenticated REGISTER without Contact: check credentials, list bindings, change nothing");
+  cmd.add_flag("--query", o.settings.query,
+               "Authenticated REGISTER without Contact: check credentials, list bindings, change nothing");
   cmd.add_option("--contact", o.settings.contact, "Register this Contact URI (e.g. what the phone sends)")->check(contact_uri());
   cmd.add_option("--user-agent", o.settings.user_agent, "User-Agent header (default: sipprobe/<version>)")->check(sip_text());
   cmd.add_option("--header", o.headers, "Extra header 'Name: value' (repeatable)");
@@ -79,8 +80,9 @@ registration::account make_account(register_cli& o) {
   // RFC 3261 section 19.1.1: a password in the userinfo is not recommended; here it would
   // travel in From and To and appear in the report.
   if (!a.aor.password.empty())
-    throw usage_error("the address of record carries a password (user:password@host): give the password with "
-                      "--password-env, --password-file, --password-stdin or SIPPROBE_PASSWORD");
+    throw usage_error(
+        "the address of record carries a password (user:password@host): give the password with "
+        "--password-env, --password-file, --password-stdin or SIPPROBE_PASSWORD");
   a.auth_user = o.user;
   a.expected_realm = o.realm;
   a.credentials = acquire_secret(o.secret, process_secret_env());
@@ -103,7 +105,8 @@ void finish_settings(register_cli& o) {
     for (char c : name)
       if (!sip::is_token_char(c)) throw usage_error("--header: the text before ':' is not a header name (RFC 3261 token)");
     for (char c : value)
-      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) throw usage_error("--header: control character in the value of " + name);
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+        throw usage_error("--header: control character in the value of " + name);
     o.settings.extra.push_back({name, value});
   }
   if (o.trace) {

@@ -20,13 +20,13 @@ struct register_cli {
   std::string user;
   std::string realm;
   registration::route_options route;
-  std::string transport;             // --transport text, checked by CLI11
+  std::string transport;  // --transport text, checked by CLI11
   registration::register_settings settings;
   std::vector<std::string> headers;  // --header 'Name: value'
   bool trace = false;
   bool nagios = false;
-  double warning_ms = 0;             // --warning: WARNING above this total time
-  double critical_ms = 0;            // --critical: CRITICAL above this total time
+  double warning_ms = 0;   // --warning: WARNING above this total time
+  double critical_ms = 0;  // --critical: CRITICAL above this total time
 };
 
 // The route options, one group with one help text each for register, diagnose and batch:

@@ -7,6 +7,8 @@ namespace {
 
 using sv = std::string_view;
 
+// The tables are laid out by hand, one field or fix per line: clang-format would pack them.
+// clang-format off
 // Fix lists live in static arrays so entries can hand out spans into them.
 constexpr std::array<sv, 0> no_fixes{};
 constexpr std::array<sv, 1> registered_fixes{
@@ -326,6 +328,7 @@ constexpr std::array<finding_code, 11> finding_list{
     finding_code::credential_mismatch, finding_code::auth_user_looks_like_extension,
     finding_code::tls_certificate_unverified};
 
+// clang-format on
 // describe() indexes the tables by enumerator: each list holds every enumerator in order.
 constexpr bool in_enum_order(const auto& list) {
   for (std::size_t i = 0; i < list.size(); ++i)

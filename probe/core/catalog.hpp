@@ -58,9 +58,9 @@ enum class finding_code {
 // The fixed text of one catalog entry.
 struct entry {
   std::string_view code;
-  std::string_view title;        // one line
-  std::string_view explanation;  // what it means, in plain words
-  std::string_view trigger;      // what was observed that leads to it (docs/catalog.md)
+  std::string_view title;                   // one line
+  std::string_view explanation;             // what it means, in plain words
+  std::string_view trigger;                 // what was observed that leads to it (docs/catalog.md)
   std::span<const std::string_view> fixes;  // ordered, concrete steps (may be empty)
 };
 
@@ -89,13 +89,13 @@ void add_finding(std::vector<finding>& list, finding f);
 
 // What the last REGISTER of an attempt got back (active or from a trace).
 struct response_outcome {
-  int status = 0;                        // final status code; 0 when none arrived
-  bool sent_authorization = false;       // the request carried Authorization
-  bool sent_proxy_authorization = false; // … or Proxy-Authorization
-  bool stale = false;                    // the challenge said stale=true
-  bool min_expires_unusable = false;     // 423 without Min-Expires, or 423 after using it
-  bool removal = false;                  // the request removed bindings (Expires 0, Contact: *)
-  bool query = false;                    // the request had no Contact: a binding query
+  int status = 0;                         // final status code; 0 when none arrived
+  bool sent_authorization = false;        // the request carried Authorization
+  bool sent_proxy_authorization = false;  // … or Proxy-Authorization
+  bool stale = false;                     // the challenge said stale=true
+  bool min_expires_unusable = false;      // 423 without Min-Expires, or 423 after using it
+  bool removal = false;                   // the request removed bindings (Expires 0, Contact: *)
+  bool query = false;                     // the request had no Contact: a binding query
 };
 
 // Maps a final response to the primary diagnosis (RFC 3261 §21 classes). A 2xx is
@@ -108,11 +108,11 @@ diagnosis_code classify_response(const response_outcome& r) noexcept;
 // What the network said when no SIP final response settled the question.
 struct network_outcome {
   bool dns_resolved = true;
-  bool tls_failed = false;               // handshake or certificate verification failed
-  bool malformed_reply = false;          // bytes came back but were not SIP
-  bool refused = false;                  // ICMP port unreachable or TCP RST
-  bool other_transport_answered = false; // another transport to the same target replied
-  bool unreachable = false;              // every target: no route (network or host unreachable)
+  bool tls_failed = false;                // handshake or certificate verification failed
+  bool malformed_reply = false;           // bytes came back but were not SIP
+  bool refused = false;                   // ICMP port unreachable or TCP RST
+  bool other_transport_answered = false;  // another transport to the same target replied
+  bool unreachable = false;               // every target: no route (network or host unreachable)
 };
 
 // The catalog's network-level reasoning: DNS first, then what came back; no route to any

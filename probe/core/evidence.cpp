@@ -26,7 +26,7 @@ address_scope classify_address(std::string_view host) noexcept {
   if (inet_pton(AF_INET6, text.data(), v6.data()) == 1) {
     static constexpr std::array<unsigned char, 16> loop{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     if (v6 == loop) return address_scope::loopback;
-    if ((v6[0] & 0xfe) == 0xfc) return address_scope::private_use;  // fc00::/7
+    if ((v6[0] & 0xfe) == 0xfc) return address_scope::private_use;                  // fc00::/7
     if (v6[0] == 0xfe && (v6[1] & 0xc0) == 0x80) return address_scope::link_local;  // fe80::/10
     // IPv4-mapped (::ffff:a.b.c.d): judge the IPv4 address.
     static constexpr std::array<unsigned char, 12> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

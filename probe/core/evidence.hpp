@@ -13,11 +13,11 @@
 namespace probe {
 
 enum class address_scope {
-  not_ip,      // a host name, or not an address at all
-  loopback,    // 127.0.0.0/8, ::1
-  private_use, // RFC 1918, RFC 6598 (CGNAT 100.64/10), RFC 4193 ULA fc00::/7
-  link_local,  // 169.254/16, fe80::/10
-  global,      // anything else
+  not_ip,       // a host name, or not an address at all
+  loopback,     // 127.0.0.0/8, ::1
+  private_use,  // RFC 1918, RFC 6598 (CGNAT 100.64/10), RFC 4193 ULA fc00::/7
+  link_local,   // 169.254/16, fe80::/10
+  global,       // anything else
 };
 
 // Classifies an IPv4 or IPv6 literal (brackets allowed).

@@ -39,9 +39,7 @@ class expected {
   using value_type = T;
   using error_type = E;
 
-  expected()
-    requires std::is_default_constructible_v<T>
-      : v_(std::in_place_index<0>) {}
+  expected() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
   expected(const T& value) : v_(std::in_place_index<0>, value) {}
   expected(T&& value) : v_(std::in_place_index<0>, std::move(value)) {}
   template <class G>

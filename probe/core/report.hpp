@@ -16,18 +16,18 @@ namespace probe {
 
 // One request/response exchange as it appears in the ladder.
 struct transaction_record {
-  std::string request;          // method, e.g. "REGISTER"
+  std::string request;  // method, e.g. "REGISTER"
   std::uint32_t cseq = 0;
-  std::string transport;        // "udp", "tcp", "tls"
-  std::string local;            // our address:port
-  std::string remote;           // their address:port
-  std::string note;             // e.g. "Digest SHA-256 (preferred over MD5, RFC 8760)"
-  int status = 0;               // final status; 0 when none arrived
-  std::string reason;           // reason phrase, or what happened instead ("timeout")
-  double rtt_ms = -1;           // request to final response; <0 when none
-  int retransmissions = 0;      // UDP retransmissions sent (RFC 3261 Timer E)
-  std::vector<int> provisional; // 1xx statuses kept: all, or the first and the last of many
-  int provisional_count = 0;    // 1xx responses seen (more than provisional.size() when many)
+  std::string transport;         // "udp", "tcp", "tls"
+  std::string local;             // our address:port
+  std::string remote;            // their address:port
+  std::string note;              // e.g. "Digest SHA-256 (preferred over MD5, RFC 8760)"
+  int status = 0;                // final status; 0 when none arrived
+  std::string reason;            // reason phrase, or what happened instead ("timeout")
+  double rtt_ms = -1;            // request to final response; <0 when none
+  int retransmissions = 0;       // UDP retransmissions sent (RFC 3261 Timer E)
+  std::vector<int> provisional;  // 1xx statuses kept: all, or the first and the last of many
+  int provisional_count = 0;     // 1xx responses seen (more than provisional.size() when many)
 };
 
 // A target a phone would try (RFC 3263), and what happened there.
@@ -37,7 +37,7 @@ struct target_record {
   std::string address;
   std::uint16_t port = 0;
   std::string found_by;  // netcheck::found_by: "naptr", "srv", "a", "literal" (JSON "via")
-  std::string result;  // empty when not tried
+  std::string result;    // empty when not tried
 };
 
 struct binding_record {
@@ -48,20 +48,20 @@ struct binding_record {
 
 struct registration_record {
   std::int64_t requested_expires = -1;
-  std::int64_t expires = -1;     // granted for our binding
+  std::int64_t expires = -1;  // granted for our binding
   std::vector<binding_record> bindings;
-  bool removed = false;          // our binding was removed afterwards
-  bool kept = false;             // --keep
+  bool removed = false;  // our binding was removed afterwards
+  bool kept = false;     // --keep
 };
 
 // The certificate of the last TLS target that sent one: the name it was checked against
 // (RFC 5922 §4: the SIP domain the user asked for, not the SRV target) and how the check
 // went.
 struct tls_record {
-  std::string endpoint;      // "127.0.0.1:5061"
-  std::string checked_name;  // "example.com", an IP literal, or "" when none was checked
-  std::string verdict;       // netcheck::tls_verdict: "ok", "untrusted", "name_mismatch", …
-  std::string reason;        // OpenSSL's verification reason ("" when ok)
+  std::string endpoint;               // "127.0.0.1:5061"
+  std::string checked_name;           // "example.com", an IP literal, or "" when none was checked
+  std::string verdict;                // netcheck::tls_verdict: "ok", "untrusted", "name_mismatch", …
+  std::string reason;                 // OpenSSL's verification reason ("" when ok)
   bool verification_skipped = false;  // the check failed and --insecure went on regardless
 };
 

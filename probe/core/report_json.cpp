@@ -39,17 +39,26 @@ nlohmann::json to_json(const report& r) {
 
   auto& targets = j["targets"] = nlohmann::json::array();
   for (const auto& t : r.targets)
-    targets.push_back({{"transport", t.transport}, {"host", t.host}, {"address", t.address},
-                       {"port", t.port}, {"via", t.found_by}, {"result", t.result}});
+    targets.push_back({{"transport", t.transport},
+                       {"host", t.host},
+                       {"address", t.address},
+                       {"port", t.port},
+                       {"via", t.found_by},
+                       {"result", t.result}});
 
   auto& transactions = j["transactions"] = nlohmann::json::array();
   for (const auto& t : r.transactions) {
-    nlohmann::json tj = {{"request", t.request},   {"cseq", t.cseq},     {"transport", t.transport},
-                         {"local", t.local},       {"remote", t.remote}, {"status", t.status},
-                         {"reason", t.reason},     {"retransmissions", t.retransmissions},
-                         {"provisional", t.provisional},
-                         {"provisional_count", std::max<std::size_t>(static_cast<std::size_t>(t.provisional_count),
-                                                                     t.provisional.size())}};
+    nlohmann::json tj = {
+        {"request", t.request},
+        {"cseq", t.cseq},
+        {"transport", t.transport},
+        {"local", t.local},
+        {"remote", t.remote},
+        {"status", t.status},
+        {"reason", t.reason},
+        {"retransmissions", t.retransmissions},
+        {"provisional", t.provisional},
+        {"provisional_count", std::max<std::size_t>(static_cast<std::size_t>(t.provisional_count), t.provisional.size())}};
     tj["rtt_ms"] = t.rtt_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(round_ms(t.rtt_ms));
     if (!t.note.empty()) tj["note"] = t.note;
     transactions.push_back(std::move(tj));
@@ -58,8 +67,7 @@ nlohmann::json to_json(const report& r) {
   if (r.registration) {
     const auto& reg = *r.registration;
     nlohmann::json bindings = nlohmann::json::array();
-    for (const auto& b : reg.bindings)
-      bindings.push_back({{"contact", b.contact}, {"expires", b.expires}, {"ours", b.ours}});
+    for (const auto& b : reg.bindings) bindings.push_back({{"contact", b.contact}, {"expires", b.expires}, {"ours", b.ours}});
     j["registration"] = {{"requested_expires", reg.requested_expires},
                          {"expires", reg.expires},
                          {"bindings", std::move(bindings)},

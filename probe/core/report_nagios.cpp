@@ -29,7 +29,8 @@ nagios_result nagios_line(const report& r, double warning_ms, double critical_ms
       }
     }
     if (critical_ms > 0 && r.elapsed_ms > critical_ms) n.status = 2, why += (why.empty() ? "" : ", ") + std::string("slow");
-    else if (warning_ms > 0 && r.elapsed_ms > warning_ms && n.status == 0) n.status = 1, why += (why.empty() ? "" : ", ") + std::string("slow");
+    else if (warning_ms > 0 && r.elapsed_ms > warning_ms && n.status == 0)
+      n.status = 1, why += (why.empty() ? "" : ", ") + std::string("slow");
   }
   static const char* names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
   double rtt = -1;
@@ -44,7 +45,8 @@ nagios_result nagios_line(const report& r, double warning_ms, double critical_ms
   std::snprintf(perf, sizeof perf, "rtt=%.1fms;;;0 total=%.1fms;%s;%s;0 expires=%llds", rtt < 0 ? 0.0 : rtt, r.elapsed_ms,
                 threshold(warning_ms).c_str(), threshold(critical_ms).c_str(),
                 static_cast<long long>(r.registration ? std::max<std::int64_t>(r.registration->expires, 0) : 0));
-  n.line = std::string("SIPPROBE ") + names[n.status] + " - " + std::string(e.code) + ": " + std::string(e.title) + " (" + printable(r.aor) + ")";
+  n.line = std::string("SIPPROBE ") + names[n.status] + " - " + std::string(e.code) + ": " + std::string(e.title) + " (" +
+           printable(r.aor) + ")";
   if (!why.empty()) n.line += " [" + why + "]";
   n.line += " | " + std::string(perf);
   return n;

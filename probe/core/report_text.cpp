@@ -38,7 +38,8 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
 
   if (!r.transactions.empty()) {
     for (const auto& t : r.transactions) {
-      out << "  " << printable(t.request) << " (CSeq " << t.cseq << ") → " << printable(t.remote) << " " << printable(t.transport);
+      out << "  " << printable(t.request) << " (CSeq " << t.cseq << ") → " << printable(t.remote) << " "
+          << printable(t.transport);
       if (!t.note.empty()) out << c.dim << "  [" << printable(t.note) << "]" << c.reset;
       if (t.retransmissions > 0) out << c.dim << "  (" << t.retransmissions << " retransmissions)" << c.reset;
       out << "\n";
@@ -64,8 +65,8 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
 
   const auto& e = describe(r.primary.code);
   const bool ok = is_success(r.primary.code);
-  out << c.bold << (ok ? c.green : c.red) << (ok ? "✔ " : "✘ ") << e.code << c.reset << c.bold
-      << ": " << e.title << c.reset << "\n";
+  out << c.bold << (ok ? c.green : c.red) << (ok ? "✔ " : "✘ ") << e.code << c.reset << c.bold << ": " << e.title << c.reset
+      << "\n";
   out << "  " << e.explanation << "\n";
   if (!r.primary.evidence.empty()) {
     out << "  Evidence:\n";

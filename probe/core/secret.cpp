@@ -32,8 +32,7 @@ std::string read_bounded(std::istream& in, const std::string& what) {
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     data.append(buf, static_cast<std::size_t>(in.gcount()));
     if (data.size() > max_secret_bytes)
-      throw usage_error(what + " holds more than " + std::to_string(max_secret_bytes) +
-                        " bytes; a password is one line");
+      throw usage_error(what + " holds more than " + std::to_string(max_secret_bytes) + " bytes; a password is one line");
   }
   return first_line(std::move(data));
 }
@@ -79,8 +78,7 @@ std::optional<std::string> tty_prompt(const std::string& text) {
   tcsetattr(fd, TCSAFLUSH, &quiet);
   std::string line;
   int c = 0;
-  while ((c = std::fgetc(tty)) != EOF && c != '\n' && line.size() <= max_secret_bytes)
-    line.push_back(static_cast<char>(c));
+  while ((c = std::fgetc(tty)) != EOF && c != '\n' && line.size() <= max_secret_bytes) line.push_back(static_cast<char>(c));
   tcsetattr(fd, TCSAFLUSH, &old);
   std::fputs("\n", tty);
   std::fclose(tty);
@@ -104,8 +102,9 @@ secret acquire_secret(const secret_options& o, const secret_env& env, bool requi
   int given = (!o.password_env.empty()) + (!o.password_file.empty()) + (o.password_stdin ? 1 : 0) +
               (o.password.has_value() ? 1 : 0) + (!o.ha1_env.empty());
   if (given > 1)
-    throw usage_error("give the secret one way only: --password-env, --password-file, "
-                      "--password-stdin, --password or --ha1-env");
+    throw usage_error(
+        "give the secret one way only: --password-env, --password-file, "
+        "--password-stdin, --password or --ha1-env");
   secret s;
   auto from_env = [&](const std::string& var, const char* option) {
     const char* v = env.getenv(var.c_str());
@@ -142,11 +141,11 @@ secret acquire_secret(const secret_options& o, const secret_env& env, bool requi
     s.password = std::move(*p);
     s.source = "prompt";
   } else if (required) {
-    throw usage_error("no password: use --password-env VAR, --password-file FILE, --password-stdin, "
-                      "SIPPROBE_PASSWORD, or run on a terminal to be prompted");
+    throw usage_error(
+        "no password: use --password-env VAR, --password-file FILE, --password-stdin, "
+        "SIPPROBE_PASSWORD, or run on a terminal to be prompted");
   }
-  if (required && s.password.empty() && s.ha1.empty())
-    throw usage_error("the password from " + s.source + " is empty");
+  if (required && s.password.empty() && s.ha1.empty()) throw usage_error("the password from " + s.source + " is empty");
   return s;
 }
 

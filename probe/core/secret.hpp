@@ -14,11 +14,11 @@ namespace probe {
 
 // Where the secret comes from, as the command line said it (probe/cli/ adds the options).
 struct secret_options {
-  std::string password_env;               // --password-env VAR
-  std::string password_file;              // --password-file FILE
-  bool password_stdin = false;            // --password-stdin
-  std::optional<std::string> password;    // --password (visible to other users)
-  std::string ha1_env;                    // --ha1-env VAR
+  std::string password_env;             // --password-env VAR
+  std::string password_file;            // --password-file FILE
+  bool password_stdin = false;          // --password-stdin
+  std::optional<std::string> password;  // --password (visible to other users)
+  std::string ha1_env;                  // --ha1-env VAR
 };
 
 struct secret {
@@ -30,10 +30,10 @@ struct secret {
 // Everything acquire_secret() needs from the outside world; tests replace it.
 struct secret_env {
   std::function<const char*(const char*)> getenv;
-  std::istream* in = nullptr;                            // standard input
+  std::istream* in = nullptr;  // standard input
   bool stdin_is_tty = false;
   std::function<std::optional<std::string>(const std::string&)> prompt;  // no-echo prompt
-  std::function<void(const std::string&)> warn;          // one line on stderr
+  std::function<void(const std::string&)> warn;                          // one line on stderr
 };
 secret_env process_secret_env();
 

@@ -21,8 +21,8 @@ char32_t code_point(std::string_view s, std::size_t i, std::size_t len) noexcept
 // start control sequences), and the bidi controls that reorder what is displayed
 // (Unicode TR #9: the "Trojan Source" characters).
 bool is_control(char32_t c) noexcept {
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f ||
-         (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+         (c >= 0x2066 && c <= 0x2069);
 }
 
 void append_escape(std::string& out, char32_t c, bool is_byte) {
@@ -85,9 +85,7 @@ bool is_printable(std::string_view s) noexcept {
   return true;
 }
 
-std::string printable(std::string_view s) {
-  return is_printable(s) ? std::string(s) : escape(s, false);
-}
+std::string printable(std::string_view s) { return is_printable(s) ? std::string(s) : escape(s, false); }
 
 std::string printable_lines(std::string_view s) { return escape(s, true); }
 

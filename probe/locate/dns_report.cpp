@@ -31,8 +31,7 @@ constexpr palette plain{"", "", "", "", ""};
 std::string answers_summary(const query_result& q) {
   if (q.type == rr_type::a || q.type == rr_type::aaaa) {
     std::string s;
-    for (std::size_t i = 0; i < q.addresses.size() && i < 4; ++i)
-      s += (i ? ", " : "") + q.addresses[i];
+    for (std::size_t i = 0; i < q.addresses.size() && i < 4; ++i) s += (i ? ", " : "") + q.addresses[i];
     if (q.addresses.size() > 4) s += ", +" + std::to_string(q.addresses.size() - 4) + " more";
     return s;
   }
@@ -42,16 +41,14 @@ std::string answers_summary(const query_result& q) {
 
 // A label for the failure of an explaining error that is not a query status.
 std::string plan_reason(const netcheck::resolution& r) {
-  if (r.error == netcheck::errc::timeout && !r.failed_query)
-    return "the overall deadline passed before the plan was complete";
+  if (r.error == netcheck::errc::timeout && !r.failed_query) return "the overall deadline passed before the plan was complete";
   return r.error.message();
 }
 
 }  // namespace
 
 std::string describe_query(const query_result& q) {
-  std::string s = std::string(netcheck::to_string(q.type)) + " " + q.name + ": " +
-                  std::string(netcheck::to_string(q.status));
+  std::string s = std::string(netcheck::to_string(q.type)) + " " + q.name + ": " + std::string(netcheck::to_string(q.status));
   if (q.status == dns_status::ok) {
     s += " (" + answers_summary(q) + ")";
   } else if (!q.detail.empty()) {
@@ -61,9 +58,7 @@ std::string describe_query(const query_result& q) {
   return s;
 }
 
-std::optional<diagnosis> dns_diagnosis(const dns_run& run) {
-  return dns_diagnosis(run.result, run.target.host, run.servers);
-}
+std::optional<diagnosis> dns_diagnosis(const dns_run& run) { return dns_diagnosis(run.result, run.target.host, run.servers); }
 
 std::optional<diagnosis> dns_diagnosis(const netcheck::resolution& r, const std::string& host,
                                        const std::vector<std::string>& asked) {
@@ -73,8 +68,7 @@ std::optional<diagnosis> dns_diagnosis(const netcheck::resolution& r, const std:
   std::string servers;
   for (const auto& s : asked) servers += (servers.empty() ? "" : ", ") + s;
   if (r.failed_query && *r.failed_query < r.queries.size()) {
-    d.evidence.push_back(describe_query(r.queries[*r.failed_query]) + " — " +
-                         r.error.message());
+    d.evidence.push_back(describe_query(r.queries[*r.failed_query]) + " — " + r.error.message());
   } else {
     d.evidence.push_back("no target for " + host + ": " + plan_reason(r));
   }
@@ -90,11 +84,15 @@ namespace {
 json answers_json(const query_result& q) {
   json a = json::array();
   for (const auto& n : q.naptr)
-    a.push_back({{"order", n.order}, {"preference", n.preference}, {"flags", n.flags},
-                 {"service", n.service}, {"regexp", n.regexp}, {"replacement", n.replacement}});
+    a.push_back({{"order", n.order},
+                 {"preference", n.preference},
+                 {"flags", n.flags},
+                 {"service", n.service},
+                 {"regexp", n.regexp},
+                 {"replacement", n.replacement}});
   for (const auto& s : q.srv)
-    a.push_back({{"priority", s.priority}, {"weight", s.weight}, {"port", s.port},
-                 {"target", s.target.empty() ? "." : s.target}});
+    a.push_back(
+        {{"priority", s.priority}, {"weight", s.weight}, {"port", s.port}, {"target", s.target.empty() ? "." : s.target}});
   for (const auto& addr : q.addresses) a.push_back(addr);
   return a;
 }
@@ -125,15 +123,16 @@ json node_json(const netcheck::resolution& r, const std::vector<std::vector<int>
   switch (n.k) {
     case plan_node::kind::query: j["query"] = n.query; break;
     case plan_node::kind::naptr:
-      j["naptr"] = {{"order", n.naptr.order}, {"preference", n.naptr.preference},
-                    {"flags", n.naptr.flags}, {"service", n.naptr.service},
+      j["naptr"] = {{"order", n.naptr.order},
+                    {"preference", n.naptr.preference},
+                    {"flags", n.naptr.flags},
+                    {"service", n.naptr.service},
                     {"replacement", n.naptr.replacement}};
       j["transport"] = n.t ? json(netcheck::to_string(*n.t)) : json(nullptr);
       j["ignored"] = n.note.empty() ? json(nullptr) : json(n.note);
       break;
     case plan_node::kind::srv:
-      j["srv"] = {{"priority", n.srv.priority}, {"weight", n.srv.weight}, {"port", n.srv.port},
-                  {"target", n.srv.target}};
+      j["srv"] = {{"priority", n.srv.priority}, {"weight", n.srv.weight}, {"port", n.srv.port}, {"target", n.srv.target}};
       j["transport"] = n.t ? json(netcheck::to_string(*n.t)) : json(nullptr);
       break;
     case plan_node::kind::note: j["note"] = n.note; break;
@@ -167,8 +166,10 @@ json dns_to_json(const dns_run& run) {
   j["plan"] = std::move(plan);
   json targets = json::array();
   for (const auto& x : r.targets)
-    targets.push_back({{"transport", netcheck::to_string(x.t)}, {"host", x.host},
-                       {"address", x.address}, {"port", x.port},
+    targets.push_back({{"transport", netcheck::to_string(x.t)},
+                       {"host", x.host},
+                       {"address", x.address},
+                       {"port", x.port},
                        {"via", netcheck::to_string(x.found_by)}});
   j["targets"] = std::move(targets);
   if (auto d = dns_diagnosis(run)) {
@@ -183,13 +184,8 @@ json dns_to_json(const dns_run& run) {
                 {"status", netcheck::to_string(q.status)},
                 {"query", *r.failed_query}};
     }
-    j["diagnosis"] = {{"code", e.code},
-                      {"title", e.title},
-                      {"explanation", e.explanation},
-                      {"reason", r.error.message()},
-                      {"record", record},
-                      {"fixes", fixes},
-                      {"evidence", d->evidence}};
+    j["diagnosis"] = {{"code", e.code},   {"title", e.title}, {"explanation", e.explanation}, {"reason", r.error.message()},
+                      {"record", record}, {"fixes", fixes},   {"evidence", d->evidence}};
   } else {
     j["diagnosis"] = nullptr;
   }
@@ -221,24 +217,20 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
             std::string(netcheck::to_string(q.status)) + c.reset;
         if (ok) s += "  " + printable(answers_summary(q));
         else if (!q.detail.empty()) s += std::string(c.dim) + "  " + printable(q.detail) + c.reset;
-        s += std::string(c.dim) + (q.ttl ? "  ttl " + std::to_string(*q.ttl) : "") + "  " +
-             std::to_string(q.elapsed.count()) + " ms" + c.reset;
+        s += std::string(c.dim) + (q.ttl ? "  ttl " + std::to_string(*q.ttl) : "") + "  " + std::to_string(q.elapsed.count()) +
+             " ms" + c.reset;
         if (q.capped) s += "  (answer capped)";
         break;
       }
       case plan_node::kind::naptr:
-        s = "order " + std::to_string(n.naptr.order) + " pref " +
-            std::to_string(n.naptr.preference) + "  \"" + printable(n.naptr.flags) + "\" " +
-            printable(n.naptr.service);
-        if (n.note.empty())
-          s += " → " + printable(n.naptr.replacement) + " [" + std::string(netcheck::to_string(*n.t)) + "]";
-        else
-          s += std::string(c.dim) + "  ignored: " + printable(n.note) + c.reset;
+        s = "order " + std::to_string(n.naptr.order) + " pref " + std::to_string(n.naptr.preference) + "  \"" +
+            printable(n.naptr.flags) + "\" " + printable(n.naptr.service);
+        if (n.note.empty()) s += " → " + printable(n.naptr.replacement) + " [" + std::string(netcheck::to_string(*n.t)) + "]";
+        else s += std::string(c.dim) + "  ignored: " + printable(n.note) + c.reset;
         break;
       case plan_node::kind::srv:
-        s = "priority " + std::to_string(n.srv.priority) + " weight " +
-            std::to_string(n.srv.weight) + " port " + std::to_string(n.srv.port) + " → " +
-            printable(n.srv.target);
+        s = "priority " + std::to_string(n.srv.priority) + " weight " + std::to_string(n.srv.weight) + " port " +
+            std::to_string(n.srv.port) + " → " + printable(n.srv.target);
         break;
       case plan_node::kind::note: s = std::string(c.dim) + printable(n.note) + c.reset; break;
     }
@@ -246,14 +238,12 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
   };
 
   auto kids = children_of(r);
-  std::function<void(int, const std::string&, bool, bool)> draw =
-      [&](int i, const std::string& prefix, bool last, bool root) {
-        out << "  " << prefix << (root ? "" : last ? "└─ " : "├─ ")
-            << line_for(r.nodes[static_cast<std::size_t>(i)]) << "\n";
-        std::string next = prefix + (root ? "" : last ? "   " : "│  ");
-        const auto& ks = kids[static_cast<std::size_t>(i)];
-        for (std::size_t k = 0; k < ks.size(); ++k) draw(ks[k], next, k + 1 == ks.size(), false);
-      };
+  std::function<void(int, const std::string&, bool, bool)> draw = [&](int i, const std::string& prefix, bool last, bool root) {
+    out << "  " << prefix << (root ? "" : last ? "└─ " : "├─ ") << line_for(r.nodes[static_cast<std::size_t>(i)]) << "\n";
+    std::string next = prefix + (root ? "" : last ? "   " : "│  ");
+    const auto& ks = kids[static_cast<std::size_t>(i)];
+    for (std::size_t k = 0; k < ks.size(); ++k) draw(ks[k], next, k + 1 == ks.size(), false);
+  };
   for (int root : kids.back()) draw(root, "", true, true);
 
   out << "\n";
@@ -264,24 +254,25 @@ void write_dns_text(std::ostream& out, const dns_run& run, color_mode color) {
       std::string ep = printable(netcheck::endpoint_text(t));
       ++i;
       out << "  " << (i < 10 ? " " : "") << i << ". " << netcheck::to_string(t.t) << "  " << ep
-          << std::string(ep.size() < 22 ? 22 - ep.size() : 1, ' ') << printable(t.host) << c.dim
-          << "  via " << netcheck::to_string(t.found_by) << c.reset << "\n";
+          << std::string(ep.size() < 22 ? 22 - ep.size() : 1, ' ') << printable(t.host) << c.dim << "  via "
+          << netcheck::to_string(t.found_by) << c.reset << "\n";
     }
     if (r.limited) out << c.dim << "  (limit reached: more targets not shown)" << c.reset << "\n";
-    out << "\n" << c.ok << "Resolved" << c.reset << ": " << r.targets.size()
-        << (r.targets.size() == 1 ? " target" : " targets") << " in " << r.elapsed.count()
-        << " ms.\n";
+    out << "\n"
+        << c.ok << "Resolved" << c.reset << ": " << r.targets.size() << (r.targets.size() == 1 ? " target" : " targets") << " in "
+        << r.elapsed.count() << " ms.\n";
     return;
   }
   auto d = dns_diagnosis(run);
   const entry& e = describe(d->code);
-  out << c.bad << c.bold << "Diagnosis: " << e.code << c.reset << " — " << e.title << "\n  "
-      << e.explanation << "\n\n  Evidence:\n";
+  out << c.bad << c.bold << "Diagnosis: " << e.code << c.reset << " — " << e.title << "\n  " << e.explanation
+      << "\n\n  Evidence:\n";
   for (const auto& ev : d->evidence) out << "    - " << printable(ev) << "\n";
   out << "\n  Fixes:\n";
   int k = 0;
   for (auto f : e.fixes) out << "    " << ++k << ". " << f << "\n";
-  out << "\n" << "No target found (" << r.elapsed.count() << " ms).\n";
+  out << "\n"
+      << "No target found (" << r.elapsed.count() << " ms).\n";
 }
 
 }  // namespace probe::locate

@@ -27,7 +27,7 @@
 namespace probe::locate {
 
 struct dns_run {
-  std::string input;                 // the target as typed
+  std::string input;  // the target as typed
   dns_target target;
   std::vector<std::string> servers;  // the DNS servers asked ("127.0.0.1:53")
   netcheck::resolution result;

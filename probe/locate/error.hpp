@@ -24,20 +24,18 @@ enum class errc {
   bad_ipv6,                   // an IPv6 address with a port but no brackets, or in a URI
   bad_port,                   // not a number from 1 to 65535
   empty_host,
-  host_too_long,              // more than 253 characters (RFC 1035 §2.3.4)
-  empty_label,                // "a..b"
-  label_too_long,             // more than 63 characters (RFC 1035 §2.3.4)
-  bad_host_character,         // target_error::character names it
-  not_ipv4,                   // only digits and dots, but not an IPv4 address
-  unsupported_transport,      // transport= other than udp, tcp or tls
-  sips_over_udp,              // sips: with transport=udp (RFC 3261 §26.2: SIPS needs TLS)
+  host_too_long,          // more than 253 characters (RFC 1035 §2.3.4)
+  empty_label,            // "a..b"
+  label_too_long,         // more than 63 characters (RFC 1035 §2.3.4)
+  bad_host_character,     // target_error::character names it
+  not_ipv4,               // only digits and dots, but not an IPv4 address
+  unsupported_transport,  // transport= other than udp, tcp or tls
+  sips_over_udp,          // sips: with transport=udp (RFC 3261 §26.2: SIPS needs TLS)
 };
 
 const std::error_category& category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
-  return {static_cast<int>(e), category()};
-}
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), category()}; }
 
 }  // namespace probe::locate
 

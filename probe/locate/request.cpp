@@ -26,10 +26,9 @@ netcheck::locate_request locate_request_from(const dns_target& target, const std
     auto t = netcheck::transport_from_string(transport);
     if (!t) throw usage_error("--transport must be udp, tcp or tls, not " + transport);
     if (target.transport && *target.transport != *t)
-      throw usage_error("--transport " + transport + " contradicts the URI's transport=" +
-                        std::string(netcheck::to_string(*target.transport)));
-    if (req.secure && *t != netcheck::transport::tls)
-      throw usage_error("--transport " + transport + ": a sips: URI needs TLS");
+      throw usage_error("--transport " + transport +
+                        " contradicts the URI's transport=" + std::string(netcheck::to_string(*target.transport)));
+    if (req.secure && *t != netcheck::transport::tls) throw usage_error("--transport " + transport + ": a sips: URI needs TLS");
     req.forced = t;
   }
   return req;
@@ -58,8 +57,7 @@ void check_dns_servers(const std::vector<std::string>& servers) {
   }
 }
 
-netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>& servers,
-                                                  std::chrono::milliseconds overall) {
+netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>& servers, std::chrono::milliseconds overall) {
   check_dns_servers(servers);
   netcheck::resolver_settings settings;
   settings.servers = servers;
@@ -88,7 +86,8 @@ std::unique_ptr<netcheck::resolver> make_resolver(boost::asio::io_context& io, c
     return std::make_unique<netcheck::resolver>(io, settings);
   } catch (const std::system_error& e) {
     // The code's message, not what(): that quotes the server as given.
-    throw usage_error("--dns-server: " + (e.code() == netcheck::errc::bad_server_address ? e.code().message() : std::string(e.what())));
+    throw usage_error("--dns-server: " +
+                      (e.code() == netcheck::errc::bad_server_address ? e.code().message() : std::string(e.what())));
   }
 }
 

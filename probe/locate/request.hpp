@@ -26,8 +26,7 @@ void check_dns_servers(const std::vector<std::string>& servers);
 
 // Resolver settings for `servers` (--dns-server, validated: names are refused) within an
 // overall time limit: the per-try timeout leaves room for retries. Throws usage_error.
-netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>& servers,
-                                                  std::chrono::milliseconds overall);
+netcheck::resolver_settings resolver_settings_for(const std::vector<std::string>& servers, std::chrono::milliseconds overall);
 
 // Every transport on the same server, not only the configured one: another transport that
 // answers is what tells "wrong transport" from "firewall". An explicit port is a SIP port,

@@ -48,8 +48,7 @@ target_result check_domain(std::string_view d) {
 bool parse_port(std::string_view s, std::uint16_t& port) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v == 0 || v > 65535)
-    return false;
+  if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || v == 0 || v > 65535) return false;
   port = static_cast<std::uint16_t>(v);
   return true;
 }
@@ -63,10 +62,10 @@ target_result read_scheme(std::string_view& rest, dns_target& t) {
   } else if (starts_with_ci(rest, "sip:")) {
     t.scheme = "sip";
     rest.remove_prefix(4);
-  } else if (auto colon = rest.find(':'); colon != std::string_view::npos &&
-             rest.find_first_of("@[.") > colon && rest.find(':', colon + 1) == rest.npos &&
-             !std::all_of(rest.begin() + static_cast<std::ptrdiff_t>(colon) + 1, rest.end(),
-                          [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  } else if (auto colon = rest.find(':'); colon != std::string_view::npos && rest.find_first_of("@[.") > colon &&
+                                          rest.find(':', colon + 1) == rest.npos &&
+                                          !std::all_of(rest.begin() + static_cast<std::ptrdiff_t>(colon) + 1, rest.end(),
+                                                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     return failure(errc::unsupported_scheme);
   }
   return {};
@@ -85,8 +84,7 @@ target_result read_host_port(std::string_view rest, dns_target& t) {
       port = after.substr(1);
       if (port.empty()) return failure(errc::empty_port);
     }
-    if (!netcheck::is_ip_literal(host) || host.find(':') == std::string_view::npos)
-      return failure(errc::bad_bracketed_ipv6);
+    if (!netcheck::is_ip_literal(host) || host.find(':') == std::string_view::npos) return failure(errc::bad_bracketed_ipv6);
   } else if (std::count(rest.begin(), rest.end(), ':') > 1) {
     if (!t.scheme.empty() || !netcheck::is_ip_literal(rest)) return failure(errc::bad_ipv6);
   } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
@@ -139,8 +137,7 @@ expected<dns_target, target_error> parse_dns_target(std::string_view text) {
   if (text.empty()) return failure(errc::empty_target);
   for (char c : text)
     if (std::iscntrl(static_cast<unsigned char>(c)) || c == ' ') return failure(errc::space_or_control);
-  if (text.size() >= 2 && text.front() == '<' && text.back() == '>')
-    text = text.substr(1, text.size() - 2);
+  if (text.size() >= 2 && text.front() == '<' && text.back() == '>') text = text.substr(1, text.size() - 2);
 
   std::string_view rest = text;
   if (auto ok = read_scheme(rest, t); !ok) return unexpected(ok.error());

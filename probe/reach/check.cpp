@@ -125,22 +125,17 @@ class check_op : public std::enable_shared_from_this<check_op> {
     auto v = netcheck::verdict_for(ec);
     switch (v) {
       case netcheck::probe_verdict::refused:
-        result_.detail = result_.target.t == netcheck::transport::udp ? "ICMP port unreachable" : "connection refused (TCP reset)";
+        result_.detail = result_.target.t == netcheck::transport::udp ? "ICMP port unreachable"
+                                                                      : "connection refused (TCP reset)";
         break;
-      case netcheck::probe_verdict::tls_error:
-        result_.detail = tls_failure_detail(ec, tls);
-        break;
-      case netcheck::probe_verdict::no_answer:
-        result_.detail = "no answer within the time limit";
-        break;
+      case netcheck::probe_verdict::tls_error: result_.detail = tls_failure_detail(ec, tls); break;
+      case netcheck::probe_verdict::no_answer: result_.detail = "no answer within the time limit"; break;
       case netcheck::probe_verdict::closed:
         // Something listens and hung up without a word: no answer, not a broken one.
         v = netcheck::probe_verdict::no_answer;
         result_.detail = network_error_detail(ec);
         break;
-      default:
-        result_.detail = network_error_detail(ec);
-        break;
+      default: result_.detail = network_error_detail(ec); break;
     }
     // The catalog knows six verdicts; a local error is no answer.
     if (v == netcheck::probe_verdict::error || v == netcheck::probe_verdict::ok) v = netcheck::probe_verdict::no_answer;
@@ -215,8 +210,8 @@ std::optional<diagnosis> diagnosis_from(const std::vector<target_check>& checks)
   if (!any_failed) return std::nullopt;
   for (const auto& c : checks)
     if (c.verdict == netcheck::probe_verdict::ok)
-      d.evidence.push_back(std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target) + " answers: " +
-                           c.detail);
+      d.evidence.push_back(std::string(netcheck::to_string(c.target.t)) + " " + netcheck::endpoint_text(c.target) +
+                           " answers: " + c.detail);
   d.code = classify_network(n);
   return d;
 }
@@ -275,9 +270,10 @@ std::optional<finding> certificate_expiry_finding(const std::string& endpoint, c
   if (!tls.has_certificate || !tls.expires_within(30)) return std::nullopt;
   // days_left is floored (an hour past not_after is -1): a past date is named, not counted.
   const long days = *tls.days_left;
-  const std::string when = days < 0    ? "expired " + tls.not_after
-                           : days == 0 ? "expires " + tls.not_after + ", within a day"
-                                       : "expires " + tls.not_after + ", in " + std::to_string(days) + (days == 1 ? " day" : " days");
+  const std::string when = days < 0 ? "expired " + tls.not_after
+                           : days == 0
+                               ? "expires " + tls.not_after + ", within a day"
+                               : "expires " + tls.not_after + ", in " + std::to_string(days) + (days == 1 ? " day" : " days");
   return finding{finding_code::tls_certificate_expiring, "the certificate of " + endpoint + " (" + tls.subject_cn + ") " + when};
 }
 

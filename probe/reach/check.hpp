@@ -32,16 +32,16 @@ namespace probe::reach {
 struct target_check {
   netcheck::target target;
   netcheck::probe_verdict verdict = netcheck::probe_verdict::no_answer;
-  std::string detail;                 // one line: what happened
+  std::string detail;  // one line: what happened
   double connect_ms = -1, handshake_ms = -1, rtt_ms = -1;
   int retransmissions = 0;
-  int status = 0;                     // the OPTIONS answer
+  int status = 0;  // the OPTIONS answer
   std::string reason;
-  std::string server;                 // Server (or User-Agent) of the answer
+  std::string server;  // Server (or User-Agent) of the answer
   std::vector<std::string> allow;
-  std::string local;                  // our address:port
-  std::string received;               // Via received= the server saw
-  std::optional<std::uint16_t> rport; // Via rport= the server saw
+  std::string local;                   // our address:port
+  std::string received;                // Via received= the server saw
+  std::optional<std::uint16_t> rport;  // Via rport= the server saw
   std::optional<netcheck::tls_report> tls;
 };
 

@@ -76,8 +76,11 @@ constexpr std::size_t max_malformed_kept = 8;
 class transaction_op : public std::enable_shared_from_this<transaction_op> {
  public:
   transaction_op(netcheck::flow& f, transaction_spec spec, std::function<void(transaction_result)> done)
-      : flow_(f), spec_(std::move(spec)), done_(std::move(done)),
-        udp_(f.remote().proto == netcheck::transport::udp), framer_(sip_framer(f.remote().proto)) {}
+      : flow_(f),
+        spec_(std::move(spec)),
+        done_(std::move(done)),
+        udp_(f.remote().proto == netcheck::transport::udp),
+        framer_(sip_framer(f.remote().proto)) {}
 
   // Lifetime: the op owns itself (self_) until it has finished and no handler it gave the
   // flow is still to run (the flow calls each exactly once); the handlers hold a plain
@@ -155,8 +158,8 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
     auto framing = udp_ ? sip::framing::datagram : sip::framing::stream;
     auto pr = sip::parse(bytes, m, framing);
     if (pr.ec) {
-      keep_malformed("reply is not valid SIP: " + pr.ec.message() + " at line " + std::to_string(pr.line) +
-                     ", byte " + std::to_string(pr.offset));
+      keep_malformed("reply is not valid SIP: " + pr.ec.message() + " at line " + std::to_string(pr.line) + ", byte " +
+                     std::to_string(pr.offset));
       return receive();
     }
     if (m.is_request()) {
@@ -193,9 +196,7 @@ class transaction_op : public std::enable_shared_from_this<transaction_op> {
     if (result_.malformed.size() < max_malformed_kept) result_.malformed.push_back(std::move(why));
   }
 
-  double ms_since_start() const {
-    return std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
-  }
+  double ms_since_start() const { return std::chrono::duration<double, std::milli>(clock_type::now() - start_).count(); }
 
   void finish(std::error_code ec) {
     if (finished_) return;

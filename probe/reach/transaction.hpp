@@ -28,9 +28,9 @@ struct sip_timers {
 };
 
 struct transaction_spec {
-  std::string wire;         // the serialized request
-  std::string branch;       // our Via branch
-  std::string method;       // "REGISTER", "OPTIONS"
+  std::string wire;    // the serialized request
+  std::string branch;  // our Via branch
+  std::string method;  // "REGISTER", "OPTIONS"
   std::uint32_t cseq = 0;
   std::chrono::milliseconds timeout{10000};  // capped at Timer F
   sip_timers timers;
@@ -48,10 +48,10 @@ struct transaction_result {
   std::vector<int> provisional;                // 1xx statuses kept (keep_provisional)
   int provisional_count = 0;                   // 1xx responses received, all of them
   int retransmissions = 0;
-  double rtt_ms = -1;                 // first send to the final response
+  double rtt_ms = -1;  // first send to the final response
   double elapsed_ms = 0;
-  std::vector<std::string> malformed; // why each non-SIP reply was rejected (bounded)
-  int stray = 0;                      // responses to other transactions, and requests
+  std::vector<std::string> malformed;  // why each non-SIP reply was rejected (bounded)
+  int stray = 0;                       // responses to other transactions, and requests
 };
 
 // The 1xx responses a transaction keeps: each one while there are at most
@@ -62,8 +62,7 @@ void keep_provisional(std::vector<int>& kept, int& count, int status);
 
 // Runs one transaction on `f` (connected). `done` runs once on the flow's io_context.
 // `f` must outlive the operation.
-void async_transaction(netcheck::flow& f, transaction_spec spec,
-                       std::function<void(transaction_result)> done);
+void async_transaction(netcheck::flow& f, transaction_spec spec, std::function<void(transaction_result)> done);
 
 // The framer a stream flow needs to cut SIP messages (RFC 3261 §18.3, Content-Length).
 // A run of CR/LF before a message (RFC 5626 §3.5.1 keep-alives) is cut as a message of

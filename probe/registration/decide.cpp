@@ -7,9 +7,7 @@
 namespace probe::registration {
 namespace {
 
-std::string status_line(const sip::message_view& m) {
-  return std::to_string(m.status) + " " + std::string(m.reason);
-}
+std::string status_line(const sip::message_view& m) { return std::to_string(m.status) + " " + std::string(m.reason); }
 
 decision finished(diagnosis_code code, std::string evidence) {
   decision d;
@@ -33,8 +31,7 @@ decision on_challenge(const exchange_state& st, const sip::message_view& m, bool
       unparsable.push_back(std::string(header) + " not understood (" + ec.message() + "): " + std::string(v));
   }
   if (challenges.empty()) {
-    auto d = finished(diagnosis_code::malformed_response,
-                      status_line(m) + " without a usable " + header + " header");
+    auto d = finished(diagnosis_code::malformed_response, status_line(m) + " without a usable " + header + " header");
     d.evidence.insert(d.evidence.end(), unparsable.begin(), unparsable.end());
     return d;
   }
@@ -92,14 +89,12 @@ decision decide(const exchange_state& st, const sip::message_view& m) {
       return finished(diagnosis_code::interval_too_brief,
                       "423 with Min-Expires " + std::to_string(min) + " to a removal (Expires 0): not retried");
     if (st.expires_retried)
-      return finished(diagnosis_code::interval_too_brief,
-                      "423 again with Min-Expires " + std::to_string(min) + " after asking for " +
-                          std::to_string(st.expires) + " s");
+      return finished(diagnosis_code::interval_too_brief, "423 again with Min-Expires " + std::to_string(min) +
+                                                              " after asking for " + std::to_string(st.expires) + " s");
     // A first 423 whose minimum is not above what was asked: retrying cannot help.
     if (min <= st.expires)
-      return finished(diagnosis_code::interval_too_brief,
-                      "423 with Min-Expires " + std::to_string(min) + " although " + std::to_string(st.expires) +
-                          " s was asked for");
+      return finished(diagnosis_code::interval_too_brief, "423 with Min-Expires " + std::to_string(min) + " although " +
+                                                              std::to_string(st.expires) + " s was asked for");
     decision d;
     d.step = next_step::retry_expires;
     d.new_expires = min;

@@ -36,10 +36,10 @@ struct decision {
   next_step step = next_step::finished;
   diagnosis_code code = diagnosis_code::unexpected_response;
   std::vector<std::string> evidence;
-  bool proxy = false;                        // the challenge is a 407 (Proxy-Authorization)
+  bool proxy = false;  // the challenge is a 407 (Proxy-Authorization)
   std::optional<sip::digest_challenge> challenge;
   sip::digest_qop qop = sip::digest_qop::none;
-  std::string choice_reason;                 // "SHA-256 preferred over MD5 (RFC 8760)"
+  std::string choice_reason;  // "SHA-256 preferred over MD5 (RFC 8760)"
   std::uint32_t new_expires = 0;
 };
 

@@ -19,8 +19,8 @@ using clock_type = std::chrono::steady_clock;
 
 expected<sip::uri, std::string> parse_aor(const std::string& text) {
   std::string t = text;
-  if (t.find(':') == std::string::npos || (t.rfind("sip:", 0) != 0 && t.rfind("sips:", 0) != 0 &&
-                                           t.find('@') != std::string::npos && t.find('@') < t.find(':')))
+  if (t.find(':') == std::string::npos ||
+      (t.rfind("sip:", 0) != 0 && t.rfind("sips:", 0) != 0 && t.find('@') != std::string::npos && t.find('@') < t.find(':')))
     t = "sip:" + t;
   sip::uri u;
   if (auto ec = sip::parse_uri(t, u)) return unexpected("the address of record is not a SIP URI (" + ec.message() + ")");
@@ -131,7 +131,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
 
     reach::transaction_spec t;
     if (auto ec = sip::build_wire(spec, t.wire))
-      return finish_local_error("cannot build REGISTER: a value is not allowed in a SIP message (--header, --contact, --user-agent?)");
+      return finish_local_error(
+          "cannot build REGISTER: a value is not allowed in a SIP message (--header, --contact, --user-agent?)");
     t.branch = spec.via.branch;
     t.method = "REGISTER";
     t.cseq = spec.cseq;
@@ -150,8 +151,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
     if (set_.trace) {
       // The trace names both ends; what it prints is the wire, which holds a digest
       // response but never the password.
-      t.trace = [trace = set_.trace, local = rec.local, remote = rec.remote,
-                 proto = rec.transport](std::string_view direction, std::string_view bytes) {
+      t.trace = [trace = set_.trace, local = rec.local, remote = rec.remote, proto = rec.transport](std::string_view direction,
+                                                                                                    std::string_view bytes) {
         const bool out = direction.rfind("sent", 0) == 0;
         trace(std::string(direction) + " " + proto + " " + (out ? local + " -> " + remote : remote + " -> " + local), bytes);
       };
@@ -161,7 +162,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
   }
 
   std::string request_note(phase p, const sip::request_spec& spec) const {
-    std::string note = p == phase::cleanup ? "remove our binding (Expires: 0)" : (set_.query ? "binding query" : "Expires " + std::to_string(state_.expires));
+    std::string note = p == phase::cleanup ? "remove our binding (Expires: 0)"
+                                           : (set_.query ? "binding query" : "Expires " + std::to_string(state_.expires));
     if (spec.authorization && www_.ch)
       note += ", Digest " + std::string(sip::to_string(www_.ch->algorithm)) + " for realm \"" + www_.ch->realm + "\"";
     if (state_.sent_proxy_authorization && proxy_.ch)
@@ -202,8 +204,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
         }
         if (!acct_.expected_realm.empty() && acct_.expected_realm != slot.ch->realm && !realm_warned_) {
           realm_warned_ = true;
-          add_finding(out_.findings, {finding_code::realm_mismatch, "expected realm \"" + acct_.expected_realm +
-                                                                        "\", the server challenges for \"" + slot.ch->realm + "\""});
+          add_finding(out_.findings,
+                      {finding_code::realm_mismatch,
+                       "expected realm \"" + acct_.expected_realm + "\", the server challenges for \"" + slot.ch->realm + "\""});
         }
         if (acct_.credentials.password.empty() && acct_.credentials.ha1.empty())
           return finish(diagnosis_code::auth_not_attempted, {std::to_string(m.status) + " challenge, and no password was given"});
@@ -218,8 +221,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
         raised_from_ = state_.expires;
         state_.expires = d.new_expires;
         return send(phase::register_);
-      case next_step::finished:
-        break;
+      case next_step::finished: break;
     }
     if (d.code == diagnosis_code::redirected) {
       std::vector<sip::name_addr> contacts;
@@ -248,7 +250,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
     for (const auto& x : b.bindings)
       if (!x.ours) others.push_back(&x);
     if (others.empty()) return "no binding remains for the account";
-    std::string text = std::to_string(others.size()) + (others.size() == 1 ? " other binding remains: " : " other bindings remain: ");
+    std::string text = std::to_string(others.size()) +
+                       (others.size() == 1 ? " other binding remains: " : " other bindings remain: ");
     for (std::size_t i = 0; i < others.size() && i < 3; ++i) text += (i ? ", " : "") + others[i]->contact;
     if (others.size() > 3) text += ", …";
     return text;
@@ -287,15 +290,16 @@ class register_op : public std::enable_shared_from_this<register_op> {
     auto reg = record_of(b, static_cast<std::int64_t>(raised_from_ ? raised_from_ : set_.expires));
     reg.expires = b.granted;
     if (raised_from_)
-      add_finding(out_.findings, {finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
-                                                                    " s (423 Min-Expires); " + std::to_string(raised_from_) +
-                                                                    " s was refused: configure " + std::to_string(state_.expires)});
+      add_finding(out_.findings,
+                  {finding_code::expires_raised, "the server wants at least " + std::to_string(state_.expires) +
+                                                     " s (423 Min-Expires); " + std::to_string(raised_from_) +
+                                                     " s was refused: configure " + std::to_string(state_.expires)});
     if (!b.ours_listed) {
-      add_finding(out_.findings, {finding_code::sip_alg_suspected,
-                                  "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
+      add_finding(out_.findings,
+                  {finding_code::sip_alg_suspected, "the 200 OK does not list the Contact that was sent (" + contact_ + ")"});
     } else if (b.granted >= 0 && b.granted < state_.expires) {
-      add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) +
-                                                                     " s, granted " + std::to_string(b.granted) + " s"});
+      add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) + " s, granted " +
+                                                                     std::to_string(b.granted) + " s"});
     }
     check_nat(m);
     out_.registration = reg;
@@ -413,8 +417,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
         } else {
           for (int s : r.provisional) what += " " + std::to_string(s);
         }
-        what += ", then nothing: the request reached it, so look at the registrar and what it waits for — its log,"
-                " its auth backend or database — before the network)";
+        what +=
+            ", then nothing: the request reached it, so look at the registrar and what it waits for — its log,"
+            " its auth backend or database — before the network)";
       }
     } else {
       if (reach::is_unreachable(r.ec)) code = diagnosis_code::network_unreachable;
@@ -502,11 +507,11 @@ class register_op : public std::enable_shared_from_this<register_op> {
 
 }  // namespace
 
-void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
-                            sip::id_factory& ids, clock_type::time_point deadline,
-                            std::function<void(exchange_outcome)> done, const run_interrupt* interrupt) {
+void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings, sip::id_factory& ids,
+                            clock_type::time_point deadline, std::function<void(exchange_outcome)> done,
+                            const run_interrupt* interrupt) {
   std::allocate_shared<register_op>(netcheck::recycling_allocator<register_op>{}, f, acct, settings, ids, deadline,
-                                   std::move(done), interrupt)
+                                    std::move(done), interrupt)
       ->start();
 }
 

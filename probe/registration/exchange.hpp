@@ -23,19 +23,19 @@
 namespace probe::registration {
 
 struct account {
-  sip::uri aor;               // sip:alice@example.com (sips: for TLS-only)
-  std::string auth_user;      // digest username; the AOR user when empty
-  secret credentials;         // password or HA1; may be empty (then challenges end the run)
-  std::string expected_realm; // --realm: warn (realm_mismatch) when the server's differs
+  sip::uri aor;                // sip:alice@example.com (sips: for TLS-only)
+  std::string auth_user;       // digest username; the AOR user when empty
+  secret credentials;          // password or HA1; may be empty (then challenges end the run)
+  std::string expected_realm;  // --realm: warn (realm_mismatch) when the server's differs
 };
 
 struct register_settings {
   std::uint32_t expires = 3600;
-  bool keep = false;                    // leave our binding in place
-  bool query = false;                   // REGISTER without Contact: list bindings only
-  std::optional<std::string> contact;   // --contact: the Contact URI to register
-  std::string user_agent;               // empty: sipprobe/<version>
-  std::vector<sip::header_field> extra; // --header
+  bool keep = false;                     // leave our binding in place
+  bool query = false;                    // REGISTER without Contact: list bindings only
+  std::optional<std::string> contact;    // --contact: the Contact URI to register
+  std::string user_agent;                // empty: sipprobe/<version>
+  std::vector<sip::header_field> extra;  // --header
   reach::sip_timers timers;
   std::function<void(std::string_view direction, std::string_view bytes)> trace;  // --trace
   bool ladder = true;  // write the ladder's notes (a batch prints one line per account, no ladder)
@@ -61,9 +61,9 @@ struct exchange_outcome {
 // runs once on the flow's io_context. With `interrupt` requested no new REGISTER is sent
 // (the one in flight is waited for, a binding it made is removed) and a run without its
 // verdict ends as `interrupted`; abandoned, a flow the caller closed ends it at once.
-void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings,
-                            sip::id_factory& ids, std::chrono::steady_clock::time_point deadline,
-                            std::function<void(exchange_outcome)> done, const run_interrupt* interrupt = nullptr);
+void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings, sip::id_factory& ids,
+                            std::chrono::steady_clock::time_point deadline, std::function<void(exchange_outcome)> done,
+                            const run_interrupt* interrupt = nullptr);
 
 // The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com";
 // or one line on why it is not a SIP AOR with a user (without the text: it may hold a

@@ -26,7 +26,9 @@ expected<netcheck::locate_request, std::string> locate_request_for(const account
   if (!route.registrar.empty() || !route.outbound_proxy.empty()) {
     const bool proxy = route.registrar.empty();
     auto t = locate::parse_dns_target(proxy ? route.outbound_proxy : route.registrar);
-    if (!t) return unexpected(std::string(proxy ? "--outbound-proxy" : "--registrar") + ": cannot use the value: " + t.error().message());
+    if (!t)
+      return unexpected(std::string(proxy ? "--outbound-proxy" : "--registrar") +
+                        ": cannot use the value: " + t.error().message());
     req.host = t->host;
     req.port = t->port;
     req.forced = t->transport;
@@ -98,9 +100,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   }
 
  private:
-  milliseconds remaining() const {
-    return std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now());
-  }
+  milliseconds remaining() const { return std::chrono::duration_cast<milliseconds>(deadline_ - clock_type::now()); }
 
   // Nothing sent yet (DNS, connect) stops now; a REGISTER in flight is waited for, since
   // it may create a binding, unless a second signal says to quit (register_op then reports
@@ -116,8 +116,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
       case stage::registering:
         if (ctx_.interrupt->abandoned() && flow_) flow_->close();
         break;
-      case stage::done:
-        break;
+      case stage::done: break;
     }
   }
 
@@ -135,8 +134,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
     if (own_resolver_) own_resolver_->cancel();  // a shared one serves other runs too
     if (interrupted()) return finish_interrupted("while the registrar was being located");
     for (const auto& t : r.targets)
-      rep_.targets.push_back({std::string(netcheck::to_string(t.t)), t.host, t.address, t.port,
-                              std::string(netcheck::to_string(t.found_by)), ""});
+      rep_.targets.push_back(
+          {std::string(netcheck::to_string(t.t)), t.host, t.address, t.port, std::string(netcheck::to_string(t.found_by)), ""});
     // After a redirect the new targets follow the old ones in the report; index_ and
     // targets_ then count from the first new one.
     const std::size_t first = rep_.targets.size() - r.targets.size();
@@ -152,7 +151,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
   }
 
   void next_target() {
-    if (interrupted()) return finish_interrupted(index_ == 0 ? "before the first target was tried" : "before the next target was tried");
+    if (interrupted())
+      return finish_interrupted(index_ == 0 ? "before the first target was tried" : "before the next target was tried");
     if (index_ >= targets_.size()) return conclude_failure();
     if (remaining() <= milliseconds::zero()) {
       rep_.targets[index_].result = "not tried: time limit reached";
@@ -220,7 +220,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
   void note_tls(const netcheck::tls_report& tls) {
     const auto where = netcheck::endpoint_text(targets_[index_]);
     if (tls.has_certificate) rep_.tls = reach::tls_record_of(where, tls);  // a name was checked
-    if (auto expiring = tls.has_certificate ? reach::certificate_expiry_finding(where, tls) : std::nullopt; expiring && !cert_warned_) {
+    if (auto expiring = tls.has_certificate ? reach::certificate_expiry_finding(where, tls) : std::nullopt;
+        expiring && !cert_warned_) {
       cert_warned_ = true;
       add_finding(rep_.findings, std::move(*expiring));
     }
@@ -250,9 +251,9 @@ class run_op : public std::enable_shared_from_this<run_op> {
     for (auto& f : o.findings) add_finding(rep_.findings, std::move(f));
     rep_.registration = std::move(o.registration);
     if (!failures_.empty() && (o.sip_answered)) {
-      add_finding(rep_.findings, {finding_code::srv_failover,
-                                  failures_.front().target + " failed (" + failures_.front().what + "); " +
-                                      netcheck::endpoint_text(targets_[index_]) + " answered"});
+      add_finding(rep_.findings,
+                  {finding_code::srv_failover, failures_.front().target + " failed (" + failures_.front().what + "); " +
+                                                   netcheck::endpoint_text(targets_[index_]) + " answered"});
     }
     if (!failures_.empty() && !o.sip_answered && o.primary.code != diagnosis_code::interrupted) {
       failures_.push_back({rep_.primary.code, rec.result, netcheck::endpoint_text(targets_[index_])});
@@ -335,7 +336,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   netcheck::flow_options flow_opts_;
   netcheck::resolver* resolver_ = nullptr;  // own_resolver_ or a shared one
   std::unique_ptr<netcheck::resolver> own_resolver_;
-  netcheck::tls_context* tls_ = nullptr;     // own_tls_ or a shared one
+  netcheck::tls_context* tls_ = nullptr;  // own_tls_ or a shared one
   std::unique_ptr<netcheck::tls_context> own_tls_;
   netcheck::link_pool* links_ = nullptr;
   std::optional<netcheck::flow> flow_;
@@ -351,11 +352,10 @@ class run_op : public std::enable_shared_from_this<run_op> {
 
 }  // namespace
 
-void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
-                        const route_options& route, milliseconds timeout, std::function<void(report)> done,
-                        std::optional<prelocated> located) {
-  auto op = std::allocate_shared<run_op>(netcheck::recycling_allocator<run_op>{}, ctx, acct, settings, route, timeout, std::move(done),
-                                     located ? &located->request : nullptr);
+void async_register_run(run_context ctx, const account& acct, const register_settings& settings, const route_options& route,
+                        milliseconds timeout, std::function<void(report)> done, std::optional<prelocated> located) {
+  auto op = std::allocate_shared<run_op>(netcheck::recycling_allocator<run_op>{}, ctx, acct, settings, route, timeout,
+                                         std::move(done), located ? &located->request : nullptr);
   op->start(located ? std::move(located->answer) : nullptr);
 }
 

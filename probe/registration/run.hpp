@@ -24,13 +24,13 @@ namespace probe::registration {
 
 // Where to send, as the user said it (defaults: RFC 3263 on the AOR's domain).
 struct route_options {
-  std::string registrar;                        // --registrar HOST[:PORT]
-  std::string outbound_proxy;                   // --outbound-proxy URI
-  std::optional<netcheck::transport> transport; // --transport
-  std::vector<std::string> dns_servers;         // --dns-server
-  std::string ca_file;                          // --ca-file
-  bool insecure = false;                        // --insecure
-  std::string bind;                             // --bind ADDR[:PORT]
+  std::string registrar;                         // --registrar HOST[:PORT]
+  std::string outbound_proxy;                    // --outbound-proxy URI
+  std::optional<netcheck::transport> transport;  // --transport
+  std::vector<std::string> dns_servers;          // --dns-server
+  std::string ca_file;                           // --ca-file
+  bool insecure = false;                         // --insecure
+  std::string bind;                              // --bind ADDR[:PORT]
 };
 
 // The RFC 3263 request for this account and route, or one line on why there is none: a
@@ -67,8 +67,8 @@ struct prelocated {
   netcheck::locate_request request;
   std::shared_ptr<const netcheck::resolution> answer;  // shared: a batch's rows read one
 };
-void async_register_run(run_context ctx, const account& acct, const register_settings& settings,
-                        const route_options& route, std::chrono::milliseconds timeout,
-                        std::function<void(report)> done, std::optional<prelocated> located = std::nullopt);
+void async_register_run(run_context ctx, const account& acct, const register_settings& settings, const route_options& route,
+                        std::chrono::milliseconds timeout, std::function<void(report)> done,
+                        std::optional<prelocated> located = std::nullopt);
 
 }  // namespace probe::registration

@@ -59,8 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (choice.index) {
         check(*choice.index < challenges.size());
         std::string value;
-        check(!sip::build_authorization(challenges[*choice.index], choice.qop, in, value) ||
-              value.empty());
+        check(!sip::build_authorization(challenges[*choice.index], choice.qop, in, value) || value.empty());
       }
     }
     for (const auto& ch : challenges) exercise_challenge(ch, in);

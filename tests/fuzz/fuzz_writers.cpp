@@ -165,8 +165,8 @@ void check_reach(field_source& f) {
   f.fill({&c.detail, &c.reason, &c.server, &c.local, &c.received});
   c.allow = {f.next(), f.next()};
   netcheck::tls_report t;
-  f.fill({&t.protocol, &t.cipher, &t.sni, &t.checked_name, &t.subject, &t.subject_cn, &t.issuer, &t.issuer_cn,
-          &t.not_before, &t.not_after, &t.verify_reason, &t.handshake_error});
+  f.fill({&t.protocol, &t.cipher, &t.sni, &t.checked_name, &t.subject, &t.subject_cn, &t.issuer, &t.issuer_cn, &t.not_before,
+          &t.not_after, &t.verify_reason, &t.handshake_error});
   t.san_dns = {f.next()};
   t.san_ip = {f.next()};
   c.tls = t;

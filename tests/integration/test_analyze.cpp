@@ -90,7 +90,8 @@ TEST_CASE("analyze: a capture of a wrong password, then of a right one, against 
 TEST_CASE("analyze: live captures of a closed port and of replies that are not SIP") {
   SUBCASE("ICMP port unreachable") {
     const std::string dir = test_support::make_temp_dir("cap-closed");
-    auto port = test_support::run("bash -c 'source " + shell_quote(std::string(SIPPROBE_LAB_DIR) + "/lib.sh") + " && lab_free_port both'");
+    auto port = test_support::run("bash -c 'source " + shell_quote(std::string(SIPPROBE_LAB_DIR) + "/lib.sh") +
+                                  " && lab_free_port both'");
     REQUIRE(port.exit_code == 0);
     port.out.erase(port.out.find_last_not_of("\n") + 1);
     std::string file;

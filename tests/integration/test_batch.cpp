@@ -18,9 +18,9 @@
 
 using test_support::bindings;
 using test_support::jsonl;
-using test_support::slurp;
 using test_support::lab_service;
 using test_support::shell_quote;
+using test_support::slurp;
 
 namespace {
 
@@ -43,18 +43,19 @@ TEST_CASE("batch: one result per row, in input order, with the expected code") {
   const auto users = write_file(dir, "users.cfg", "$sht(users=>frank) = \"frank-secret\";\n");
   lab_service kam("kamailio", {{"EXTRA_USERS_FILE", users}});
   const auto csv = write_file(dir, "accounts.csv",
-                              "\xEF\xBB\xBF" "aor,password,label,transport\r\n"
-                              "sip:alice@sip.test,alice-secret,good alice,\r\n"          // 2
-                              "sip:bob@sip.test,bob-secret,\"good, bob\",tcp\r\n"        // 3
-                              "sip:frank@sip.test,not-franks,wrong password,\r\n"        // 4
-                              "sip:nobody@sip.test,whatever,unknown,\r\n"                // 5
-                              "sip:carol@sip.test,carol-secret,disabled,\r\n"            // 6
-                              "not an aor,x,bad aor,\r\n"                                // 7
-                              "sip:alice@sip.test,other-secret,duplicate,\r\n"           // 8
-                              "sip:bob@sip.test,,no password,\r\n"                       // 9
-                              "sip:bob@sip.test,bob-secret,too,many,fields\r\n"          // 10
-                              "sip:bob@sip.test,bob-secret,bad transport,sctp\r\n"       // 11
-                              "sip:dave@sip.test,dave-secret,busy,\r\n");                // 12
+                              "\xEF\xBB\xBF"
+                              "aor,password,label,transport\r\n"
+                              "sip:alice@sip.test,alice-secret,good alice,\r\n"     // 2
+                              "sip:bob@sip.test,bob-secret,\"good, bob\",tcp\r\n"   // 3
+                              "sip:frank@sip.test,not-franks,wrong password,\r\n"   // 4
+                              "sip:nobody@sip.test,whatever,unknown,\r\n"           // 5
+                              "sip:carol@sip.test,carol-secret,disabled,\r\n"       // 6
+                              "not an aor,x,bad aor,\r\n"                           // 7
+                              "sip:alice@sip.test,other-secret,duplicate,\r\n"      // 8
+                              "sip:bob@sip.test,,no password,\r\n"                  // 9
+                              "sip:bob@sip.test,bob-secret,too,many,fields\r\n"     // 10
+                              "sip:bob@sip.test,bob-secret,bad transport,sctp\r\n"  // 11
+                              "sip:dave@sip.test,dave-secret,busy,\r\n");           // 12
   const auto out = dir + "/out.jsonl";
   auto r = test_support::run("PW=unused " + shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
                              " --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " --rate 0 --out " + shell_quote(out) +
@@ -67,10 +68,17 @@ TEST_CASE("batch: one result per row, in input order, with the expected code") {
   CHECK(text.find("other-secret") == std::string::npos);
   CHECK(text.find("not-franks") == std::string::npos);
   auto lines = jsonl(text);
-  const std::vector<std::pair<int, std::string>> expected = {
-      {2, "registered"}, {3, "registered"}, {4, "auth_failed"}, {5, "not_found"},  {6, "forbidden"},
-      {7, "row_error"},  {8, "row_error"},  {9, "row_error"},   {10, "row_error"}, {11, "row_error"},
-      {12, "temporarily_unavailable"}};
+  const std::vector<std::pair<int, std::string>> expected = {{2, "registered"},
+                                                             {3, "registered"},
+                                                             {4, "auth_failed"},
+                                                             {5, "not_found"},
+                                                             {6, "forbidden"},
+                                                             {7, "row_error"},
+                                                             {8, "row_error"},
+                                                             {9, "row_error"},
+                                                             {10, "row_error"},
+                                                             {11, "row_error"},
+                                                             {12, "temporarily_unavailable"}};
   REQUIRE(lines.size() == expected.size());
   for (std::size_t i = 0; i < lines.size(); ++i) {
     CAPTURE(lines[i].dump());
@@ -90,8 +98,8 @@ TEST_CASE("batch: one result per row, in input order, with the expected code") {
   CHECK(bindings(kam, "bob") == "");
 
   // The same file as CSV output, and from stdin.
-  auto c = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch - --output csv --registrar 127.0.0.1:" +
-                             kam.get("SIP_PORT") + " < " + shell_quote(csv) + " 2>/dev/null");
+  auto c = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch - --output csv --registrar 127.0.0.1:" + kam.get("SIP_PORT") +
+                             " < " + shell_quote(csv) + " 2>/dev/null");
   CHECK(c.exit_code == 1);
   CHECK(c.out.rfind("row,label,aor,code,verdict,detail,evidence,elapsed_ms\n", 0) == 0);
   CHECK(c.out.find("\n3,\"good, bob\",sip:bob@sip.test,registered,registered,") != std::string::npos);
@@ -129,8 +137,8 @@ TEST_CASE("batch: --rate 20 over 20 rows takes about one second") {
   for (int i = 0; i < 20; ++i) text += i % 2 ? "sip:alice@sip.test,alice-secret\n" : "sip:bob@sip.test,bob-secret\n";
   const auto csv = write_file(dir, "rate.csv", text);
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) + " --rate 20 --registrar 127.0.0.1:" +
-                             kam.get("SIP_PORT") + " 2>&1");
+  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
+                             " --rate 20 --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " 2>&1");
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   INFO(r.out);
   CHECK(r.exit_code == 0);
@@ -150,8 +158,8 @@ TEST_CASE("batch: SIGINT finishes the rows in flight, writes each once, leaves n
   for (int i = 0; i < 40; ++i) text += i % 2 ? "sip:alice@sip.test,alice-secret\n" : "sip:bob@sip.test,bob-secret\n";
   const auto csv = write_file(dir, "slow.csv", text);
   const auto out = dir + "/out.jsonl";
-  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) + " --rate 4 --registrar 127.0.0.1:" +
-                             kam.get("SIP_PORT") + " --out " + shell_quote(out) +
+  auto r = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
+                             " --rate 4 --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " --out " + shell_quote(out) +
                              " 2>/dev/null & pid=$!; sleep 1.1; kill -INT $pid; wait $pid; echo rc=$?");
   INFO(r.out);
   CHECK(r.out == "rc=1\n");
@@ -186,8 +194,8 @@ TEST_CASE("batch: rows share one lookup and one TCP or TLS connection per regist
 
   // TLS: one handshake carries every row's transactions.
   auto t = test_support::run(shell_quote(SIPPROBE_BINARY) + " batch " + shell_quote(csv) +
-                             " --rate 0 --concurrency 30 --transport tls --summary --ca-file " +
-                             shell_quote(kam.get("CA_FILE")) + " --registrar 127.0.0.1:" + kam.get("TLS_PORT") + " 2>&1");
+                             " --rate 0 --concurrency 30 --transport tls --summary --ca-file " + shell_quote(kam.get("CA_FILE")) +
+                             " --registrar 127.0.0.1:" + kam.get("TLS_PORT") + " 2>&1");
   INFO(t.out);
   CHECK(t.exit_code == 0);
   CHECK(t.out.find("registered                   30") != std::string::npos);
@@ -234,7 +242,8 @@ TEST_CASE("batch: each row goes where its own AOR or registrar column says, row 
   // --registrar for every row but those whose registrar column names another.
   const auto by_column = write_file(dir, "column.csv",
                                     "aor,password,registrar\nsip:alice@sip.test,alice-secret,\n"
-                                    "sip:bob@sip.test,bob-secret," + closed + "\nsip:dave@sip.test,dave-secret,\n");
+                                    "sip:bob@sip.test,bob-secret," +
+                                        closed + "\nsip:dave@sip.test,dave-secret,\n");
   r = run_batch(kam, by_column, "--rate 0 --concurrency 1 --transport udp --timeout 2");
   INFO(r.out);
   lines = jsonl(r.out);
@@ -248,10 +257,10 @@ TEST_CASE("batch: each row goes where its own AOR or registrar column says, row 
 TEST_CASE("batch: a slow pipe does not hold back the registrations in flight") {
   lab_service kam("kamailio");
   // The second row comes 2 s after the first: the first must finish meanwhile, not wait.
-  auto r = test_support::run("(printf 'aor,password\\nsip:alice@sip.test,alice-secret\\n'; sleep 2; "
-                             "printf 'sip:bob@sip.test,bob-secret\\n') | " +
-                             shell_quote(SIPPROBE_BINARY) + " batch - --rate 0 --registrar 127.0.0.1:" + kam.get("SIP_PORT") +
-                             " 2>&1");
+  auto r = test_support::run(
+      "(printf 'aor,password\\nsip:alice@sip.test,alice-secret\\n'; sleep 2; "
+      "printf 'sip:bob@sip.test,bob-secret\\n') | " +
+      shell_quote(SIPPROBE_BINARY) + " batch - --rate 0 --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " 2>&1");
   INFO(r.out);
   CHECK(r.exit_code == 0);
   auto lines = jsonl(r.out);
@@ -282,8 +291,8 @@ TEST_CASE("batch: broken rows at the start, in the middle and at the end: one re
       "sip:bob@sip.test,\"bob-secret,end",         // 11: the last line opens a quote
   };
   const std::vector<std::pair<int, std::string>> expected = {
-      {2, "row_error"},  {3, "registered"}, {4, "registered"}, {5, "registered"},  {6, "row_error"},
-      {7, "row_error"},  {8, "registered"}, {9, "registered"}, {10, "registered"}, {11, "row_error"}};
+      {2, "row_error"}, {3, "registered"}, {4, "registered"}, {5, "registered"},  {6, "row_error"},
+      {7, "row_error"}, {8, "registered"}, {9, "registered"}, {10, "registered"}, {11, "row_error"}};
   for (const std::string eol : {"\n", "\r\n", "\r"}) {
     CAPTURE(eol.size());
     std::string text;

@@ -33,8 +33,7 @@ class dnsmasq_lab {
     char tmpl[] = "/tmp/sipprobe-dns-XXXXXX";
     REQUIRE_MESSAGE(::mkdtemp(tmpl) != nullptr, "cannot create a run directory");
     dir_ = tmpl;
-    auto r = run(shell_quote(std::string(SIPPROBE_LAB_DIR) + "/dnsmasq/start") + " " +
-                 shell_quote(dir_) + " 2>&1");
+    auto r = run(shell_quote(std::string(SIPPROBE_LAB_DIR) + "/dnsmasq/start") + " " + shell_quote(dir_) + " 2>&1");
     std::ifstream env(dir_ + "/ports.env");
     std::string line;
     while (std::getline(env, line))
@@ -54,8 +53,7 @@ class dnsmasq_lab {
   // Stops dnsmasq by the PID its start recorded (a half start may have left one too).
   void stop() {
     if (dir_.empty()) return;
-    run(shell_quote(std::string(SIPPROBE_LAB_DIR) + "/dnsmasq/stop") + " " + shell_quote(dir_) +
-        " 2>&1");
+    run(shell_quote(std::string(SIPPROBE_LAB_DIR) + "/dnsmasq/stop") + " " + shell_quote(dir_) + " 2>&1");
     run("rm -rf " + shell_quote(dir_));
     dir_.clear();
   }
@@ -88,8 +86,8 @@ outcome dns_json(const dnsmasq_lab& lab, const std::string& target, const std::s
 }
 
 std::string describe(const json& t) {
-  return t["transport"].get<std::string>() + " " + t["address"].get<std::string>() + " " +
-         std::to_string(t["port"].get<int>()) + " " + t["via"].get<std::string>();
+  return t["transport"].get<std::string>() + " " + t["address"].get<std::string>() + " " + std::to_string(t["port"].get<int>()) +
+         " " + t["via"].get<std::string>();
 }
 
 const json* find_query(const json& doc, const std::string& name, const std::string& type) {
@@ -239,7 +237,7 @@ TEST_CASE("dns: failures are dns_failure with the record that failed") {
   dnsmasq_lab lab;
   struct row {
     const char* target;
-    const char* status;       // of the cited record
+    const char* status;  // of the cited record
     const char* record_type;
     const char* record_name;
   };
@@ -293,8 +291,7 @@ TEST_CASE("dns: a dead or silent DNS server fails fast, within --timeout") {
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  auto silent = sipprobe_dns("sip.test --dns-server 127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
-                             " --json --timeout 1");
+  auto silent = sipprobe_dns("sip.test --dns-server 127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + " --json --timeout 1");
   ::close(fd);
   INFO(silent.text);
   CHECK(silent.exit_code == 1);
@@ -335,9 +332,9 @@ TEST_CASE("dns: the human report shows the tree, the answers and the targets") {
   dnsmasq_lab lab;
   auto o = sipprobe_dns("deadparts.test --dns-server " + lab.server() + " --color never");
   CHECK(o.exit_code == 0);
-  for (const char* s : {"NAPTR deadparts.test  ok", "SRV _sips._tcp.deadparts.test", "priority 20 weight 0 port 5099",
-                        "AAAA pbx1.deadparts.test  ok  ::1", "ttl 300", "ignored: flags", "Targets",
-                        "tls  127.0.0.1:5061", "via naptr"}) {
+  for (const char* s :
+       {"NAPTR deadparts.test  ok", "SRV _sips._tcp.deadparts.test", "priority 20 weight 0 port 5099",
+        "AAAA pbx1.deadparts.test  ok  ::1", "ttl 300", "ignored: flags", "Targets", "tls  127.0.0.1:5061", "via naptr"}) {
     std::string want = s;
     CAPTURE(want);
     CHECK(o.text.find(s) != std::string::npos);

@@ -34,7 +34,8 @@ std::string example(const std::string& rel) { return std::string(SIPPROBE_SOURCE
 // example changed, and the test must follow).
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   REQUIRE_MESSAGE(text.find(from) != std::string::npos, "the example no longer holds \"" << from << "\"");
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
   return text;
 }
 
@@ -184,8 +185,8 @@ TEST_CASE("examples: accounts.csv through batch against the lab, no password in 
   for (const auto& column : split(header, ',')) CHECK(column != "password");
 
   lab_service kam("kamailio");
-  auto r = test_support::run("ALICE_PASSWORD=alice-secret BOB_PASSWORD=bob-secret " + shell_quote(SIPPROBE_BINARY) +
-                             " batch " + shell_quote(csv) + " --rate 0 --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " 2>&1");
+  auto r = test_support::run("ALICE_PASSWORD=alice-secret BOB_PASSWORD=bob-secret " + shell_quote(SIPPROBE_BINARY) + " batch " +
+                             shell_quote(csv) + " --rate 0 --registrar 127.0.0.1:" + kam.get("SIP_PORT") + " 2>&1");
   INFO(r.out);
   CHECK(r.exit_code == 1);  // carol is a disabled account in the lab
   const auto lines = test_support::jsonl(r.out);
@@ -225,10 +226,10 @@ TEST_CASE("examples: the systemd units verify, and the timer fires every 5 minut
   std::ofstream(dir + "/sipprobe-check@.service")
       << replace_all(slurp(example("systemd/sipprobe-check@.service")), "/usr/local/bin/sipprobe", SIPPROBE_BINARY);
   std::filesystem::copy_file(example("systemd/sipprobe-check@.timer"), dir + "/sipprobe-check@.timer");
-  auto v = test_support::run("command -v systemd-analyze >/dev/null || { echo 'systemd-analyze is missing (scripts/setup "
-                             "installs systemd)'; exit 99; }; systemd-analyze verify " +
-                             shell_quote(dir + "/sipprobe-check@alice.service") + " " +
-                             shell_quote(dir + "/sipprobe-check@alice.timer") + " 2>&1");
+  auto v = test_support::run(
+      "command -v systemd-analyze >/dev/null || { echo 'systemd-analyze is missing (scripts/setup "
+      "installs systemd)'; exit 99; }; systemd-analyze verify " +
+      shell_quote(dir + "/sipprobe-check@alice.service") + " " + shell_quote(dir + "/sipprobe-check@alice.timer") + " 2>&1");
   INFO(v.out);
   CHECK(v.exit_code == 0);
   CHECK(v.out == "");  // systemd only warns about a bad setting ("…, ignoring"): none allowed

@@ -55,7 +55,8 @@ TEST_CASE("output: a Latin-1 reason phrase with escapes gives valid JSON and esc
   lab_service sipp("sipp", {{"SCENARIO", "forbidden_latin1"}});
   const std::string dir = test_support::make_temp_dir("latin1");
   const std::string port = sipp.get("SIP_PORT");
-  const std::string reg = "register sip:alice@sip.test --registrar 127.0.0.1:" + port + " --transport udp --timeout 3 --password-env PW";
+  const std::string reg = "register sip:alice@sip.test --registrar 127.0.0.1:" + port +
+                          " --transport udp --timeout 3 --password-env PW";
   std::string pcap;
   {
     test_support::capture cap(dir, port);
@@ -130,7 +131,10 @@ TEST_CASE("output: a DNS server's NAPTR text with escapes is escaped in text and
   auto doc = nlohmann::json::parse(j.out, nullptr, false);
   REQUIRE_FALSE(doc.is_discarded());
   REQUIRE(doc["queries"][0]["answers"].size() == 1);
-  CHECK(doc["queries"][0]["answers"][0]["service"] == "SIP+D2U\x1b]0;owned\x1b" "c caf" + fffd);
+  CHECK(doc["queries"][0]["answers"][0]["service"] ==
+        "SIP+D2U\x1b]0;owned\x1b"
+        "c caf" +
+            fffd);
   CHECK(terminal_hazard(j.out) == "");
 
   auto t = sipprobe("dns hostile.test --color never" + server);
@@ -150,8 +154,8 @@ TEST_CASE("output: the demo's domain sip.test publishes only addresses where the
   lab_service kam("kamailio");
   lab_service dns("dnsmasq", {{"SIP_PORT", kam.get("SIP_PORT")}, {"TLS_PORT", kam.get("TLS_PORT")}});
   // The certificate is verified against the SIP domain (RFC 5922 section 4), not pbx1.sip.test.
-  auto r = sipprobe("reach sip.test --json --timeout 3 --ca-file " + shell_quote(kam.get("CA_FILE")) +
-                    " --dns-server " + dns.get("DNS_SERVER"));
+  auto r = sipprobe("reach sip.test --json --timeout 3 --ca-file " + shell_quote(kam.get("CA_FILE")) + " --dns-server " +
+                    dns.get("DNS_SERVER"));
   INFO(r.out);
   auto doc = nlohmann::json::parse(r.out, nullptr, false);
   REQUIRE_FALSE(doc.is_discarded());

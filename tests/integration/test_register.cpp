@@ -168,20 +168,23 @@ TEST_CASE("register: network failures") {
   lab_service kam("kamailio");
   SUBCASE("a UDP port that swallows packets: no_response, with retransmissions") {
     test_support::udp_black_hole hole(std::stoi(kam.get("TCP_ONLY_PORT")));
-    auto p = sipprobe("register sip:alice@sip.test --transport udp --timeout 2 " + registrar(kam, "TCP_ONLY_PORT"), "alice-secret");
+    auto p = sipprobe("register sip:alice@sip.test --transport udp --timeout 2 " + registrar(kam, "TCP_ONLY_PORT"),
+                      "alice-secret");
     CHECK(p.exit_code == 1);
     CHECK(p.report["diagnosis"]["code"] == "no_response");
     CHECK(p.report["transactions"][0]["retransmissions"] >= 2);
     CHECK(p.report["elapsed_ms"] < 3500);
   }
   SUBCASE("a closed UDP port: port_unreachable") {
-    auto p = sipprobe("register sip:alice@sip.test --transport udp --timeout 3 " + registrar(kam, "TCP_ONLY_PORT"), "alice-secret");
+    auto p = sipprobe("register sip:alice@sip.test --transport udp --timeout 3 " + registrar(kam, "TCP_ONLY_PORT"),
+                      "alice-secret");
     CHECK(p.exit_code == 1);
     CHECK(p.report["diagnosis"]["code"] == "port_unreachable");
   }
   SUBCASE("a closed TCP port: port_unreachable") {
     auto p = sipprobe("register sip:alice@sip.test --transport tcp --timeout 3 --registrar 127.0.0.1:" +
-                      std::to_string(test_support::closed_port()), "alice-secret");
+                          std::to_string(test_support::closed_port()),
+                      "alice-secret");
     CHECK(p.exit_code == 1);
     CHECK(p.report["diagnosis"]["code"] == "port_unreachable");
     CHECK(p.report["elapsed_ms"] < 1000);
@@ -190,13 +193,15 @@ TEST_CASE("register: network failures") {
 
 TEST_CASE("register: TLS certificate problems are tls_failure with the reason") {
   lab_service kam("kamailio");
-  auto untrusted = sipprobe("register sip:alice@sip.test --transport tls --registrar 127.0.0.1:" + kam.get("TLS_PORT"), "alice-secret");
+  auto untrusted = sipprobe("register sip:alice@sip.test --transport tls --registrar 127.0.0.1:" + kam.get("TLS_PORT"),
+                            "alice-secret");
   CHECK(untrusted.exit_code == 1);
   CHECK(untrusted.report["diagnosis"]["code"] == "tls_failure");
   CHECK(untrusted.report["diagnosis"]["evidence"][0].get<std::string>().find("untrusted") != std::string::npos);
 
   auto mismatch = sipprobe("register sip:alice@sip.test --transport tls --ca-file " + kam.get("CA_FILE") +
-                           " --registrar 127.0.0.1:" + kam.get("TLS_BADNAME_PORT"), "alice-secret");
+                               " --registrar 127.0.0.1:" + kam.get("TLS_BADNAME_PORT"),
+                           "alice-secret");
   CHECK(mismatch.exit_code == 1);
   CHECK(mismatch.report["diagnosis"]["code"] == "tls_failure");
   CHECK(mismatch.report["diagnosis"]["evidence"][0].get<std::string>().find("name_mismatch") != std::string::npos);

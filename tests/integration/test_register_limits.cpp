@@ -25,15 +25,13 @@ TEST_CASE("register: a UDP reply's Content-Length at the edge of its body") {
       return test_support::response_to(request, "404 Not Found",
                                        "Content-Length: " + std::to_string(r.content_length) + "\r\n\r\nabcd");
     });
-    auto p = test_support::sipprobe("register sip:alice@sip.test --transport udp --timeout 1 --registrar 127.0.0.1:" +
-                                        std::to_string(peer.port()),
-                                    "x");
+    auto p = test_support::sipprobe(
+        "register sip:alice@sip.test --transport udp --timeout 1 --registrar 127.0.0.1:" + std::to_string(peer.port()), "x");
     INFO(p.out);
     CHECK(p.exit_code == 1);
     CHECK(p.report["diagnosis"]["code"] == r.code);
     if (std::string(r.code) == "malformed_response")
       CHECK(p.report["diagnosis"]["evidence"].dump().find("Content-Length") != std::string::npos);
-    else
-      CHECK(p.report["transactions"][0]["status"] == 404);
+    else CHECK(p.report["transactions"][0]["status"] == 404);
   }
 }

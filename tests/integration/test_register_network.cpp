@@ -112,9 +112,8 @@ TEST_CASE("register: TCP keep-alive CRLFs do not count towards the message limit
     answered = true;
     test_support::read_request(fd);  // until sipprobe closes
   });
-  auto p = test_support::sipprobe("register sip:alice@sip.test --registrar 127.0.0.1:" + std::to_string(peer.port()) +
-                                      " --transport tcp --timeout 3",
-                                  "x");
+  auto p = test_support::sipprobe(
+      "register sip:alice@sip.test --registrar 127.0.0.1:" + std::to_string(peer.port()) + " --transport tcp --timeout 3", "x");
   INFO(p.out.substr(0, 3000));
   CHECK(answered);
   CHECK(p.report["diagnosis"]["code"] == "not_found");

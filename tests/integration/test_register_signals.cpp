@@ -22,13 +22,13 @@
 #include <string>
 #include <vector>
 
+using test_support::background;
 using test_support::bindings;
 using test_support::jsonl;
-using test_support::slurp;
-using test_support::wait_for_text;
-using test_support::background;
 using test_support::lab_service;
 using test_support::shell_quote;
+using test_support::slurp;
+using test_support::wait_for_text;
 
 namespace {
 
@@ -45,9 +45,10 @@ TEST_CASE("register: a signal while the registrar is slow waits for the late 200
   const std::string dir = test_support::make_temp_dir("signals");
   for (const auto& s : every_signal) {
     CAPTURE(s.name);
-    background run("env PW=slow-secret " + shell_quote(SIPPROBE_BINARY) +
-                   " register sip:slow@sip.test --transport tcp --timeout 5 --json --trace --password-env PW --registrar 127.0.0.1:" +
-                   kam.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
+    background run(
+        "env PW=slow-secret " + shell_quote(SIPPROBE_BINARY) +
+        " register sip:slow@sip.test --transport tcp --timeout 5 --json --trace --password-env PW --registrar 127.0.0.1:" +
+        kam.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
     // The authenticated REGISTER is sent: Kamailio holds it for 700 ms.
     REQUIRE(wait_for_text(dir + "/err.txt", "CSeq: 2 REGISTER"));
     test_support::sleep_ms(100);
@@ -71,9 +72,10 @@ TEST_CASE("register: a signal while the registrar is slow waits for the late 200
 TEST_CASE("register: interrupted before a challenge is answered: interrupted, nothing sent after") {
   lab_service sipp("sipp", {{"SCENARIO", "slow_challenge"}, {"SIPP_TRANSPORT", "tcp"}});
   const std::string dir = test_support::make_temp_dir("signals");
-  background run("env PW=x " + shell_quote(SIPPROBE_BINARY) +
-                 " register sip:alice@sip.test --transport tcp --timeout 5 --json --trace --password-env PW --registrar 127.0.0.1:" +
-                 sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
+  background run(
+      "env PW=x " + shell_quote(SIPPROBE_BINARY) +
+      " register sip:alice@sip.test --transport tcp --timeout 5 --json --trace --password-env PW --registrar 127.0.0.1:" +
+      sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
   REQUIRE(wait_for_text(dir + "/err.txt", "CSeq: 1 REGISTER"));  // SIPp answers it a second later
   run.signal(SIGINT);
   CHECK(run.wait() == 1);
@@ -92,9 +94,10 @@ TEST_CASE("register: a second signal quits at once, and says what may remain") {
   lab_service sipp("sipp", {{"SCENARIO", "silence"}, {"SIPP_TRANSPORT", "tcp"}});
   const std::string dir = test_support::make_temp_dir("signals");
   const auto start = std::chrono::steady_clock::now();
-  background run("env PW=x " + shell_quote(SIPPROBE_BINARY) +
-                 " register sip:alice@sip.test --transport tcp --timeout 8 --json --trace --password-env PW --registrar 127.0.0.1:" +
-                 sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
+  background run(
+      "env PW=x " + shell_quote(SIPPROBE_BINARY) +
+      " register sip:alice@sip.test --transport tcp --timeout 8 --json --trace --password-env PW --registrar 127.0.0.1:" +
+      sipp.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
   REQUIRE(wait_for_text(dir + "/err.txt", "CSeq: 1 REGISTER"));  // never answered
   run.signal(SIGINT);
   test_support::sleep_ms(200);
@@ -169,9 +172,9 @@ TEST_CASE("batch: SIGHUP and SIGPIPE remove the bindings of the rows in flight a
   }
   SUBCASE("SIGPIPE: the reader of the results went away") {
     // `| head -1`: head exits after the first line, the next write raises SIGPIPE.
-    background run("bash -c " + shell_quote(batch + " 2>" + shell_quote(dir + "/err.txt") + " | head -1 >" +
-                                            shell_quote(dir + "/head.txt") + "; echo ${PIPESTATUS[0]} >" +
-                                            shell_quote(dir + "/rc.txt")));
+    background run("bash -c " +
+                   shell_quote(batch + " 2>" + shell_quote(dir + "/err.txt") + " | head -1 >" + shell_quote(dir + "/head.txt") +
+                               "; echo ${PIPESTATUS[0]} >" + shell_quote(dir + "/rc.txt")));
     CHECK(run.wait() == 0);
     test_support::sleep_ms(800);
     const auto err = slurp(dir + "/err.txt");

@@ -62,9 +62,9 @@ TEST_CASE("register: the TLS certificate is checked against the SIP domain, not 
   INFO(by_domain.out);
   CHECK(by_domain.report["diagnosis"]["code"] == "registered");
   CHECK(by_domain.report["tls"]["checked_name"] == "secure.test");
-  auto by_target = sipprobe("register sip:alice@secure.test --transport tls --registrar pbx1.secure.test:" +
-                                kam.get("TLS_DOMAIN_PORT") + lab,
-                            "alice-secret");
+  auto by_target = sipprobe(
+      "register sip:alice@secure.test --transport tls --registrar pbx1.secure.test:" + kam.get("TLS_DOMAIN_PORT") + lab,
+      "alice-secret");
   INFO(by_target.out);
   CHECK(by_target.report["diagnosis"]["code"] == "tls_failure");
   CHECK(by_target.report["tls"]["checked_name"] == "pbx1.secure.test");

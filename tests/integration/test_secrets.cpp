@@ -35,7 +35,7 @@ struct secret_case {
   std::string name;
   std::string command;  // after the binary; may start with VAR=… assignments via `env`
   int exit_code;
-  std::string says;     // a phrase the output must hold (the path was really taken)
+  std::string says;  // a phrase the output must hold (the path was really taken)
 };
 
 void run_cases(const std::vector<secret_case>& cases) {
@@ -73,8 +73,8 @@ TEST_CASE("secrets: no error path prints the password, however it was given") {
       {"register: --timeout nan", bin + " register sip:zed@sip.test --password " + secret + " --timeout nan", 2, "not a number"},
       {"register: two sources", bin + " register sip:zed@sip.test --password " + secret + " --password-file " + pw_file, 2,
        "one way only"},
-      {"register: --header without a colon", env + bin + " register sip:zed@sip.test --header " + shell_quote("X-Pw " + secret), 2,
-       "--header"},
+      {"register: --header without a colon", env + bin + " register sip:zed@sip.test --header " + shell_quote("X-Pw " + secret),
+       2, "--header"},
       {"register: AOR with the password", bin + " register " + shell_quote("sip:zed:" + secret + "@sip.test"), 2,
        "carries a password"},
       {"register: unparseable AOR with the password", bin + " register " + shell_quote("sip:zed:" + secret + "@"), 2,
@@ -91,22 +91,28 @@ TEST_CASE("secrets: no error path prints the password, however it was given") {
        "port_unreachable"},
       {"register: closed port, nagios", env + bin + " register sip:zed@sip.test " + closed + " --timeout 2 --nagios", 2,
        "CRITICAL"},
-      {"register: the secret as alice's wrong password", bin + " register sip:alice@sip.test " + lab + " --password " + secret +
-       " --json", 1, "auth_failed"},
+      {"register: the secret as alice's wrong password",
+       bin + " register sip:alice@sip.test " + lab + " --password " + secret + " --json", 1, "auth_failed"},
       {"register: wrong password, --trace", env + bin + " register sip:alice@sip.test " + lab + " --trace", 1, "Authorization"},
       {"register: unknown realm expected", env + bin + " register sip:zed@sip.test " + lab + " --realm other.test --json", 0,
        "realm"},
-      {"register: --password-env, TLS without the CA", "ZED_PW=" + shell_quote(secret) + " " + bin +
-       " register sip:zed@sip.test --password-env ZED_PW --transport tls --registrar 127.0.0.1:" + kam.get("TLS_PORT"), 1, "tls"},
-      {"register: --password-file, TLS name mismatch", bin + " register sip:zed@sip.test --password-file " + pw_file +
-       " --transport tls --ca-file " + shell_quote(kam.get("CA_FILE")) + " --registrar 127.0.0.1:" + kam.get("TLS_BADNAME_PORT"), 1,
-       "tls"},
-      {"register: --password-stdin, unknown user", "printf '%s\\n' " + shell_quote(secret) + " | " + bin +
-       " register sip:nobody@sip.test --password-stdin " + lab + " --json", 1, "not_found"},
+      {"register: --password-env, TLS without the CA",
+       "ZED_PW=" + shell_quote(secret) + " " + bin +
+           " register sip:zed@sip.test --password-env ZED_PW --transport tls --registrar 127.0.0.1:" + kam.get("TLS_PORT"),
+       1, "tls"},
+      {"register: --password-file, TLS name mismatch",
+       bin + " register sip:zed@sip.test --password-file " + pw_file + " --transport tls --ca-file " +
+           shell_quote(kam.get("CA_FILE")) + " --registrar 127.0.0.1:" + kam.get("TLS_BADNAME_PORT"),
+       1, "tls"},
+      {"register: --password-stdin, unknown user",
+       "printf '%s\\n' " + shell_quote(secret) + " | " + bin + " register sip:nobody@sip.test --password-stdin " + lab +
+           " --json",
+       1, "not_found"},
       {"register: DNS failure", env + bin + " register sip:zed@nosuch.test --dns-server " + dns.get("DNS_SERVER") + " --json", 1,
        "dns_failure"},
-      {"diagnose: wrong transport", env + bin + " diagnose sip:zed@sip.test --transport udp --timeout 3 --registrar 127.0.0.1:" +
-       kam.get("TCP_ONLY_PORT"), 1, "wrong_transport"},
+      {"diagnose: wrong transport",
+       env + bin + " diagnose sip:zed@sip.test --transport udp --timeout 3 --registrar 127.0.0.1:" + kam.get("TCP_ONLY_PORT"), 1,
+       "wrong_transport"},
       {"diagnose: wrong password, JSON", bin + " diagnose sip:alice@sip.test " + lab + " --password " + secret + " --json", 1,
        "auth_failed"},
       {"register: stdout is full", env + bin + " register sip:zed@sip.test " + lab + " --json >/dev/full", 3,
@@ -131,16 +137,31 @@ TEST_CASE("secrets: no error path prints the password, however it was given") {
   });
 
   // batch: the secret in the password column of good rows and of every kind of bad row.
-  const std::string csv_rows = "aor,password,label,transport,expires\n"
-                               "sip:zed@sip.test," + secret + ",good,,\n"
-                               "sip:alice@sip.test," + secret + ",wrong password,,\n"
-                               "sip:zed@sip.test," + secret + ",bad transport,sctp,\n"
-                               "sip:zed@sip.test," + secret + ",bad expires,,-1\n"
-                               + secret + ",sip:zed@sip.test,swapped columns,,\n"
-                               "sip:zed@sip.test," + secret + ",too,many,fields,here\n"
-                               "sip:zed@sip.test,\"" + secret + ",never closed,,\n"
-                               "sip:zed@sip.test,other-" + secret + ",duplicate,,\n"
-                               "sip:zed:" + secret + "@sip.test,x,password in the aor,,\n";
+  const std::string csv_rows =
+      "aor,password,label,transport,expires\n"
+      "sip:zed@sip.test," +
+      secret +
+      ",good,,\n"
+      "sip:alice@sip.test," +
+      secret +
+      ",wrong password,,\n"
+      "sip:zed@sip.test," +
+      secret +
+      ",bad transport,sctp,\n"
+      "sip:zed@sip.test," +
+      secret + ",bad expires,,-1\n" + secret +
+      ",sip:zed@sip.test,swapped columns,,\n"
+      "sip:zed@sip.test," +
+      secret +
+      ",too,many,fields,here\n"
+      "sip:zed@sip.test,\"" +
+      secret +
+      ",never closed,,\n"
+      "sip:zed@sip.test,other-" +
+      secret +
+      ",duplicate,,\n"
+      "sip:zed:" +
+      secret + "@sip.test,x,password in the aor,,\n";
   const auto csv = write_file(dir + "/rows.csv", csv_rows);
   const auto no_header = write_file(dir + "/noheader.csv", secret + ",sip:zed@sip.test\n");
   const auto misspelt = write_file(dir + "/misspelt.csv", "aor,pasword\nsip:zed@sip.test," + secret + "\n");

@@ -33,8 +33,7 @@ namespace {
 // The prefix that runs a command under strace, which writes every open of it and of its
 // children to `trace`. FAILS the test, with the reason, when strace is missing.
 std::string strace_prefix(const std::string& trace) {
-  REQUIRE_MESSAGE(test_support::run("command -v strace").exit_code == 0,
-                  "strace is not installed (scripts/setup installs it)");
+  REQUIRE_MESSAGE(test_support::run("command -v strace").exit_code == 0, "strace is not installed (scripts/setup installs it)");
   return "strace -f -qq -e trace=openat,open -o " + shell_quote(trace);
 }
 

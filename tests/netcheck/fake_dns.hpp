@@ -41,8 +41,7 @@ inline void put_name(bytes& b, const std::string& name) {
     std::size_t dot = name.find('.', start);
     if (dot == std::string::npos) dot = name.size();
     b.push_back(static_cast<std::uint8_t>(dot - start));
-    b.insert(b.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
-             name.begin() + static_cast<std::ptrdiff_t>(dot));
+    b.insert(b.end(), name.begin() + static_cast<std::ptrdiff_t>(start), name.begin() + static_cast<std::ptrdiff_t>(dot));
     start = dot + 1;
   }
   b.push_back(0);
@@ -59,8 +58,7 @@ struct rr {
   bytes rdata;
 };
 
-inline bytes srv_rdata(std::uint16_t prio, std::uint16_t weight, std::uint16_t port,
-                       const std::string& target) {
+inline bytes srv_rdata(std::uint16_t prio, std::uint16_t weight, std::uint16_t port, const std::string& target) {
   bytes b;
   put16(b, prio);
   put16(b, weight);
@@ -68,9 +66,8 @@ inline bytes srv_rdata(std::uint16_t prio, std::uint16_t weight, std::uint16_t p
   put_name(b, target);
   return b;
 }
-inline bytes naptr_rdata(std::uint16_t order, std::uint16_t pref, const std::string& flags,
-                         const std::string& service, const std::string& regexp,
-                         const std::string& replacement) {
+inline bytes naptr_rdata(std::uint16_t order, std::uint16_t pref, const std::string& flags, const std::string& service,
+                         const std::string& regexp, const std::string& replacement) {
   bytes b;
   put16(b, order);
   put16(b, pref);
@@ -98,12 +95,11 @@ struct question {
 };
 
 // A response to `q` (QR, AA, RA set). `answers` go to the answer section.
-inline bytes response(const question& q, std::uint8_t rcode, const std::vector<rr>& answers,
-                      bool tc = false) {
+inline bytes response(const question& q, std::uint8_t rcode, const std::vector<rr>& answers, bool tc = false) {
   bytes b;
   put16(b, q.id);
   b.push_back(static_cast<std::uint8_t>(0x84 | (tc ? 0x02 : 0x00)));  // QR AA [TC]
-  b.push_back(static_cast<std::uint8_t>(0x80 | rcode));                // RA rcode
+  b.push_back(static_cast<std::uint8_t>(0x80 | rcode));               // RA rcode
   put16(b, 1);
   put16(b, static_cast<std::uint16_t>(answers.size()));
   put16(b, 0);
@@ -146,8 +142,7 @@ class server {
  public:
   using responder = std::function<std::optional<bytes>(const question&, bool over_tcp)>;
 
-  server(boost::asio::io_context& io, responder r)
-      : udp_(io), acceptor_(io), answer_(std::move(r)) {
+  server(boost::asio::io_context& io, responder r) : udp_(io), acceptor_(io), answer_(std::move(r)) {
     namespace ip = boost::asio::ip;
     // UDP on an ephemeral port, then TCP on the same number (retry if it is taken).
     for (int attempt = 0; attempt < 20; ++attempt) {
@@ -175,17 +170,16 @@ class server {
 
  private:
   void receive() {
-    udp_.async_receive_from(boost::asio::buffer(buf_), peer_,
-                            [this](boost::system::error_code ec, std::size_t n) {
-                              if (ec) return;
-                              ++udp_queries;
-                              if (auto q = parse_question(buf_.data(), n))
-                                if (auto out = answer_(*q, false)) {
-                                  boost::system::error_code ignored;
-                                  udp_.send_to(boost::asio::buffer(*out), peer_, 0, ignored);
-                                }
-                              receive();
-                            });
+    udp_.async_receive_from(boost::asio::buffer(buf_), peer_, [this](boost::system::error_code ec, std::size_t n) {
+      if (ec) return;
+      ++udp_queries;
+      if (auto q = parse_question(buf_.data(), n))
+        if (auto out = answer_(*q, false)) {
+          boost::system::error_code ignored;
+          udp_.send_to(boost::asio::buffer(*out), peer_, 0, ignored);
+        }
+      receive();
+    });
   }
 
   struct tcp_conn {
@@ -197,8 +191,7 @@ class server {
   };
 
   void accept() {
-    auto c = std::make_shared<tcp_conn>(static_cast<boost::asio::io_context&>(
-        acceptor_.get_executor().context()));
+    auto c = std::make_shared<tcp_conn>(static_cast<boost::asio::io_context&>(acceptor_.get_executor().context()));
     acceptor_.async_accept(c->sock, [this, c](boost::system::error_code ec) {
       if (ec) return;
       read_one(c);
@@ -207,26 +200,23 @@ class server {
   }
 
   void read_one(const std::shared_ptr<tcp_conn>& c) {
-    boost::asio::async_read(
-        c->sock, boost::asio::buffer(c->len), [this, c](boost::system::error_code ec, std::size_t) {
-          if (ec) return;
-          c->msg.resize(static_cast<std::size_t>((c->len[0] << 8) | c->len[1]));
-          boost::asio::async_read(
-              c->sock, boost::asio::buffer(c->msg), [this, c](boost::system::error_code ec2, std::size_t) {
-                if (ec2) return;
-                ++tcp_queries;
-                auto q = parse_question(c->msg.data(), c->msg.size());
-                std::optional<bytes> out = q ? answer_(*q, true) : std::nullopt;
-                if (!out) return read_one(c);
-                c->out.clear();
-                put16(c->out, static_cast<std::uint16_t>(out->size()));
-                c->out.insert(c->out.end(), out->begin(), out->end());
-                boost::asio::async_write(c->sock, boost::asio::buffer(c->out),
-                                         [this, c](boost::system::error_code ec3, std::size_t) {
-                                           if (!ec3) read_one(c);
-                                         });
-              });
+    boost::asio::async_read(c->sock, boost::asio::buffer(c->len), [this, c](boost::system::error_code ec, std::size_t) {
+      if (ec) return;
+      c->msg.resize(static_cast<std::size_t>((c->len[0] << 8) | c->len[1]));
+      boost::asio::async_read(c->sock, boost::asio::buffer(c->msg), [this, c](boost::system::error_code ec2, std::size_t) {
+        if (ec2) return;
+        ++tcp_queries;
+        auto q = parse_question(c->msg.data(), c->msg.size());
+        std::optional<bytes> out = q ? answer_(*q, true) : std::nullopt;
+        if (!out) return read_one(c);
+        c->out.clear();
+        put16(c->out, static_cast<std::uint16_t>(out->size()));
+        c->out.insert(c->out.end(), out->begin(), out->end());
+        boost::asio::async_write(c->sock, boost::asio::buffer(c->out), [this, c](boost::system::error_code ec3, std::size_t) {
+          if (!ec3) read_one(c);
         });
+      });
+    });
   }
 
   boost::asio::ip::udp::socket udp_;

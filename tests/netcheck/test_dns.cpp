@@ -108,8 +108,7 @@ TEST_CASE("parse_answer: malformed and odd answers get the right status") {
     CHECK_FALSE(r.ttl);
   }
   SUBCASE("wrong record type in the answer is not taken") {
-    auto wrong = response(q_of("_sip._udp.x.test", t_srv), noerror,
-                          {{"_sip._udp.x.test", t_a, 300, a_rdata("127.0.0.1")}});
+    auto wrong = response(q_of("_sip._udp.x.test", t_srv), noerror, {{"_sip._udp.x.test", t_a, 300, a_rdata("127.0.0.1")}});
     auto r = parse(rr_type::srv, ARES_SUCCESS, wrong);
     CHECK(r.status != dns_status::ok);
     CHECK(r.srv.empty());
@@ -128,8 +127,7 @@ TEST_CASE("parse_answer: malformed and odd answers get the right status") {
 TEST_CASE("parse_answer: huge answers are capped at the bound") {
   std::vector<rr> many;
   for (int i = 0; i < 100; ++i)
-    many.push_back({"_sip._udp.x.test", t_srv, 300,
-                    srv_rdata(10, 1, 5060, "h" + std::to_string(i) + ".x.test")});
+    many.push_back({"_sip._udp.x.test", t_srv, 300, srv_rdata(10, 1, 5060, "h" + std::to_string(i) + ".x.test")});
   auto msg = response(q_of("_sip._udp.x.test", t_srv), noerror, many);
   auto r = parse(rr_type::srv, ARES_SUCCESS, msg);
   CHECK(r.status == dns_status::ok);
@@ -137,8 +135,7 @@ TEST_CASE("parse_answer: huge answers are capped at the bound") {
   CHECK(r.capped);
 
   std::vector<rr> addrs;
-  for (int i = 0; i < 70; ++i)
-    addrs.push_back({"x.test", t_a, 300, a_rdata(("127.0.0." + std::to_string(i + 1)).c_str())});
+  for (int i = 0; i < 70; ++i) addrs.push_back({"x.test", t_a, 300, a_rdata(("127.0.0." + std::to_string(i + 1)).c_str())});
   auto ra = parse(rr_type::a, ARES_SUCCESS, response(q_of("x.test", t_a), noerror, addrs), 8);
   CHECK(ra.addresses.size() == 8);
   CHECK(ra.capped);
@@ -150,11 +147,9 @@ TEST_CASE("parse_answer: c-ares errors map to statuses, kept apart") {
     dns_status want;
   };
   const row rows[] = {
-      {ARES_ENOTFOUND, dns_status::nxdomain}, {ARES_ENODATA, dns_status::nodata},
-      {ARES_ESERVFAIL, dns_status::servfail}, {ARES_EREFUSED, dns_status::refused},
-      {ARES_ECONNREFUSED, dns_status::refused}, {ARES_ETIMEOUT, dns_status::timeout},
-      {ARES_ECANCELLED, dns_status::timeout}, {ARES_EBADRESP, dns_status::malformed},
-      {ARES_ENOMEM, dns_status::other},
+      {ARES_ENOTFOUND, dns_status::nxdomain}, {ARES_ENODATA, dns_status::nodata},       {ARES_ESERVFAIL, dns_status::servfail},
+      {ARES_EREFUSED, dns_status::refused},   {ARES_ECONNREFUSED, dns_status::refused}, {ARES_ETIMEOUT, dns_status::timeout},
+      {ARES_ECANCELLED, dns_status::timeout}, {ARES_EBADRESP, dns_status::malformed},   {ARES_ENOMEM, dns_status::other},
   };
   for (const auto& r : rows) {
     CAPTURE(r.ares);
@@ -202,14 +197,22 @@ TEST_CASE("parse_server: IP literals with optional port, names are rejected") {
     const char* canonical;
   };
   const row rows[] = {
-      {"127.0.0.1", true, "127.0.0.1:53"},     {"127.0.0.1:5353", true, "127.0.0.1:5353"},
-      {"[::1]:5353", true, "[::1]:5353"},      {"[::1]", true, "[::1]:53"},
-      {"::1", true, "[::1]:53"},               {"dns.example.com", false, ""},
-      {"localhost:53", false, ""},             {"127.0.0.1:", false, ""},
-      {"127.0.0.1:0", false, ""},              {"127.0.0.1:65536", false, ""},
-      {"127.0.0.1:53x", false, ""},            {"[::1", false, ""},
-      {"[::1]5353", false, ""},                {"[127.0.0.1]:53", false, ""},
-      {"", false, ""},                         {"300.1.1.1", false, ""},
+      {"127.0.0.1", true, "127.0.0.1:53"},
+      {"127.0.0.1:5353", true, "127.0.0.1:5353"},
+      {"[::1]:5353", true, "[::1]:5353"},
+      {"[::1]", true, "[::1]:53"},
+      {"::1", true, "[::1]:53"},
+      {"dns.example.com", false, ""},
+      {"localhost:53", false, ""},
+      {"127.0.0.1:", false, ""},
+      {"127.0.0.1:0", false, ""},
+      {"127.0.0.1:65536", false, ""},
+      {"127.0.0.1:53x", false, ""},
+      {"[::1", false, ""},
+      {"[::1]5353", false, ""},
+      {"[127.0.0.1]:53", false, ""},
+      {"", false, ""},
+      {"300.1.1.1", false, ""},
   };
   for (const auto& r : rows) {
     CAPTURE(r.text);
@@ -267,8 +270,7 @@ struct harness {
 
 TEST_CASE("resolver: answers through the io_context with TTL and elapsed time") {
   harness h([](const question& q, bool) -> std::optional<bytes> {
-    if (q.type == t_srv)
-      return response(q, noerror, {{q.name, t_srv, 77, srv_rdata(1, 2, 5060, "pbx.x.test")}});
+    if (q.type == t_srv) return response(q, noerror, {{q.name, t_srv, 77, srv_rdata(1, 2, 5060, "pbx.x.test")}});
     return response(q, nxdomain, {});
   });
   auto r = h.ask("_sip._udp.x.test", rr_type::srv);
@@ -322,8 +324,7 @@ TEST_CASE("resolver: a truncated UDP answer is retried over TCP") {
   harness h([](const question& q, bool tcp) -> std::optional<bytes> {
     if (!tcp) return response(q, noerror, {}, /*tc=*/true);
     std::vector<rr> many;
-    for (int i = 0; i < 20; ++i)
-      many.push_back({q.name, t_srv, 60, srv_rdata(10, 1, 5060, "h" + std::to_string(i) + ".x.test")});
+    for (int i = 0; i < 20; ++i) many.push_back({q.name, t_srv, 60, srv_rdata(10, 1, 5060, "h" + std::to_string(i) + ".x.test")});
     return response(q, noerror, many);
   });
   auto r = h.ask("_sip._udp.big.x.test", rr_type::srv);
@@ -334,10 +335,12 @@ TEST_CASE("resolver: a truncated UDP answer is retried over TCP") {
 }
 
 TEST_CASE("resolver: parallel queries complete independently, cancel ends the rest") {
-  harness h([](const question& q, bool) -> std::optional<bytes> {
-    if (q.name.starts_with("silent")) return std::nullopt;
-    return response(q, noerror, {{q.name, t_a, 5, a_rdata("127.0.0.5")}});
-  }, 2000, 3);
+  harness h(
+      [](const question& q, bool) -> std::optional<bytes> {
+        if (q.name.starts_with("silent")) return std::nullopt;
+        return response(q, noerror, {{q.name, t_a, 5, a_rdata("127.0.0.5")}});
+      },
+      2000, 3);
   std::vector<query_result> got;
   h.res->async_query("a.x.test", rr_type::a, [&](query_result r) {
     got.push_back(std::move(r));

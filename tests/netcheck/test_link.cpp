@@ -57,8 +57,8 @@ class reversing_udp_peer {
 
 // Two flows of `pool` to a UDP `port`: both connect, wait, then send `ma` and `mb`; the
 // answers each got.
-std::pair<outcome, outcome> exchange_two(asio::io_context& io, netcheck::link_pool& pool, unsigned short port,
-                                         std::string ma, std::string mb) {
+std::pair<outcome, outcome> exchange_two(asio::io_context& io, netcheck::link_pool& pool, unsigned short port, std::string ma,
+                                         std::string mb) {
   auto a = pool.open(spec(transport::udp, loopback4(), port));
   auto b = pool.open(spec(transport::udp, loopback4(), port));
   REQUIRE_FALSE(connect_sync(io, a));

@@ -16,18 +16,18 @@ namespace {
 // A small zone: x.test NAPTR → _sip._udp/_sip._tcp → pbx (127.0.0.1, ::1) and a backup.
 std::optional<bytes> zone(const question& q, bool) {
   if (q.name == "x.test" && q.type == t_naptr)
-    return response(q, noerror, {{q.name, t_naptr, 300, naptr_rdata(10, 1, "s", "SIP+D2T", "", "_sip._tcp.x.test")},
-                                 {q.name, t_naptr, 300, naptr_rdata(20, 1, "s", "SIP+D2U", "", "_sip._udp.x.test")}});
+    return response(q, noerror,
+                    {{q.name, t_naptr, 300, naptr_rdata(10, 1, "s", "SIP+D2T", "", "_sip._tcp.x.test")},
+                     {q.name, t_naptr, 300, naptr_rdata(20, 1, "s", "SIP+D2U", "", "_sip._udp.x.test")}});
   if (q.name == "_sip._tcp.x.test" && q.type == t_srv)
     return response(q, noerror, {{q.name, t_srv, 60, srv_rdata(10, 1, 5070, "pbx.x.test")}});
   if (q.name == "_sip._udp.x.test" && q.type == t_srv)
-    return response(q, noerror, {{q.name, t_srv, 60, srv_rdata(20, 0, 5099, "backup.x.test")},
-                                 {q.name, t_srv, 60, srv_rdata(10, 1, 5060, "pbx.x.test")}});
+    return response(q, noerror,
+                    {{q.name, t_srv, 60, srv_rdata(20, 0, 5099, "backup.x.test")},
+                     {q.name, t_srv, 60, srv_rdata(10, 1, 5060, "pbx.x.test")}});
   if (q.name == "pbx.x.test" && q.type == t_a) return response(q, noerror, {{q.name, t_a, 30, a_rdata("127.0.0.1")}});
-  if (q.name == "pbx.x.test" && q.type == t_aaaa)
-    return response(q, noerror, {{q.name, t_aaaa, 30, aaaa_rdata("::1")}});
-  if (q.name == "backup.x.test" && q.type == t_a)
-    return response(q, noerror, {{q.name, t_a, 30, a_rdata("127.0.0.3")}});
+  if (q.name == "pbx.x.test" && q.type == t_aaaa) return response(q, noerror, {{q.name, t_aaaa, 30, aaaa_rdata("::1")}});
+  if (q.name == "backup.x.test" && q.type == t_a) return response(q, noerror, {{q.name, t_a, 30, a_rdata("127.0.0.3")}});
   if (q.name == "backup.x.test") return response(q, noerror, {});
   if (q.name.starts_with("slow")) return std::nullopt;
   return response(q, nxdomain, {});
@@ -77,10 +77,9 @@ TEST_CASE("async_locate: NAPTR → SRV → A/AAAA over the resolver") {
   auto r = b.locate(q);
   CHECK(!r.error);
   CHECK_FALSE(r.deadline_reached);
-  CHECK(describe(r.targets) == std::vector<std::string>{
-                                   "tcp 127.0.0.1 5070 naptr pbx.x.test", "tcp ::1 5070 naptr pbx.x.test",
-                                   "udp 127.0.0.1 5060 naptr pbx.x.test", "udp ::1 5060 naptr pbx.x.test",
-                                   "udp 127.0.0.3 5099 naptr backup.x.test"});
+  CHECK(describe(r.targets) == std::vector<std::string>{"tcp 127.0.0.1 5070 naptr pbx.x.test", "tcp ::1 5070 naptr pbx.x.test",
+                                                        "udp 127.0.0.1 5060 naptr pbx.x.test", "udp ::1 5060 naptr pbx.x.test",
+                                                        "udp 127.0.0.3 5099 naptr backup.x.test"});
   // NAPTR, 2 SRV, A+AAAA for pbx and backup; pbx asked once although two SRV name it.
   CHECK(r.queries.size() == 7);
   CHECK(r.queries[0].type == rr_type::naptr);

@@ -45,8 +45,8 @@ query_result failed(std::string name, rr_type t, dns_status s) {
   return r;
 }
 
-naptr_record naptr(std::uint16_t order, std::uint16_t pref, std::string flags, std::string service,
-                   std::string replacement, std::string regexp = "") {
+naptr_record naptr(std::uint16_t order, std::uint16_t pref, std::string flags, std::string service, std::string replacement,
+                   std::string regexp = "") {
   return {order, pref, std::move(flags), std::move(service), std::move(regexp), std::move(replacement)};
 }
 
@@ -64,8 +64,7 @@ std::vector<std::string> keys(const std::vector<query_key>& ks) {
 
 std::string describe(const target& t) {
   std::string a = t.address.find(':') != std::string::npos ? "[" + t.address + "]" : t.address;
-  return std::string(to_string(t.t)) + " " + a + ":" + std::to_string(t.port) + " " +
-         std::string(to_string(t.found_by));
+  return std::string(to_string(t.t)) + " " + a + ":" + std::to_string(t.port) + " " + std::string(to_string(t.found_by));
 }
 
 std::vector<std::string> describe(const std::vector<target>& ts) {
@@ -131,8 +130,7 @@ TEST_CASE("rank_naptr: filtering and ordering") {
     std::vector<std::string> usable;  // replacement names in the order followed
   };
   const row rows[] = {
-      {"all transports", false, std::nullopt,
-       {"_sips._tcp.x.test", "_sip._tcp.x.test", "_sip._udp.x.test"}},
+      {"all transports", false, std::nullopt, {"_sips._tcp.x.test", "_sip._tcp.x.test", "_sip._udp.x.test"}},
       {"sips: TLS only", true, std::nullopt, {"_sips._tcp.x.test"}},
       {"forced udp", false, udp, {"_sip._udp.x.test"}},
       {"forced tcp", false, tcp, {"_sip._tcp.x.test"}},
@@ -172,8 +170,8 @@ TEST_CASE("srv_fallback: _sips._tcp, _sip._tcp, _sip._udp as allowed") {
     return out;
   };
   auto q = req_for("Example.TEST.");
-  CHECK(names(q) == std::vector<std::string>{"_sips._tcp.example.test/tls", "_sip._tcp.example.test/tcp",
-                                             "_sip._udp.example.test/udp"});
+  CHECK(names(q) ==
+        std::vector<std::string>{"_sips._tcp.example.test/tls", "_sip._tcp.example.test/tcp", "_sip._udp.example.test/udp"});
   q.secure = true;
   CHECK(names(q) == std::vector<std::string>{"_sips._tcp.example.test/tls"});
   q.secure = false;
@@ -186,8 +184,8 @@ TEST_CASE("srv_fallback: _sips._tcp, _sip._tcp, _sip._udp as allowed") {
 
 TEST_CASE("order_srv: priority first, root targets removed") {
   std::mt19937 rng(42);
-  std::vector<srv_record> recs = {{20, 0, 5099, "backup"}, {10, 0, 5060, "b"}, {5, 0, 5060, "."},
-                                  {10, 0, 5060, "a"},      {1, 0, 1, ""}};
+  std::vector<srv_record> recs = {
+      {20, 0, 5099, "backup"}, {10, 0, 5060, "b"}, {5, 0, 5060, "."}, {10, 0, 5060, "a"}, {1, 0, 1, ""}};
   auto out = order_srv(recs, rng);
   REQUIRE(out.size() == 3);
   CHECK(out[0].priority == 10);
@@ -215,8 +213,8 @@ TEST_CASE("order_srv: RFC 2782 weighted choice — proportions follow the weight
   CHECK(first["a"] / double(draws) == doctest::Approx(60.0 / 101).epsilon(0.05));
   CHECK(first["b"] / double(draws) == doctest::Approx(30.0 / 101).epsilon(0.07));
   CHECK(first["c"] / double(draws) == doctest::Approx(10.0 / 101).epsilon(0.15));
-  CHECK(first["z"] > 0);                 // weight 0: a small chance…
-  CHECK(first["z"] < draws * 3 / 100);   // …and only a small one
+  CHECK(first["z"] > 0);                // weight 0: a small chance…
+  CHECK(first["z"] < draws * 3 / 100);  // …and only a small one
   CHECK(first["low"] == 0);
 }
 
@@ -245,8 +243,7 @@ TEST_CASE("short-cuts: IP literal and explicit port ask no NAPTR/SRV") {
     q.every_transport = true;
     auto plan = build_plan(q, {}, rng);
     CHECK(describe(plan.targets) ==
-          std::vector<std::string>{"udp 127.0.0.1:5060 literal", "tcp 127.0.0.1:5060 literal",
-                                   "tls 127.0.0.1:5061 literal"});
+          std::vector<std::string>{"udp 127.0.0.1:5060 literal", "tcp 127.0.0.1:5060 literal", "tls 127.0.0.1:5061 literal"});
   }
   SUBCASE("IPv4 literal with a forced transport") {
     auto q = req_for("127.0.0.1");
@@ -264,15 +261,14 @@ TEST_CASE("short-cuts: IP literal and explicit port ask no NAPTR/SRV") {
     auto q = req_for("pbx.x.test");
     q.port = 5070;
     CHECK(keys(next_queries(q, {})) == std::vector<std::string>{"A pbx.x.test", "AAAA pbx.x.test"});
-    dns_cache c{{ok_addr("pbx.x.test", rr_type::a, {"127.0.0.1"}),
-                 ok_addr("pbx.x.test", rr_type::aaaa, {"::1"})}};
+    dns_cache c{{ok_addr("pbx.x.test", rr_type::a, {"127.0.0.1"}), ok_addr("pbx.x.test", rr_type::aaaa, {"::1"})}};
     CHECK(next_queries(q, c).empty());
     auto plan = build_plan(q, c, rng);
     CHECK(describe(plan.targets) == std::vector<std::string>{"udp 127.0.0.1:5070 a", "udp [::1]:5070 a"});
     q.every_transport = true;
-    CHECK(describe(build_plan(q, c, rng).targets) ==
-          std::vector<std::string>{"udp 127.0.0.1:5070 a", "udp [::1]:5070 a", "tcp 127.0.0.1:5070 a",
-                                   "tcp [::1]:5070 a", "tls 127.0.0.1:5070 a", "tls [::1]:5070 a"});
+    CHECK(describe(build_plan(q, c, rng).targets) == std::vector<std::string>{"udp 127.0.0.1:5070 a", "udp [::1]:5070 a",
+                                                                              "tcp 127.0.0.1:5070 a", "tcp [::1]:5070 a",
+                                                                              "tls 127.0.0.1:5070 a", "tls [::1]:5070 a"});
   }
 }
 
@@ -280,13 +276,13 @@ TEST_CASE("the full chain: NAPTR → SRV → A/AAAA, round by round") {
   auto q = req_for("x.test");
   dns_cache c;
   CHECK(keys(next_queries(q, c)) == std::vector<std::string>{"NAPTR x.test"});
-  c.queries.push_back(ok_naptr("x.test", {naptr(20, 10, "s", "SIP+D2U", "_sip._udp.x.test"),
-                                          naptr(10, 10, "s", "SIP+D2T", "_sip._tcp.x.test")}));
+  c.queries.push_back(
+      ok_naptr("x.test", {naptr(20, 10, "s", "SIP+D2U", "_sip._udp.x.test"), naptr(10, 10, "s", "SIP+D2T", "_sip._tcp.x.test")}));
   CHECK(keys(next_queries(q, c)) == std::vector<std::string>{"SRV _sip._tcp.x.test", "SRV _sip._udp.x.test"});
   c.queries.push_back(ok_srv("_sip._tcp.x.test", {{20, 0, 5099, "dead.x.test"}, {10, 5, 5070, "pbx.x.test"}}));
   c.queries.push_back(ok_srv("_sip._udp.x.test", {{10, 5, 5060, "pbx.x.test"}}));
-  CHECK(keys(next_queries(q, c)) == std::vector<std::string>{"A pbx.x.test", "AAAA pbx.x.test",
-                                                             "A dead.x.test", "AAAA dead.x.test"});
+  CHECK(keys(next_queries(q, c)) ==
+        std::vector<std::string>{"A pbx.x.test", "AAAA pbx.x.test", "A dead.x.test", "AAAA dead.x.test"});
   c.queries.push_back(ok_addr("pbx.x.test", rr_type::a, {"127.0.0.1"}));
   c.queries.push_back(ok_addr("pbx.x.test", rr_type::aaaa, {"::1"}));
   c.queries.push_back(ok_addr("dead.x.test", rr_type::a, {"127.0.0.3"}));
@@ -294,9 +290,9 @@ TEST_CASE("the full chain: NAPTR → SRV → A/AAAA, round by round") {
   CHECK(next_queries(q, c).empty());
   std::mt19937 rng(3);
   auto plan = build_plan(q, c, rng);
-  CHECK(describe(plan.targets) ==
-        std::vector<std::string>{"tcp 127.0.0.1:5070 naptr", "tcp [::1]:5070 naptr", "tcp 127.0.0.3:5099 naptr",
-                                 "udp 127.0.0.1:5060 naptr", "udp [::1]:5060 naptr"});
+  CHECK(describe(plan.targets) == std::vector<std::string>{"tcp 127.0.0.1:5070 naptr", "tcp [::1]:5070 naptr",
+                                                           "tcp 127.0.0.3:5099 naptr", "udp 127.0.0.1:5060 naptr",
+                                                           "udp [::1]:5060 naptr"});
   CHECK(!plan.error);
   CHECK(plan.queries.size() == 7);
   // The tree: NAPTR root → 2 NAPTR records → SRV query → SRV records → A/AAAA.
@@ -319,8 +315,8 @@ TEST_CASE("fallbacks: no NAPTR → SRV, no SRV → A/AAAA on default ports") {
     CAPTURE(to_string(none));
     auto q = req_for("x.test");
     dns_cache c{{failed("x.test", rr_type::naptr, none)}};
-    CHECK(keys(next_queries(q, c)) == std::vector<std::string>{"SRV _sips._tcp.x.test", "SRV _sip._tcp.x.test",
-                                                               "SRV _sip._udp.x.test"});
+    CHECK(keys(next_queries(q, c)) ==
+          std::vector<std::string>{"SRV _sips._tcp.x.test", "SRV _sip._tcp.x.test", "SRV _sip._udp.x.test"});
     c.queries.push_back(failed("_sips._tcp.x.test", rr_type::srv, dns_status::nxdomain));
     c.queries.push_back(failed("_sip._tcp.x.test", rr_type::srv, dns_status::nodata));
     c.queries.push_back(ok_srv("_sip._udp.x.test", {{1, 1, 5062, "pbx.x.test"}}));
@@ -346,8 +342,8 @@ TEST_CASE("fallbacks: no NAPTR → SRV, no SRV → A/AAAA on default ports") {
     auto q = req_for("x.test");
     q.secure = true;
     dns_cache c{{failed("x.test", rr_type::naptr, dns_status::nxdomain),
-                 failed("_sips._tcp.x.test", rr_type::srv, dns_status::nxdomain),
-                 ok_addr("x.test", rr_type::a, {"127.0.0.1"}), failed("x.test", rr_type::aaaa, dns_status::nodata)}};
+                 failed("_sips._tcp.x.test", rr_type::srv, dns_status::nxdomain), ok_addr("x.test", rr_type::a, {"127.0.0.1"}),
+                 failed("x.test", rr_type::aaaa, dns_status::nodata)}};
     CHECK(next_queries(q, c).empty());
     CHECK(describe(build_plan(q, c, rng).targets) == std::vector<std::string>{"tls 127.0.0.1:5061 a"});
   }
@@ -364,8 +360,10 @@ TEST_CASE("errors: hard failures stop the fallback and are cited") {
     dns_status naptr_status;
     std::error_code want;
   };
-  const row rows[] = {{dns_status::servfail, errc::servfail}, {dns_status::refused, errc::refused},
-                      {dns_status::timeout, errc::timeout},   {dns_status::malformed, errc::malformed},
+  const row rows[] = {{dns_status::servfail, errc::servfail},
+                      {dns_status::refused, errc::refused},
+                      {dns_status::timeout, errc::timeout},
+                      {dns_status::malformed, errc::malformed},
                       {dns_status::other, errc::dns_error}};
   for (const auto& r : rows) {
     CAPTURE(to_string(r.naptr_status));
@@ -397,8 +395,7 @@ TEST_CASE("errors: NXDOMAIN, NODATA, '.' and the deadline are told apart") {
   SUBCASE("an SRV target without address cites the address query (NODATA)") {
     auto q = req_for("x.test");
     q.forced = udp;
-    dns_cache c{{failed("x.test", rr_type::naptr, dns_status::nodata),
-                 ok_srv("_sip._udp.x.test", {{1, 1, 5060, "ghost.x.test"}}),
+    dns_cache c{{failed("x.test", rr_type::naptr, dns_status::nodata), ok_srv("_sip._udp.x.test", {{1, 1, 5060, "ghost.x.test"}}),
                  failed("ghost.x.test", rr_type::a, dns_status::nodata),
                  failed("ghost.x.test", rr_type::aaaa, dns_status::nodata)}};
     auto plan = build_plan(q, c, rng);
@@ -436,12 +433,10 @@ TEST_CASE("errors: NXDOMAIN, NODATA, '.' and the deadline are told apart") {
   }
   SUBCASE("partial failure with a target is no error") {
     auto q = req_for("x.test");
-    dns_cache c{{ok_naptr("x.test", {naptr(1, 1, "s", "SIP+D2T", "_sip._tcp.x.test"),
-                                     naptr(2, 1, "s", "SIP+D2U", "_sip._udp.x.test")}),
-                 failed("_sip._tcp.x.test", rr_type::srv, dns_status::servfail),
-                 ok_srv("_sip._udp.x.test", {{1, 1, 5060, "pbx.x.test"}}),
-                 ok_addr("pbx.x.test", rr_type::a, {"127.0.0.1"}),
-                 failed("pbx.x.test", rr_type::aaaa, dns_status::nodata)}};
+    dns_cache c{
+        {ok_naptr("x.test", {naptr(1, 1, "s", "SIP+D2T", "_sip._tcp.x.test"), naptr(2, 1, "s", "SIP+D2U", "_sip._udp.x.test")}),
+         failed("_sip._tcp.x.test", rr_type::srv, dns_status::servfail), ok_srv("_sip._udp.x.test", {{1, 1, 5060, "pbx.x.test"}}),
+         ok_addr("pbx.x.test", rr_type::a, {"127.0.0.1"}), failed("pbx.x.test", rr_type::aaaa, dns_status::nodata)}};
     auto plan = build_plan(q, c, rng);
     CHECK(!plan.error);
     CHECK(describe(plan.targets) == std::vector<std::string>{"udp 127.0.0.1:5060 naptr"});

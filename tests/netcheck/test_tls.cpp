@@ -31,8 +31,7 @@ struct pki {
   test_pki::temp_dir dir;
   test_pki::identity ca = test_pki::issue("sipprobe test CA", nullptr, true, "", -1, 365);
   test_pki::identity rogue_ca = test_pki::issue("unknown CA", nullptr, true, "", -1, 365);
-  test_pki::identity good =
-      test_pki::issue("sip.test", &ca, false, "DNS:sip.test,IP:127.0.0.1,IP:::1", -1, 30);
+  test_pki::identity good = test_pki::issue("sip.test", &ca, false, "DNS:sip.test,IP:127.0.0.1,IP:::1", -1, 30);
   test_pki::identity other = test_pki::issue("other.test", &ca, false, "DNS:other.test", -1, 30);
   test_pki::identity expired = test_pki::issue("sip.test", &ca, false, "DNS:sip.test", -60, -2);
   test_pki::identity rogue = test_pki::issue("sip.test", &rogue_ca, false, "DNS:sip.test", -1, 30);
@@ -52,8 +51,7 @@ struct pki {
 // A TLS server: handshakes, reads one request up to a blank line, answers "SIP/2.0 200 OK".
 class tls_peer {
  public:
-  tls_peer(asio::io_context& io, asio::ip::address a, const test_pki::identity& id,
-           std::function<void(SSL_CTX*)> tweak = {})
+  tls_peer(asio::io_context& io, asio::ip::address a, const test_pki::identity& id, std::function<void(SSL_CTX*)> tweak = {})
       : io_(io), ctx_(asio::ssl::context::tls_server), acceptor_(io, tcp::endpoint(a, 0)) {
     SSL_CTX_use_certificate(ctx_.native_handle(), id.cert.get());
     SSL_CTX_use_PrivateKey(ctx_.native_handle(), id.key.get());
@@ -83,8 +81,7 @@ class tls_peer {
   }
   void read(std::shared_ptr<stream> s, std::shared_ptr<std::string> buf) {
     auto chunk = std::make_shared<std::array<char, 1024>>();
-    s->async_read_some(asio::buffer(*chunk), [this, s, buf, chunk](const boost::system::error_code& ec,
-                                                                   std::size_t n) {
+    s->async_read_some(asio::buffer(*chunk), [this, s, buf, chunk](const boost::system::error_code& ec, std::size_t n) {
       if (ec) return;
       buf->append(chunk->data(), n);
       if (buf->find("\r\n\r\n") == std::string::npos) {
@@ -115,9 +112,8 @@ struct tls_attempt {
   milliseconds took{0};
 };
 
-tls_attempt connect_tls(asio::io_context& io, netcheck::tls_context& ctx, asio::ip::address a,
-                        unsigned short port, std::string host, milliseconds timeout = 2000ms,
-                        const tls_peer* wait_for_server = nullptr) {
+tls_attempt connect_tls(asio::io_context& io, netcheck::tls_context& ctx, asio::ip::address a, unsigned short port,
+                        std::string host, milliseconds timeout = 2000ms, const tls_peer* wait_for_server = nullptr) {
   netcheck::flow f(io, spec(transport::tls, a, port, std::move(host)), {}, &ctx);
   auto start = std::chrono::steady_clock::now();
   tls_attempt t;
@@ -125,7 +121,8 @@ tls_attempt connect_tls(asio::io_context& io, netcheck::tls_context& ctx, asio::
   t.took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
   // TLS 1.3: the client is done before the server has read its Finished.
   if (wait_for_server != nullptr) {
-    run_until(io, [&] { return wait_for_server->handshakes() > 0; }, 1000ms);
+    run_until(
+        io, [&] { return wait_for_server->handshakes() > 0; }, 1000ms);
   }
   t.report = f.tls();
   t.connect_ms = f.connect_time();
@@ -133,9 +130,7 @@ tls_attempt connect_tls(asio::io_context& io, netcheck::tls_context& ctx, asio::
   return t;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
+bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 }  // namespace
 
@@ -148,14 +143,14 @@ TEST_CASE("tls: verify codes are classified") {
   };
   const row table[] = {
       {X509_V_OK, tls_verdict::ok},
-      {X509_V_ERR_CERT_HAS_EXPIRED, tls_verdict::expired},                 // 10
-      {X509_V_ERR_CERT_NOT_YET_VALID, tls_verdict::not_yet_valid},         // 9
-      {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, tls_verdict::self_signed},  // 18
-      {X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, tls_verdict::untrusted},      // 19
+      {X509_V_ERR_CERT_HAS_EXPIRED, tls_verdict::expired},                     // 10
+      {X509_V_ERR_CERT_NOT_YET_VALID, tls_verdict::not_yet_valid},             // 9
+      {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, tls_verdict::self_signed},      // 18
+      {X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, tls_verdict::untrusted},          // 19
       {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, tls_verdict::untrusted},  // 20
       {X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, tls_verdict::untrusted},    // 21
-      {X509_V_ERR_HOSTNAME_MISMATCH, tls_verdict::name_mismatch},          // 62
-      {X509_V_ERR_IP_ADDRESS_MISMATCH, tls_verdict::name_mismatch},        // 64
+      {X509_V_ERR_HOSTNAME_MISMATCH, tls_verdict::name_mismatch},              // 62
+      {X509_V_ERR_IP_ADDRESS_MISMATCH, tls_verdict::name_mismatch},            // 64
       {X509_V_ERR_CERT_REVOKED, tls_verdict::other},
   };
   for (const auto& r : table) {
@@ -178,8 +173,7 @@ TEST_CASE("tls: the primary verify error prefers trust over dates over names") {
 
 TEST_CASE("tls: ISO 8601 UTC and handshake error texts") {
   CHECK(netcheck::iso8601_utc(std::chrono::system_clock::from_time_t(0)) == "1970-01-01T00:00:00Z");
-  CHECK(netcheck::iso8601_utc(std::chrono::system_clock::from_time_t(1700000000)) ==
-        "2023-11-14T22:13:20Z");
+  CHECK(netcheck::iso8601_utc(std::chrono::system_clock::from_time_t(1700000000)) == "2023-11-14T22:13:20Z");
   auto wrong_version = ERR_PACK(ERR_LIB_SSL, 0, SSL_R_WRONG_VERSION_NUMBER);
   CHECK(netcheck::describe_handshake_error(wrong_version).find("peer did not speak TLS") == 0);
   auto alert = ERR_PACK(ERR_LIB_SSL, 0, SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
@@ -369,8 +363,7 @@ TEST_CASE("tls: insecure mode completes but still reports the failure") {
   CHECK(r.verdict == tls_verdict::expired);  // dates rank above the name
   CHECK_FALSE(r.name_matched);
   CHECK_FALSE(r.verified());
-  bool has62 = std::any_of(r.verify_errors.begin(), r.verify_errors.end(),
-                           [](const auto& e) { return e.code == 62; });
+  bool has62 = std::any_of(r.verify_errors.begin(), r.verify_errors.end(), [](const auto& e) { return e.code == 62; });
   CHECK(has62);
   // …and the flow carries data.
   outcome o;

@@ -36,14 +36,13 @@ TEST_CASE("transport: probe verdict for each error") {
   CHECK(verdict_for(errc::truncated_message) == probe_verdict::bad_reply);
   CHECK(verdict_for(errc::message_too_large) == probe_verdict::bad_reply);
   CHECK(verdict_for(errc::connection_closed) == probe_verdict::closed);
-  CHECK(verdict_for(std::make_error_code(std::errc::address_family_not_supported)) ==
-        probe_verdict::error);
+  CHECK(verdict_for(std::make_error_code(std::errc::address_family_not_supported)) == probe_verdict::error);
   CHECK(netcheck::to_string(probe_verdict::no_answer) == "no_answer");
 }
 
 TEST_CASE("transport: address_text writes what address::to_string() writes") {
-  for (const char* text : {"0.0.0.0", "1.2.3.4", "9.10.99.100", "127.0.0.1", "192.168.10.255", "255.255.255.255",
-                           "::1", "2001:db8::7", "::ffff:192.0.2.1"}) {
+  for (const char* text : {"0.0.0.0", "1.2.3.4", "9.10.99.100", "127.0.0.1", "192.168.10.255", "255.255.255.255", "::1",
+                           "2001:db8::7", "::ffff:192.0.2.1"}) {
     const auto a = asio::ip::make_address(text);
     CAPTURE(text);
     CHECK(netcheck::address_text(a) == a.to_string());
@@ -57,8 +56,7 @@ TEST_CASE("transport: address_text writes what address::to_string() writes") {
 
 TEST_CASE("transport: error messages of the transport enumerators") {
   CHECK(std::error_code(errc::receive_timeout).message() == "no reply before the deadline");
-  CHECK(std::error_code(errc::truncated_message).message().find("middle of a message") !=
-        std::string::npos);
+  CHECK(std::error_code(errc::truncated_message).message().find("middle of a message") != std::string::npos);
   CHECK(std::error_code(errc::bad_ca_file).message().find("CA file") != std::string::npos);
 }
 
@@ -238,12 +236,14 @@ TEST_CASE("transport: receive_each reports an ICMP refusal to the sink and reads
   std::vector<std::error_code> errors;
   REQUIRE(f.receive_each([&](std::error_code ec, std::string_view) { errors.push_back(ec); }));
   REQUIRE(f.try_send("ping").has_value());
-  run_until(io, [&] { return !errors.empty(); }, 1000ms);
+  run_until(
+      io, [&] { return !errors.empty(); }, 1000ms);
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] == std::errc::connection_refused);
   CHECK(f.is_open());  // a refusal is one datagram's fate, not the socket's
   REQUIRE(f.try_send("again").has_value());
-  run_until(io, [&] { return errors.size() == 2; }, 1000ms);
+  run_until(
+      io, [&] { return errors.size() == 2; }, 1000ms);
   CHECK(errors.size() == 2);
 }
 
@@ -336,9 +336,8 @@ TEST_CASE("transport: tcp connect timeout when SYNs go unanswered") {
 TEST_CASE("transport: tcp framed receive, two messages in one write and one split") {
   asio::io_context io;
   tcp_peer peer(io, loopback6(), [&io](std::shared_ptr<tcp::socket> s) {
-    write_later(io, s, 0ms, "A\r\n\r\nBB\r\n\r\nC", [&io, s] {
-      write_later(io, s, 50ms, "C\r", [&io, s] { write_later(io, s, 50ms, "\n\r\nD"); });
-    });
+    write_later(io, s, 0ms, "A\r\n\r\nBB\r\n\r\nC",
+                [&io, s] { write_later(io, s, 50ms, "C\r", [&io, s] { write_later(io, s, 50ms, "\n\r\nD"); }); });
   });
   netcheck::flow f(io, spec(transport::tcp, loopback6(), peer.port()));
   REQUIRE_FALSE(connect_sync(io, f));
@@ -362,9 +361,7 @@ TEST_CASE("transport: tcp framed receive, two messages in one write and one spli
 
 TEST_CASE("transport: tcp framer saying malformed gives malformed_message and bad_reply") {
   asio::io_context io;
-  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
-    write_later(io, s, 0ms, "!not a message\r\n\r\n");
-  });
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) { write_later(io, s, 0ms, "!not a message\r\n\r\n"); });
   {
     netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
     REQUIRE_FALSE(connect_sync(io, f));
@@ -403,9 +400,8 @@ TEST_CASE("transport: tcp peer closing without a reply gives connection_closed /
 
 TEST_CASE("transport: tcp oversized message is refused with bounded memory") {
   asio::io_context io;
-  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
-    write_later(io, s, 0ms, std::string(200 * 1024, 'x'));
-  });
+  tcp_peer peer(io, loopback4(),
+                [&io](std::shared_ptr<tcp::socket> s) { write_later(io, s, 0ms, std::string(200 * 1024, 'x')); });
   netcheck::flow_options opts;
   opts.max_message = 4096;
   netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()), opts);
@@ -427,9 +423,7 @@ TEST_CASE("transport: tcp oversized message is refused with bounded memory") {
 
 TEST_CASE("transport: tcp framer announcing a length beyond the limit fails early") {
   asio::io_context io;
-  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
-    write_later(io, s, 0ms, "LEN 100000\r\n");
-  });
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) { write_later(io, s, 0ms, "LEN 100000\r\n"); });
   netcheck::flow_options opts;
   opts.max_message = 1024;
   netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()), opts);
@@ -441,9 +435,7 @@ TEST_CASE("transport: tcp framer announcing a length beyond the limit fails earl
 
 TEST_CASE("transport: tcp receive timeout keeps the flow and later bytes") {
   asio::io_context io;
-  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) {
-    write_later(io, s, 200ms, "late\r\n\r\n");
-  });
+  tcp_peer peer(io, loopback4(), [&io](std::shared_ptr<tcp::socket> s) { write_later(io, s, 200ms, "late\r\n\r\n"); });
   netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
   REQUIRE_FALSE(connect_sync(io, f));
   auto first = receive_sync(io, f, 50ms);
@@ -465,7 +457,8 @@ TEST_CASE("transport: destroying a flow with operations pending completes them a
     netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
     REQUIRE_FALSE(connect_sync(io, f));
     f.async_receive(blank_line_framer, 5000ms, capture(o));
-    run_until(io, [] { return false; }, 20ms);
+    run_until(
+        io, [] { return false; }, 20ms);
     CHECK_FALSE(o.done);
   }  // the handle goes away with the receive pending
   auto start = std::chrono::steady_clock::now();

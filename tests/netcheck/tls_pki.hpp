@@ -51,8 +51,8 @@ inline void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 // Issues a certificate for `cn`, valid from now+from_days to now+to_days, signed by
 // `issuer` (self-signed when issuer is nullptr). `san` in OpenSSL config syntax
 // ("DNS:sip.test,IP:127.0.0.1"), empty for none.
-inline identity issue(const std::string& cn, const identity* issuer, bool ca, const std::string& san,
-                      long from_days = -1, long to_days = 30) {
+inline identity issue(const std::string& cn, const identity* issuer, bool ca, const std::string& san, long from_days = -1,
+                      long to_days = 30) {
   static long serial = 1000;
   identity id{make_key(), cert_ptr(X509_new())};
   X509* c = id.cert.get();
@@ -62,10 +62,8 @@ inline identity issue(const std::string& cn, const identity* issuer, bool ca, co
   X509_gmtime_adj(X509_getm_notAfter(c), to_days * 86400L);
   X509_set_pubkey(c, id.key.get());
   X509_NAME* name = X509_get_subject_name(c);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("sipprobe tests"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("sipprobe tests"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509* issuer_cert = issuer ? issuer->cert.get() : c;
   EVP_PKEY* issuer_key = issuer ? issuer->key.get() : id.key.get();
   X509_set_issuer_name(c, X509_get_subject_name(issuer_cert));

@@ -48,8 +48,7 @@ inline std::ptrdiff_t blank_line_framer(std::string_view b) {
 inline asio::ip::address loopback4() { return asio::ip::make_address("127.0.0.1"); }
 inline asio::ip::address loopback6() { return asio::ip::make_address("::1"); }
 
-inline netcheck::endpoint_spec spec(netcheck::transport t, asio::ip::address a, unsigned short port,
-                                    std::string host = {}) {
+inline netcheck::endpoint_spec spec(netcheck::transport t, asio::ip::address a, unsigned short port, std::string host = {}) {
   return netcheck::endpoint_spec{t, a, port, std::move(host)};
 }
 
@@ -82,16 +81,15 @@ class udp_peer {
 
  private:
   void receive() {
-    socket_.async_receive_from(asio::buffer(buf_), sender_,
-                               [this](const boost::system::error_code& ec, std::size_t n) {
-                                 if (ec) return;
-                                 ++count_;
-                                 last_.assign(buf_, n);
-                                 if (answer_from_ > 0 && count_ >= answer_from_) {
-                                   socket_.send_to(asio::buffer(reply_), sender_);
-                                 }
-                                 receive();
-                               });
+    socket_.async_receive_from(asio::buffer(buf_), sender_, [this](const boost::system::error_code& ec, std::size_t n) {
+      if (ec) return;
+      ++count_;
+      last_.assign(buf_, n);
+      if (answer_from_ > 0 && count_ >= answer_from_) {
+        socket_.send_to(asio::buffer(reply_), sender_);
+      }
+      receive();
+    });
   }
   udp::socket socket_;
   int answer_from_;
@@ -131,15 +129,14 @@ class tcp_peer {
 };
 
 // Writes `data` after `delay`, then calls `then` (which may write more or close).
-inline void write_later(asio::io_context& io, std::shared_ptr<tcp::socket> sock, milliseconds delay,
-                        std::string data, std::function<void()> then = {}) {
+inline void write_later(asio::io_context& io, std::shared_ptr<tcp::socket> sock, milliseconds delay, std::string data,
+                        std::function<void()> then = {}) {
   auto timer = std::make_shared<asio::steady_timer>(io, delay);
   auto payload = std::make_shared<std::string>(std::move(data));
   timer->async_wait([sock, timer, payload, then](const boost::system::error_code&) {
-    asio::async_write(*sock, asio::buffer(*payload),
-                      [sock, payload, then](const boost::system::error_code&, std::size_t) {
-                        if (then) then();
-                      });
+    asio::async_write(*sock, asio::buffer(*payload), [sock, payload, then](const boost::system::error_code&, std::size_t) {
+      if (then) then();
+    });
   });
 }
 
@@ -161,8 +158,7 @@ inline netcheck::flow::receive_handler capture(outcome& o) {
 }
 
 // Connects `f` and waits for the result.
-inline std::error_code connect_sync(asio::io_context& io, netcheck::flow& f,
-                                    milliseconds timeout = 1000ms) {
+inline std::error_code connect_sync(asio::io_context& io, netcheck::flow& f, milliseconds timeout = 1000ms) {
   bool done = false;
   std::error_code result;
   f.async_connect(timeout, [&](std::error_code ec) {
@@ -188,7 +184,8 @@ inline outcome receive_sync(asio::io_context& io, netcheck::flow& f, millisecond
                             netcheck::framer fr = blank_line_framer) {
   outcome o;
   f.async_receive(std::move(fr), timeout, capture(o));
-  run_until(io, [&] { return o.done; }, timeout + 2000ms);
+  run_until(
+      io, [&] { return o.done; }, timeout + 2000ms);
   return o;
 }
 

@@ -76,7 +76,8 @@ std::set<std::string> anchors(const fs::path& md) {
 std::set<std::string> options_in(const std::string& text) {
   std::set<std::string> found;
   static const std::regex option(R"((?:^|[^\w-])(--[a-z][a-z0-9]*(?:-[a-z0-9]+)*))");
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), option); it != std::sregex_iterator(); ++it) found.insert((*it)[1]);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), option); it != std::sregex_iterator(); ++it)
+    found.insert((*it)[1]);
   found.erase("--help");
   return found;
 }

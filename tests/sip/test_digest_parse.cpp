@@ -89,8 +89,7 @@ TEST_CASE("digest: challenge parsing") {
     std::vector<sip::digest_challenge> out;
     CHECK(sip::parse_challenges("Digest realm=\"a\", nonce=\"1\"", out) == std::error_code{});
     CHECK(sip::parse_challenges("Digest realm=\"b\", nonce=\"2\"", out) == std::error_code{});
-    CHECK(sip::parse_challenges("Digest realm=\"c\", nonce=\"3\", Digest realm=\"d\"", out) ==
-          digest_errc::missing_nonce);
+    CHECK(sip::parse_challenges("Digest realm=\"c\", nonce=\"3\", Digest realm=\"d\"", out) == digest_errc::missing_nonce);
     REQUIRE(out.size() == 2);
     CHECK(out[1].realm == "b");
   }
@@ -138,8 +137,7 @@ TEST_CASE("digest: malformed challenges") {
   CHECK(sip::parse_challenges(params, out) == digest_errc::too_many_params);
 
   std::size_t where = 0;
-  CHECK(sip::parse_challenges("Digest realm=\"a\" nonce=\"x\"", out, &where) ==
-        digest_errc::bad_auth_param);
+  CHECK(sip::parse_challenges("Digest realm=\"a\" nonce=\"x\"", out, &where) == digest_errc::bad_auth_param);
   CHECK(where == 17);
 }
 
@@ -165,17 +163,14 @@ TEST_CASE("digest: choosing the strongest challenge") {
       {"Digest realm=\"a\", nonce=\"x\", qop=\"auth\", Digest realm=\"a\", nonce=\"y\", "
        "qop=\"auth-int\"",
        true, 1, digest_qop::auth_int, "qop=auth-int preferred over qop=auth"},
-      {"Digest realm=\"a\", nonce=\"x\", Digest realm=\"a\", nonce=\"y\", qop=\"auth\"", false, 1,
-       digest_qop::auth, "preferred over qop=none"},
+      {"Digest realm=\"a\", nonce=\"x\", Digest realm=\"a\", nonce=\"y\", qop=\"auth\"", false, 1, digest_qop::auth,
+       "preferred over qop=none"},
       {"Digest realm=\"a\", nonce=\"x\", qop=\"auth-int,auth\"", false, 0, digest_qop::auth,
        "MD5 (only supported challenge); qop=auth (body unknown)"},
       {"Digest realm=\"a\", nonce=\"x\"", false, 0, digest_qop::none, "only supported"},
-      {"Digest realm=\"a\", nonce=\"x\", Digest realm=\"a\", nonce=\"y\"", false, 0,
-       digest_qop::none, "first of equally strong"},
-      {"Basic realm=\"a\", Digest realm=\"a\", nonce=\"x\", algorithm=SHA-256", false, 1,
-       digest_qop::none, "ignored: Basic"},
-      {"Basic realm=\"a\", Digest realm=\"a\", nonce=\"x\", algorithm=SHA-1", false, std::nullopt,
-       digest_qop::none,
+      {"Digest realm=\"a\", nonce=\"x\", Digest realm=\"a\", nonce=\"y\"", false, 0, digest_qop::none, "first of equally strong"},
+      {"Basic realm=\"a\", Digest realm=\"a\", nonce=\"x\", algorithm=SHA-256", false, 1, digest_qop::none, "ignored: Basic"},
+      {"Basic realm=\"a\", Digest realm=\"a\", nonce=\"x\", algorithm=SHA-1", false, std::nullopt, digest_qop::none,
        "no supported challenge; offered: Basic, Digest algorithm=SHA-1 (unsupported)"},
       {"Digest realm=\"a\", nonce=\"x\", qop=\"auth-conf\"", false, std::nullopt, digest_qop::none,
        "Digest MD5 qop=auth-conf (no supported qop)"},
@@ -196,12 +191,11 @@ TEST_CASE("digest: choosing the strongest challenge") {
 
 TEST_CASE("digest: credentials parsing") {
   sip::digest_credentials cr;
-  REQUIRE(sip::parse_credentials(
-              "Digest username=\"Mufasa\", realm=\"testrealm@host.com\", "
-              "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", qop=auth, "
-              "nc=0000000A, cnonce=\"0a4f113b\", response=\"6629fae49393a05397450978507c4ef1\", "
-              "opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", algorithm=MD5-sess, x=y",
-              cr) == std::error_code{});
+  REQUIRE(sip::parse_credentials("Digest username=\"Mufasa\", realm=\"testrealm@host.com\", "
+                                 "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", qop=auth, "
+                                 "nc=0000000A, cnonce=\"0a4f113b\", response=\"6629fae49393a05397450978507c4ef1\", "
+                                 "opaque=\"5ccc069c403ebaf9f0171e9517f40e41\", algorithm=MD5-sess, x=y",
+                                 cr) == std::error_code{});
   CHECK(cr.is_digest());
   CHECK(cr.username == "Mufasa");
   CHECK(cr.realm == "testrealm@host.com");
@@ -220,10 +214,9 @@ TEST_CASE("digest: credentials parsing") {
   CHECK(cr.username == "J\xc3\xa4s\xc3\xb8n Doe");
   CHECK(cr.username_star);
   CHECK(cr.qop == digest_qop::none);
-  REQUIRE(sip::parse_credentials(
-              "Digest username*=iso-8859-1'de'J%E4s, realm=\"r\", nonce=\"n\", "
-              "uri=\"sip:a\", response=\"00\", qop=\"auth-x\", nc=00000001, cnonce=\"c\"",
-              cr) == std::error_code{});
+  REQUIRE(sip::parse_credentials("Digest username*=iso-8859-1'de'J%E4s, realm=\"r\", nonce=\"n\", "
+                                 "uri=\"sip:a\", response=\"00\", qop=\"auth-x\", nc=00000001, cnonce=\"c\"",
+                                 cr) == std::error_code{});
   CHECK(cr.username == "J\xc3\xa4s");
   CHECK(cr.qop == digest_qop::unknown);
   CHECK(cr.qop_text == "auth-x");
@@ -241,29 +234,22 @@ TEST_CASE("digest: malformed credentials") {
   };
   const bad cases[] = {
       {"", digest_errc::empty_value},
-      {"Digest realm=\"r\", nonce=\"n\", uri=\"sip:a\", response=\"00\"",
-       digest_errc::missing_username},
-      {"Digest username=\"u\", nonce=\"n\", uri=\"sip:a\", response=\"00\"",
-       digest_errc::missing_realm},
-      {"Digest username=\"u\", realm=\"r\", uri=\"sip:a\", response=\"00\"",
-       digest_errc::missing_nonce},
-      {"Digest username=\"u\", realm=\"r\", nonce=\"n\", response=\"00\"",
-       digest_errc::missing_uri},
-      {"Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"sip:a\"",
-       digest_errc::missing_response},
+      {"Digest realm=\"r\", nonce=\"n\", uri=\"sip:a\", response=\"00\"", digest_errc::missing_username},
+      {"Digest username=\"u\", nonce=\"n\", uri=\"sip:a\", response=\"00\"", digest_errc::missing_realm},
+      {"Digest username=\"u\", realm=\"r\", uri=\"sip:a\", response=\"00\"", digest_errc::missing_nonce},
+      {"Digest username=\"u\", realm=\"r\", nonce=\"n\", response=\"00\"", digest_errc::missing_uri},
+      {"Digest username=\"u\", realm=\"r\", nonce=\"n\", uri=\"sip:a\"", digest_errc::missing_response},
       {"Digest username=\"u\"" + tail + ", qop=auth, nc=00000001", digest_errc::missing_cnonce},
       {"Digest username=\"u\"" + tail + ", qop=auth, cnonce=\"c\"", digest_errc::missing_nc},
       {"Digest username=\"u\"" + tail + ", qop=auth, cnonce=\"c\", nc=1", digest_errc::bad_nc},
-      {"Digest username=\"u\"" + tail + ", qop=auth, cnonce=\"c\", nc=0000000g",
-       digest_errc::bad_nc},
+      {"Digest username=\"u\"" + tail + ", qop=auth, cnonce=\"c\", nc=0000000g", digest_errc::bad_nc},
       {"Digest username=\"u\"" + tail + ", qop=\"auth,auth-int\"", digest_errc::bad_qop},
       {"Digest username*=KOI8-R''abc" + tail, digest_errc::bad_username_star},
       {"Digest username*=UTF-8''%C" + tail, digest_errc::bad_username_star},
       {"Digest username*=UTF-8''a b" + tail, digest_errc::bad_auth_param},
       {"Digest username=\"u\", username*=UTF-8''u" + tail, digest_errc::bad_username_star},
       {"Digest username=\"u\"" + tail + ", username=\"v\"", digest_errc::duplicate_param},
-      {"Digest username=\"u\"" + tail + ", Digest username=\"v\"" + tail,
-       digest_errc::multiple_credentials},
+      {"Digest username=\"u\"" + tail + ", Digest username=\"v\"" + tail, digest_errc::multiple_credentials},
       {"Basic QWxh, Digest username=\"u\"" + tail, digest_errc::multiple_credentials},
       {"Digest username=\"u\"" + tail + ", cnonce=\"abc", digest_errc::bad_quoted_string},
       {"Digest username=\"u\";" + tail, digest_errc::bad_auth_param},

@@ -65,11 +65,11 @@ TEST_CASE("headers: Via with received, rport with and without value, IPv6, foldi
   CHECK(list[1].host == "b.example.com");
   CHECK(list[1].branch().empty());
 
-  for (auto bad : {"", "SIP/2.0", "SIP/2.0/UDP", "SIP/2.0/UDP ", "SIP/2.0 UDP host", "SIP/2.0/UDPhost",
-                   "SIP/2.0/UDP host:0", "SIP/2.0/UDP host:65536", "SIP/2.0/UDP host:x", "SIP/2.0/UDP ho st",
-                   "SIP/2.0/UDP [::1", "SIP/2.0/UDP [zz::1]", "SIP/2.0/UDP host;branch=", "SIP/2.0/UDP host;branch",
-                   "SIP/2.0/UDP host;received=example.com", "SIP/2.0/UDP host;rport=99999", "SIP/2.0/UDP host;;",
-                   "SIP/2.0/UDP 192.0.2.300", "SIP/2.0/UDP host;branch=\"q\""})
+  for (auto bad :
+       {"", "SIP/2.0", "SIP/2.0/UDP", "SIP/2.0/UDP ", "SIP/2.0 UDP host", "SIP/2.0/UDPhost", "SIP/2.0/UDP host:0",
+        "SIP/2.0/UDP host:65536", "SIP/2.0/UDP host:x", "SIP/2.0/UDP ho st", "SIP/2.0/UDP [::1", "SIP/2.0/UDP [zz::1]",
+        "SIP/2.0/UDP host;branch=", "SIP/2.0/UDP host;branch", "SIP/2.0/UDP host;received=example.com",
+        "SIP/2.0/UDP host;rport=99999", "SIP/2.0/UDP host;;", "SIP/2.0/UDP 192.0.2.300", "SIP/2.0/UDP host;branch=\"q\""})
     CHECK_MESSAGE(sip::parse_via(bad, v) == sip::errc::bad_via, bad);
   list.clear();
   CHECK(sip::parse_via_list(" , ", list) == sip::errc::bad_via);
@@ -106,7 +106,10 @@ TEST_CASE("headers: name-addr and addr-spec (RFC 3261 §20.10)") {
   CHECK(na.uri_error == sip::errc::bad_uri_scheme);
   CHECK(na.addr.scheme == "urn");
 
-  struct row { const char* text; sip::errc want; };
+  struct row {
+    const char* text;
+    sip::errc want;
+  };
   const row rows[] = {
       {"", sip::errc::bad_name_addr},
       {"\"open <sip:a@b>", sip::errc::bad_quoted_string},
@@ -131,7 +134,8 @@ TEST_CASE("headers: Contact lists, star, expires and q") {
   REQUIRE_FALSE(sip::parse_contact_list(" * ", cs, star));
   CHECK(star);
   CHECK(cs.empty());
-  REQUIRE_FALSE(sip::parse_contact_list(R"("A, B" <sip:a@h>;expires=3600;q=0.7, sip:b@h;q=1.0 , <sip:c@h>;expires=x;q=1.5)", cs, star));
+  REQUIRE_FALSE(
+      sip::parse_contact_list(R"("A, B" <sip:a@h>;expires=3600;q=0.7, sip:b@h;q=1.0 , <sip:c@h>;expires=x;q=1.5)", cs, star));
   CHECK_FALSE(star);
   REQUIRE(cs.size() == 3);
   CHECK(cs[0].display_name == "A, B");
@@ -267,17 +271,29 @@ TEST_CASE("torture: RFC 4475-style corpus, expected outcome of each") {
   using E = sip::errc;
   struct row {
     const char* name;
-    E strict;    // sip::parse, strict datagram
-    E lenient;   // sip::parse, lenient datagram
-    E valid;     // sip::validate after the lenient parse (when it succeeded)
+    E strict;   // sip::parse, strict datagram
+    E lenient;  // sip::parse, lenient datagram
+    E valid;    // sip::validate after the lenient parse (when it succeeded)
   };
   const row rows[] = {
-      {"wsinv", {}, {}, {}},           {"intmeth", {}, {}, {}},        {"esc01", {}, {}, {}},
-      {"lwsdisp", {}, {}, {}},         {"longreq", {}, {}, {}},        {"dblreq", {}, {}, {}},
-      {"semiuri", {}, {}, {}},         {"transports", {}, {}, {}},     {"mpart01", {}, {}, {}},
-      {"unreason", {}, {}, {}},        {"noreason", {}, {}, {}},       {"inv2543", {}, {}, {}},
-      {"regescrt", {}, {}, {}},        {"unksm2", {}, {}, {}},         {"bcast", {}, {}, {}},
-      {"bext01", {}, {}, {}},          {"baddate", {}, {}, {}},        {"ipv6", {}, {}, {}},
+      {"wsinv", {}, {}, {}},
+      {"intmeth", {}, {}, {}},
+      {"esc01", {}, {}, {}},
+      {"lwsdisp", {}, {}, {}},
+      {"longreq", {}, {}, {}},
+      {"dblreq", {}, {}, {}},
+      {"semiuri", {}, {}, {}},
+      {"transports", {}, {}, {}},
+      {"mpart01", {}, {}, {}},
+      {"unreason", {}, {}, {}},
+      {"noreason", {}, {}, {}},
+      {"inv2543", {}, {}, {}},
+      {"regescrt", {}, {}, {}},
+      {"unksm2", {}, {}, {}},
+      {"bcast", {}, {}, {}},
+      {"bext01", {}, {}, {}},
+      {"baddate", {}, {}, {}},
+      {"ipv6", {}, {}, {}},
       {"badinv01", {}, {}, E::bad_via},
       {"clerr", E::body_truncated, E::body_truncated, {}},
       {"ncl", E::bad_content_length, E::bad_content_length, {}},

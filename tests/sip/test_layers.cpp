@@ -195,18 +195,18 @@ TEST_CASE("layers: the include checker flags what a room may not include") {
   const auto flagged = [](std::string_view room, std::string include) {
     return violations(room, {{"made-up.cpp:1", "#include " + include}}).size() == 1;
   };
-  CHECK(flagged("probe/core", "\"probe/cli/app.hpp\""));              // upwards
-  CHECK(flagged("probe/registration", "\"probe/batch/csv.hpp\""));   // upwards
-  CHECK(flagged("probe/locate", "\"probe/reach/check.hpp\""));       // sideways
-  CHECK(flagged("probe/analyze", "<boost/asio/io_context.hpp>"));    // analyze runs no I/O loop
+  CHECK(flagged("probe/core", "\"probe/cli/app.hpp\""));            // upwards
+  CHECK(flagged("probe/registration", "\"probe/batch/csv.hpp\""));  // upwards
+  CHECK(flagged("probe/locate", "\"probe/reach/check.hpp\""));      // sideways
+  CHECK(flagged("probe/analyze", "<boost/asio/io_context.hpp>"));   // analyze runs no I/O loop
   CHECK(flagged("probe/analyze", "\"netcheck/dns.hpp\""));
-  CHECK(flagged("probe/batch", "<CLI/CLI.hpp>"));                    // only cli/ includes CLI11
-  CHECK(flagged("probe/cli", "<pcap/pcap.h>"));                      // analyze's own, not passed on
-  CHECK(flagged("probe/core", "\"probe/catalog.hpp\""));             // outside every room
-  CHECK(flagged("probe/misc", "<vector>"));                          // not a room of the layout
+  CHECK(flagged("probe/batch", "<CLI/CLI.hpp>"));         // only cli/ includes CLI11
+  CHECK(flagged("probe/cli", "<pcap/pcap.h>"));           // analyze's own, not passed on
+  CHECK(flagged("probe/core", "\"probe/catalog.hpp\""));  // outside every room
+  CHECK(flagged("probe/misc", "<vector>"));               // not a room of the layout
   CHECK(flagged("sip", "\"netcheck/dns.hpp\""));
   CHECK(flagged("netcheck", "\"sip/message.hpp\""));
-  CHECK(flagged("netcheck", "<sip/message.hpp>"));                   // ours, whatever the brackets
+  CHECK(flagged("netcheck", "<sip/message.hpp>"));  // ours, whatever the brackets
   // What the rooms below pass on is allowed, and the standard library everywhere.
   const std::vector<include_line> fine = {{"a.cpp:1", "#include \"probe/locate/request.hpp\""},
                                           {"a.cpp:2", "#include \"netcheck/dns.hpp\""},

@@ -95,18 +95,39 @@ TEST_CASE("parse: response with body, auth headers come back whole") {
 }
 
 TEST_CASE("parse: header names, compact forms, canonical names") {
-  struct row { const char* name; sip::header_id id; };
+  struct row {
+    const char* name;
+    sip::header_id id;
+  };
   const row rows[] = {
-      {"i", sip::header_id::call_id}, {"M", sip::header_id::contact}, {"e", sip::header_id::content_encoding},
-      {"l", sip::header_id::content_length}, {"c", sip::header_id::content_type}, {"f", sip::header_id::from},
-      {"s", sip::header_id::subject}, {"k", sip::header_id::supported}, {"T", sip::header_id::to},
-      {"v", sip::header_id::via}, {"o", sip::header_id::event}, {"u", sip::header_id::allow_events},
-      {"r", sip::header_id::refer_to}, {"b", sip::header_id::referred_by}, {"x", sip::header_id::session_expires},
-      {"a", sip::header_id::accept_contact}, {"j", sip::header_id::reject_contact},
-      {"d", sip::header_id::request_disposition}, {"y", sip::header_id::identity}, {"n", sip::header_id::identity_info},
-      {"CALL-ID", sip::header_id::call_id}, {"cseq", sip::header_id::cseq}, {"www-authenticate", sip::header_id::www_authenticate},
-      {"Max-Forwards", sip::header_id::max_forwards}, {"record-route", sip::header_id::record_route},
-      {"X-Custom", sip::header_id::other}, {"q", sip::header_id::other}, {"", sip::header_id::other},
+      {"i", sip::header_id::call_id},
+      {"M", sip::header_id::contact},
+      {"e", sip::header_id::content_encoding},
+      {"l", sip::header_id::content_length},
+      {"c", sip::header_id::content_type},
+      {"f", sip::header_id::from},
+      {"s", sip::header_id::subject},
+      {"k", sip::header_id::supported},
+      {"T", sip::header_id::to},
+      {"v", sip::header_id::via},
+      {"o", sip::header_id::event},
+      {"u", sip::header_id::allow_events},
+      {"r", sip::header_id::refer_to},
+      {"b", sip::header_id::referred_by},
+      {"x", sip::header_id::session_expires},
+      {"a", sip::header_id::accept_contact},
+      {"j", sip::header_id::reject_contact},
+      {"d", sip::header_id::request_disposition},
+      {"y", sip::header_id::identity},
+      {"n", sip::header_id::identity_info},
+      {"CALL-ID", sip::header_id::call_id},
+      {"cseq", sip::header_id::cseq},
+      {"www-authenticate", sip::header_id::www_authenticate},
+      {"Max-Forwards", sip::header_id::max_forwards},
+      {"record-route", sip::header_id::record_route},
+      {"X-Custom", sip::header_id::other},
+      {"q", sip::header_id::other},
+      {"", sip::header_id::other},
   };
   for (const auto& r : rows) CHECK_MESSAGE(sip::lookup_header(r.name) == r.id, r.name);
   CHECK(sip::canonical_name(sip::header_id::call_id) == "Call-ID");
@@ -227,7 +248,8 @@ TEST_CASE("parse: limits") {
   // exactly at the limit is fine
   std::string at_limit = replace(reg, "Expires", "X-Pad: " + std::string(8192 - 7, 'p') + "\r\nExpires");
   CHECK_FALSE(sip::parse(at_limit, m, sip::framing::datagram).ec);
-  std::string folded = replace(reg, "Expires", "X-Pad: " + std::string(5000, 'p') + "\r\n " + std::string(5000, 'q') + "\r\nExpires");
+  std::string folded = replace(reg, "Expires",
+                               "X-Pad: " + std::string(5000, 'p') + "\r\n " + std::string(5000, 'q') + "\r\nExpires");
   CHECK(sip::parse(folded, m, sip::framing::datagram).ec == sip::errc::line_too_long);
   std::string many;
   for (int i = 0; i < 300; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
@@ -254,8 +276,8 @@ TEST_CASE("parse: malformed input gives errc, offset and line") {
   struct row {
     std::string text;
     sip::errc want;
-    std::string at;     // offset = first occurrence of this text ("" = do not check)
-    std::size_t line;   // 0 = do not check
+    std::string at;    // offset = first occurrence of this text ("" = do not check)
+    std::size_t line;  // 0 = do not check
     sip::framing f = sip::framing::datagram;
   };
   const std::string badcl = replace(reg, "Content-Length: 0", "Content-Length: 12abc");
@@ -293,7 +315,8 @@ TEST_CASE("parse: malformed input gives errc, offset and line") {
       {replace(reg, "Content-Length: 0", "Content-Length: 99999999999"), sip::errc::bad_content_length, "999", 10},
       {replace(reg, "Expires", "l: 3\r\nExpires"), sip::errc::bad_content_length, "0\r\n\r\n", 11},
       {replace(reg, "Content-Length: 0\r\n\r\n", "Content-Length: 10\r\n\r\nabc"), sip::errc::body_truncated, "", 12},
-      {replace(reg, "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport\r\n", ""), sip::errc::missing_required_header, "", 10},
+      {replace(reg, "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport\r\n", ""), sip::errc::missing_required_header,
+       "", 10},
       {replace(reg, "CSeq: 1826 REGISTER\r\n", ""), sip::errc::missing_required_header, "", 10},
       {replace(reg, "Call-ID", "From: <sip:x@y>;tag=2\r\nCall-ID"), sip::errc::duplicate_header, "From: <sip:x", 6},
       {replace(reg, "Expires", "i: again\r\nExpires"), sip::errc::duplicate_header, "i: again", 9},
@@ -351,8 +374,11 @@ TEST_CASE("parse: round trip parse -> serialize -> parse") {
     for (std::size_t i = 0; i < a.headers.size(); ++i) CHECK(a.headers[i].id == b.headers[i].id);
   }
   sip::message_view m;
-  REQUIRE_FALSE(sip::parse("INVITE sip:a@example.com SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:b@h>;tag=1\r\nt: <sip:a@h>\r\ni: x\r\nCSeq: 1 INVITE\r\nl: 0\r\n\r\n"sv,
-                           m, sip::framing::datagram).ec);
+  REQUIRE_FALSE(
+      sip::parse(
+          "INVITE sip:a@example.com SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:b@h>;tag=1\r\nt: <sip:a@h>\r\ni: x\r\nCSeq: 1 INVITE\r\nl: 0\r\n\r\n"sv,
+          m, sip::framing::datagram)
+          .ec);
   CHECK(sip::serialize(m) ==
         "INVITE sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:b@h>;tag=1\r\n"
         "To: <sip:a@h>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");

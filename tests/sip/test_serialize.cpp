@@ -66,7 +66,7 @@ TEST_CASE("build REGISTER: exact wire form") {
 
 TEST_CASE("build: optional parts") {
   auto s = sample_register();
-  s.contact.reset();            // binding query (RFC 3261 §10.2.3)
+  s.contact.reset();  // binding query (RFC 3261 §10.2.3)
   s.expires.reset();
   s.user_agent.clear();
   s.via.rport = false;
@@ -113,13 +113,34 @@ TEST_CASE("build: hostile inputs are rejected, never written") {
     void (*mutate)(sip::request_spec&);
   };
   const row rows[] = {
-      {"CRLF in extra header value", [](sip::request_spec& s) { s.extra.push_back({"X-A", "1\r\nVia: evil"}); }},
-      {"LF in extra header value", [](sip::request_spec& s) { s.extra.push_back({"X-A", "1\nB: 2"}); }},
-      {"space in header name", [](sip::request_spec& s) { s.extra.push_back({"X A", "1"}); }},
-      {"colon in header name", [](sip::request_spec& s) { s.extra.push_back({"X:A", "1"}); }},
-      {"empty header name", [](sip::request_spec& s) { s.extra.push_back({"", "1"}); }},
-      {"Content-Length override", [](sip::request_spec& s) { s.extra.push_back({"content-length", "5"}); }},
-      {"compact Content-Length", [](sip::request_spec& s) { s.extra.push_back({"l", "5"}); }},
+      {"CRLF in extra header value",
+       [](sip::request_spec& s) {
+         s.extra.push_back({"X-A", "1\r\nVia: evil"});
+       }},
+      {"LF in extra header value",
+       [](sip::request_spec& s) {
+         s.extra.push_back({"X-A", "1\nB: 2"});
+       }},
+      {"space in header name",
+       [](sip::request_spec& s) {
+         s.extra.push_back({"X A", "1"});
+       }},
+      {"colon in header name",
+       [](sip::request_spec& s) {
+         s.extra.push_back({"X:A", "1"});
+       }},
+      {"empty header name",
+       [](sip::request_spec& s) {
+         s.extra.push_back({"", "1"});
+       }},
+      {"Content-Length override",
+       [](sip::request_spec& s) {
+         s.extra.push_back({"content-length", "5"});
+       }},
+      {"compact Content-Length",
+       [](sip::request_spec& s) {
+         s.extra.push_back({"l", "5"});
+       }},
       {"NUL in display name", [](sip::request_spec& s) { s.from_display = std::string("a\0b", 3); }},
       {"CR in display name", [](sip::request_spec& s) { s.from_display = "a\rb"; }},
       {"branch without cookie", [](sip::request_spec& s) { s.via.branch = "1234"; }},
@@ -132,7 +153,10 @@ TEST_CASE("build: hostile inputs are rejected, never written") {
       {"bad tag", [](sip::request_spec& s) { s.from_tag = "a;b"; }},
       {"bad method", [](sip::request_spec& s) { s.method = "REG ISTER"; }},
       {"CRLF in Contact", [](sip::request_spec& s) { s.contact = "sip:a@b\r\nX: y"; }},
-      {"CRLF in authorization", [](sip::request_spec& s) { s.authorization = sip::header_field{"Authorization", "Digest\r\nX: y"}; }},
+      {"CRLF in authorization",
+       [](sip::request_spec& s) {
+         s.authorization = sip::header_field{"Authorization", "Digest\r\nX: y"};
+       }},
       {"empty Via host", [](sip::request_spec& s) { s.via.host.clear(); }},
   };
   for (const auto& r : rows) {

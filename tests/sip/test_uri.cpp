@@ -47,12 +47,11 @@ TEST_CASE("uri: IPv6 references") {
   CHECK(u.port == 5070);
   CHECK(u.host_port() == "[2001:db8::10]:5070");
   CHECK(u.param("maddr") == "[2001:db8::1]");
-  for (auto ok : {"sip:[::1]", "sip:[::]", "sip:[1:2:3:4:5:6:7:8]", "sip:[::ffff:192.0.2.1]",
-                  "sip:[1:2:3:4:5:6:192.0.2.1]", "sip:[fe80::1:2]", "sip:[1::]"})
+  for (auto ok : {"sip:[::1]", "sip:[::]", "sip:[1:2:3:4:5:6:7:8]", "sip:[::ffff:192.0.2.1]", "sip:[1:2:3:4:5:6:192.0.2.1]",
+                  "sip:[fe80::1:2]", "sip:[1::]"})
     CHECK_MESSAGE(!sip::parse_uri(ok, u), ok);
-  for (auto bad : {"sip:[1:2:3:4:5:6:7:8:9]", "sip:[1::2::3]", "sip:[12345::1]", "sip:[1:2:3:4:5:6:7]",
-                   "sip:[:1]", "sip:[1:]", "sip:[::1", "sip:[g::1]", "sip:[::1]x", "sip:[::256.0.0.1]",
-                   "sip:[]"})
+  for (auto bad : {"sip:[1:2:3:4:5:6:7:8:9]", "sip:[1::2::3]", "sip:[12345::1]", "sip:[1:2:3:4:5:6:7]", "sip:[:1]", "sip:[1:]",
+                   "sip:[::1", "sip:[g::1]", "sip:[::1]x", "sip:[::256.0.0.1]", "sip:[]"})
     CHECK_MESSAGE(sip::parse_uri(bad, u) == sip::errc::bad_uri_host, bad);
 }
 
@@ -105,9 +104,9 @@ TEST_CASE("uri: user part may hold a semicolon and ? (RFC 4475 semiuri, intmeth)
 }
 
 TEST_CASE("uri: to_string round trip") {
-  for (auto text : {"sip:alice@example.com", "sips:bob:pw@[2001:db8::1]:5061;transport=tls",
-                    "sip:example.com;lr;maddr=192.0.2.1?subject=a%20b&x=y",
-                    "sip:%22quoted%22@example.com", "tel:+33123456789;isub=12"}) {
+  for (auto text :
+       {"sip:alice@example.com", "sips:bob:pw@[2001:db8::1]:5061;transport=tls",
+        "sip:example.com;lr;maddr=192.0.2.1?subject=a%20b&x=y", "sip:%22quoted%22@example.com", "tel:+33123456789;isub=12"}) {
     sip::uri a, b;
     REQUIRE_MESSAGE(!sip::parse_uri(text, a), text);
     REQUIRE_MESSAGE(!sip::parse_uri(a.to_string(), b), a.to_string());
@@ -121,7 +120,10 @@ TEST_CASE("uri: to_string round trip") {
 }
 
 TEST_CASE("uri: malformed URIs get a precise error") {
-  struct row { const char* text; sip::errc want; };
+  struct row {
+    const char* text;
+    sip::errc want;
+  };
   const row rows[] = {
       {"", sip::errc::bad_uri},
       {"alice@example.com", sip::errc::bad_uri},

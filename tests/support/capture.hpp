@@ -31,8 +31,7 @@ class capture {
   capture(const std::string& dir, const std::string& port) : file_(dir + "/capture.pcap"), log_(dir + "/tcpdump.log") {
     auto r = run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; tcpdump -i lo --immediate-mode -U -n -w " +
                  shell_quote(file_) + " 'udp port " + port + " or tcp port " + port + " or (icmp and icmp[30:2] = " + port +
-                 ")' >" + shell_quote(log_) +
-                 " 2>&1 & echo $!");
+                 ")' >" + shell_quote(log_) + " 2>&1 & echo $!");
     REQUIRE_MESSAGE(r.exit_code == 0, "tcpdump is not installed (scripts/setup installs it): " << r.out);
     pid_ = std::stoi(r.out);
     // tcpdump says "listening on lo" once the capture is armed.

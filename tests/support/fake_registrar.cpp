@@ -116,9 +116,7 @@ response::response(const sip_request& req, int status, std::string reason)
       case sip::header_id::via:
       case sip::header_id::from:
       case sip::header_id::call_id:
-      case sip::header_id::cseq:
-        headers_.emplace_back(std::string(sip::canonical_name(h.id)), std::string(h.value));
-        break;
+      case sip::header_id::cseq: headers_.emplace_back(std::string(sip::canonical_name(h.id)), std::string(h.value)); break;
       case sip::header_id::to: {
         std::string to(h.value);
         // RFC 3261 §8.2.6.2: a response other than 100 adds a To tag when the request had none.
@@ -126,8 +124,7 @@ response::response(const sip_request& req, int status, std::string reason)
         headers_.emplace_back("To", std::move(to));
         break;
       }
-      default:
-        break;
+      default: break;
     }
   }
 }
@@ -234,9 +231,9 @@ class fake_registrar::stream_connection : public fake_registrar::connection {
           if (framer_.failed()) return close_now();
           continue;
         }
-        fake_.on_bytes(std::string(m.raw), over_, number_, source_,
-                       [self](const std::string& bytes) { self->write(bytes); },
-                       [self] { self->close_after_writes(); });
+        fake_.on_bytes(
+            std::string(m.raw), over_, number_, source_, [self](const std::string& bytes) { self->write(bytes); },
+            [self] { self->close_after_writes(); });
         if (closed_) return;
       }
       read();
@@ -418,8 +415,7 @@ std::string fake_registrar::aor_of(const sip_request& r) const {
 // ---- the built-in registrar -----------------------------------------------------------------
 
 answer fake_registrar::registrar(const sip_request& r) {
-  if (r.method() == "OPTIONS")
-    return response(r, 200).header("Allow", "REGISTER, OPTIONS").header("Server", "fake registrar");
+  if (r.method() == "OPTIONS") return response(r, 200).header("Allow", "REGISTER, OPTIONS").header("Server", "fake registrar");
   if (!challenges.empty()) {
     const bool proxy = challenges.front().proxy;
     if (!verify(r, proxy).ok()) return challenge(r, challenges);
@@ -461,7 +457,8 @@ sip::digest_verify_result fake_registrar::verify(const sip_request& r, bool prox
   const auto ch = nonces_.find(cr->nonce);
   const auto acct = accounts_.find(cr->username);
   if (ch == nonces_.end() || acct == accounts_.end()) {
-    out.details.push_back(ch == nonces_.end() ? "a nonce the fake never issued: " + cr->nonce : "an unknown user: " + cr->username);
+    out.details.push_back(ch == nonces_.end() ? "a nonce the fake never issued: " + cr->nonce
+                                              : "an unknown user: " + cr->username);
     return out;
   }
   sip::digest_inputs expect;

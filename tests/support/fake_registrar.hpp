@@ -56,12 +56,12 @@ struct sip_request {
 
   const sip::message_view& view() const noexcept { return msg.view(); }
   std::string method() const { return std::string(view().method); }
-  std::uint32_t cseq() const;               // 0 when unreadable
+  std::uint32_t cseq() const;  // 0 when unreadable
   std::string call_id() const;
-  std::string branch() const;               // of the top Via
+  std::string branch() const;  // of the top Via
   std::string from_tag() const;
-  std::optional<std::uint32_t> expires() const;  // the Expires header
-  std::vector<std::string> contacts() const;     // Contact URIs as written ("*" for a star)
+  std::optional<std::uint32_t> expires() const;          // the Expires header
+  std::vector<std::string> contacts() const;             // Contact URIs as written ("*" for a star)
   std::optional<std::uint32_t> contact_expires() const;  // ;expires= of the first Contact
   std::string header(std::string_view name) const;       // the first value, "" when absent
   bool has(std::string_view name) const { return view().find(name) != nullptr; }
@@ -209,7 +209,7 @@ class fake_registrar {
   std::array<char, 65536> buf_{};
   boost::asio::ip::udp::endpoint peer_;
   std::vector<std::weak_ptr<connection>> open_connections_;
-  std::set<std::string> scripted_;             // transaction keys the script answered (or is about to)
+  std::set<std::string> scripted_;                              // transaction keys the script answered (or is about to)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // delayed answers check it
 
   script script_;

@@ -30,8 +30,8 @@ struct probe_run {
 // sipprobe() with the binary run through `prefix` (e.g. "ip netns exec NS").
 inline probe_run sipprobe_prefixed(const std::string& prefix, const std::string& args, const std::string& password = "",
                                    bool json = true) {
-  std::string cmd = "PW=" + shell_quote(password) + " " + prefix + (prefix.empty() ? "" : " ") +
-                    shell_quote(SIPPROBE_BINARY) + " " + args;
+  std::string cmd = "PW=" + shell_quote(password) + " " + prefix + (prefix.empty() ? "" : " ") + shell_quote(SIPPROBE_BINARY) +
+                    " " + args;
   if (!password.empty()) cmd += " --password-env PW";
   if (json) cmd += " --json";
   cmd += " 2>&1";

@@ -68,8 +68,8 @@ inline void append(const std::string& text) {
 inline void heading(const std::string& what, const std::string& name) { append("### " + what + ": " + name + "\n"); }
 
 inline void entry(const std::string& command, int exit_code, const std::string& out, const std::string& err) {
-  append("=== command\n" + command + "\n=== exit " + std::to_string(exit_code) + "\n=== stdout\n" + out +
-         "\n=== stderr\n" + err + "\n=== end\n");
+  append("=== command\n" + command + "\n=== exit " + std::to_string(exit_code) + "\n=== stdout\n" + out + "\n=== stderr\n" + err +
+         "\n=== end\n");
 }
 
 // A file for a command's stderr while it is recorded ("" when none could be made).
@@ -92,8 +92,8 @@ inline std::string take(const std::string& file) {
 }  // namespace transcript
 
 struct run_result {
-  int exit_code = -1;   // the command's exit status, or 128+signal
-  std::string out;      // stdout (stderr too, when the command line redirects it)
+  int exit_code = -1;  // the command's exit status, or 128+signal
+  std::string out;     // stdout (stderr too, when the command line redirects it)
 };
 
 // Quotes one argument for /bin/sh.

@@ -43,8 +43,7 @@ inline probe::registration::register_settings quick_settings() {
 }
 
 // --registrar 127.0.0.1:PORT --transport T, PORT the fake's port for T.
-inline probe::registration::route_options route_to(const fake_registrar& fake,
-                                                   netcheck::transport t = netcheck::transport::udp) {
+inline probe::registration::route_options route_to(const fake_registrar& fake, netcheck::transport t = netcheck::transport::udp) {
   probe::registration::route_options r;
   r.registrar = "127.0.0.1:" + std::to_string(t == netcheck::transport::tls ? fake.tls_port() : fake.port());
   r.transport = t;
@@ -68,7 +67,8 @@ struct registration_rig {
     std::optional<probe::report> out;
     probe::registration::async_register_run(context(interrupt), acct, settings, route, timeout,
                                             [&out](probe::report r) { out = std::move(r); });
-    test_net::run_until(io, [&] { return out.has_value(); }, timeout + 2000ms);
+    test_net::run_until(
+        io, [&] { return out.has_value(); }, timeout + 2000ms);
     REQUIRE_MESSAGE(out, "the run ended without a report");
     return std::move(*out);
   }

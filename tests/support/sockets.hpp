@@ -61,8 +61,8 @@ inline int bound_loopback_socket(int type, int& port) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      (type == SOCK_STREAM && ::listen(fd, 8) != 0) || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || (type == SOCK_STREAM && ::listen(fd, 8) != 0) ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
     throw std::runtime_error("cannot bind a socket on 127.0.0.1");
   port = ntohs(a.sin_port);
   return fd;
@@ -153,9 +153,9 @@ inline std::string header_value(const std::string& request, const std::string& n
 // tag), Call-ID and CSeq copied, then `tail`: the rest of the header section, the empty
 // line and any body, exactly as given.
 inline std::string response_to(const std::string& request, const std::string& status_line, const std::string& tail) {
-  return "SIP/2.0 " + status_line + "\r\nVia: " + header_value(request, "Via") + "\r\nFrom: " +
-         header_value(request, "From") + "\r\nTo: " + header_value(request, "To") + ";tag=peer\r\nCall-ID: " +
-         header_value(request, "Call-ID") + "\r\nCSeq: " + header_value(request, "CSeq") + "\r\n" + tail;
+  return "SIP/2.0 " + status_line + "\r\nVia: " + header_value(request, "Via") + "\r\nFrom: " + header_value(request, "From") +
+         "\r\nTo: " + header_value(request, "To") + ";tag=peer\r\nCall-ID: " + header_value(request, "Call-ID") +
+         "\r\nCSeq: " + header_value(request, "CSeq") + "\r\n" + tail;
 }
 
 inline void send_all(int fd, const std::string& bytes) {

@@ -38,7 +38,9 @@ struct writer {
     std::fwrite(h, sizeof h, 1, f);
   }
 
-  static void put16(unsigned char* p, unsigned v) { p[0] = static_cast<unsigned char>(v >> 8), p[1] = static_cast<unsigned char>(v); }
+  static void put16(unsigned char* p, unsigned v) {
+    p[0] = static_cast<unsigned char>(v >> 8), p[1] = static_cast<unsigned char>(v);
+  }
 
   void send(std::uint32_t src, std::uint32_t dst, std::uint16_t sport, std::uint16_t dport, const std::string& sip) {
     now += 0.001;
@@ -52,7 +54,8 @@ struct writer {
     put16(ip + 2, static_cast<unsigned>(ip_len));
     put16(ip + 4, ++ident);
     ip[8] = 64, ip[9] = 17;
-    for (int i = 0; i < 4; ++i) ip[12 + i] = static_cast<unsigned char>(src >> (24 - 8 * i)), ip[16 + i] = static_cast<unsigned char>(dst >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i)
+      ip[12 + i] = static_cast<unsigned char>(src >> (24 - 8 * i)), ip[16 + i] = static_cast<unsigned char>(dst >> (24 - 8 * i));
     std::uint32_t sum = 0;
     for (int i = 0; i < 20; i += 2) sum += static_cast<std::uint32_t>(ip[i] << 8 | ip[i + 1]);
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
@@ -69,20 +72,34 @@ struct writer {
 };
 
 std::string ip_text(std::uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string(a >> 16 & 255) + "." + std::to_string(a >> 8 & 255) + "." + std::to_string(a & 255);
+  return std::to_string(a >> 24) + "." + std::to_string(a >> 16 & 255) + "." + std::to_string(a >> 8 & 255) + "." +
+         std::to_string(a & 255);
 }
 
 std::string request(const std::string& method, int phone, const std::string& host, const std::string& call_id, int cseq,
                     const std::string& branch, bool auth, const std::string& nonce) {
   const std::string user = std::to_string(1000 + phone);
-  std::string m = method + " sip:pbx.example.com SIP/2.0\r\n"
-                  "Via: SIP/2.0/UDP " + host + ":5060;branch=z9hG4bK" + branch + ";rport\r\n"
+  std::string m = method +
+                  " sip:pbx.example.com SIP/2.0\r\n"
+                  "Via: SIP/2.0/UDP " +
+                  host + ":5060;branch=z9hG4bK" + branch +
+                  ";rport\r\n"
                   "Max-Forwards: 70\r\n"
-                  "From: <sip:" + user + "@pbx.example.com>;tag=" + call_id.substr(0, 8) + "\r\n"
-                  "To: <sip:" + (method == "INVITE" ? std::string("2000") : user) + "@pbx.example.com>\r\n"
-                  "Call-ID: " + call_id + "\r\n"
-                  "CSeq: " + std::to_string(cseq) + " " + method + "\r\n"
-                  "Contact: <sip:" + user + "@" + host + ":5060>\r\n"
+                  "From: <sip:" +
+                  user + "@pbx.example.com>;tag=" + call_id.substr(0, 8) +
+                  "\r\n"
+                  "To: <sip:" +
+                  (method == "INVITE" ? std::string("2000") : user) +
+                  "@pbx.example.com>\r\n"
+                  "Call-ID: " +
+                  call_id +
+                  "\r\n"
+                  "CSeq: " +
+                  std::to_string(cseq) + " " + method +
+                  "\r\n"
+                  "Contact: <sip:" +
+                  user + "@" + host +
+                  ":5060>\r\n"
                   "User-Agent: BenchPhone/1.0\r\n";
   if (method == "REGISTER") m += "Expires: 3600\r\n";
   if (auth)
@@ -132,7 +149,8 @@ int main(int argc, char** argv) {
   const std::string challenge = "WWW-Authenticate: Digest realm=\"pbx.example.com\", nonce=\"";
   while (w.messages < target) {
     const int phone = static_cast<int>(rng.next() % 20000);
-    const std::uint32_t addr = 10u << 24 | 1u << 16 | static_cast<std::uint32_t>(phone / 250) << 8 | static_cast<std::uint32_t>(phone % 250 + 1);
+    const std::uint32_t addr = 10u << 24 | 1u << 16 | static_cast<std::uint32_t>(phone / 250) << 8 |
+                               static_cast<std::uint32_t>(phone % 250 + 1);
     const std::string host = ip_text(addr);
     const std::string call_id = std::to_string(phone) + "-" + std::to_string(++cycle) + "@" + host;
     const std::string nonce = "n" + std::to_string(rng.next());
@@ -152,7 +170,8 @@ int main(int argc, char** argv) {
       down(response(r1, 401, "Unauthorized", challenge + nonce + "\", algorithm=MD5, qop=\"auth\"\r\n"));
       auto r2 = request("REGISTER", phone, host, call_id, ++c, br + "b", true, nonce);
       up(r2);
-      if (kind < 60) down(response(r2, 200, "OK", "Contact: <sip:" + std::to_string(1000 + phone) + "@" + host + ":5060>;expires=3600\r\n"));
+      if (kind < 60)
+        down(response(r2, 200, "OK", "Contact: <sip:" + std::to_string(1000 + phone) + "@" + host + ":5060>;expires=3600\r\n"));
       else if (kind < 70) down(response(r2, 401, "Unauthorized", challenge + nonce + "x\", algorithm=MD5, qop=\"auth\"\r\n"));
       else down(response(r2, 403, "Forbidden", ""));
     } else if (kind < 90) {

@@ -219,7 +219,8 @@ TEST_CASE("analyze: the relay hands on every call in order, from its own thread"
   CHECK(shared_relayed.calls == shared_direct.calls);
   CHECK(block.use_count() == 1);
   CHECK(shared_relayed.raw_at.size() == 10000);
-  CHECK(std::all_of(shared_relayed.raw_at.begin(), shared_relayed.raw_at.end(), [&](const char* p) { return p == block->data(); }));
+  CHECK(
+      std::all_of(shared_relayed.raw_at.begin(), shared_relayed.raw_at.end(), [&](const char* p) { return p == block->data(); }));
   CHECK(std::none_of(relayed.raw_at.begin(), relayed.raw_at.end(), [&](const char* p) { return p == text.data(); }));
 
   struct thrower : summary_sink {

@@ -49,14 +49,14 @@ collect read(std::string_view text, trace_format f = trace_format::automatic) {
 
 std::string reg(int cseq, const std::string& call_id, const std::string& extra = "") {
   return "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK" + call_id + std::to_string(cseq) +
-         "\r\nFrom: <sip:1@example.com>;tag=1\r\nTo: <sip:1@example.com>\r\nCall-ID: " + call_id + "\r\nCSeq: " +
-         std::to_string(cseq) + " REGISTER\r\nContact: <sip:1@10.0.0.5>\r\n" + extra + "Content-Length: 0\r\n\r\n";
+         "\r\nFrom: <sip:1@example.com>;tag=1\r\nTo: <sip:1@example.com>\r\nCall-ID: " + call_id +
+         "\r\nCSeq: " + std::to_string(cseq) + " REGISTER\r\nContact: <sip:1@10.0.0.5>\r\n" + extra + "Content-Length: 0\r\n\r\n";
 }
 
 std::string resp(int cseq, const std::string& call_id, int status) {
   return "SIP/2.0 " + std::to_string(status) + " X\r\nVia: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK" + call_id + std::to_string(cseq) +
-         "\r\nFrom: <sip:1@example.com>;tag=1\r\nTo: <sip:1@example.com>;tag=2\r\nCall-ID: " + call_id + "\r\nCSeq: " +
-         std::to_string(cseq) + " REGISTER\r\nContent-Length: 0\r\n\r\n";
+         "\r\nFrom: <sip:1@example.com>;tag=1\r\nTo: <sip:1@example.com>;tag=2\r\nCall-ID: " + call_id +
+         "\r\nCSeq: " + std::to_string(cseq) + " REGISTER\r\nContent-Length: 0\r\n\r\n";
 }
 
 }  // namespace
@@ -66,7 +66,8 @@ TEST_CASE("analyze: format detection from the first bytes") {
   CHECK(detect_format(std::string("\x0a\x0d\x0d\x0a", 4)) == trace_format::pcap);
   CHECK(detect_format("interface: any\nfilter: port 5060\n") == trace_format::ngrep);
   CHECK(detect_format("\nU 10.0.0.5:5060 -> 1.2.3.4:5060\nREGISTER sip:a SIP/2.0.\n") == trace_format::ngrep);
-  CHECK(detect_format("[Jan 1] VERBOSE[1] res_pjsip_logger.c: <--- Received SIP request (512 bytes) from UDP:10.0.0.5:5060 --->\n") ==
+  CHECK(detect_format(
+            "[Jan 1] VERBOSE[1] res_pjsip_logger.c: <--- Received SIP request (512 bytes) from UDP:10.0.0.5:5060 --->\n") ==
         trace_format::asterisk);
   CHECK(detect_format("<--- SIP read from UDP:10.0.0.5:5060 --->\n") == trace_format::asterisk);
   CHECK(detect_format("recv 512 bytes from udp/[10.0.0.5]:5060 at 10:00:00.123456:\n") == trace_format::fslog);
@@ -132,15 +133,17 @@ TEST_CASE("analyze: text reader — separators, arrows, bodies, junk and bad mes
   CHECK(broken.starts.size() == 1);
 
   // ngrep without -W byline: the packet on one line, CR LF as "..".
-  auto ng = read("interface: eth0\n\nU 10.0.0.5:5060 -> 192.0.2.1:5060\nREGISTER sip:a SIP/2.0..To: <sip:1@a>..Content-Length: 0....\n\n",
-                 trace_format::ngrep);
+  auto ng = read(
+      "interface: eth0\n\nU 10.0.0.5:5060 -> 192.0.2.1:5060\nREGISTER sip:a SIP/2.0..To: <sip:1@a>..Content-Length: 0....\n\n",
+      trace_format::ngrep);
   CHECK(ng.starts == std::vector<std::string>{"REGISTER"});
   CHECK(ng.srcs[0] == "10.0.0.5:5060");
 }
 
 TEST_CASE("analyze: text reader gives the same messages whatever the chunking") {
   std::string text;
-  for (int i = 0; i < 200; ++i) text += reg(i + 1, "c" + std::to_string(i)) + "\n" + resp(i + 1, "c" + std::to_string(i), 200) + "\n";
+  for (int i = 0; i < 200; ++i)
+    text += reg(i + 1, "c" + std::to_string(i)) + "\n" + resp(i + 1, "c" + std::to_string(i), 200) + "\n";
   auto whole = read(text, trace_format::text);
   CHECK(whole.starts.size() == 400);
   // One line far over the limit: cut, skipped, and the reader goes on.
@@ -222,7 +225,9 @@ TEST_CASE("analyze: open attempts stay bounded, idle time closes them, summary m
 TEST_CASE("analyze: the command line — exit statuses and one-line errors") {
   const std::string bin = SIPPROBE_BINARY;
   const std::string data = std::string(SIPPROBE_TEST_DATA) + "/traces/";
-  auto run = [&](const std::string& args) { return test_support::run(test_support::shell_quote(bin) + " analyze " + args + " 2>&1"); };
+  auto run = [&](const std::string& args) {
+    return test_support::run(test_support::shell_quote(bin) + " analyze " + args + " 2>&1");
+  };
 
   auto ok = run(test_support::shell_quote(data + "pcap/registered_ether.pcap") + " --json");
   CHECK(ok.exit_code == 0);
@@ -252,7 +257,8 @@ TEST_CASE("analyze: the command line — exit statuses and one-line errors") {
   CHECK(cut.out.find("capture cut short") != std::string::npos);
 
   auto wrong = test_support::run("PW=secret-1001 " + test_support::shell_quote(bin) + " analyze " +
-                                 test_support::shell_quote(data + "text/password_check_wrong.txt") + " --password-env PW --json 2>&1");
+                                 test_support::shell_quote(data + "text/password_check_wrong.txt") +
+                                 " --password-env PW --json 2>&1");
   CHECK(wrong.exit_code == 1);
   CHECK(wrong.out.find("does not produce the response the phone sent") != std::string::npos);
   CHECK(wrong.out.find("secret-1001") == std::string::npos);
@@ -355,7 +361,9 @@ TEST_CASE("analyze: the tracker's limits hold exactly at their edge") {
       closed.clear();
       attempt_tracker t([&](attempt&& a) { closed.push_back(std::move(a)); }, lim);
       auto feed = feeder(t);
-      for (std::size_t i = 0; i < n; ++i) feed(i % 2 ? resp(static_cast<int>(i / 2 + 1), "long", 401) : reg(static_cast<int>(i / 2 + 1), "long"), 0.001 * static_cast<double>(i));
+      for (std::size_t i = 0; i < n; ++i)
+        feed(i % 2 ? resp(static_cast<int>(i / 2 + 1), "long", 401) : reg(static_cast<int>(i / 2 + 1), "long"),
+             0.001 * static_cast<double>(i));
       t.finish();
       REQUIRE(closed.size() == 1);
       CHECK(closed[0].messages.size() == lim.max_messages);

@@ -158,7 +158,8 @@ TEST_CASE("analyze: with the password, tell a wrong password from a server-side 
 
   auto wrong = analyze("text/password_check_wrong.txt", o);
   CHECK(wrong["diagnosis"]["code"] == "auth_failed");
-  CHECK(evidence(wrong).find("the password given (environment variable PW) does not produce the response the phone sent") != std::string::npos);
+  CHECK(evidence(wrong).find("the password given (environment variable PW) does not produce the response the phone sent") !=
+        std::string::npos);
   CHECK(finding_detail(wrong, "credential_mismatch").find("does not match the password given") != std::string::npos);
 
   auto right = analyze("text/password_check_right.txt", o);
@@ -175,18 +176,24 @@ TEST_CASE("analyze: with the password, tell a wrong password from a server-side 
 
 TEST_CASE("analyze: evidence of the other catalog entries") {
   CHECK(evidence(analyze("sngrep/service_unavailable.txt")).find("Retry-After: 120 s") != std::string::npos);
-  CHECK(evidence(analyze("text/interval_too_brief.txt")).find("at least 3600 s (Min-Expires); the phone asked for 60 s") != std::string::npos);
+  CHECK(evidence(analyze("text/interval_too_brief.txt")).find("at least 3600 s (Min-Expires); the phone asked for 60 s") !=
+        std::string::npos);
   CHECK(finding_detail(analyze("text/expires_raised.txt"), "expires_raised").find("at least 3600 s") != std::string::npos);
   CHECK(evidence(analyze("asterisk/auth_failed.log")).find("2 challenges in a row after credentials") != std::string::npos);
   auto nat = analyze("freeswitch/nat_private_contact.log");
-  CHECK(finding_detail(nat, "nat_private_contact").find("Contact holds 192.168.1.20 (private) but the registrar saw the request from 203.0.113.9") != std::string::npos);
+  CHECK(finding_detail(nat, "nat_private_contact")
+            .find("Contact holds 192.168.1.20 (private) but the registrar saw the request from 203.0.113.9") !=
+        std::string::npos);
   auto nat_pcap = analyze("pcap/nat_raw.pcap");
   CHECK(finding_detail(nat_pcap, "nat_private_contact").find("203.0.113.9") != std::string::npos);
   auto alg = analyze("pcap/alg_vlan.pcap");
-  CHECK(finding_detail(alg, "sip_alg_suspected").find("Via sent-by sent as \"10.0.0.5:5060\" came back as \"203.0.113.9:40001\"") != std::string::npos);
+  CHECK(
+      finding_detail(alg, "sip_alg_suspected").find("Via sent-by sent as \"10.0.0.5:5060\" came back as \"203.0.113.9:40001\"") !=
+      std::string::npos);
   CHECK(finding_detail(alg, "sip_alg_suspected").find("Contact") != std::string::npos);
   auto cl = analyze("pcap/alg_content_length.pcap");
-  CHECK(finding_detail(cl, "sip_alg_suspected").find("Content-Length 12 but the datagram carries 5 body bytes") != std::string::npos);
+  CHECK(finding_detail(cl, "sip_alg_suspected").find("Content-Length 12 but the datagram carries 5 body bytes") !=
+        std::string::npos);
 }
 
 TEST_CASE("analyze: capture details — IPv6, fragments, TCP reassembly and gaps") {

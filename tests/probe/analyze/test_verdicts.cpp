@@ -103,7 +103,8 @@ std::string ok_response(const std::string& body, std::size_t content_length) {
   return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKcl1\r\n"
          "From: <sip:1001@sip.example.com>;tag=1\r\nTo: <sip:1001@sip.example.com>;tag=2\r\nCall-ID: cl@10.0.0.5\r\n"
          "CSeq: 1 REGISTER\r\nContact: <sip:1001@10.0.0.5:5060>;expires=3600\r\nContent-Type: application/sdp\r\n"
-         "Content-Length: " + std::to_string(content_length) + "\r\n\r\n" + body;
+         "Content-Length: " +
+         std::to_string(content_length) + "\r\n\r\n" + body;
 }
 
 }  // namespace
@@ -161,7 +162,8 @@ TEST_CASE("analyze: ICMP port unreachable quoting the REGISTER is port_unreachab
     CHECK(evidence_of(j).find("ICMP port unreachable") != npos);
     REQUIRE(j["attempts"].size() == 1);
     CHECK(j["attempts"][0]["messages"].size() == 2);
-    CHECK(j["attempts"][0]["messages"][1]["summary"].get<std::string>().find("ICMP port unreachable (quoting REGISTER CSeq 1)") != npos);
+    CHECK(j["attempts"][0]["messages"][1]["summary"].get<std::string>().find("ICMP port unreachable (quoting REGISTER CSeq 1)") !=
+          npos);
     CHECK(j["warnings"].empty());
   }
 }
@@ -254,9 +256,9 @@ TEST_CASE("analyze: a reply that is not valid SIP is malformed_response, never s
   // Real exchanges with the SIPp registrars of tests/lab: junk, then a 200 with a header
   // line without a colon and a Content-Length past the datagram; a "SIP/2.O" status line;
   // an HTTP reply on a TCP connection. The pcap and ngrep's rendering of it agree.
-  for (const char* f : {"pcap/lab_junk_then_broken_200.pcap", "ngrep/lab_junk_then_broken_200.ngrep",
-                        "pcap/lab_malformed_version.pcap", "ngrep/lab_malformed_version.ngrep",
-                        "pcap/lab_malformed_http_tcp.pcap"}) {
+  for (const char* f :
+       {"pcap/lab_junk_then_broken_200.pcap", "ngrep/lab_junk_then_broken_200.ngrep", "pcap/lab_malformed_version.pcap",
+        "ngrep/lab_malformed_version.ngrep", "pcap/lab_malformed_http_tcp.pcap"}) {
     CAPTURE(f);
     auto j = analyze_trace(f);
     CHECK(j["diagnosis"]["code"] == "malformed_response");
@@ -361,6 +363,8 @@ TEST_CASE("analyze: a second final response to an answered REGISTER neither ends
   CHECK(j["summary"]["by_diagnosis"].count("server_error") == 0);
   // The second answer is shown, and named for what it is.
   const auto ev = evidence_of(j["attempts"][0]);
-  CHECK(ev.find("500 I'm terribly sorry, server error occurred (1/SL) after 423 Interval Too Brief to the same REGISTER (CSeq 2)") != npos);
+  CHECK(ev.find(
+            "500 I'm terribly sorry, server error occurred (1/SL) after 423 Interval Too Brief to the same REGISTER (CSeq 2)") !=
+        npos);
   CHECK(ev.find("sl_reply_error") != npos);
 }

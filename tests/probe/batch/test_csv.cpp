@@ -41,7 +41,11 @@ TEST_CASE("batch csv: records, quoting, line ends, BOM") {
       {"CRLF", "a,b\r\n1,2\r\n", {{"a", "b"}, {"1", "2"}}, {1, 2}},
       {"no final line end", "a,b\n1,2", {{"a", "b"}, {"1", "2"}}, {1, 2}},
       {"no final line end after CR", "a,b\r\n1,2\r", {{"a", "b"}, {"1", "2"}}, {1, 2}},
-      {"BOM", "\xEF\xBB\xBF" "aor,password\nx,y\n", {{"aor", "password"}, {"x", "y"}}, {1, 2}},
+      {"BOM",
+       "\xEF\xBB\xBF"
+       "aor,password\nx,y\n",
+       {{"aor", "password"}, {"x", "y"}},
+       {1, 2}},
       {"quoted comma", "a,b\n\"x,y\",z\n", {{"a", "b"}, {"x,y", "z"}}, {1, 2}},
       {"doubled quotes", "a\n\"say \"\"hi\"\"\"\n", {{"a"}, {"say \"hi\""}}, {1, 2}},
       {"quoted line break", "a,b\n\"l1\r\nl2\",z\n", {{"a", "b"}, {"l1\r\nl2", "z"}}, {1, 2}},
@@ -49,7 +53,10 @@ TEST_CASE("batch csv: records, quoting, line ends, BOM") {
       {"empty quoted field", "a,b\n\"\",x\n", {{"a", "b"}, {"", "x"}}, {1, 2}},
       {"blank lines skipped, still counted", "a\n\n\r\nb\n", {{"a"}, {"b"}}, {1, 4}},
       {"CR-only line ends", "a,b\r1,2\r\r3,4", {{"a", "b"}, {"1", "2"}, {"3", "4"}}, {1, 2, 4}},
-      {"quoted line break in a record that fits the header", "a,b\n\"l1\nl2\",z\nn,r\n", {{"a", "b"}, {"l1\nl2", "z"}, {"n", "r"}}, {1, 2, 3}},
+      {"quoted line break in a record that fits the header",
+       "a,b\n\"l1\nl2\",z\nn,r\n",
+       {{"a", "b"}, {"l1\nl2", "z"}, {"n", "r"}},
+       {1, 2, 3}},
       {"empty input", "", {}, {}},
   };
   for (const auto& t : table) {
@@ -96,19 +103,31 @@ TEST_CASE("batch csv: a quote that runs into later lines and breaks there leaves
   struct row {
     std::string name;
     std::string input;
-    std::vector<fields> expected;  // {} for an error record
+    std::vector<fields> expected;     // {} for an error record
     std::vector<std::string> errors;  // what each error record's text contains, in order
   };
   const std::vector<row> table = {
-      {"never closed", "h1,h2\n\"open,x\nmore,x\nlast,y\n", {{"h1", "h2"}, {}, {"more", "x"}, {"last", "y"}}, {"unbalanced quote: a quoted field opened in this row never closes"}},
-      {"never closed, CR-only lines", "h1,h2\r\"open,x\rmore,x\rlast,y", {{"h1", "h2"}, {}, {"more", "x"}, {"last", "y"}}, {"unbalanced quote: a quoted field opened in this row never closes"}},
-      {"closed, but more fields than the header", "a,b\n\"x\ny\",z,w\nn,r\n", {{"a", "b"}, {}, {}, {"n", "r"}},
+      {"never closed",
+       "h1,h2\n\"open,x\nmore,x\nlast,y\n",
+       {{"h1", "h2"}, {}, {"more", "x"}, {"last", "y"}},
+       {"unbalanced quote: a quoted field opened in this row never closes"}},
+      {"never closed, CR-only lines",
+       "h1,h2\r\"open,x\rmore,x\rlast,y",
+       {{"h1", "h2"}, {}, {"more", "x"}, {"last", "y"}},
+       {"unbalanced quote: a quoted field opened in this row never closes"}},
+      {"closed, but more fields than the header",
+       "a,b\n\"x\ny\",z,w\nn,r\n",
+       {{"a", "b"}, {}, {}, {"n", "r"}},
        {"unbalanced quote: a quoted field opened in this row runs into the lines after it (the record has 3 fields, the header 2)",
         "quote inside an unquoted field"}},
-      {"closed, then text after the quote", "a,b\n\"x\ny\"q,z\nn,r\n", {{"a", "b"}, {}, {}, {"n", "r"}},
+      {"closed, then text after the quote",
+       "a,b\n\"x\ny\"q,z\nn,r\n",
+       {{"a", "b"}, {}, {}, {"n", "r"}},
        {"runs into the lines after it (text after the closing quote", "quote inside an unquoted field"}},
-      {"two broken rows, the second inside what is read again", "a,b\n\"p\nq,1\n\"r\ns,2\n",
-       {{"a", "b"}, {}, {"q", "1"}, {}, {"s", "2"}}, {"text after the closing quote", "opened in this row never closes"}},
+      {"two broken rows, the second inside what is read again",
+       "a,b\n\"p\nq,1\n\"r\ns,2\n",
+       {{"a", "b"}, {}, {"q", "1"}, {}, {"s", "2"}},
+       {"text after the closing quote", "opened in this row never closes"}},
   };
   for (const auto& t : table) {
     CAPTURE(t.name);
@@ -161,7 +180,8 @@ TEST_CASE("batch csv: the header") {
       FAIL("no usage_error");
     } catch (const usage_error& e) {
       CHECK(std::string(e.what()).find(why) != std::string::npos);
-      for (const auto& name : header) CHECK((name == "aor" || name == "password" || std::string(e.what()).find(name) == std::string::npos));
+      for (const auto& name : header)
+        CHECK((name == "aor" || name == "password" || std::string(e.what()).find(name) == std::string::npos));
     }
   }
 }
@@ -187,7 +207,8 @@ TEST_CASE("batch csv: each row_error reason") {
       {{"sip:alice:hunter2@sip.test", "pw", "", "", "", "", "", ""}, "carries a password"},
       {{"", "pw", "", "", "", "", "", ""}, "empty aor"},
       {{"sip:alice@sip.test", "", "", "", "", "", "", ""}, "missing password"},
-      {{"sip:alice@sip.test", "", "PW_UNSET", "", "", "", "", ""}, "the environment variable named in column 3 (password_env) is not set"},
+      {{"sip:alice@sip.test", "", "PW_UNSET", "", "", "", "", ""},
+       "the environment variable named in column 3 (password_env) is not set"},
       {{"sip:alice@sip.test", "pw", "PW_SET", "", "", "", "", ""}, "more than one of"},
       {{"sip:alice@sip.test", "", "", "xyz", "", "", "", ""}, "bad ha1"},
       {{"sip:alice@sip.test", "pw", "", "", "", "sctp", "", ""}, "unknown transport in column 6 (transport)"},
@@ -261,12 +282,10 @@ TEST_CASE("batch csv: the same AOR with a second, different password is a duplic
     bool duplicate;
   };
   const std::vector<row> table = {
-      {"sip:alice@sip.test", "one", false},
-      {"sip:bob@sip.test", "one", false},
-      {"sip:alice@sip.test", "one", false},   // same password again: a repeat, not a duplicate
-      {"alice@SIP.TEST", "two", true},        // host case does not matter
-      {"sip:alice@sip.test", "three", true},
-      {"sip:alice@sip.test", "one", false},
+      {"sip:alice@sip.test", "one", false},  {"sip:bob@sip.test", "one", false},
+      {"sip:alice@sip.test", "one", false},  // same password again: a repeat, not a duplicate
+      {"alice@SIP.TEST", "two", true},       // host case does not matter
+      {"sip:alice@sip.test", "three", true}, {"sip:alice@sip.test", "one", false},
   };
   std::size_t n = 1;
   for (const auto& t : table) {

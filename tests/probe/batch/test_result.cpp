@@ -49,7 +49,7 @@ TEST_CASE("batch result: the JSON line round-trips every field") {
 
 TEST_CASE("batch result: bytes that are not UTF-8 become U+FFFD, valid UTF-8 stays") {
   auto r = sample();
-  r.label = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x9e";      // é € 📞
+  r.label = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x9e";  // é € 📞
   r.evidence = {"bad \xff\xfe end", "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "cut \xe2\x82"};
   const auto j = nlohmann::json::parse(probe::batch::jsonl_line(r));
   CHECK(j["label"] == r.label);

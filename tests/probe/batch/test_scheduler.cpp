@@ -83,7 +83,8 @@ struct batch_bench {
 
   void run(std::chrono::milliseconds limit = 5000ms) {
     if (!scheduler) start();
-    test_net::run_until(rig.io, [this] { return done; }, limit);
+    test_net::run_until(
+        rig.io, [this] { return done; }, limit);
     REQUIRE_MESSAGE(done, "the batch did not finish");
   }
 
@@ -191,9 +192,9 @@ TEST_CASE("batch scheduler: rows that repeat an account each get their result, a
 TEST_CASE("batch scheduler: row errors take their place in the output order") {
   batch_bench b;
   b.add_rows(2);
-  b.input.insert(b.input.begin() + 1,
-                 input_item{std::nullopt, probe::batch::row_error_result(3, "bad", "sip:x@", "the aor column is not a SIP URI"),
-                            false});
+  b.input.insert(
+      b.input.begin() + 1,
+      input_item{std::nullopt, probe::batch::row_error_result(3, "bad", "sip:x@", "the aor column is not a SIP URI"), false});
   b.input[2].row->number = 4;
   auto bad_registrar = row_for(5, "user0");
   bad_registrar.registrar = "no such host!";

@@ -59,7 +59,8 @@ TEST_CASE("cli: a bad number is 'not a number', ranges print as typed") {
       {"analyze x --max-attempts 0", "sipprobe: --max-attempts: not in range 1 to 1000000\n"},
       {"register a@b.test --warning -5", "sipprobe: --warning: not in range 0 or more\n"},
       {"reach b.test --transport sctp", "sipprobe: --transport: must be one of udp, tcp, tls\n"},
-      {"analyze x --format wireshark", "sipprobe: --format: must be one of auto, text, ngrep, asterisk, freeswitch, fslog, kamailio, sngrep, pcap, pcapng\n"},
+      {"analyze x --format wireshark",
+       "sipprobe: --format: must be one of auto, text, ngrep, asterisk, freeswitch, fslog, kamailio, sngrep, pcap, pcapng\n"},
   };
   for (const auto& t : table) {
     CAPTURE(t.args);
@@ -76,9 +77,9 @@ TEST_CASE("cli: a bad number is 'not a number', ranges print as typed") {
 
 TEST_CASE("cli: NaN and infinity are usage errors for every number option") {
   const std::vector<std::string> options = {
-      "register a@b.test --timeout",  "register a@b.test --warning", "register a@b.test --critical",
-      "diagnose a@b.test --timeout",  "reach b.test --timeout",      "dns b.test --timeout",
-      "batch x.csv --timeout",        "batch x.csv --rate",          "analyze x --idle",
+      "register a@b.test --timeout", "register a@b.test --warning", "register a@b.test --critical",
+      "diagnose a@b.test --timeout", "reach b.test --timeout",      "dns b.test --timeout",
+      "batch x.csv --timeout",       "batch x.csv --rate",          "analyze x --idle",
   };
   for (const auto& o : options) {
     for (const std::string v : {"nan", "NaN", "-nan", "inf", "-inf", "infinity", "1e999"}) {
@@ -97,10 +98,10 @@ TEST_CASE("cli: CR or LF in a value that goes into a SIP message is a usage erro
     std::string command, option;
   };
   const std::vector<row> table = {
-      {"register a@b.test", "--user-agent"}, {"register a@b.test", "--contact"},   {"register a@b.test", "--user"},
-      {"register a@b.test", "--realm"},      {"register a@b.test", "--registrar"}, {"register a@b.test", "--outbound-proxy"},
+      {"register a@b.test", "--user-agent"}, {"register a@b.test", "--contact"},    {"register a@b.test", "--user"},
+      {"register a@b.test", "--realm"},      {"register a@b.test", "--registrar"},  {"register a@b.test", "--outbound-proxy"},
       {"register a@b.test", "--header"},     {"diagnose a@b.test", "--user-agent"}, {"diagnose a@b.test", "--contact"},
-      {"batch x.csv", "--user-agent"},       {"batch x.csv", "--registrar"},       {"batch x.csv", "--outbound-proxy"},
+      {"batch x.csv", "--user-agent"},       {"batch x.csv", "--registrar"},        {"batch x.csv", "--outbound-proxy"},
   };
   for (const auto& t : table) {
     for (const std::string bad : {"X-A: 1\r\nX-B: 2", "x\ny", "cr\rx", "esc\x1b[2J"}) {
@@ -113,7 +114,8 @@ TEST_CASE("cli: CR or LF in a value that goes into a SIP message is a usage erro
     }
   }
   // A Contact that is not a SIP URI is refused the same way; "*" stays allowed.
-  CHECK(sipprobe("register a@b.test --contact 'sip:a b@c'", "SIPPROBE_PASSWORD=x").out.rfind("sipprobe: --contact: not a SIP URI", 0) == 0);
+  CHECK(sipprobe("register a@b.test --contact 'sip:a b@c'", "SIPPROBE_PASSWORD=x")
+            .out.rfind("sipprobe: --contact: not a SIP URI", 0) == 0);
 }
 
 TEST_CASE("cli: unexpected arguments and bad values are named, never echoed") {
@@ -150,7 +152,8 @@ TEST_CASE("cli: unexpected arguments and bad values are named, never echoed") {
   }
   CHECK(sipprobe("dns lab.test --password " + secret).out ==
         "sipprobe: unexpected arguments for dns: --password and 1 value (not shown)\nRun 'sipprobe --help' for usage.\n");
-  CHECK(sipprobe("regster a@b.test").out.rfind("sipprobe: no such subcommand (dns, reach, register, diagnose, analyze or batch)", 0) == 0);
+  CHECK(sipprobe("regster a@b.test")
+            .out.rfind("sipprobe: no such subcommand (dns, reach, register, diagnose, analyze or batch)", 0) == 0);
   std::filesystem::remove(no_header);
 }
 

@@ -37,8 +37,7 @@ TEST_CASE("catalog: stable code strings") {
   CHECK(probe::describe(diagnosis_code::interval_too_brief).code == "interval_too_brief");
   CHECK(probe::describe(diagnosis_code::malformed_response).code == "malformed_response");
   CHECK(probe::describe(probe::finding_code::nat_private_contact).code == "nat_private_contact");
-  CHECK(probe::describe(probe::finding_code::auth_user_looks_like_extension).code ==
-        "auth_user_looks_like_extension");
+  CHECK(probe::describe(probe::finding_code::auth_user_looks_like_extension).code == "auth_user_looks_like_extension");
 }
 
 TEST_CASE("catalog: final responses map to diagnoses") {
@@ -50,9 +49,9 @@ TEST_CASE("catalog: final responses map to diagnoses") {
   const row rows[] = {
       {200, true, false, false, diagnosis_code::registered},
       {202, false, false, false, diagnosis_code::registered},
-      {401, true, false, false, diagnosis_code::auth_failed},         // the 401 loop
-      {401, false, false, false, diagnosis_code::auth_not_attempted}, // challenge never answered
-      {401, true, false, true, diagnosis_code::unexpected_response},  // stale, not wrong password
+      {401, true, false, false, diagnosis_code::auth_failed},          // the 401 loop
+      {401, false, false, false, diagnosis_code::auth_not_attempted},  // challenge never answered
+      {401, true, false, true, diagnosis_code::unexpected_response},   // stale, not wrong password
       {407, false, true, false, diagnosis_code::proxy_auth_failed},
       {407, true, false, false, diagnosis_code::auth_not_attempted},  // proxy never answered
       {403, true, false, false, diagnosis_code::forbidden},
@@ -98,7 +97,8 @@ TEST_CASE("catalog: network-level reasoning") {
       {"silence", {true, false, false, false, false}, diagnosis_code::no_response},
       {"no route", {true, false, false, false, false, true}, diagnosis_code::network_unreachable},
       {"refused somewhere wins over no route", {true, false, false, true, false, true}, diagnosis_code::port_unreachable},
-      {"another transport answering wins over no route", {true, false, false, false, true, true},
+      {"another transport answering wins over no route",
+       {true, false, false, false, true, true},
        diagnosis_code::wrong_transport},
   };
   for (const auto& r : rows) {

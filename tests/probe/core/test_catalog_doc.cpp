@@ -83,6 +83,8 @@ TEST_CASE("catalog doc: docs/catalog.md is the catalog's table") {
   have << in.rdbuf();
   CHECK_MESSAGE(have.str() == expected, path << " is out of date: regenerate it (see the top of this test)");
   // Every code is in it.
-  for (auto c : probe::all_diagnoses()) CHECK(have.str().find("### `" + std::string(probe::describe(c).code) + "`") != std::string::npos);
-  for (auto c : probe::all_findings()) CHECK(have.str().find("### `" + std::string(probe::describe(c).code) + "`") != std::string::npos);
+  for (auto c : probe::all_diagnoses())
+    CHECK(have.str().find("### `" + std::string(probe::describe(c).code) + "`") != std::string::npos);
+  for (auto c : probe::all_findings())
+    CHECK(have.str().find("### `" + std::string(probe::describe(c).code) + "`") != std::string::npos);
 }

@@ -11,18 +11,30 @@ TEST_CASE("evidence: address scopes") {
     address_scope scope;
   };
   const row rows[] = {
-      {"127.0.0.1", address_scope::loopback},     {"127.255.0.9", address_scope::loopback},
-      {"10.0.0.5", address_scope::private_use},   {"172.16.0.1", address_scope::private_use},
-      {"172.31.255.255", address_scope::private_use}, {"172.32.0.1", address_scope::global},
-      {"172.15.0.1", address_scope::global},      {"192.168.1.10", address_scope::private_use},
-      {"100.64.0.1", address_scope::private_use}, {"100.127.255.1", address_scope::private_use},
-      {"100.128.0.1", address_scope::global},     {"169.254.3.4", address_scope::link_local},
-      {"198.51.100.7", address_scope::global},    {"::1", address_scope::loopback},
-      {"[::1]", address_scope::loopback},         {"fd12:3456::1", address_scope::private_use},
-      {"fc00::1", address_scope::private_use},    {"fe80::1", address_scope::link_local},
-      {"2001:db8::1", address_scope::global},     {"::ffff:192.168.0.1", address_scope::private_use},
-      {"sip.example.com", address_scope::not_ip}, {"", address_scope::not_ip},
-      {"999.1.1.1", address_scope::not_ip},       {"[", address_scope::not_ip},
+      {"127.0.0.1", address_scope::loopback},
+      {"127.255.0.9", address_scope::loopback},
+      {"10.0.0.5", address_scope::private_use},
+      {"172.16.0.1", address_scope::private_use},
+      {"172.31.255.255", address_scope::private_use},
+      {"172.32.0.1", address_scope::global},
+      {"172.15.0.1", address_scope::global},
+      {"192.168.1.10", address_scope::private_use},
+      {"100.64.0.1", address_scope::private_use},
+      {"100.127.255.1", address_scope::private_use},
+      {"100.128.0.1", address_scope::global},
+      {"169.254.3.4", address_scope::link_local},
+      {"198.51.100.7", address_scope::global},
+      {"::1", address_scope::loopback},
+      {"[::1]", address_scope::loopback},
+      {"fd12:3456::1", address_scope::private_use},
+      {"fc00::1", address_scope::private_use},
+      {"fe80::1", address_scope::link_local},
+      {"2001:db8::1", address_scope::global},
+      {"::ffff:192.168.0.1", address_scope::private_use},
+      {"sip.example.com", address_scope::not_ip},
+      {"", address_scope::not_ip},
+      {"999.1.1.1", address_scope::not_ip},
+      {"[", address_scope::not_ip},
   };
   for (const auto& r : rows) {
     CAPTURE(r.host);
@@ -35,8 +47,9 @@ TEST_CASE("evidence: NAT with a private Contact") {
   auto n = probe::check_nat(f);
   REQUIRE(n);
   CHECK(n->code == probe::finding_code::nat_private_contact);
-  CHECK(n->detail == "Contact holds 192.168.1.10 (private) but the registrar saw the request from "
-                     "203.0.113.9:40001 (port rewritten from 5060)");
+  CHECK(n->detail ==
+        "Contact holds 192.168.1.10 (private) but the registrar saw the request from "
+        "203.0.113.9:40001 (port rewritten from 5060)");
 }
 
 TEST_CASE("evidence: no NAT finding when nothing differs or nothing is known") {

@@ -14,8 +14,8 @@ TEST_CASE("nagios: a run without a verdict is UNKNOWN, a problem with the regist
     int status;
   };
   const row rows[] = {
-      {diagnosis_code::registered, 0},   {diagnosis_code::unregistered, 0}, {diagnosis_code::credentials_valid, 0},
-      {diagnosis_code::auth_failed, 2},  {diagnosis_code::no_response, 2},  {diagnosis_code::network_unreachable, 2},
+      {diagnosis_code::registered, 0},  {diagnosis_code::unregistered, 0}, {diagnosis_code::credentials_valid, 0},
+      {diagnosis_code::auth_failed, 2}, {diagnosis_code::no_response, 2},  {diagnosis_code::network_unreachable, 2},
       {diagnosis_code::interrupted, 3},
   };
   for (const auto& x : rows) {
@@ -46,8 +46,7 @@ probe::report report_of(diagnosis_code code, double elapsed_ms, std::vector<find
 // bracketed reasons and the performance data.
 std::string head(const char* status, diagnosis_code code) {
   const auto& e = probe::describe(code);
-  return std::string("SIPPROBE ") + status + " - " + std::string(e.code) + ": " + std::string(e.title) +
-         " (sip:alice@sip.test)";
+  return std::string("SIPPROBE ") + status + " - " + std::string(e.code) + ": " + std::string(e.title) + " (sip:alice@sip.test)";
 }
 
 }  // namespace
@@ -68,20 +67,20 @@ TEST_CASE("nagios: status, the reasons for it and the performance data, row by r
       {"a finding a monitor should see", report_of(ok, 100, {finding_code::expires_raised}), 0, 0, 1,
        head("WARNING", ok) + " [expires_raised]" + perf},
       {"each such finding, in order",
-       report_of(ok, 100, {finding_code::sip_alg_suspected, finding_code::stale_nonce, finding_code::tls_certificate_expiring,
-                           finding_code::nat_private_contact, finding_code::tls_certificate_unverified}),
+       report_of(ok, 100,
+                 {finding_code::sip_alg_suspected, finding_code::stale_nonce, finding_code::tls_certificate_expiring,
+                  finding_code::nat_private_contact, finding_code::tls_certificate_unverified}),
        0, 0, 1,
-       head("WARNING", ok) +
-           " [sip_alg_suspected, tls_certificate_expiring, nat_private_contact, tls_certificate_unverified]" + perf},
-      {"a finding that is only information", report_of(ok, 100, {finding_code::stale_nonce, finding_code::srv_failover}), 0,
-       0, 0, head("OK", ok) + perf},
+       head("WARNING", ok) + " [sip_alg_suspected, tls_certificate_expiring, nat_private_contact, tls_certificate_unverified]" +
+           perf},
+      {"a finding that is only information", report_of(ok, 100, {finding_code::stale_nonce, finding_code::srv_failover}), 0, 0, 0,
+       head("OK", ok) + perf},
       {"slower than --warning", report_of(ok, 1500), 1000, 0, 1,
        head("WARNING", ok) + " [slow] | rtt=0.0ms;;;0 total=1500.0ms;1000;;0 expires=0s"},
       {"slower than --critical", report_of(ok, 2500), 1000, 2000, 2,
        head("CRITICAL", ok) + " [slow] | rtt=0.0ms;;;0 total=2500.0ms;1000;2000;0 expires=0s"},
-      {"a warning finding and slower than --warning: the finding only",
-       report_of(ok, 1500, {finding_code::expires_raised}), 1000, 0, 1,
-       head("WARNING", ok) + " [expires_raised] | rtt=0.0ms;;;0 total=1500.0ms;1000;;0 expires=0s"},
+      {"a warning finding and slower than --warning: the finding only", report_of(ok, 1500, {finding_code::expires_raised}), 1000,
+       0, 1, head("WARNING", ok) + " [expires_raised] | rtt=0.0ms;;;0 total=1500.0ms;1000;;0 expires=0s"},
       {"a warning finding and slower than --critical", report_of(ok, 2500, {finding_code::expires_raised}), 1000, 2000, 2,
        head("CRITICAL", ok) + " [expires_raised, slow] | rtt=0.0ms;;;0 total=2500.0ms;1000;2000;0 expires=0s"},
       {"a failure: its findings and its time are not reasons", report_of(failed, 2500, {finding_code::expires_raised}), 1000,

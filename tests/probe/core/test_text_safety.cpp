@@ -19,13 +19,19 @@ TEST_CASE("text safety: printable escapes what a terminal would act on, keeps UT
   const std::vector<row> table = {
       {"plain ASCII, 200 OK", "plain ASCII, 200 OK"},
       {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x9e", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x9e"},  // é € 📞 stay
-      {"403 Acc\xe8s refus\xe9", "403 Acc\\xe8s refus\\xe9"},                                     // Latin-1
-      {"\x1b[2J\x1b]0;owned\x07", "\\x1b[2J\\x1b]0;owned\\x07"},                                  // ESC, BEL
+      {"403 Acc\xe8s refus\xe9", "403 Acc\\xe8s refus\\xe9"},                                      // Latin-1
+      {"\x1b[2J\x1b]0;owned\x07", "\\x1b[2J\\x1b]0;owned\\x07"},                                   // ESC, BEL
       {"a\r\nb\tc", "a\\r\\nb\\tc"},
       {std::string("nul\0del\x7f", 8), "nul\\x00del\\x7f"},
-      {"csi \xc2\x9b" "2J", "csi \\u009b2J"},                                                     // C1 CSI as UTF-8
-      {"raw csi \x9b" "2J", "raw csi \\x9b2J"},                                                   // lone C1 byte
-      {"evil \xe2\x80\xae" "txt.exe", "evil \\u202etxt.exe"},                                     // RLO
+      {"csi \xc2\x9b"
+       "2J",
+       "csi \\u009b2J"},  // C1 CSI as UTF-8
+      {"raw csi \x9b"
+       "2J",
+       "raw csi \\x9b2J"},  // lone C1 byte
+      {"evil \xe2\x80\xae"
+       "txt.exe",
+       "evil \\u202etxt.exe"},  // RLO
       {"isolate \xe2\x81\xa6x\xe2\x81\xa9", "isolate \\u2066x\\u2069"},
       {"overlong \xc0\xaf surrogate \xed\xa0\x80 cut \xe2\x82", "overlong \\xc0\\xaf surrogate \\xed\\xa0\\x80 cut \\xe2\\x82"},
       {"too big \xf4\x90\x80\x80", "too big \\xf4\\x90\\x80\\x80"},
@@ -52,10 +58,25 @@ TEST_CASE("text safety: utf8_sequence_length at the RFC 3629 boundaries") {
     std::size_t len;
   };
   const std::vector<row> table = {
-      {"A", 1},           {"\x7f", 1},           {"\xc2\x80", 2},         {"\xdf\xbf", 2},     {"\xc1\xbf", 0},
-      {"\xe0\xa0\x80", 3}, {"\xe0\x9f\xbf", 0},    {"\xed\x9f\xbf", 3},     {"\xed\xa0\x80", 0}, {"\xef\xbf\xbf", 3},
-      {"\xf0\x90\x80\x80", 4}, {"\xf0\x8f\xbf\xbf", 0}, {"\xf4\x8f\xbf\xbf", 4}, {"\xf4\x90\x80\x80", 0},
-      {"\xf5\x80\x80\x80", 0}, {"\x80", 0},        {"\xc3", 0},             {"\xe2\x82", 0},     {"\xc3\x28", 0},
+      {"A", 1},
+      {"\x7f", 1},
+      {"\xc2\x80", 2},
+      {"\xdf\xbf", 2},
+      {"\xc1\xbf", 0},
+      {"\xe0\xa0\x80", 3},
+      {"\xe0\x9f\xbf", 0},
+      {"\xed\x9f\xbf", 3},
+      {"\xed\xa0\x80", 0},
+      {"\xef\xbf\xbf", 3},
+      {"\xf0\x90\x80\x80", 4},
+      {"\xf0\x8f\xbf\xbf", 0},
+      {"\xf4\x8f\xbf\xbf", 4},
+      {"\xf4\x90\x80\x80", 0},
+      {"\xf5\x80\x80\x80", 0},
+      {"\x80", 0},
+      {"\xc3", 0},
+      {"\xe2\x82", 0},
+      {"\xc3\x28", 0},
   };
   for (const auto& t : table) {
     CAPTURE(t.s);

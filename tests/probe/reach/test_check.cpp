@@ -70,7 +70,8 @@ struct reach_bench {
     std::optional<std::vector<probe::reach::target_check>> out;
     probe::reach::async_reach(io, ids, tls, std::move(targets), settings,
                               [&out](std::vector<probe::reach::target_check> c) { out = std::move(c); });
-    test_net::run_until(io, [&] { return out.has_value(); }, 3000ms);
+    test_net::run_until(
+        io, [&] { return out.has_value(); }, 3000ms);
     REQUIRE_MESSAGE(out, "async_reach ended without its checks");
     return std::move(*out);
   }
@@ -119,7 +120,8 @@ TEST_CASE("reach: silence is no_answer, with the retransmissions that went unans
   CHECK(checks[0].verdict == probe_verdict::no_answer);
   CHECK(checks[0].retransmissions >= 2);
   CHECK(fake.requests().size() == static_cast<std::size_t>(1 + checks[0].retransmissions));
-  CHECK(checks[0].detail == "no answer within the time limit (" + std::to_string(checks[0].retransmissions) + " retransmissions)");
+  CHECK(checks[0].detail ==
+        "no answer within the time limit (" + std::to_string(checks[0].retransmissions) + " retransmissions)");
   CHECK(diagnosis_of(checks) == "no_response");
 }
 
@@ -161,9 +163,7 @@ TEST_CASE("reach: a TCP peer that hangs up without a word is no_answer, and says
 TEST_CASE("reach: UDP silent while TCP answers is wrong_transport") {
   reach_bench b;
   fake_registrar fake(b.io);
-  fake.on_request([&fake](const sip_request& r) {
-    return r.over == transport::udp ? answer::silence() : fake.registrar(r);
-  });
+  fake.on_request([&fake](const sip_request& r) { return r.over == transport::udp ? answer::silence() : fake.registrar(r); });
   const auto checks = b.run({target_at(transport::udp, fake.port()), target_at(transport::tcp, fake.port())});
   CHECK(diagnosis_of(checks) == "wrong_transport");
   const auto d = probe::reach::diagnosis_from(checks);

@@ -30,8 +30,8 @@ TEST_CASE("transaction: provisional responses are kept up to the limit, then the
 TEST_CASE("transaction: the stream framer cuts keep-alive CRLFs off on their own") {
   const auto frame = probe::reach::sip_framer(netcheck::transport::tcp);
   const std::string response = "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n";
-  CHECK(frame("\r\n\r\n") == 4);       // one ping (RFC 5626 §3.5.1)
-  CHECK(frame("\r\n") == 2);           // one pong
+  CHECK(frame("\r\n\r\n") == 4);  // one ping (RFC 5626 §3.5.1)
+  CHECK(frame("\r\n") == 2);      // one pong
   CHECK(frame("\r\n\r\n" + response) == 4);
   CHECK(frame(response) == static_cast<std::ptrdiff_t>(response.size()));
   // More CRLFs than a message may hold (64 KiB) are one keep-alive run, not a message.

@@ -13,7 +13,8 @@ using probe::registration::next_step;
 namespace {
 
 std::string response(const std::string& status_line, const std::string& headers = "") {
-  return "SIP/2.0 " + status_line + "\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK1;rport=5062;received=127.0.0.1\r\n"
+  return "SIP/2.0 " + status_line +
+         "\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK1;rport=5062;received=127.0.0.1\r\n"
          "From: <sip:alice@sip.test>;tag=1\r\nTo: <sip:alice@sip.test>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\n" +
          headers + "Content-Length: 0\r\n\r\n";
 }
@@ -45,8 +46,8 @@ TEST_CASE("register logic: a first 401 is answered, a second one is the 401 loop
 
 TEST_CASE("register logic: 407 goes to the proxy slot") {
   probe::registration::exchange_state st;
-  auto d = decide(st, response("407 Proxy Authentication Required",
-                               "Proxy-Authenticate: Digest realm=\"proxy\", nonce=\"p1\"\r\n"));
+  auto d = decide(st,
+                  response("407 Proxy Authentication Required", "Proxy-Authenticate: Digest realm=\"proxy\", nonce=\"p1\"\r\n"));
   CHECK(d.step == next_step::answer_challenge);
   CHECK(d.proxy);
   st.sent_proxy_authorization = true;
@@ -113,7 +114,7 @@ TEST_CASE("register logic: final responses carry their evidence") {
 TEST_CASE("register logic: bindings of a 200 OK, ours found by URI") {
   sip::message_view m;
   const std::string ok = response("200 OK",
-                                   "Contact: <sip:alice@10.0.0.5:5060>;expires=120, <sip:alice@127.0.0.1:5062>;expires=1800\r\n");
+                                  "Contact: <sip:alice@10.0.0.5:5060>;expires=120, <sip:alice@127.0.0.1:5062>;expires=1800\r\n");
   REQUIRE_FALSE(sip::parse(ok, m, sip::framing::datagram).ec);
   auto b = probe::registration::read_bindings(m, "sip:alice@127.0.0.1:5062");
   REQUIRE(b.bindings.size() == 2);

@@ -34,7 +34,8 @@ struct exchange_bench {
     std::optional<exchange_outcome> out;
     probe::registration::async_register_on_flow(f, acct, settings, rig.ids, std::chrono::steady_clock::now() + timeout,
                                                 [&out](exchange_outcome o) { out = std::move(o); });
-    test_net::run_until(rig.io, [&] { return out.has_value(); }, timeout + 2000ms);
+    test_net::run_until(
+        rig.io, [&] { return out.has_value(); }, timeout + 2000ms);
     REQUIRE_MESSAGE(out, "the exchange ended without an outcome");
     return std::move(*out);
   }
@@ -91,9 +92,8 @@ TEST_CASE("registration exchange: the outcome says whether SIP answered, for the
   }
   SUBCASE("302: the first Contact is where to go") {
     exchange_bench b;
-    b.fake.on_request([](const sip_request& r) {
-      return answer(response(r, 302).contact("sip:one.test:5070").contact("sip:two.test"));
-    });
+    b.fake.on_request(
+        [](const sip_request& r) { return answer(response(r, 302).contact("sip:one.test:5070").contact("sip:two.test")); });
     const auto o = b.run();
     CHECK(code_of(o) == "redirected");
     CHECK(o.redirect_to == "sip:one.test:5070");

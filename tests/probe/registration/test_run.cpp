@@ -14,9 +14,9 @@
 #include <vector>
 
 using namespace test_support;
+using netcheck::transport;
 using probe::diagnosis_code;
 using probe::finding_code;
-using netcheck::transport;
 
 namespace {
 
@@ -240,8 +240,10 @@ TEST_CASE("registration run: every Digest variant the registrar may offer is ans
       {"MD5-sess", {spec("MD5-sess", "auth")}, sip::digest_algorithm::md5_sess, sip::digest_qop::auth},
       {"qop auth and auth-int: auth", {spec("MD5", "auth,auth-int")}, sip::digest_algorithm::md5, sip::digest_qop::auth},
       {"qop auth-int only", {spec("MD5", "auth-int")}, sip::digest_algorithm::md5, sip::digest_qop::auth_int},
-      {"SHA-256 and MD5: SHA-256 (RFC 8760)", {spec("MD5", "auth"), spec("SHA-256", "auth")},
-       sip::digest_algorithm::sha256, sip::digest_qop::auth},
+      {"SHA-256 and MD5: SHA-256 (RFC 8760)",
+       {spec("MD5", "auth"), spec("SHA-256", "auth")},
+       sip::digest_algorithm::sha256,
+       sip::digest_qop::auth},
       {"opaque echoed", {with_opaque}, sip::digest_algorithm::md5, sip::digest_qop::auth},
   };
   for (const auto& x : rows) {
@@ -421,8 +423,9 @@ fake_dns::server::responder two_servers(std::uint16_t first, std::uint16_t secon
   using namespace fake_dns;
   return [first, second](const question& q, bool) -> std::optional<bytes> {
     if (q.name == "_sip._udp.sip.test" && q.type == t_srv)
-      return fake_dns::response(q, noerror, {{q.name, t_srv, 60, srv_rdata(10, 0, first, "one.sip.test")},
-                                   {q.name, t_srv, 60, srv_rdata(20, 0, second, "two.sip.test")}});
+      return fake_dns::response(q, noerror,
+                                {{q.name, t_srv, 60, srv_rdata(10, 0, first, "one.sip.test")},
+                                 {q.name, t_srv, 60, srv_rdata(20, 0, second, "two.sip.test")}});
     if ((q.name == "one.sip.test" || q.name == "two.sip.test") && q.type == t_a)
       return fake_dns::response(q, noerror, {{q.name, t_a, 60, a_rdata("127.0.0.1")}});
     if (q.name == "one.sip.test" || q.name == "two.sip.test" || q.name == "sip.test") return fake_dns::response(q, noerror, {});
@@ -510,8 +513,8 @@ TEST_CASE("registration run: a redirect is followed once, and only once") {
 namespace {
 
 // Requests `interrupt` (as a signal would) `after` the run started.
-void interrupt_after(boost::asio::io_context& io, probe::registration::run_interrupt& interrupt,
-                     std::chrono::milliseconds after, int times = 1) {
+void interrupt_after(boost::asio::io_context& io, probe::registration::run_interrupt& interrupt, std::chrono::milliseconds after,
+                     int times = 1) {
   auto timer = std::make_shared<boost::asio::steady_timer>(io, after);
   timer->async_wait([timer, &interrupt, times](const boost::system::error_code& ec) {
     if (ec) return;
@@ -533,8 +536,7 @@ TEST_CASE("registration run: an interrupt in the middle leaves nothing registere
     const auto rep = rig.run(account_of(), quick_settings(), route_to(fake), 1000ms, &interrupt);
     CHECK(code_of(rep) == "interrupted");
     CHECK(registers(fake).size() == 1);
-    CHECK(evidence_of(rep).find("after the registrar answered 401 Unauthorized, before the next REGISTER") !=
-          std::string::npos);
+    CHECK(evidence_of(rep).find("after the registrar answered 401 Unauthorized, before the next REGISTER") != std::string::npos);
   }
   SUBCASE("while the authenticated REGISTER is in flight: its 200 is waited for, the binding removed") {
     fake.on_request([&](const sip_request& r) {
