@@ -72,6 +72,7 @@ TEST_CASE("setup: every package is used by a script or a test, and every tool th
       {"libjemalloc-dev", R"(IMPORTED_TARGET jemalloc)"},
       {"clang", R"(clang\+\+)"},
       {"libclang-rt-14-dev", R"(-fsanitize=fuzzer)"},
+      {"clang-format", R"(\bclang-format\b)"},
       {"kamailio", R"(\bkamailio\b)"},
       {"kamailio-tls-modules", R"(tls\.so|loadmodule "tls)"},
       {"sip-tester", R"(\bsipp\b)"},
