@@ -28,9 +28,12 @@ nagios_result nagios_line(const report& r, double warning_ms, double critical_ms
         why += std::string(why.empty() ? "" : ", ") + std::string(describe(f.code).code);
       }
     }
-    if (critical_ms > 0 && r.elapsed_ms > critical_ms) n.status = 2, why += (why.empty() ? "" : ", ") + std::string("slow");
-    else if (warning_ms > 0 && r.elapsed_ms > warning_ms && n.status == 0)
-      n.status = 1, why += (why.empty() ? "" : ", ") + std::string("slow");
+    // Slowness is a reason of its own, listed with any finding that already warns.
+    const bool over_critical = critical_ms > 0 && r.elapsed_ms > critical_ms;
+    if (over_critical || (warning_ms > 0 && r.elapsed_ms > warning_ms)) {
+      n.status = std::max(n.status, over_critical ? 2 : 1);
+      why += std::string(why.empty() ? "" : ", ") + "slow";
+    }
   }
   static const char* names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
   double rtt = -1;
