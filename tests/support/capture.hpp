@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace test_support {
 
@@ -28,13 +29,19 @@ namespace test_support {
 // packets in a ring block until it fills or times out, and SIGINT loses them.
 class capture {
  public:
-  capture(const std::string& dir, const std::string& port) : file_(dir + "/capture.pcap"), log_(dir + "/tcpdump.log") {
-    auto r = run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; tcpdump -i lo --immediate-mode -U -n -w " +
-                 shell_quote(file_) + " 'udp port " + port + " or tcp port " + port + " or (icmp and icmp[30:2] = " + port +
-                 ")' >" + shell_quote(log_) + " 2>&1 & echo $!");
+  capture(const std::string& dir, const std::string& port)
+      : capture(dir + "/capture.pcap", dir + "/tcpdump.log", "", "lo",
+                "udp port " + port + " or tcp port " + port + " or (icmp and icmp[30:2] = " + port + ")") {}
+  // tcpdump on interface `iface` with `filter`, run through `prefix` (e.g. "ip netns exec
+  // NS": a capture inside a network namespace), writing `file`.
+  capture(std::string file, std::string log, const std::string& prefix, const std::string& iface, const std::string& filter)
+      : file_(std::move(file)), log_(std::move(log)) {
+    auto r = run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; " + prefix + (prefix.empty() ? "" : " ") +
+                 "tcpdump -i " + iface + " --immediate-mode -U -n -w " + shell_quote(file_) + " " + shell_quote(filter) + " >" +
+                 shell_quote(log_) + " 2>&1 & echo $!");
     REQUIRE_MESSAGE(r.exit_code == 0, "tcpdump is not installed (scripts/setup installs it): " << r.out);
     pid_ = std::stoi(r.out);
-    // tcpdump says "listening on lo" once the capture is armed.
+    // tcpdump says "listening on IFACE" once the capture is armed.
     for (int i = 0; i < 100; ++i) {
       std::ifstream in(log_);
       std::stringstream ss;
