@@ -40,10 +40,9 @@ std::string in_ns(const lab_service& lab, const char* key) { return "ip netns ex
 // `register` run in the phone namespace towards the registrar's PORT_KEY listener; the
 // binding stays (--keep) so the registrar's view can be read afterwards.
 test_support::probe_run register_from_phone(const lab_service& lab, const char* port_key) {
-  return test_support::sipprobe_prefixed(in_ns(lab, "PHONE_NS"),
-                                         "register sip:alice@sip.test --keep --registrar " + lab.get("SERVER_IP") + ":" +
-                                             lab.get(port_key),
-                                         "alice-secret");
+  return test_support::sipprobe_prefixed(
+      in_ns(lab, "PHONE_NS"), "register sip:alice@sip.test --keep --registrar " + lab.get("SERVER_IP") + ":" + lab.get(port_key),
+      "alice-secret");
 }
 
 // The Contact this run registered (the binding marked ours in the 200 OK).
@@ -126,8 +125,10 @@ test_support::capture capture_in(const lab_service& lab, const char* ns_key, con
 
 TEST_CASE("nat lab: only the listener with NAT handling records the public mapping of a phone behind the NAT") {
   lab_service lab("netns", lab_env(30, false));
+  auto phone_cap = capture_in(lab, "PHONE_NS", "phone");
   auto nat = register_from_phone(lab, "NAT_PORT");
   auto plain = register_from_phone(lab, "PLAIN_PORT");
+  auto phone = sip_lines(phone_cap.stop());
   for (const auto* p : {&nat, &plain}) {
     CHECK(p->exit_code == 0);
     CHECK(p->report["diagnosis"]["code"] == "registered");
@@ -153,6 +154,15 @@ TEST_CASE("nat lab: only the listener with NAT handling records the public mappi
   // Without NAT handling only the private Contact is known: requests would go there.
   CHECK(held[plain_contact].received == "[not set]");
   CHECK(held[plain_contact].socket == "udp:" + lab.get("SERVER_IP") + ":" + lab.get("PLAIN_PORT"));
+  // What the phone can see of it: Kamailio's 200 OK names the recorded source in the
+  // Contact's received parameter — on the listener with NAT handling only.
+  const std::string received_param = ";received=\"sip:" + lab.get("ROUTER_PUBLIC_IP") + ":" + port + "\"";
+  CHECK(find_line(phone, "|200|", "<" + nat_contact + ">;expires=3600" + received_param) != "");
+  const std::string plain_port = plain_contact.substr(plain_contact.rfind(':') + 1);
+  const std::string plain_200 = find_line(phone, "|200|SIP/2.0/UDP 10.16.0.2:" + plain_port + ";", "");
+  CHECK(plain_200 != "");
+  CHECK(plain_200.find("<" + plain_contact + ">;expires=3600") != std::string::npos);
+  CHECK(plain_200.find("<" + plain_contact + ">;expires=3600;received") == std::string::npos);
 }
 
 TEST_CASE("nat lab: the router forgets a silent UDP mapping after the conntrack timeout it was given") {
@@ -212,16 +222,18 @@ TEST_CASE("nat lab: the kernel's SIP ALG rewrites the REGISTER to the public map
   const auto contact = our_contact(first.report);
   const std::string port = contact.substr(contact.rfind(':') + 1);
   const std::string private_addr = "10.16.0.2:" + port, public_addr = lab.get("ROUTER_PUBLIC_IP") + ":" + port;
-  INFO("phone saw:\n" << [&] {
-    std::string s;
-    for (const auto& l : phone) s += l + "\n";
-    return s;
-  }());
-  INFO("server saw:\n" << [&] {
-    std::string s;
-    for (const auto& l : server) s += l + "\n";
-    return s;
-  }());
+  INFO("phone saw:\n"
+       << [&] {
+            std::string s;
+            for (const auto& l : phone) s += l + "\n";
+            return s;
+          }());
+  INFO("server saw:\n"
+       << [&] {
+            std::string s;
+            for (const auto& l : server) s += l + "\n";
+            return s;
+          }());
   // Sent with the private address, arrived with the public mapping in Via and Contact.
   CHECK(find_line(phone, "REGISTER||SIP/2.0/UDP " + private_addr, "<sip:alice@" + private_addr + ">") != "");
   CHECK(find_line(server, "REGISTER||SIP/2.0/UDP " + public_addr, "<sip:alice@" + public_addr + ">") != "");

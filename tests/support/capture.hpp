@@ -62,7 +62,7 @@ class capture {
       // ones (the binding removal) through before SIGINT makes tcpdump flush and exit.
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       ::kill(pid_, SIGINT);
-      for (int i = 0; i < 100 && ::kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int i = 0; i < 100 && running(pid_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       // The shell that started it is gone; tcpdump is re-parented, so poll rather than wait.
       pid_ = -1;
     }
@@ -70,6 +70,16 @@ class capture {
   }
 
  private:
+  // Alive and not a zombie: PID 1 here reaps slowly, and an exited tcpdump waiting to be
+  // reaped has flushed its file already.
+  static bool running(pid_t pid) {
+    if (::kill(pid, 0) != 0) return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string pid_text, name, state;
+    stat >> pid_text >> name >> state;
+    return state != "Z" && state != "X";
+  }
+
   std::string file_, log_;
   pid_t pid_ = -1;
 };
