@@ -260,3 +260,28 @@ TEST_CASE("nat lab: the kernel's SIP ALG rewrites the REGISTER to the public map
   CHECK(entries[0].find("helper=sip") != std::string::npos);
   CHECK(countdown(entries[0]) > 3000);
 }
+
+TEST_CASE("nat lab: two labs side by side do not collide, and the next start removes a lab whose test is gone") {
+  // A lab named after a process that has exited, as if its test had been killed.
+  auto gone = run("sh -c 'echo $$'");
+  REQUIRE(gone.exit_code == 0);
+  const std::string stale_tag = std::to_string(std::stoi(gone.out)) + "-1";
+  lab_service stale("netns", {{"NETNS_TAG", stale_tag}});
+  const std::string stale_ns = "/run/netns/sipprobe-" + stale_tag + "-phone";
+  REQUIRE(run("test -e " + shell_quote(stale_ns)).exit_code == 0);
+
+  lab_service one("netns", lab_env(30, false));
+  lab_service two("netns", lab_env(30, false));
+  CHECK(run("test -e " + shell_quote(stale_ns)).exit_code != 0);
+  CHECK(one.get("PHONE_NS") != two.get("PHONE_NS"));
+  auto a = register_from_phone(one, "NAT_PORT");
+  auto b = register_from_phone(two, "NAT_PORT");
+  REQUIRE(a.exit_code == 0);
+  REQUIRE(b.exit_code == 0);
+  // Each registrar holds exactly the binding made through its own NAT.
+  auto held_one = registrar_bindings(one), held_two = registrar_bindings(two);
+  CHECK(held_one.size() == 1);
+  CHECK(held_two.size() == 1);
+  CHECK(held_one.count(our_contact(a.report)) == 1);
+  CHECK(held_two.count(our_contact(b.report)) == 1);
+}
