@@ -215,6 +215,13 @@ TEST_CASE("nat lab: the kernel's SIP ALG rewrites the REGISTER to the public map
   auto first = register_from_phone(lab, "PLAIN_PORT");
   // A second flow (another local port, so another NAT mapping) to the same account.
   auto second = register_from_phone(lab, "PLAIN_PORT");
+  // A Contact on a port other than the socket's: the ALG rewrites its host, opens a pinhole
+  // for it, and does not map it back in the 200 OK.
+  auto other_port = test_support::sipprobe_prefixed(
+      in_ns(lab, "PHONE_NS"),
+      "register sip:bob@sip.test --keep --contact sip:bob@10.16.0.2:5999 --registrar " + lab.get("SERVER_IP") + ":" +
+          lab.get("PLAIN_PORT"),
+      "bob-secret");
   auto phone = sip_lines(phone_cap.stop());
   auto server = sip_lines(server_cap.stop());
   REQUIRE(first.exit_code == 0);
@@ -254,6 +261,19 @@ TEST_CASE("nat lab: the kernel's SIP ALG rewrites the REGISTER to the public map
   for (const auto& b : second.report["registration"]["bindings"])
     if (b["ours"] == false && b["contact"] == "sip:alice@" + public_addr) public_form_listed = true;
   CHECK(public_form_listed);
+  // The Contact on another port: rewritten on the way, listed so in the 200 OK, and today's
+  // finding sees it in one exchange.
+  const std::string public_5999 = "sip:bob@" + lab.get("ROUTER_PUBLIC_IP") + ":5999";
+  CHECK(find_line(phone, "REGISTER||", "<sip:bob@10.16.0.2:5999>") != "");
+  CHECK(find_line(server, "REGISTER||", "<" + public_5999 + ">") != "");
+  CHECK(find_line(phone, "|200|", "<" + public_5999 + ">;expires=3600") != "");
+  CHECK(other_port.exit_code == 0);
+  CHECK(test_support::finding_detail(other_port.report, "sip_alg_suspected") ==
+        "the 200 OK does not list the Contact that was sent (sip:bob@10.16.0.2:5999)");
+  auto expect = run(in_ns(lab, "ROUTER_NS") + " conntrack -L expect 2>/dev/null");
+  INFO("expectations: " << expect.out);
+  CHECK(expect.out.find("dst=" + lab.get("ROUTER_PUBLIC_IP") + " sport=0 dport=5999") != std::string::npos);
+  CHECK(expect.out.find("master-src=10.16.0.2") != std::string::npos);
   // The ALG also raises the mapping's lifetime to its own (3600 s), whatever the sysctl says.
   auto entries = nat_entries(lab, lab.get("PLAIN_PORT"));
   REQUIRE_FALSE(entries.empty());
