@@ -52,6 +52,12 @@ std::string our_contact(const nlohmann::json& report) {
   return "";
 }
 
+// The port of a Contact URI "sip:user@host:port[;params]".
+std::string port_of(const std::string& contact) {
+  const auto colon = contact.rfind(':');
+  return contact.substr(colon + 1, contact.find(';', colon) - colon - 1);
+}
+
 // The registrar's bindings as kamcmd ul.dump prints them: Address -> its Received and Socket.
 struct binding_view {
   std::string received, socket;
@@ -148,7 +154,7 @@ TEST_CASE("nat lab: only the listener with NAT handling records the public mappi
   REQUIRE(held.count(plain_contact) == 1);
   // fix_nated_register: the binding keeps the Contact as sent and records where it came
   // from (the router's public address, same port: masquerade keeps it when it can).
-  const std::string port = nat_contact.substr(nat_contact.rfind(':') + 1);
+  const std::string port = port_of(nat_contact);
   CHECK(held[nat_contact].received == "sip:" + lab.get("ROUTER_PUBLIC_IP") + ":" + port);
   CHECK(held[nat_contact].socket == "udp:" + lab.get("SERVER_IP") + ":" + lab.get("NAT_PORT"));
   // Without NAT handling only the private Contact is known: requests would go there.
@@ -158,11 +164,23 @@ TEST_CASE("nat lab: only the listener with NAT handling records the public mappi
   // Contact's received parameter — on the listener with NAT handling only.
   const std::string received_param = ";received=\"sip:" + lab.get("ROUTER_PUBLIC_IP") + ":" + port + "\"";
   CHECK(find_line(phone, "|200|", "<" + nat_contact + ">;expires=3600" + received_param) != "");
-  const std::string plain_port = plain_contact.substr(plain_contact.rfind(':') + 1);
+  const std::string plain_port = port_of(plain_contact);
   const std::string plain_200 = find_line(phone, "|200|SIP/2.0/UDP 10.16.0.2:" + plain_port + ";", "");
   CHECK(plain_200 != "");
   CHECK(plain_200.find("<" + plain_contact + ">;expires=3600") != std::string::npos);
   CHECK(plain_200.find("<" + plain_contact + ">;expires=3600;received") == std::string::npos);
+
+  // Over TCP the same: the NAT listener records the connection's public end.
+  auto tcp = test_support::sipprobe_prefixed(
+      in_ns(lab, "PHONE_NS"),
+      "register sip:bob@sip.test --keep --transport tcp --registrar " + lab.get("SERVER_IP") + ":" + lab.get("NAT_PORT"),
+      "bob-secret");
+  REQUIRE(tcp.exit_code == 0);
+  const auto tcp_contact = our_contact(tcp.report);
+  held = registrar_bindings(lab);
+  REQUIRE(held.count(tcp_contact) == 1);
+  CHECK(held[tcp_contact].received == "sip:" + lab.get("ROUTER_PUBLIC_IP") + ":" + port_of(tcp_contact) + ";transport=tcp");
+  CHECK(held[tcp_contact].socket == "tcp:" + lab.get("SERVER_IP") + ":" + lab.get("NAT_PORT"));
 }
 
 TEST_CASE("nat lab: the router forgets a silent UDP mapping after the conntrack timeout it was given") {
@@ -198,7 +216,7 @@ TEST_CASE("nat lab: without a SIP ALG the registrar sees the private addresses a
   auto server = sip_lines(server_cap.stop());
   REQUIRE(p.exit_code == 0);
   const auto contact = our_contact(p.report);
-  const std::string port = contact.substr(contact.rfind(':') + 1);
+  const std::string port = port_of(contact);
   const std::string private_addr = "10.16.0.2:" + port, public_ip = lab.get("ROUTER_PUBLIC_IP");
   // The REGISTER arrives as it was sent: Via and Contact name the phone's private address.
   CHECK(find_line(server, "REGISTER||SIP/2.0/UDP " + private_addr, "<sip:alice@" + private_addr + ">") != "");
@@ -227,7 +245,7 @@ TEST_CASE("nat lab: the kernel's SIP ALG rewrites the REGISTER to the public map
   REQUIRE(first.exit_code == 0);
   REQUIRE(second.exit_code == 0);
   const auto contact = our_contact(first.report);
-  const std::string port = contact.substr(contact.rfind(':') + 1);
+  const std::string port = port_of(contact);
   const std::string private_addr = "10.16.0.2:" + port, public_addr = lab.get("ROUTER_PUBLIC_IP") + ":" + port;
   INFO("phone saw:\n"
        << [&] {
