@@ -79,6 +79,8 @@ TEST_CASE("setup: every package is used by a script or a test, and every tool th
       {"dnsmasq-base", R"(\bdnsmasq\b)"},
       {"openssl", R"(\bopenssl (req|x509))"},
       {"iproute2", R"(\bss (-|")|\bip netns\b)"},
+      {"nftables", R"(\bnft -f\b)"},
+      {"conntrack", R"(\bconntrack -L\b)"},
       {"tcpdump", R"(\btcpdump -i)"},
       {"tshark", R"(\btshark -r)"},
       {"time", R"(/usr/bin/time -v)"},

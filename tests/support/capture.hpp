@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace test_support {
 
@@ -28,13 +29,19 @@ namespace test_support {
 // packets in a ring block until it fills or times out, and SIGINT loses them.
 class capture {
  public:
-  capture(const std::string& dir, const std::string& port) : file_(dir + "/capture.pcap"), log_(dir + "/tcpdump.log") {
-    auto r = run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; tcpdump -i lo --immediate-mode -U -n -w " +
-                 shell_quote(file_) + " 'udp port " + port + " or tcp port " + port + " or (icmp and icmp[30:2] = " + port +
-                 ")' >" + shell_quote(log_) + " 2>&1 & echo $!");
+  capture(const std::string& dir, const std::string& port)
+      : capture(dir + "/capture.pcap", dir + "/tcpdump.log", "", "lo",
+                "udp port " + port + " or tcp port " + port + " or (icmp and icmp[30:2] = " + port + ")") {}
+  // tcpdump on interface `iface` with `filter`, run through `prefix` (e.g. "ip netns exec
+  // NS": a capture inside a network namespace), writing `file`.
+  capture(std::string file, std::string log, const std::string& prefix, const std::string& iface, const std::string& filter)
+      : file_(std::move(file)), log_(std::move(log)) {
+    auto r = run("command -v tcpdump >/dev/null || { echo missing; exit 1; }; " + prefix + (prefix.empty() ? "" : " ") +
+                 "tcpdump -i " + iface + " --immediate-mode -U -n -w " + shell_quote(file_) + " " + shell_quote(filter) + " >" +
+                 shell_quote(log_) + " 2>&1 & echo $!");
     REQUIRE_MESSAGE(r.exit_code == 0, "tcpdump is not installed (scripts/setup installs it): " << r.out);
     pid_ = std::stoi(r.out);
-    // tcpdump says "listening on lo" once the capture is armed.
+    // tcpdump says "listening on IFACE" once the capture is armed.
     for (int i = 0; i < 100; ++i) {
       std::ifstream in(log_);
       std::stringstream ss;
@@ -55,7 +62,7 @@ class capture {
       // ones (the binding removal) through before SIGINT makes tcpdump flush and exit.
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       ::kill(pid_, SIGINT);
-      for (int i = 0; i < 100 && ::kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int i = 0; i < 100 && running(pid_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       // The shell that started it is gone; tcpdump is re-parented, so poll rather than wait.
       pid_ = -1;
     }
@@ -63,6 +70,16 @@ class capture {
   }
 
  private:
+  // Alive and not a zombie: PID 1 here reaps slowly, and an exited tcpdump waiting to be
+  // reaped has flushed its file already.
+  static bool running(pid_t pid) {
+    if (::kill(pid, 0) != 0) return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string pid_text, name, state;
+    stat >> pid_text >> name >> state;
+    return state != "Z" && state != "X";
+  }
+
   std::string file_, log_;
   pid_t pid_ = -1;
 };
