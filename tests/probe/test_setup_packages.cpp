@@ -81,6 +81,7 @@ TEST_CASE("setup: every package is used by a script or a test, and every tool th
       {"iproute2", R"(\bss (-|")|\bip netns\b)"},
       {"nftables", R"(\bnft -f\b)"},
       {"conntrack", R"(\bconntrack -L\b)"},
+      {"procps", R"(\bsysctl -q -w\b)"},
       {"tcpdump", R"(\btcpdump -i)"},
       {"tshark", R"(\btshark -r)"},
       {"time", R"(/usr/bin/time -v)"},
