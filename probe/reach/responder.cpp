@@ -64,8 +64,7 @@ incoming answer_incoming(std::string_view bytes, bool stream, std::string_view t
   std::string_view cid;
   if (!sip::get::call_id(m, cid)) in.call_id = std::string(cid);
   if (m.method == "ACK") return in;
-  in.reply = m.method == "OPTIONS" ? response_to(m, 200, "OK", to_tag)
-                                   : response_to(m, 480, "Temporarily Unavailable", to_tag);
+  in.reply = m.method == "OPTIONS" ? response_to(m, 200, "OK", to_tag) : response_to(m, 480, "Temporarily Unavailable", to_tag);
   return in;
 }
 

@@ -69,6 +69,9 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
     self_ = shared_from_this();
     start_ = clock_type::now();
     to_tag_ = ids_.tag();
+    const auto local = registered_.local_address();
+    on_flow_ = " (inbound check, on the registered flow " +
+               netcheck::endpoint_text(local ? netcheck::address_text(*local) : "?", registered_.local_port()) + ")";
     ++pending_;
     second_.async_connect(req_.timeout, [this](std::error_code ec) {
       --pending_;
@@ -162,15 +165,14 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
     if (ec) return;  // the flow failed or closed: nothing more will arrive on it
     const auto in = reach::answer_incoming(r.bytes, stream_, to_tag_);
     if (in.what == reach::incoming::kind::request) {
-      if (req_.trace) req_.trace("received (inbound check, on the registered flow)", r.bytes);
+      if (req_.trace) req_.trace("received" + on_flow_, r.bytes);
       ++out_.requests_seen;
       if (in.call_id == call_id_) out_.arrived = true;
     }
     if (!in.reply.empty() && answered_ < reach::max_requests_answered) {
       ++answered_;
       if (in.what == reach::incoming::kind::keepalive) ++out_.keepalives_answered;
-      if (req_.trace && in.what == reach::incoming::kind::request)
-        req_.trace("sent (inbound check, on the registered flow)", in.reply);
+      if (req_.trace && in.what == reach::incoming::kind::request) req_.trace("sent" + on_flow_, in.reply);
       ++pending_;
       registered_.async_send(in.reply, left(), [this](std::error_code, milliseconds) {
         --pending_;
@@ -200,6 +202,7 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
   netcheck::framer framer_;
   clock_type::time_point start_;
   std::string to_tag_, call_id_;
+  std::string on_flow_;  // for --trace: " (inbound check, on the registered flow 127.0.0.1:40000)"
   int pending_ = 0;
   int answered_ = 0;
   bool over_ = false, finished_ = false;

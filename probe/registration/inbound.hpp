@@ -35,11 +35,11 @@ struct inbound_request {
 
 struct inbound_outcome {
   inbound_record record;
-  bool arrived = false;             // the registered flow saw our OPTIONS
-  int requests_seen = 0;            // requests the registered flow saw (ours among them)
-  int keepalives_answered = 0;      // RFC 5626 pings answered with a pong
-  std::string reason;               // the final response's reason phrase, or what happened instead
-  std::string second_local;         // "127.0.0.1:40312": where the OPTIONS was sent from
+  bool arrived = false;         // the registered flow saw our OPTIONS
+  int requests_seen = 0;        // requests the registered flow saw (ours among them)
+  int keepalives_answered = 0;  // RFC 5626 pings answered with a pong
+  std::string reason;           // the final response's reason phrase, or what happened instead
+  std::string second_local;     // "127.0.0.1:40312": where the OPTIONS was sent from
 };
 
 // The evidence of an inbound check that did not reach: what arrived where, the Contact the
