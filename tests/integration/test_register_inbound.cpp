@@ -37,9 +37,9 @@ TEST_CASE("register --inbound: the OPTIONS to the AOR reaches the registered flo
 
 TEST_CASE("register --inbound: over TCP the request comes back on the REGISTER's connection") {
   lab_service kam("kamailio");
-  for (const std::string& route :
-       std::vector<std::string>{"--registrar 127.0.0.1:" + kam.get("SIP_PORT") + " --transport tcp",
-                                "--registrar 127.0.0.1:" + kam.get("TLS_PORT") + " --transport tls --ca-file " + kam.get("CA_FILE")}) {
+  for (const std::string& route : std::vector<std::string>{
+           "--registrar 127.0.0.1:" + kam.get("SIP_PORT") + " --transport tcp",
+           "--registrar 127.0.0.1:" + kam.get("TLS_PORT") + " --transport tls --ca-file " + kam.get("CA_FILE")}) {
     CAPTURE(route);
     auto p = sipprobe("register sip:alice@sip.test --inbound --trace " + route, "alice-secret", false);
     INFO(p.out);
@@ -59,9 +59,9 @@ TEST_CASE("register --inbound: over TCP the request comes back on the REGISTER's
 
 TEST_CASE("register --inbound: a Contact nobody listens on is inbound_unreachable") {
   lab_service kam("kamailio");
-  auto p = sipprobe("register sip:alice@sip.test --inbound --contact sip:alice@127.0.0.1:9 --registrar 127.0.0.1:" +
-                        kam.get("SIP_PORT"),
-                    "alice-secret");
+  auto p = sipprobe(
+      "register sip:alice@sip.test --inbound --contact sip:alice@127.0.0.1:9 --registrar 127.0.0.1:" + kam.get("SIP_PORT"),
+      "alice-secret");
   CHECK(p.exit_code == 1);
   CHECK(p.report["verdict"] == "failed");
   CHECK(p.report["diagnosis"]["code"] == "inbound_unreachable");

@@ -86,7 +86,7 @@ TEST_CASE("responder: a To tag already there stays, other requests get 480, ACK 
 TEST_CASE("responder: a CRLF ping on a stream gets a CRLF pong, nothing else does") {
   CHECK(answer_incoming("\r\n\r\n", true, "t").reply == "\r\n");
   CHECK(answer_incoming("\r\n\r\n", true, "t").what == incoming::kind::keepalive);
-  CHECK(answer_incoming("\r\n", true, "t").reply.empty());      // a pong is not answered
+  CHECK(answer_incoming("\r\n", true, "t").reply.empty());       // a pong is not answered
   CHECK(answer_incoming("\r\n\r\n", false, "t").reply.empty());  // nor a datagram
   std::string ok = options;
   ok.replace(0, ok.find("\r\n"), "SIP/2.0 200 OK");

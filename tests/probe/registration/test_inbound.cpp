@@ -54,9 +54,9 @@ probe::report run_scripted(const probe::registration::register_settings& s, bool
 TEST_CASE("inbound: the verdict from the final status and whether the flow saw the request") {
   using probe::registration::classify_inbound;
   const std::vector<std::tuple<int, bool, std::string>> table{
-      {200, true, "reached"},     {202, true, "reached"},      {200, false, "not_reached"}, {0, false, "not_reached"},
-      {0, true, "not_reached"},   {408, true, "not_reached"},  {408, false, "not_reached"}, {404, false, "rejected"},
-      {480, false, "rejected"},   {403, false, "rejected"},    {500, false, "rejected"},
+      {200, true, "reached"},   {202, true, "reached"},     {200, false, "not_reached"}, {0, false, "not_reached"},
+      {0, true, "not_reached"}, {408, true, "not_reached"}, {408, false, "not_reached"}, {404, false, "rejected"},
+      {480, false, "rejected"}, {403, false, "rejected"},   {500, false, "rejected"},
   };
   for (const auto& [status, arrived, want] : table) {
     CAPTURE(status);
@@ -141,11 +141,12 @@ TEST_CASE("inbound: a registrar that answers for the user is not_reached, a dead
 TEST_CASE("inbound: 404 and 480 from the registrar are rejected") {
   SUBCASE("480: no binding to route to") {
     // The 200 OK lists the Contact, but the fake keeps no binding for the OPTIONS's user.
-    const auto r = run_scripted(inbound_settings(), true, [](fake_registrar& fake, const sip_request& q) -> std::optional<answer> {
-      if (q.method() != "REGISTER" || !fake.verify(q).ok()) return std::nullopt;
-      fake.bindings().clear();
-      return answer(response(q, 200).contact(q.contacts().empty() ? "sip:x@y" : q.contacts().front(), 3600));
-    });
+    const auto r = run_scripted(
+        inbound_settings(), true, [](fake_registrar& fake, const sip_request& q) -> std::optional<answer> {
+          if (q.method() != "REGISTER" || !fake.verify(q).ok()) return std::nullopt;
+          fake.bindings().clear();
+          return answer(response(q, 200).contact(q.contacts().empty() ? "sip:x@y" : q.contacts().front(), 3600));
+        });
     REQUIRE(r.inbound);
     CHECK(r.inbound->result == "rejected");
     CHECK(r.inbound->status == 480);
