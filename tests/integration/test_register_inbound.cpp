@@ -86,3 +86,18 @@ TEST_CASE("register: without --inbound the report has no inbound object, with --
   CHECK(query.report["inbound"]["result"] == "skipped");
   CHECK(query.report["inbound"]["status"].is_null());
 }
+
+TEST_CASE("diagnose: the inbound check runs after a successful registration, unless --no-inbound") {
+  lab_service kam("kamailio");
+  const std::string route = " --registrar 127.0.0.1:" + kam.get("SIP_PORT");
+  auto d = sipprobe("diagnose sip:alice@sip.test" + route, "alice-secret");
+  CHECK(d.exit_code == 0);
+  REQUIRE(d.report.contains("inbound"));
+  CHECK(d.report["inbound"]["result"] == "reached");
+  auto off = sipprobe("diagnose sip:alice@sip.test --no-inbound" + route, "alice-secret");
+  CHECK(off.exit_code == 0);
+  CHECK_FALSE(off.report.contains("inbound"));
+  auto dead = sipprobe("diagnose sip:alice@sip.test --contact sip:alice@127.0.0.1:9" + route, "alice-secret");
+  CHECK(dead.exit_code == 1);
+  CHECK(dead.report["diagnosis"]["code"] == "inbound_unreachable");
+}
