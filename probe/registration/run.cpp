@@ -118,6 +118,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
         break;
       case stage::registering:
         if (ctx_.interrupt->abandoned() && flow_) flow_->close();
+        // The inbound check leaves nothing behind: stop it, so the removal goes out now.
+        if (second_) second_->close();
         break;
       case stage::done: break;
     }
@@ -247,6 +249,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
     auto self = shared_from_this();
     async_inbound(*flow_, *second_, inbound_req_, ctx_.ids, [self, proceed = std::move(proceed)](inbound_outcome o) {
       self->second_->close();
+      // Cut short by a signal, it proved nothing either way.
+      if (self->interrupted()) o.record = {"skipped", 0, o.record.elapsed_ms};
       self->inbound_ = std::move(o);
       self->rep_.inbound = self->inbound_->record;
       proceed();
@@ -256,7 +260,9 @@ class run_op : public std::enable_shared_from_this<run_op> {
   // Registered, but the request to the AOR did not reach us: the run's verdict
   // (inbound_unreachable), with the registration's evidence after the inbound's.
   void conclude_inbound() {
-    if (!inbound_ || rep_.primary.code != diagnosis_code::registered || inbound_->record.result == "reached") return;
+    if (!inbound_ || rep_.primary.code != diagnosis_code::registered || inbound_->record.result == "reached" ||
+        inbound_->record.result == "skipped")
+      return;
     auto evidence = inbound_evidence(*inbound_, inbound_ctx_);
     for (const auto& e : rep_.primary.evidence) evidence.push_back("the REGISTER: " + e);
     rep_.primary = {diagnosis_code::inbound_unreachable, std::move(evidence)};
