@@ -65,14 +65,17 @@ TEST_CASE("inbound: the verdict from the final status and whether the flow saw t
   }
 }
 
-TEST_CASE("inbound: the OPTIONS to the AOR reaches the registered flow, over UDP and TCP") {
-  for (const auto t : {transport::udp, transport::tcp}) {
+TEST_CASE("inbound: the OPTIONS to the AOR reaches the registered flow, over UDP, TCP and TLS") {
+  const fake_pki pki;
+  for (const auto t : {transport::udp, transport::tcp, transport::tls}) {
     CAPTURE(netcheck::to_string(t));
     registration_rig rig;
-    fake_registrar fake(rig.io);
+    fake_registrar fake(rig.io, &pki.leaf);
     fake.add_account("alice", "secret");
     fake.relay = true;
-    const auto r = rig.run(account_of(), inbound_settings(), route_to(fake, t));
+    auto route = route_to(fake, t);
+    route.ca_file = pki.ca_file;
+    const auto r = rig.run(account_of(), inbound_settings(), route);
     CHECK(code_of(r) == "registered");
     REQUIRE(r.inbound);
     CHECK(r.inbound->result == "reached");
@@ -85,7 +88,7 @@ TEST_CASE("inbound: the OPTIONS to the AOR reaches the registered flow, over UDP
     REQUIRE(options.size() == 1);
     CHECK(options.front()->view().request_uri == "sip:alice@sip.test");
     CHECK(options.front()->source != fake.firsts().front()->source);
-    if (t == transport::tcp) CHECK(options.front()->connection != fake.firsts().front()->connection);
+    if (t != transport::udp) CHECK(options.front()->connection != fake.firsts().front()->connection);
     REQUIRE(fake.relayed_responses().size() == 1);
     CHECK(fake.relayed_responses().front().rfind("SIP/2.0 200 OK\r\n", 0) == 0);
     // The binding is still removed afterwards.
