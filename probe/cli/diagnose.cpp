@@ -109,7 +109,8 @@ int run_diagnose(register_cli& o) {
       });
     });
   });
-  io.run_for(overall + std::chrono::seconds(3));
+  // The inbound check has a --timeout of its own, and the removal waits for it.
+  io.run_for((o.settings.inbound ? 2 : 1) * overall + std::chrono::seconds(3));
   if (!registration || (pending != 0 && !interrupt.requested()))
     throw std::runtime_error("diagnose did not finish within its time limit");
 
@@ -144,6 +145,8 @@ int run_diagnose(register_cli& o) {
 void setup_diagnose(CLI::App& parent, action& selected) {
   auto* cmd = parent.add_subcommand("diagnose", "DNS, every transport in parallel, then a real registration: one verdict");
   auto o = std::make_shared<register_cli>();
+  // Registered is not yet reachable: diagnose checks that requests arrive (--no-inbound: not).
+  o->settings.inbound = true;
   add_register_options(*cmd, *o);
   cmd->callback([&selected, o] { selected = [o] { return run_diagnose(*o); }; });
 }

@@ -61,6 +61,9 @@ void add_register_options(CLI::App& cmd, register_cli& o) {
   cmd.add_flag("--keep", o.settings.keep, "Leave the probe's binding registered (default: remove it afterwards)");
   cmd.add_flag("--query", o.settings.query,
                "Authenticated REGISTER without Contact: check credentials, list bindings, change nothing");
+  cmd.add_flag("--inbound,!--no-inbound", o.settings.inbound,
+               "While registered, send an OPTIONS to the AOR through the registrar from a second socket: does it reach "
+               "the registered contact? (diagnose: on unless --no-inbound)");
   cmd.add_option("--contact", o.settings.contact, "Register this Contact URI (e.g. what the phone sends)")->check(contact_uri());
   cmd.add_option("--user-agent", o.settings.user_agent, "User-Agent header (default: sipprobe/<version>)")->check(sip_text());
   cmd.add_option("--header", o.headers, "Extra header 'Name: value' (repeatable)");

@@ -105,7 +105,19 @@ constexpr std::array<sv, 3> network_unreachable_fixes{
 constexpr std::array<sv, 1> interrupted_fixes{
     "Run it again and let it finish: --timeout bounds how long it waits for a slow registrar."};
 
-constexpr std::array<entry, 24> diagnoses{{
+constexpr std::array<sv, 5> inbound_unreachable_fixes{
+    "Turn on NAT handling at the registrar: record the REGISTER's source address (received, "
+    "as Kamailio's fix_nated_register or Asterisk's nat=force_rport,comedia do) and send "
+    "requests there, not to the private Contact.",
+    "Keep the NAT binding open: send keep-alives (CRLF or OPTIONS) or re-register more often "
+    "than the router forgets UDP mappings (often 30-120 s).",
+    "Use TCP or TLS, so the registrar sends requests back over the connection the REGISTER "
+    "opened (RFC 5626 connection reuse).",
+    "Register through an outbound proxy that keeps the flow (RFC 5626), if the provider has one.",
+    "Disable SIP ALG (\"SIP helper\", \"SIP fixup\") on the router: it rewrites Contact and Via "
+    "and may forget the mapping it made."};
+
+constexpr std::array<entry, 25> diagnoses{{
     {"registered", "Registration works",
      "The registrar accepted the REGISTER with 200 OK: the credentials are valid and the "
      "account can receive calls at the registered contact.",
@@ -225,6 +237,12 @@ constexpr std::array<entry, 24> diagnoses{{
      "whatever it registered removed, unless a second signal said to quit at once.",
      "SIGINT, SIGTERM, SIGHUP or SIGPIPE arrived before the registration reached a final outcome (live runs only).",
      interrupted_fixes},
+    {"inbound_unreachable", "Registered, but requests to the account do not arrive",
+     "The registrar accepted the registration, but a request sent to the address of record "
+     "through it did not reach the registered contact: calls to this account would fail the "
+     "same way, although the phone shows it is registered.",
+     "--inbound (diagnose: after a successful registration): an OPTIONS to the AOR, sent through the registrar from a second socket, got no answer, 408, a 2xx the registered flow never saw, or another final response (404, 480, …).",
+     inbound_unreachable_fixes},
 }};
 
 constexpr std::array<sv, 1> expires_raised_fixes{
@@ -306,7 +324,7 @@ constexpr std::array<entry, 11> findings{{
      unverified_fixes},
 }};
 
-constexpr std::array<diagnosis_code, 24> diagnosis_list{
+constexpr std::array<diagnosis_code, 25> diagnosis_list{
     diagnosis_code::registered,          diagnosis_code::auth_failed,
     diagnosis_code::proxy_auth_failed,   diagnosis_code::auth_not_attempted,
     diagnosis_code::auth_unsupported,    diagnosis_code::forbidden,
@@ -318,7 +336,8 @@ constexpr std::array<diagnosis_code, 24> diagnosis_list{
     diagnosis_code::no_response,         diagnosis_code::tls_failure,
     diagnosis_code::malformed_response,  diagnosis_code::unregistered,
     diagnosis_code::credentials_valid,   diagnosis_code::trace_incomplete,
-    diagnosis_code::network_unreachable, diagnosis_code::interrupted};
+    diagnosis_code::network_unreachable, diagnosis_code::interrupted,
+    diagnosis_code::inbound_unreachable};
 
 constexpr std::array<finding_code, 11> finding_list{
     finding_code::expires_raised,      finding_code::expires_reduced,
@@ -337,7 +356,7 @@ constexpr bool in_enum_order(const auto& list) {
 }
 static_assert(in_enum_order(diagnosis_list) && diagnosis_list.size() == diagnoses.size());
 static_assert(in_enum_order(finding_list) && finding_list.size() == findings.size());
-static_assert(static_cast<std::size_t>(diagnosis_code::interrupted) + 1 == diagnoses.size());
+static_assert(static_cast<std::size_t>(diagnosis_code::inbound_unreachable) + 1 == diagnoses.size());
 static_assert(static_cast<std::size_t>(finding_code::tls_certificate_unverified) + 1 == findings.size());
 
 }  // namespace

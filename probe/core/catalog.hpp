@@ -39,6 +39,7 @@ enum class diagnosis_code {
   trace_incomplete,
   network_unreachable,
   interrupted,
+  inbound_unreachable,
 };
 
 enum class finding_code {

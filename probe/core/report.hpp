@@ -65,6 +65,14 @@ struct tls_record {
   bool verification_skipped = false;  // the check failed and --insecure went on regardless
 };
 
+// --inbound (and diagnose after a registration): whether a request to the AOR, sent
+// through the registrar from a second socket, reached the registered flow.
+struct inbound_record {
+  std::string result;  // "reached", "not_reached", "rejected", "skipped"
+  int status = 0;      // final status of the OPTIONS; 0 when none arrived (JSON null)
+  double elapsed_ms = 0;
+};
+
 struct report {
   std::string aor;
   diagnosis primary;
@@ -73,6 +81,7 @@ struct report {
   std::vector<transaction_record> transactions;
   std::optional<registration_record> registration;
   std::optional<tls_record> tls;
+  std::optional<inbound_record> inbound;  // only when the check was asked for
   double elapsed_ms = 0;
 };
 

@@ -85,6 +85,11 @@ nlohmann::json to_json(const report& r) {
   } else {
     j["tls"] = nullptr;
   }
+  // Only when asked for: reports without --inbound stay as they were.
+  if (r.inbound)
+    j["inbound"] = {{"result", r.inbound->result},
+                    {"status", r.inbound->status == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.inbound->status)},
+                    {"elapsed_ms", round_ms(r.inbound->elapsed_ms)}};
   j["elapsed_ms"] = round_ms(r.elapsed_ms);
   return j;
 }

@@ -93,6 +93,13 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
     if (t.verification_skipped) out << ", not enforced (--insecure)";
     out << "\n";
   }
+  if (r.inbound) {
+    const auto& in = *r.inbound;
+    out << "  Inbound: " << in.result;
+    if (in.status != 0) out << " (" << in.status << ")";
+    if (in.result != "skipped") out << " in " << ms_text(in.elapsed_ms);
+    out << "\n";
+  }
   if (!ok && !e.fixes.empty()) {
     out << "  What to fix:\n";
     int n = 1;

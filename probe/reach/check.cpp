@@ -70,22 +70,18 @@ class check_op : public std::enable_shared_from_this<check_op> {
     spec.from_tag = ids_.tag();
     spec.call_id = ids_.call_id();
     spec.cseq = 1;
-    spec.via.transport = t.t == netcheck::transport::udp ? "UDP" : (t.t == netcheck::transport::tcp ? "TCP" : "TLS");
+    spec.via.transport = via_transport(t.t);
     spec.via.host = host;
     spec.via.port = flow_->local_port();
     spec.via.branch = ids_.branch();
     spec.extra.push_back({"Accept", "application/sdp"});
-    transaction_spec ts;
-    if (ids_.error() || sip::build_wire(spec, ts.wire)) {
+    auto built = ids_.error() ? std::nullopt : transaction_for(spec, settings_.timers, left());
+    if (!built) {
       result_.verdict = netcheck::probe_verdict::no_answer;
       result_.detail = "could not build OPTIONS";
       return finish();
     }
-    ts.branch = spec.via.branch;
-    ts.method = "OPTIONS";
-    ts.cseq = 1;
-    ts.timeout = left();
-    ts.timers = settings_.timers;
+    auto& ts = *built;
     ts.trace = settings_.trace;
     auto self = shared_from_this();
     async_transaction(*flow_, std::move(ts), [self](transaction_result r) { self->on_answer(std::move(r)); });

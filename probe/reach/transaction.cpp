@@ -58,6 +58,21 @@ std::string_view sip_message_key(std::string_view bytes) noexcept {
   return {};
 }
 
+std::string via_transport(netcheck::transport t) {
+  return t == netcheck::transport::udp ? "UDP" : (t == netcheck::transport::tcp ? "TCP" : "TLS");
+}
+
+std::optional<transaction_spec> transaction_for(const sip::request_spec& spec, const sip_timers& timers, milliseconds timeout) {
+  transaction_spec ts;
+  if (sip::build_wire(spec, ts.wire)) return std::nullopt;
+  ts.branch = spec.via.branch;
+  ts.method = spec.method;
+  ts.cseq = spec.cseq;
+  ts.timeout = timeout;
+  ts.timers = timers;
+  return ts;
+}
+
 void keep_provisional(std::vector<int>& kept, int& count, int status) {
   ++count;
   if (kept.size() < max_provisional_kept && static_cast<std::size_t>(count) == kept.size() + 1) {

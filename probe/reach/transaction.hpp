@@ -11,6 +11,7 @@
 
 #include "netcheck/transport.hpp"
 #include "sip/message.hpp"
+#include "sip/serialize.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -59,6 +60,14 @@ struct transaction_result {
 // a loop may send thousands, and the report shows them as a count. `count` counts all.
 inline constexpr std::size_t max_provisional_kept = 8;
 void keep_provisional(std::vector<int>& kept, int& count, int status);
+
+// "UDP", "TCP" or "TLS": the Via transport of a flow (RFC 3261 §20.42).
+std::string via_transport(netcheck::transport t);
+
+// The transaction of the request `spec` describes (its wire, branch, method and CSeq), or
+// nullopt when sip::build_wire refuses the spec.
+std::optional<transaction_spec> transaction_for(const sip::request_spec& spec, const sip_timers& timers,
+                                                std::chrono::milliseconds timeout);
 
 // Runs one transaction on `f` (connected). `done` runs once on the flow's io_context.
 // `f` must outlive the operation.

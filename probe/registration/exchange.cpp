@@ -37,8 +37,16 @@ enum class phase { register_, cleanup };
 class register_op : public std::enable_shared_from_this<register_op> {
  public:
   register_op(netcheck::flow& f, const account& a, const register_settings& s, sip::id_factory& ids,
-              clock_type::time_point deadline, std::function<void(exchange_outcome)> done, const run_interrupt* interrupt)
-      : flow_(f), acct_(a), set_(s), ids_(ids), deadline_(deadline), done_(std::move(done)), interrupt_(interrupt) {}
+              clock_type::time_point deadline, std::function<void(exchange_outcome)> done, const run_interrupt* interrupt,
+              while_registered hook)
+      : flow_(f),
+        acct_(a),
+        set_(s),
+        ids_(ids),
+        deadline_(deadline),
+        done_(std::move(done)),
+        interrupt_(interrupt),
+        hook_(std::move(hook)) {}
 
   // Lifetime: the op owns itself (self_) from start() to finish(); the transactions'
   // handlers hold a plain pointer (no allocation in std::function). Every path ends in
@@ -301,10 +309,22 @@ class register_op : public std::enable_shared_from_this<register_op> {
       add_finding(out_.findings, {finding_code::expires_reduced, "asked for " + std::to_string(state_.expires) + " s, granted " +
                                                                      std::to_string(b.granted) + " s"});
     }
+    facts_.contact = contact_;
     check_nat(m);
     out_.registration = reg;
-    if (set_.keep || !b.ours_listed) {
-      out_.registration->kept = set_.keep && b.ours_listed;
+    const bool listed = b.ours_listed;
+    if (!hook_) return after_registered(listed);
+    auto hook = std::move(hook_);
+    const auto began = clock_type::now();
+    hook(facts_, [this, listed, began] {
+      deadline_ += clock_type::now() - began;
+      after_registered(listed);
+    });
+  }
+
+  void after_registered(bool listed) {
+    if (set_.keep || !listed) {
+      out_.registration->kept = set_.keep && listed;
       return finish(diagnosis_code::registered, std::move(registered_evidence_));
     }
     cleanup_attempts_ = 0;
@@ -391,6 +411,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
     f.via_port = spec_.via.port;
     if (auto r = top.received()) f.received = std::string(*r);
     f.rport = top.rport();
+    facts_.received = f.received;
+    facts_.rport = f.rport;
     if (auto n = probe::check_nat(f)) add_finding(out_.findings, std::move(*n));
   }
 
@@ -489,6 +511,8 @@ class register_op : public std::enable_shared_from_this<register_op> {
   clock_type::time_point deadline_;
   std::function<void(exchange_outcome)> done_;
   const run_interrupt* interrupt_;
+  while_registered hook_;
+  registered_facts facts_;
 
   exchange_state state_;
   challenge_state www_, proxy_;
@@ -509,9 +533,9 @@ class register_op : public std::enable_shared_from_this<register_op> {
 
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings, sip::id_factory& ids,
                             clock_type::time_point deadline, std::function<void(exchange_outcome)> done,
-                            const run_interrupt* interrupt) {
+                            const run_interrupt* interrupt, while_registered hook) {
   std::allocate_shared<register_op>(netcheck::recycling_allocator<register_op>{}, f, acct, settings, ids, deadline,
-                                    std::move(done), interrupt)
+                                    std::move(done), interrupt, std::move(hook))
       ->start();
 }
 

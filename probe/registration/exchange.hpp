@@ -38,6 +38,9 @@ struct register_settings {
   std::vector<sip::header_field> extra;  // --header
   reach::sip_timers timers;
   std::function<void(std::string_view direction, std::string_view bytes)> trace;  // --trace
+  // --inbound: while registered, check that a request to the AOR reaches the registered
+  // flow (probe/registration/inbound.hpp); not with --query, --expires 0 or a shared link.
+  bool inbound = false;
   bool ladder = true;  // write the ladder's notes (a batch prints one line per account, no ladder)
 };
 
@@ -56,14 +59,27 @@ struct exchange_outcome {
   std::string redirect_to;             // a 3xx's first Contact URI ("" otherwise)
 };
 
+// What the 2xx of a registration said about our binding, for a check that runs while the
+// binding is in place (the inbound check, probe/registration/inbound.hpp).
+struct registered_facts {
+  std::string contact;                 // the Contact we registered
+  std::string received;                // Via received= of the 2xx ("" when absent)
+  std::optional<std::uint16_t> rport;  // Via rport=N of the 2xx
+};
+// Called once after a 2xx registered our binding, before it is removed (or the exchange
+// ends with --keep); the exchange goes on when `proceed` is called, once. The time it
+// takes does not count against the exchange's deadline: the removal still gets its share.
+using while_registered = std::function<void(const registered_facts&, std::function<void()> proceed)>;
+
 // Runs the registration on `f` (connected) until `deadline`. `ids` makes branch, tag,
 // Call-ID and cnonce. Everything passed by reference must outlive the operation; `done`
 // runs once on the flow's io_context. With `interrupt` requested no new REGISTER is sent
 // (the one in flight is waited for, a binding it made is removed) and a run without its
 // verdict ends as `interrupted`; abandoned, a flow the caller closed ends it at once.
+// `hook`, when set, runs while the binding is in place (above).
 void async_register_on_flow(netcheck::flow& f, const account& acct, const register_settings& settings, sip::id_factory& ids,
                             std::chrono::steady_clock::time_point deadline, std::function<void(exchange_outcome)> done,
-                            const run_interrupt* interrupt = nullptr);
+                            const run_interrupt* interrupt = nullptr, while_registered hook = {});
 
 // The AOR as the user wrote it: "sip:alice@example.com", "sips:…", or "alice@example.com";
 // or one line on why it is not a SIP AOR with a user (without the text: it may hold a

@@ -10,6 +10,7 @@
 #include "probe/locate/request.hpp"
 #include "probe/locate/target.hpp"
 #include "probe/reach/check.hpp"
+#include "probe/registration/inbound.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -61,7 +62,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
  public:
   run_op(run_context ctx, const account& acct, const register_settings& settings, const route_options& route,
          milliseconds timeout, std::function<void(report)> done, const netcheck::locate_request* request)
-      : ctx_(ctx), acct_(acct), settings_(settings), done_(std::move(done)) {
+      : ctx_(ctx), acct_(acct), settings_(settings), done_(std::move(done)), timeout_(timeout) {
     start_ = clock_type::now();
     deadline_ = start_ + timeout;
     rep_.aor = acct.aor.to_string();
@@ -71,6 +72,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
     links_ = shared.links;
     // A shared link carries its own flow options; a flow of our own needs --bind.
     if (!links_) flow_opts_ = locate::bind_options(route.bind);
+    inbound_opts_ = flow_opts_;
+    inbound_opts_.local_port = 0;  // the second socket must not take the first one's port
     resolver_ = shared.resolver;
     if (!resolver_) {
       own_resolver_ = locate::make_resolver(ctx.io, route.dns_servers, timeout);
@@ -115,6 +118,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
         break;
       case stage::registering:
         if (ctx_.interrupt->abandoned() && flow_) flow_->close();
+        // The inbound check leaves nothing behind: stop it, so the removal goes out now.
+        if (second_) second_->close();
         break;
       case stage::done: break;
     }
@@ -210,9 +215,57 @@ class run_op : public std::enable_shared_from_this<run_op> {
     }
     auto self = shared_from_this();
     stage_ = stage::registering;
+    while_registered hook;
+    if (inbound_wanted())
+      hook = [self](const registered_facts& facts, std::function<void()> proceed) {
+        self->check_inbound(facts, std::move(proceed));
+      };
     async_register_on_flow(
         *flow_, acct_, settings_, ctx_.ids, target_deadline_, [self](exchange_outcome o) { self->on_registered(std::move(o)); },
-        ctx_.interrupt);
+        ctx_.interrupt, std::move(hook));
+  }
+
+  // A binding to reach: not a query, not a removal; and a flow of our own (a batch's
+  // shared link routes only answers).
+  bool inbound_wanted() const { return settings_.inbound && !links_ && !settings_.query && settings_.expires != 0; }
+
+  // While our binding is in place: an OPTIONS to the AOR from a second socket of the same
+  // transport, through the same registrar, must come back on the registered flow.
+  void check_inbound(const registered_facts& facts, std::function<void()> proceed) {
+    const auto& t = targets_[index_];
+    inbound_ctx_.aor = acct_.aor.to_string();
+    inbound_ctx_.transport = std::string(netcheck::to_string(t.t));
+    const auto local = flow_->local_address();
+    inbound_ctx_.registered = netcheck::endpoint_text(local ? netcheck::address_text(*local) : "?", flow_->local_port());
+    inbound_ctx_.through = netcheck::endpoint_text(targets_[index_]);
+    inbound_ctx_.contact = facts.contact;
+    inbound_ctx_.received = facts.received;
+    inbound_ctx_.rport = facts.rport;
+    inbound_req_.aor = acct_.aor;
+    inbound_req_.timeout = timeout_;
+    inbound_req_.timers = settings_.timers;
+    inbound_req_.trace = settings_.trace;
+    second_.emplace(ctx_.io, flow_->remote(), inbound_opts_, tls_);
+    auto self = shared_from_this();
+    async_inbound(*flow_, *second_, inbound_req_, ctx_.ids, [self, proceed = std::move(proceed)](inbound_outcome o) {
+      self->second_->close();
+      // Cut short by a signal, it proved nothing either way.
+      if (self->interrupted()) o.record = {"skipped", 0, o.record.elapsed_ms};
+      self->inbound_ = std::move(o);
+      self->rep_.inbound = self->inbound_->record;
+      proceed();
+    });
+  }
+
+  // Registered, but the request to the AOR did not reach us: the run's verdict
+  // (inbound_unreachable), with the registration's evidence after the inbound's.
+  void conclude_inbound() {
+    if (!inbound_ || rep_.primary.code != diagnosis_code::registered || inbound_->record.result == "reached" ||
+        inbound_->record.result == "skipped")
+      return;
+    auto evidence = inbound_evidence(*inbound_, inbound_ctx_);
+    for (const auto& e : rep_.primary.evidence) evidence.push_back("the REGISTER: " + e);
+    rep_.primary = {diagnosis_code::inbound_unreachable, std::move(evidence)};
   }
 
   // What a TLS connection showed: the name checked (report.tls), an expiring certificate,
@@ -250,6 +303,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     rep_.primary = std::move(o.primary);
     for (auto& f : o.findings) add_finding(rep_.findings, std::move(f));
     rep_.registration = std::move(o.registration);
+    conclude_inbound();
     if (!failures_.empty() && (o.sip_answered)) {
       add_finding(rep_.findings,
                   {finding_code::srv_failover, failures_.front().target + " failed (" + failures_.front().what + "); " +
@@ -311,6 +365,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
 
   void finish() {
     stage_ = stage::done;
+    // Asked for, but there was no binding to reach.
+    if (settings_.inbound && !rep_.inbound) rep_.inbound = inbound_record{"skipped", 0, 0};
     if (redirected_)
       rep_.primary.evidence.insert(rep_.primary.evidence.begin(), redirect_evidence_.begin(), redirect_evidence_.end());
     rep_.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
@@ -331,6 +387,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   const account& acct_;
   const register_settings& settings_;
   std::function<void(report)> done_;
+  milliseconds timeout_;
   clock_type::time_point start_, deadline_, target_deadline_;
   netcheck::locate_request req_;
   netcheck::flow_options flow_opts_;
@@ -340,6 +397,11 @@ class run_op : public std::enable_shared_from_this<run_op> {
   std::unique_ptr<netcheck::tls_context> own_tls_;
   netcheck::link_pool* links_ = nullptr;
   std::optional<netcheck::flow> flow_;
+  netcheck::flow_options inbound_opts_;
+  std::optional<netcheck::flow> second_;  // the inbound check's
+  inbound_request inbound_req_;
+  inbound_context inbound_ctx_;
+  std::optional<inbound_outcome> inbound_;
   std::vector<netcheck::target> targets_;
   std::size_t index_ = 0;
   std::vector<failure> failures_;

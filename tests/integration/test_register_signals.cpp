@@ -187,3 +187,28 @@ TEST_CASE("batch: SIGHUP and SIGPIPE remove the bindings of the rows in flight a
   CHECK(bindings(kam, "slow").empty());
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("register --inbound: a signal during the inbound check stops it at once and removes the binding") {
+  lab_service kam("kamailio");
+  const std::string dir = test_support::make_temp_dir("signals");
+  // A dead Contact: Kamailio waits 3 s for it, the check up to --timeout 8.
+  background run("env PW=alice-secret " + shell_quote(SIPPROBE_BINARY) +
+                 " register sip:alice@sip.test --inbound --contact sip:alice@127.0.0.1:9 --timeout 8 --json --trace"
+                 " --password-env PW --registrar 127.0.0.1:" +
+                 kam.get("SIP_PORT") + " >" + shell_quote(dir + "/out.json") + " 2>" + shell_quote(dir + "/err.txt"));
+  REQUIRE(wait_for_text(dir + "/err.txt", "OPTIONS sip:alice@sip.test"));
+  const auto start = std::chrono::steady_clock::now();
+  run.signal(SIGINT);
+  const int rc = run.wait();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  INFO("stderr: " << slurp(dir + "/err.txt"));
+  CHECK(waited < std::chrono::milliseconds(1500));  // not the registrar's 3 s
+  CHECK(rc == 0);
+  CHECK(bindings(kam, "alice").empty());
+  auto report = nlohmann::json::parse(slurp(dir + "/out.json"), nullptr, false);
+  REQUIRE_FALSE(report.is_discarded());
+  CHECK(report["diagnosis"]["code"] == "registered");
+  CHECK(report["inbound"]["result"] == "skipped");
+  CHECK(report["registration"]["removed"] == true);
+  std::filesystem::remove_all(dir);
+}

@@ -87,11 +87,15 @@ std::set<std::string> help_options(const std::string& subcommand) {
   auto r = test_support::run(test_support::shell_quote(SIPPROBE_BINARY) + " " + subcommand + " --help 2>&1");
   REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   std::set<std::string> found;
-  static const std::regex line(R"(^\s+(?:-\w,)?(--[a-z0-9-]+))");
+  // A flag and its negation share a line: "--inbound,--no-inbound{false}".
+  static const std::regex line(R"(^\s+(?:-\w,)?(--[a-z0-9-]+)(?:,(--[a-z0-9-]+))?)");
   std::istringstream in(r.out);
   std::smatch m;
-  for (std::string l; std::getline(in, l);)
-    if (std::regex_search(l, m, line)) found.insert(m[1]);
+  for (std::string l; std::getline(in, l);) {
+    if (!std::regex_search(l, m, line)) continue;
+    found.insert(m[1]);
+    if (m[2].matched) found.insert(m[2]);
+  }
   found.erase("--help");
   REQUIRE_MESSAGE(!found.empty(), "no options in: " << r.out);
   return found;

@@ -2,6 +2,7 @@
 
 #include "sip/headers.hpp"
 #include "sip/parse.hpp"
+#include "sip/uri.hpp"
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -225,6 +226,8 @@ class fake_registrar::stream_connection : public fake_registrar::connection {
       sip::message_view m;
       for (;;) {
         auto r = framer_.next(m);
+        fake_.keepalives_ += framer_.keepalives() - keepalives_seen_;
+        keepalives_seen_ = framer_.keepalives();
         if (r.ec == sip::errc::need_more) break;
         if (r.ec) {
           fake_.rejected_.push_back("stream: " + r.ec.message());
@@ -259,6 +262,7 @@ class fake_registrar::stream_connection : public fake_registrar::connection {
   sip::stream_framer framer_;
   std::array<char, 4096> chunk_{};
   std::deque<std::string> queue_;
+  std::size_t keepalives_seen_ = 0;
   bool closing_ = false, closed_ = false;
 };
 
@@ -344,6 +348,7 @@ void fake_registrar::on_bytes(std::string bytes, netcheck::transport over, std::
                               std::function<void(const std::string&)> reply, std::function<void()> close) {
   sip::message_view m;
   const auto parsed = sip::parse(bytes, m, over == netcheck::transport::udp ? sip::framing::datagram : sip::framing::stream);
+  if (!parsed.ec && !m.is_request() && relay) return on_relayed_response(bytes);
   if (parsed.ec || !m.is_request()) {
     rejected_.push_back((parsed.ec ? parsed.ec.message() : std::string("not a request")) + " at byte " +
                         std::to_string(parsed.offset) + ": " + bytes.substr(0, bytes.find('\n')));
@@ -368,6 +373,8 @@ void fake_registrar::on_bytes(std::string bytes, netcheck::transport over, std::
     open_.insert(key);
     max_in_flight_ = std::max(max_in_flight_, open_.size());
   }
+  if (r.method() == "REGISTER") flows_[aor_of(r)] = reply;
+  if (relay && r.method() != "REGISTER" && route_to_binding(r, reply)) return;
   answer a = script_ ? script_(r) : registrar(r);
   if (!a.messages.empty() || a.close) scripted_.insert(key);
   deliver(std::move(key), std::move(a), std::move(reply), std::move(close));
@@ -410,6 +417,60 @@ std::string fake_registrar::aor_of(const sip_request& r) const {
   sip::name_addr to;
   if (sip::get::to(r.view(), to)) return {};
   return to.addr.user + "@" + to.addr.host;
+}
+
+// ---- routing to bindings --------------------------------------------------------------------
+
+bool fake_registrar::route_to_binding(const sip_request& r, const std::function<void(const std::string&)>& reply) {
+  sip::uri target;
+  if (sip::parse_uri(r.view().request_uri, target) || target.user.empty()) return false;
+  const std::string aor = target.user + "@" + target.host;
+  const auto list = bindings_.find(aor);
+  const auto flow = flows_.find(aor);
+  if (accounts_.count(target.user) == 0) {
+    reply(response(r, 404).wire());
+  } else if (list == bindings_.end() || list->second.empty() || flow == flows_.end()) {
+    reply(response(r, 480).wire());
+  } else {
+    const std::string branch = "z9hG4bK-fake-relay-" + std::to_string(++relayed_);
+    auto state = std::make_shared<relay_state>();
+    state->reply = reply;
+    relays_[branch] = state;
+    std::string bytes(r.view().raw);
+    const auto eol = bytes.find("\r\n");
+    bytes.insert(
+        eol + 2,
+        "Via: SIP/2.0/" +
+            std::string(r.over == netcheck::transport::tls ? "TLS" : (r.over == netcheck::transport::tcp ? "TCP" : "UDP")) + " " +
+            address() + ";branch=" + branch + "\r\n");
+    if (ping_before_relay && r.over != netcheck::transport::udp) flow->second("\r\n\r\n");
+    flow->second(bytes);
+    // RFC 3261 §16.8: a branch that times out ends in 408 from the proxy.
+    auto timer = std::make_shared<asio::steady_timer>(io_, relay_timeout);
+    timer->async_wait([timer, alive = alive_, state, req = r.msg](const boost::system::error_code&) {
+      if (!*alive || state->done) return;
+      state->done = true;
+      sip_request copy;
+      copy.msg = req;
+      state->reply(response(copy, 408).wire());
+    });
+  }
+  return true;
+}
+
+void fake_registrar::on_relayed_response(const std::string& bytes) {
+  relayed_responses_.push_back(bytes);
+  // Our Via is the first Via line (we wrote it as a header of its own): strip it.
+  const auto at = bytes.find("\r\nVia:");
+  if (at == std::string::npos) return;
+  const auto end = bytes.find("\r\n", at + 2);
+  const std::string ours = bytes.substr(at + 2, end - at - 2);
+  const auto b = sip::via_branch(std::string_view(ours).substr(4));
+  const auto it = relays_.find(std::string(b));
+  if (it == relays_.end() || it->second->done) return;
+  const std::string forwarded = bytes.substr(0, at) + bytes.substr(end);
+  if (is_final_response(forwarded)) it->second->done = true;
+  it->second->reply(forwarded);
 }
 
 // ---- the built-in registrar -----------------------------------------------------------------

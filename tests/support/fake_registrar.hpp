@@ -172,6 +172,21 @@ class fake_registrar {
   std::map<std::string, std::vector<fake_binding>>& bindings() noexcept { return bindings_; }
   std::size_t binding_count() const noexcept;
 
+  // ---- routing to bindings, as a registrar routes calls (RFC 3261 §16) ------------------
+  // With `relay` set, a request other than REGISTER whose Request-URI names an account
+  // ("sip:alice@sip.test") is not answered by the fake: 404 for an unknown user, 480 when
+  // it has no binding, otherwise it goes, under a Via of the fake's, back where the AOR's
+  // latest REGISTER came from (its UDP source, or its TCP/TLS connection: RFC 5626 reuse),
+  // and the response comes back to the caller without that Via; 408 after relay_timeout.
+  // `ping_before_relay` sends a CRLF keep-alive ping (RFC 5626 §4.4.1) first on a stream.
+  bool relay = false;
+  bool ping_before_relay = false;
+  std::chrono::milliseconds relay_timeout{400};
+  std::size_t relayed() const noexcept { return relayed_; }  // requests sent to a binding
+  // Responses that came back from a binding, and CRLF keep-alives (pongs) received.
+  const std::vector<std::string>& relayed_responses() const noexcept { return relayed_responses_; }
+  std::size_t keepalives_received() const noexcept { return keepalives_; }
+
   // ---- what happened ----------------------------------------------------------------
   const std::vector<sip_request>& requests() const noexcept { return requests_; }
   // The first copies only (no retransmissions), in arrival order.
@@ -199,6 +214,9 @@ class fake_registrar {
                 std::function<void(const std::string&)> reply, std::function<void()> close);
   void deliver(std::string key, answer a, std::function<void(const std::string&)> reply, std::function<void()> close);
   std::string aor_of(const sip_request& r) const;
+  // `relay` above: true when it took the request.
+  bool route_to_binding(const sip_request& r, const std::function<void(const std::string&)>& reply);
+  void on_relayed_response(const std::string& bytes);
 
   boost::asio::io_context& io_;
   boost::asio::ip::udp::socket udp_;
@@ -225,6 +243,15 @@ class fake_registrar {
   std::set<std::string> open_;                 // transaction keys without a final response
   std::size_t max_in_flight_ = 0;
   std::size_t connections_ = 0;
+  std::map<std::string, std::function<void(const std::string&)>> flows_;  // AOR → its latest REGISTER's way back
+  struct relay_state {
+    std::function<void(const std::string&)> reply;
+    bool done = false;
+  };
+  std::map<std::string, std::shared_ptr<relay_state>> relays_;  // our Via branch → the caller
+  std::size_t relayed_ = 0;
+  std::vector<std::string> relayed_responses_;
+  std::size_t keepalives_ = 0;
 };
 
 }  // namespace test_support
