@@ -17,6 +17,7 @@ class flow_impl {
   virtual std::optional<std::error_code> try_send(std::string_view) { return std::nullopt; }
   virtual bool receive_each(flow::datagram_sink) { return false; }
   virtual void async_receive(framer frame, std::chrono::milliseconds timeout, flow::receive_handler handler) = 0;
+  virtual void stop_waiting() noexcept = 0;
   virtual void close() noexcept = 0;
   virtual bool is_open() const noexcept = 0;
   virtual const endpoint_spec& remote() const noexcept = 0;

@@ -146,6 +146,10 @@ class shared_flow final : public flow_impl, public std::enable_shared_from_this<
     });
   }
 
+  void stop_waiting() noexcept override {
+    if (receiving_) complete(make_error_code(errc::receive_timeout), {});
+  }
+
   void close() noexcept override {
     if (state_ == state::closed) return;
     state_ = state::closed;

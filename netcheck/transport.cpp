@@ -241,6 +241,10 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
     deliver();
   }
 
+  void stop_waiting() noexcept override {
+    if (receive_pending_) complete_receive(make_error_code(errc::receive_timeout), {});
+  }
+
   // ---- close and accessors -------------------------------------------------------------
 
   void close() noexcept override {
@@ -300,6 +304,11 @@ class socket_flow final : public flow_impl, public std::enable_shared_from_this<
       return;
     }
     connect_time_ = since(connect_start_);
+    // SIP messages are written whole: nothing to gain from Nagle's algorithm, and a message
+    // written right after another (a reply, then a request) would wait for the peer's
+    // delayed ACK. A failure here costs only that latency.
+    boost::system::error_code ignored;
+    tcp_socket().set_option(tcp::no_delay(true), ignored);
     if (remote_.proto == transport::tcp) {
       finish_connect({});
       return;
@@ -656,6 +665,9 @@ std::optional<std::error_code> flow::try_send(std::string_view bytes) { return i
 bool flow::receive_each(datagram_sink sink) { return impl_->receive_each(std::move(sink)); }
 void flow::async_receive(framer frame, milliseconds timeout, receive_handler handler) {
   impl_->async_receive(std::move(frame), timeout, std::move(handler));
+}
+void flow::stop_waiting() noexcept {
+  if (impl_) impl_->stop_waiting();
 }
 void flow::close() noexcept {
   if (impl_) impl_->close();

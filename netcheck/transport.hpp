@@ -147,6 +147,11 @@ class flow {
   static constexpr std::chrono::milliseconds no_timeout = std::chrono::milliseconds::max();
   void async_receive(framer frame, std::chrono::milliseconds timeout, receive_handler handler);
 
+  // Ends a pending async_receive now, as if its timeout had expired (errc::receive_timeout,
+  // the handler posted, the read left in flight as after a timeout): for a caller that
+  // listens in slices and has stopped waiting. Nothing happens without a pending receive.
+  void stop_waiting() noexcept;
+
   // Closes the socket now (no TLS close_notify); idempotent.
   void close() noexcept;
 

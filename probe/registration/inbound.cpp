@@ -47,8 +47,9 @@ std::vector<std::string> inbound_evidence(const inbound_outcome& o, const inboun
 
 namespace {
 
-// How often the registered flow's read comes back to see whether the OPTIONS is over: a
-// read cannot be cancelled without closing the flow, which the removal still needs.
+// How often the registered flow's read comes back to see whether the OPTIONS is over (the
+// end of the OPTIONS also ends the slice at once: flow::stop_waiting). A read cannot be
+// cancelled without closing the flow, which the removal still needs.
 constexpr milliseconds listen_slice{50};
 
 class inbound_op : public std::enable_shared_from_this<inbound_op> {
@@ -147,6 +148,7 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
   void options_over() {
     over_ = true;
     out_.record.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
+    registered_.stop_waiting();  // the listening slice ends now, not up to listen_slice later
   }
 
   // The registered flow, while the OPTIONS is in flight: answer what arrives.

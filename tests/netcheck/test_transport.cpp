@@ -7,9 +7,12 @@
 #include "netcheck/verdict.hpp"
 #include "transport_fakes.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -128,18 +131,40 @@ TEST_CASE("transport: udp silent server times out within the deadline") {
   CHECK(f.is_open());
 }
 
-TEST_CASE("transport: udp late reply after a receive timeout is kept for the next receive") {
+namespace {
+// A UDP flow whose peer answers only the second datagram: the first receive ends without an
+// answer, as `first_wait` makes it end (returning its error), and the late answer is kept
+// for the next receive.
+void late_reply_case(const std::function<std::error_code(asio::io_context&, netcheck::flow&)>& first_wait) {
   asio::io_context io;
-  udp_peer peer(io, loopback4(), 2, "late\r\n\r\n");  // answers the second datagram only
+  udp_peer peer(io, loopback4(), 2, "late\r\n\r\n");
   netcheck::flow f(io, spec(transport::udp, loopback4(), peer.port()));
   REQUIRE_FALSE(connect_sync(io, f));
   CHECK_FALSE(send_sync(io, f, "one"));
-  outcome first = receive_sync(io, f, 100ms);
-  CHECK(first.ec == errc::receive_timeout);
+  CHECK(first_wait(io, f) == errc::receive_timeout);
   CHECK_FALSE(send_sync(io, f, "two"));
   outcome second = receive_sync(io, f, 1000ms);
   CHECK_FALSE(second.ec);
   CHECK(second.r.bytes == "late\r\n\r\n");
+}
+}  // namespace
+
+TEST_CASE("transport: udp late reply after a receive timeout is kept for the next receive") {
+  late_reply_case([](asio::io_context& io, netcheck::flow& f) { return receive_sync(io, f, 100ms).ec; });
+}
+
+TEST_CASE("transport: stop_waiting ends a pending receive at once, as a timeout, and keeps what comes later") {
+  late_reply_case([](asio::io_context& io, netcheck::flow& f) {
+    std::optional<std::error_code> got;
+    f.async_receive(blank_line_framer, 10s, [&](std::error_code ec, netcheck::received) { got = ec; });
+    f.stop_waiting();
+    CHECK_FALSE(got.has_value());  // a handler never runs inside the call
+    const auto start = std::chrono::steady_clock::now();
+    while (!got && std::chrono::steady_clock::now() - start < 5s) io.run_one_for(100ms);
+    CHECK(std::chrono::steady_clock::now() - start < 1s);  // not the 10 s of its timeout
+    f.stop_waiting();                                      // nothing pending: nothing happens
+    return got.value_or(std::error_code{});
+  });
 }
 
 namespace {
@@ -331,6 +356,40 @@ TEST_CASE("transport: tcp connect timeout when SYNs go unanswered") {
   CHECK(took >= 300ms);
   CHECK(took < 1500ms);
   CHECK_FALSE(f.is_open());
+}
+
+namespace {
+// TCP_NODELAY of this process's TCP socket bound to local port `port`, found by its fd.
+std::optional<bool> nodelay_of_local_port(std::uint16_t port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int type = 0;
+    socklen_t tlen = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM) continue;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) continue;
+    const std::uint16_t p = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                                     : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    if (p != port) continue;
+    int on = 0;
+    socklen_t olen = sizeof on;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &olen) != 0) return std::nullopt;
+    return on != 0;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+TEST_CASE("transport: a tcp flow sends at once, without Nagle's delay") {
+  // A reply on a flow followed at once by a request (the inbound check's 200 OK, then the
+  // removal's REGISTER) would otherwise wait for the peer's delayed ACK, ~40 ms.
+  asio::io_context io;
+  tcp_peer peer(io, loopback4(), [](std::shared_ptr<tcp::socket>) {});
+  netcheck::flow f(io, spec(transport::tcp, loopback4(), peer.port()));
+  REQUIRE_FALSE(connect_sync(io, f));
+  const auto nodelay = nodelay_of_local_port(f.local_port());
+  REQUIRE(nodelay.has_value());
+  CHECK(*nodelay);
 }
 
 TEST_CASE("transport: tcp framed receive, two messages in one write and one split") {
