@@ -8,12 +8,11 @@
 
 #include "support/capture.hpp"
 #include "support/lab.hpp"
+#include "support/lab_checks.hpp"
 #include "support/probe_run.hpp"
 #include "support/process.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <map>
 #include <sstream>
@@ -21,21 +20,14 @@
 #include <vector>
 
 using test_support::has_finding;
+using test_support::in_ns;
 using test_support::lab_service;
+using test_support::our_contact;
+using test_support::port_of;
 using test_support::run;
 using test_support::shell_quote;
 
 namespace {
-
-// A NAT lab with a name no other run shares (PID + counter).
-std::map<std::string, std::string> lab_env(int udp_timeout, bool alg) {
-  static int counter = 0;
-  return {{"NETNS_TAG", std::to_string(::getpid()) + "-" + std::to_string(++counter)},
-          {"UDP_TIMEOUT", std::to_string(udp_timeout)},
-          {"SIP_ALG", alg ? "1" : "0"}};
-}
-
-std::string in_ns(const lab_service& lab, const char* key) { return "ip netns exec " + shell_quote(lab.get(key)); }
 
 // `register` run in the phone namespace towards the registrar's PORT_KEY listener; the
 // binding stays (--keep) so the registrar's view can be read afterwards.
@@ -43,19 +35,6 @@ test_support::probe_run register_from_phone(const lab_service& lab, const char* 
   return test_support::sipprobe_prefixed(
       in_ns(lab, "PHONE_NS"), "register sip:alice@sip.test --keep --registrar " + lab.get("SERVER_IP") + ":" + lab.get(port_key),
       "alice-secret");
-}
-
-// The Contact this run registered (the binding marked ours in the 200 OK).
-std::string our_contact(const nlohmann::json& report) {
-  for (const auto& b : report["registration"]["bindings"])
-    if (b["ours"] == true) return b["contact"];
-  return "";
-}
-
-// The port of a Contact URI "sip:user@host:port[;params]".
-std::string port_of(const std::string& contact) {
-  const auto colon = contact.rfind(':');
-  return contact.substr(colon + 1, contact.find(';', colon) - colon - 1);
 }
 
 // The registrar's bindings as kamcmd ul.dump prints them: Address -> its Received and Socket.
@@ -130,7 +109,7 @@ test_support::capture capture_in(const lab_service& lab, const char* ns_key, con
 }  // namespace
 
 TEST_CASE("nat lab: only the listener with NAT handling records the public mapping of a phone behind the NAT") {
-  lab_service lab("netns", lab_env(30, false));
+  lab_service lab("netns", test_support::netns_lab_env(30, false));
   auto phone_cap = capture_in(lab, "PHONE_NS", "phone");
   auto nat = register_from_phone(lab, "NAT_PORT");
   auto plain = register_from_phone(lab, "PLAIN_PORT");
@@ -185,7 +164,7 @@ TEST_CASE("nat lab: only the listener with NAT handling records the public mappi
 
 TEST_CASE("nat lab: the router forgets a silent UDP mapping after the conntrack timeout it was given") {
   {
-    lab_service lab("netns", lab_env(20, false));
+    lab_service lab("netns", test_support::netns_lab_env(20, false));
     // Per namespace: the router has 20 s, the host keeps its own setting.
     auto r = run(in_ns(lab, "ROUTER_NS") + " sysctl -n net.netfilter.nf_conntrack_udp_timeout");
     CHECK(r.out == "20\n");
@@ -200,7 +179,7 @@ TEST_CASE("nat lab: the router forgets a silent UDP mapping after the conntrack 
     CHECK(countdown(entries[0]) <= 20);
   }
   // And it really ends: with 3 s the mapping is gone 4.5 s after the last packet.
-  lab_service lab("netns", lab_env(3, false));
+  lab_service lab("netns", test_support::netns_lab_env(3, false));
   REQUIRE(register_from_phone(lab, "NAT_PORT").exit_code == 0);
   CHECK(nat_entries(lab, lab.get("NAT_PORT")).size() == 1);
   test_support::sleep_ms(4500);
@@ -208,7 +187,7 @@ TEST_CASE("nat lab: the router forgets a silent UDP mapping after the conntrack 
 }
 
 TEST_CASE("nat lab: without a SIP ALG the registrar sees the private addresses and the phone its public mapping") {
-  lab_service lab("netns", lab_env(30, false));
+  lab_service lab("netns", test_support::netns_lab_env(30, false));
   auto phone_cap = capture_in(lab, "PHONE_NS", "phone");
   auto server_cap = capture_in(lab, "SERVER_NS", "server");
   auto p = register_from_phone(lab, "PLAIN_PORT");
@@ -227,7 +206,7 @@ TEST_CASE("nat lab: without a SIP ALG the registrar sees the private addresses a
 }
 
 TEST_CASE("nat lab: the kernel's SIP ALG rewrites the REGISTER to the public mapping and maps the 200 OK back") {
-  lab_service lab("netns", lab_env(30, true));
+  lab_service lab("netns", test_support::netns_lab_env(30, true));
   auto phone_cap = capture_in(lab, "PHONE_NS", "phone");
   auto server_cap = capture_in(lab, "SERVER_NS", "server");
   auto first = register_from_phone(lab, "PLAIN_PORT");
@@ -308,8 +287,8 @@ TEST_CASE("nat lab: two labs side by side do not collide, and the next start rem
   const std::string stale_ns = "/run/netns/sipprobe-" + stale_tag + "-phone";
   REQUIRE(run("test -e " + shell_quote(stale_ns)).exit_code == 0);
 
-  lab_service one("netns", lab_env(30, false));
-  lab_service two("netns", lab_env(30, false));
+  lab_service one("netns", test_support::netns_lab_env(30, false));
+  lab_service two("netns", test_support::netns_lab_env(30, false));
   CHECK(run("test -e " + shell_quote(stale_ns)).exit_code != 0);
   CHECK(one.get("PHONE_NS") != two.get("PHONE_NS"));
   auto a = register_from_phone(one, "NAT_PORT");
