@@ -111,8 +111,9 @@ constexpr std::array<sv, 5> inbound_unreachable_fixes{
     "requests there, not to the private Contact.",
     "Keep the NAT binding open: send keep-alives (CRLF or OPTIONS) or re-register more often "
     "than the router forgets UDP mappings (often 30-120 s).",
-    "Use TCP or TLS, so the registrar sends requests back over the connection the REGISTER "
-    "opened (RFC 5626 connection reuse).",
+    "Use TCP or TLS with a registrar that sends requests back over the connection the REGISTER "
+    "opened (RFC 5626 connection reuse, or NAT handling that records it): one that opens a new "
+    "connection to the Contact is stopped by the NAT like UDP.",
     "Register through an outbound proxy that keeps the flow (RFC 5626), if the provider has one.",
     "Disable SIP ALG (\"SIP helper\", \"SIP fixup\") on the router: it rewrites Contact and Via "
     "and may forget the mapping it made."};
