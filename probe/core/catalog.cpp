@@ -288,7 +288,7 @@ constexpr std::array<entry, 11> findings{{
     {"sip_alg_suspected", "SIP ALG suspected: the request was rewritten on the way",
      "Headers in the reply do not match what was sent (Via, Contact, branch, Call-ID or "
      "Content-Length): something in the path rewrites SIP.",
-     "Via sent-by or branch, Call-ID, From tag or CSeq came back changed; the 200 OK lacks the Contact sent; or Content-Length disagrees with the datagram.",
+     "Via sent-by or branch, Call-ID, From tag or CSeq came back changed; the 200 OK lacks the Contact sent; Content-Length disagrees with the datagram; or the inbound check's OPTIONS reached the registered flow with its own Via's sent-by changed.",
      alg_fixes},
     {"realm_mismatch", "Configured realm differs from the server's",
      "The realm the user expected is not the one the server challenges with.",

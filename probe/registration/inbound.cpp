@@ -4,6 +4,8 @@
 #include "netcheck/error.hpp"
 #include "probe/reach/check.hpp"
 #include "probe/reach/responder.hpp"
+#include "sip/headers.hpp"
+#include "sip/parse.hpp"
 #include "sip/serialize.hpp"
 
 #include <memory>
@@ -43,6 +45,13 @@ std::vector<std::string> inbound_evidence(const inbound_outcome& o, const inboun
   }
   ev.push_back("the registrar holds the Contact " + c.contact + "; " + seen);
   return ev;
+}
+
+std::optional<finding> inbound_alg_finding(const inbound_outcome& o) {
+  if (o.via_rewritten.empty()) return std::nullopt;
+  return finding{finding_code::sip_alg_suspected,
+                 "the inbound OPTIONS reached the registered flow with our Via rewritten: " + o.via_rewritten +
+                     " (a proxy never changes a Via it did not add, RFC 3261 §16.6)"};
 }
 
 namespace {
@@ -114,6 +123,8 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
     spec.via.host = host;
     spec.via.port = second_.local_port();
     spec.via.branch = ids_.branch();
+    sent_by_ = netcheck::endpoint_text(host, second_.local_port());
+    branch_ = spec.via.branch;
     auto built = ids_.error() ? std::nullopt : reach::transaction_for(spec, req_.timers, left());
     if (!built) {
       out_.reason = "could not build the OPTIONS";
@@ -169,7 +180,10 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
     if (in.what == reach::incoming::kind::request) {
       if (req_.trace) req_.trace("received" + on_flow_, r.bytes);
       ++out_.requests_seen;
-      if (in.call_id == call_id_) out_.arrived = true;
+      if (in.call_id == call_id_) {
+        out_.arrived = true;
+        note_via(r.bytes);
+      }
     }
     if (!in.reply.empty() && answered_ < reach::max_requests_answered) {
       ++answered_;
@@ -182,6 +196,21 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
       });
     }
     listen();
+  }
+
+  // Our Via in the request that reached the registered flow: the sent-by we wrote, unless
+  // something in the path rewrote it.
+  void note_via(std::string_view bytes) {
+    sip::message_view m;
+    if (sip::parse(bytes, m, stream_ ? sip::framing::stream : sip::framing::datagram).ec) return;
+    std::vector<sip::via> list;
+    if (sip::get::vias(m, list)) return;
+    for (const auto& v : list) {
+      if (v.branch() != branch_) continue;
+      const auto seen = netcheck::endpoint_text(std::string(v.host), v.port);
+      if (seen != sent_by_) out_.via_rewritten = sent_by_ + " arrived as " + seen;
+      return;
+    }
   }
 
   // The last thing a handler does: may destroy the op.
@@ -203,7 +232,7 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
   bool stream_;
   netcheck::framer framer_;
   clock_type::time_point start_;
-  std::string to_tag_, call_id_;
+  std::string to_tag_, call_id_, sent_by_, branch_;
   std::string on_flow_;  // for --trace: " (inbound check, on the registered flow 127.0.0.1:40000)"
   int pending_ = 0;
   int answered_ = 0;

@@ -40,7 +40,14 @@ struct inbound_outcome {
   int keepalives_answered = 0;  // RFC 5626 pings answered with a pong
   std::string reason;           // the final response's reason phrase, or what happened instead
   std::string second_local;     // "127.0.0.1:40312": where the OPTIONS was sent from
+  // Our own Via (our branch) as the registered flow received it, when its sent-by is not
+  // the one we sent: "10.0.0.2:5062 arrived as 203.0.113.7:5062". A proxy adds its Via
+  // and never changes ours (RFC 3261 §16.6); a SIP ALG in the path does.
+  std::string via_rewritten;
 };
+
+// The sip_alg_suspected finding of an inbound check whose Via arrived rewritten.
+std::optional<finding> inbound_alg_finding(const inbound_outcome& o);
 
 // The evidence of an inbound check that did not reach: what arrived where, the Contact the
 // registrar holds against the address it saw (Via received/rport of the 2xx). `registered`

@@ -251,6 +251,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
       self->second_->close();
       // Cut short by a signal, it proved nothing either way.
       if (self->interrupted()) o.record = {"skipped", 0, o.record.elapsed_ms};
+      if (auto alg = inbound_alg_finding(o)) add_finding(self->rep_.findings, std::move(*alg));
       self->inbound_ = std::move(o);
       self->rep_.inbound = self->inbound_->record;
       proceed();

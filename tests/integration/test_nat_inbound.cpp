@@ -76,6 +76,7 @@ TEST_CASE("nat inbound: over UDP the OPTIONS reaches the phone through the NAT w
   CHECK(p.report["inbound"]["elapsed_ms"] < 2000);
   // The private Contact is still reported: it is what makes other registrars fail.
   CHECK(has_finding(p.report, "nat_private_contact"));
+  CHECK_FALSE(has_finding(p.report, "sip_alg_suspected"));  // a NAT without ALG leaves our Via alone
   CHECK(unsolicited_drops(lab) == 0);
 }
 
@@ -107,9 +108,13 @@ TEST_CASE("nat inbound: with the SIP ALG the registrar without NAT handling reac
   auto p = inbound_from_phone(lab, "PLAIN_PORT");
   INFO(p.out);
   check_verdict(p, 0, "registered", "reached");
-  // The ALG hid the NAT from the phone (the 200 OK was mapped back) …
+  // The ALG hid the NAT from the phone's REGISTER (the 200 OK was mapped back) …
   CHECK_FALSE(has_finding(p.report, "nat_private_contact"));
-  CHECK_FALSE(has_finding(p.report, "sip_alg_suspected"));
+  // … but not from the inbound check: the OPTIONS came back to the registered flow with the
+  // second socket's own Via rewritten to the public mapping, which no proxy does.
+  const auto alg = test_support::finding_detail(p.report, "sip_alg_suspected");
+  CHECK(alg.find("our Via rewritten: 10.16.0.2:") != std::string::npos);
+  CHECK(alg.find(" arrived as " + lab.get("ROUTER_PUBLIC_IP") + ":") != std::string::npos);
   // … and from the registrar: it holds the public mapping the ALG wrote into the Contact.
   const auto port = test_support::port_of(test_support::our_contact(p.report));
   CHECK(registrar_dump(lab).find("Address: sip:alice@" + lab.get("ROUTER_PUBLIC_IP") + ":" + port) != std::string::npos);
