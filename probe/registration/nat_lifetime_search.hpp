@@ -14,9 +14,9 @@
 namespace probe::registration {
 
 struct nat_lifetime_finding {
-  std::chrono::seconds alive_after{0};               // longest idle the binding survived (0: none)
-  std::optional<std::chrono::seconds> dead_after;    // shortest idle it did not; none: outlived max_idle
-  std::chrono::seconds recommended_keepalive{0};     // see recommended_keepalive()
+  std::chrono::seconds alive_after{0};             // longest idle the binding survived (0: none)
+  std::optional<std::chrono::seconds> dead_after;  // shortest idle it did not; none: outlived max_idle
+  std::chrono::seconds recommended_keepalive{0};   // see recommended_keepalive()
 };
 
 // 80 % of the longest idle the binding survived (RFC 5626 §4.4.1 sends keep-alives at 80–100 %
