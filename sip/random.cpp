@@ -56,6 +56,14 @@ random_source openssl_random() {
 
 std::string id_factory::hex(std::size_t bytes) { return with_prefix("", bytes); }
 
+std::string id_factory::instance() {
+  auto h = hex(16);
+  if (h.empty()) return {};
+  h[12] = '4';                                                           // version 4: random
+  h[16] = "89ab"[std::string_view("0123456789abcdef").find(h[16]) & 3];  // variant 10xx
+  return "urn:uuid:" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
 std::string id_factory::with_prefix(std::string_view prefix, std::size_t bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::array<unsigned char, 32> buf{};

@@ -40,6 +40,8 @@ class id_factory {
   std::string call_id() { return hex(16); }
   // RFC 7616 §3.4: the client nonce.
   std::string cnonce() { return hex(12); }
+  // RFC 5627 §4.1 / RFC 4122 §4.4: a +sip.instance, "urn:uuid:" and a random (version 4) UUID.
+  std::string instance();
 
   std::error_code error() const noexcept { return error_; }
 

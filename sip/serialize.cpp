@@ -131,6 +131,10 @@ std::error_code check_spec(const request_spec& s) {
       !safe_uri(s.from_uri) || !safe_value(s.via.host) || has_space(s.via.host) || !safe_value(s.user_agent))
     return errc::bad_builder_input;
   if (s.contact && *s.contact != "*" && !safe_uri(*s.contact)) return errc::bad_builder_input;
+  // Header parameters of a real Contact only, each ";name[=value]" as a caller wrote it.
+  if (!s.contact_params.empty() && (!s.contact || *s.contact == "*" || s.contact_params.front() != ';' ||
+                                    !safe_value(s.contact_params) || has_space(s.contact_params)))
+    return errc::bad_builder_input;
   if (s.authorization && !safe_header(s.authorization->name, s.authorization->value)) return errc::bad_builder_input;
   for (const auto& h : s.extra)
     if (!safe_header(h.name, h.value)) return errc::bad_builder_input;
@@ -146,7 +150,7 @@ std::error_code build_wire(const request_spec& s, std::string& wire) {
   if (auto ec = check_spec(s)) return ec;
   std::size_t size = 160 + s.method.size() * 2 + s.request_uri.size() + s.via.transport.size() + s.via.host.size() +
                      s.via.branch.size() + s.from_display.size() * 2 + s.from_uri.size() + s.from_tag.size() + s.to_uri.size() +
-                     s.call_id.size() + (s.contact ? s.contact->size() : 0) + s.user_agent.size();
+                     s.call_id.size() + (s.contact ? s.contact->size() : 0) + s.contact_params.size() + s.user_agent.size();
   if (s.authorization) size += s.authorization->name.size() + s.authorization->value.size() + 4;
   for (const auto& h : s.extra) size += h.name.size() + h.value.size() + 4;
   if (s.user_agent.empty()) size += 32;
@@ -166,7 +170,7 @@ std::error_code build_wire(const request_spec& s, std::string& wire) {
   wire.append("CSeq: "), append_number(wire, s.cseq), wire.append(" ").append(s.method).append("\r\n");
   if (s.contact) {
     if (*s.contact == "*") wire.append("Contact: *\r\n");
-    else wire.append("Contact: <").append(*s.contact).append(">\r\n");
+    else wire.append("Contact: <").append(*s.contact).append(">").append(s.contact_params).append("\r\n");
   }
   if (s.expires) wire.append("Expires: "), append_number(wire, *s.expires), wire.append("\r\n");
   if (s.authorization) wire.append(s.authorization->name).append(": ").append(s.authorization->value).append("\r\n");

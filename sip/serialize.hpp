@@ -56,6 +56,7 @@ struct request_spec {
   std::uint32_t cseq = 1;
   via_spec via;
   std::optional<std::string> contact;         // URI; "*" for remove-all; nullopt: no Contact
+  std::string contact_params;                 // written after the Contact's <URI>: ";+sip.instance=…"
   std::optional<std::uint32_t> expires;       // Expires header
   std::string user_agent;                     // empty: "sipprobe/<version>"
   std::vector<header_field> extra;            // user-given headers, written as given

@@ -178,6 +178,18 @@ TEST_CASE("id_factory: formats and freshness") {
   CHECK_FALSE(ids.error());
 }
 
+TEST_CASE("id_factory: a +sip.instance is a version 4 UUID URN (RFC 4122 §4.4)") {
+  sip::id_factory ids(counting_source());
+  CHECK(ids.instance() == "urn:uuid:00010203-0405-4607-8809-0a0b0c0d0e0f");
+  sip::id_factory ones([](unsigned char* data, std::size_t size) {
+    std::fill(data, data + size, 0xff);
+    return true;
+  });
+  CHECK(ones.instance() == "urn:uuid:ffffffff-ffff-4fff-bfff-ffffffffffff");
+  sip::id_factory failing([](unsigned char*, std::size_t) { return false; });
+  CHECK(failing.instance().empty());
+}
+
 TEST_CASE("id_factory: OpenSSL identifiers do not repeat") {
   sip::id_factory ids(sip::openssl_random());
   std::set<std::string> seen;
@@ -220,6 +232,9 @@ TEST_CASE("build_wire: the same bytes as build_request + serialize, and the same
   s.user_agent.clear();
   s.authorization = sip::header_field{"Proxy-Authorization", "Digest username=\"a\""};
   s.extra = {{"X-One", "1"}, {"Supported", "path, outbound"}};
+  specs.push_back(s);
+  s = sample_register();
+  s.contact_params = ";+sip.instance=\"<urn:uuid:00000000-0000-4000-8000-000000000001>\"";
   specs.push_back(s);
   s = sample_register();
   s.method = "OPTIONS";
@@ -265,4 +280,22 @@ TEST_CASE("build_wire: the same bytes as build_request + serialize, and the same
   bad = sample_register();
   bad.request_uri = "sip:example.com>";
   check_refused(bad);
+  // Contact header parameters: only after a real Contact, each ";…", on one line.
+  for (std::string params : {";+sip.instance=\"<urn:uuid:1>\"\r\nX: y", "+sip.instance=1", "; q=1"}) {
+    bad = sample_register();
+    bad.contact_params = params;
+    check_refused(bad);
+  }
+  bad = sample_register();
+  bad.contact = "*";
+  bad.contact_params = ";q=1";
+  check_refused(bad);
+}
+
+TEST_CASE("build_wire: Contact header parameters follow the URI's closing bracket") {
+  auto s = sample_register();
+  s.contact_params = ";+sip.instance=\"<urn:uuid:1>\";reg-id=1";
+  std::string wire;
+  REQUIRE_FALSE(sip::build_wire(s, wire));
+  CHECK(wire.find("Contact: <" + *s.contact + ">;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\n") != std::string::npos);
 }
