@@ -143,9 +143,13 @@ binding_summary read_bindings(const sip::message_view& ok, const std::string& ou
     auto ce = c.expires();
     b.expires = ce ? static_cast<std::int64_t>(*ce) : header_expires;
     b.ours = !our_contact.empty() && same_contact(b.contact, our_contact);
+    for (const auto& p : c.params)
+      if (sip::iequals(p.name, "pub-gruu") && p.has_value)
+        b.gruu = p.quoted ? sip::unescape_quoted(p.value) : std::string(p.value);
     if (b.ours && !s.ours_listed) {
       s.ours_listed = true;
       s.granted = b.expires;
+      s.our_gruu = b.gruu;
     }
     s.bindings.push_back(std::move(b));
   }

@@ -51,12 +51,14 @@ struct listed_binding {
   std::string contact;        // URI as written
   std::int64_t expires = -1;  // its expires param, or the Expires header, or -1
   bool ours = false;
+  std::string gruu;  // its pub-gruu (RFC 5627 §5.2), unquoted; "" when none
 };
 
 struct binding_summary {
   std::vector<listed_binding> bindings;
   std::int64_t granted = -1;  // expiry granted to our Contact (-1: not listed)
   bool ours_listed = false;
+  std::string our_gruu;  // the pub-gruu the registrar gave our Contact ("" when none)
 };
 
 // Reads the Contact list of a 200 OK and finds ours (same scheme, user, host and port:

@@ -65,6 +65,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec_.via.transport = std::string(netcheck::to_string(proto));
     for (auto& ch : spec_.via.transport) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     sent_via_ = netcheck::endpoint_text(spec_.via.host, spec_.via.port);
+    if (!set_.instance.empty()) spec_.contact_params = ";+sip.instance=\"<" + set_.instance + ">\"";
     if (set_.contact) {
       contact_ = *set_.contact;
     } else if (!set_.query) {  // a query sends no Contact and looks for none of ours
@@ -117,6 +118,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
     spec.cseq = ++cseq_;
     spec.via.branch = ids_.branch();
     spec.extra = set_.extra;
+    if (!set_.instance.empty()) spec.extra.push_back({"Supported", "gruu"});
     if (p == phase::cleanup) {
       spec.contact = contact_;
       spec.expires = 0;  // RFC 3261 §10.2.2: remove this binding only
@@ -125,6 +127,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
       spec.expires = state_.expires;
     } else {
       spec.contact.reset();
+      spec.contact_params.clear();
       spec.expires.reset();
     }
     auto www = credentials(www_, "Authorization");
@@ -310,6 +313,7 @@ class register_op : public std::enable_shared_from_this<register_op> {
                                                                      std::to_string(b.granted) + " s"});
     }
     facts_.contact = contact_;
+    facts_.gruu = b.our_gruu;
     check_nat(m);
     out_.registration = reg;
     const bool listed = b.ours_listed;

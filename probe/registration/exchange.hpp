@@ -41,6 +41,13 @@ struct register_settings {
   // --inbound: while registered, check that a request to the AOR reaches the registered
   // flow (probe/registration/inbound.hpp); not with --query, --expires 0 or a shared link.
   bool inbound = false;
+  // --nat-lifetime: after an inbound check that reached us, measure how long the NAT keeps
+  // an idle UDP binding, up to this many seconds (probe/registration/nat_lifetime.hpp).
+  std::optional<std::chrono::seconds> nat_lifetime;
+  std::function<void(const std::string&)> progress;  // the measurement's progress lines
+  // RFC 5627: register the Contact with this +sip.instance ("urn:uuid:…") and Supported: gruu,
+  // so the registrar gives it a GRUU that reaches this binding alone (--nat-lifetime).
+  std::string instance;
   bool ladder = true;  // write the ladder's notes (a batch prints one line per account, no ladder)
 };
 
@@ -65,6 +72,7 @@ struct registered_facts {
   std::string contact;                 // the Contact we registered
   std::string received;                // Via received= of the 2xx ("" when absent)
   std::optional<std::uint16_t> rport;  // Via rport=N of the 2xx
+  std::string gruu;                    // the pub-gruu of our Contact (with settings.instance), or ""
 };
 // Called once after a 2xx registered our binding, before it is removed (or the exchange
 // ends with --keep); the exchange goes on when `proceed` is called, once. The time it

@@ -111,6 +111,7 @@ class inbound_op : public std::enable_shared_from_this<inbound_op> {
     // The AOR itself, as a caller addresses the account (RFC 3261 §8.1.1.1).
     spec.request_uri = req_.aor.scheme + ":" + req_.aor.user + "@" + sip::host_for_uri(req_.aor.host);
     if (req_.aor.port != 0) spec.request_uri += ":" + std::to_string(req_.aor.port);
+    if (!req_.request_uri.empty()) spec.request_uri = req_.request_uri;
     spec.to_uri = spec.request_uri;
     // A caller from outside the domain (RFC 2606 "invalid"): a registrar asks its own
     // users for credentials, not those who call them.

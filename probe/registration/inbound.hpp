@@ -28,6 +28,7 @@ std::string_view classify_inbound(int status, bool arrived) noexcept;
 
 struct inbound_request {
   sip::uri aor;
+  std::string request_uri;                   // where to send it instead of the AOR (a GRUU: one binding alone); "" = the AOR
   std::chrono::milliseconds timeout{10000};  // for the connect and the OPTIONS together
   reach::sip_timers timers;
   std::function<void(std::string_view direction, std::string_view bytes)> trace;  // --trace

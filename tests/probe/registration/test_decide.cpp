@@ -125,6 +125,24 @@ TEST_CASE("register logic: bindings of a 200 OK, ours found by URI") {
   CHECK_FALSE(probe::registration::read_bindings(m, "sip:alice@127.0.0.1:5063").ours_listed);
 }
 
+TEST_CASE("register logic: the pub-gruu of our Contact (RFC 5627 §5.2), unquoted") {
+  sip::message_view m;
+  const std::string ok = response(
+      "200 OK",
+      "Contact: <sip:alice@10.0.0.5:5060>;expires=120;pub-gruu=\"sip:alice@example.com;gr=urn:uuid:1\", "
+      "<sip:alice@127.0.0.1:5062>;expires=600;+sip.instance=\"<urn:uuid:2>\";pub-gruu=\"sip:alice@example.com;gr=urn:uuid:2\";"
+      "temp-gruu=\"sip:tgruu.x@example.com;gr\"\r\n");
+  REQUIRE_FALSE(sip::parse(ok, m, sip::framing::datagram).ec);
+  auto b = probe::registration::read_bindings(m, "sip:alice@127.0.0.1:5062");
+  REQUIRE(b.bindings.size() == 2);
+  CHECK(b.bindings[0].gruu == "sip:alice@example.com;gr=urn:uuid:1");
+  CHECK(b.our_gruu == "sip:alice@example.com;gr=urn:uuid:2");
+  // None given: none read (the run then asks the AOR, one binding at a time).
+  REQUIRE_FALSE(
+      sip::parse(response("200 OK", "Contact: <sip:alice@127.0.0.1:5062>;expires=600\r\n"), m, sip::framing::datagram).ec);
+  CHECK(probe::registration::read_bindings(m, "sip:alice@127.0.0.1:5062").our_gruu.empty());
+}
+
 TEST_CASE("register logic: same_contact compares the parts a registrar keeps") {
   CHECK(probe::registration::same_contact("sip:a@h.test", "sip:a@H.TEST:5060"));
   CHECK(probe::registration::same_contact("sip:a@127.0.0.1:5062;transport=tcp", "sip:a@127.0.0.1:5062"));
