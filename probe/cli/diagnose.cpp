@@ -109,8 +109,11 @@ int run_diagnose(register_cli& o) {
       });
     });
   });
-  // The inbound check has a --timeout of its own, and the removal waits for it.
-  io.run_for((o.settings.inbound ? 2 : 1) * overall + std::chrono::seconds(3));
+  // The inbound check has a --timeout of its own, and the removal waits for it; the
+  // --nat-lifetime search idles at most about 4 × --max-idle in all, one binding after another.
+  auto bound = (o.settings.inbound ? 2 : 1) * overall + std::chrono::seconds(3);
+  if (o.settings.nat_lifetime) bound += 4 * *o.settings.nat_lifetime + 4 * overall + std::chrono::seconds(60);
+  io.run_for(bound);
   if (!registration || (pending != 0 && !interrupt.requested()))
     throw std::runtime_error("diagnose did not finish within its time limit");
 

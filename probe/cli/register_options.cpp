@@ -2,6 +2,7 @@
 
 #include "probe/core/text_safety.hpp"
 #include "probe/locate/request.hpp"
+#include "probe/registration/nat_lifetime.hpp"
 #include "sip/scan.hpp"
 #include "sip/uri.hpp"
 
@@ -64,6 +65,13 @@ void add_register_options(CLI::App& cmd, register_cli& o) {
   cmd.add_flag("--inbound,!--no-inbound", o.settings.inbound,
                "While registered, send an OPTIONS to the AOR through the registrar from a second socket: does it reach "
                "the registered contact? (diagnose: on unless --no-inbound)");
+  auto* lifetime = cmd.add_flag("--nat-lifetime", o.nat_lifetime,
+                                "After the inbound check, measure how long the NAT keeps an idle UDP binding reachable "
+                                "(minutes: bindings of its own, silent for 15, 30, … s; implies --inbound, UDP)");
+  cmd.add_option("--max-idle", o.max_idle_s, "--nat-lifetime: the longest idle period to try, in seconds")
+      ->check(whole_number_in(registration::min_max_idle.count(), registration::max_max_idle.count()))
+      ->needs(lifetime)
+      ->capture_default_str();
   cmd.add_option("--contact", o.settings.contact, "Register this Contact URI (e.g. what the phone sends)")->check(contact_uri());
   cmd.add_option("--user-agent", o.settings.user_agent, "User-Agent header (default: sipprobe/<version>)")->check(sip_text());
   cmd.add_option("--header", o.headers, "Extra header 'Name: value' (repeatable)");
@@ -92,6 +100,24 @@ registration::account make_account(register_cli& o) {
   protect_process_memory();
   return a;
 }
+
+namespace {
+
+// --nat-lifetime measures UDP bindings: it needs a binding (no --query, no --expires 0), it
+// implies --inbound and UDP, and shows progress on a terminal unless the output is JSON.
+void apply_nat_lifetime(register_cli& o) {
+  if (o.settings.query) throw usage_error("--nat-lifetime needs a binding to measure: not with --query");
+  if (o.settings.expires == 0) throw usage_error("--nat-lifetime needs a binding to measure: not with --expires 0");
+  if (o.route.transport && *o.route.transport != netcheck::transport::udp)
+    throw usage_error("--nat-lifetime measures how long a NAT keeps a UDP binding: not with --transport " + o.transport);
+  o.route.transport = netcheck::transport::udp;
+  o.settings.inbound = true;
+  o.settings.nat_lifetime = std::chrono::seconds(o.max_idle_s);
+  if (!o.common.json && !o.nagios && ::isatty(STDERR_FILENO) == 1)
+    o.settings.progress = [](const std::string& line) { std::cerr << line << std::endl; };
+}
+
+}  // namespace
 
 void finish_settings(register_cli& o) {
   if (!o.transport.empty()) {
@@ -122,6 +148,7 @@ void finish_settings(register_cli& o) {
     };
   }
   if (o.nagios && o.common.json) throw usage_error("--nagios and --json exclude each other");
+  if (o.nat_lifetime) apply_nat_lifetime(o);
 }
 
 int emit_report(const report& r, const register_cli& o) {

@@ -25,8 +25,10 @@ struct register_cli {
   std::vector<std::string> headers;  // --header 'Name: value'
   bool trace = false;
   bool nagios = false;
-  double warning_ms = 0;   // --warning: WARNING above this total time
-  double critical_ms = 0;  // --critical: CRITICAL above this total time
+  double warning_ms = 0;      // --warning: WARNING above this total time
+  double critical_ms = 0;     // --critical: CRITICAL above this total time
+  bool nat_lifetime = false;  // register --nat-lifetime
+  long max_idle_s = 300;      // register --max-idle
 };
 
 // The route options, one group with one help text each for register, diagnose and batch:

@@ -271,7 +271,22 @@ constexpr std::array<sv, 2> unverified_fixes{
     "(RFC 5922), or have it signed by a CA the phones trust.",
     "Or give the client the CA that signed it (--ca-file) and run without --insecure."};
 
-constexpr std::array<entry, 11> findings{{
+constexpr std::array<sv, 4> nat_binding_short_fixes{
+    "Have the phone send keep-alives more often than the NAT forgets: CRLF pings (RFC 5626 "
+    "§4.4.1) or OPTIONS at the interval printed (\"NAT keep-alive\", \"UDP keep-alive\" in "
+    "the phone's settings).",
+    "Or re-register that often (a shorter Expires), if the registrar allows it.",
+    "Or let the registrar keep it open: its NAT pings (Kamailio nathelper natping, Asterisk "
+    "qualify) at the same interval.",
+    "Or raise the router's UDP timeout (\"UDP session timeout\"), or use TCP/TLS with a "
+    "registrar that sends requests back over the REGISTER's connection."};
+
+constexpr std::array<sv, 2> nat_lifetime_unmeasured_fixes{
+    "Measure how long the NAT keeps the binding: sipprobe register AOR --nat-lifetime (it takes "
+    "minutes; --max-idle bounds it).",
+    "Then have the phone send keep-alives or re-register more often than that."};
+
+constexpr std::array<entry, 13> findings{{
     {"expires_raised", "Registration interval raised to the server's minimum",
      "The server answered 423 Interval Too Brief; retrying with its Min-Expires worked.",
      "423 with Min-Expires, then 200 OK to the retry that asked for Min-Expires.",
@@ -323,6 +338,18 @@ constexpr std::array<entry, 11> findings{{
      "proves it leads to the registrar. A phone that verifies fails with tls_failure.",
      "--insecure, and the server's certificate did not verify; the reason and the name checked are quoted.",
      unverified_fixes},
+    {"nat_binding_short", "The NAT forgets an idle binding before the registration is refreshed",
+     "Requests reached the binding right after it was registered, but no longer after it had "
+     "been silent a while: the NAT in front of the phone dropped the mapping. Until the phone "
+     "sends something again, calls to it are lost.",
+     "--nat-lifetime: a binding silent for the printed time no longer received the registrar's OPTIONS, and the registrar granted a longer expiry than that.",
+     nat_binding_short_fixes},
+    {"nat_lifetime_unmeasured", "Calls may stop arriving once the NAT forgets the binding",
+     "Requests reach the binding now, through a NAT, and the registrar expects a refresh only "
+     "after longer than NATs usually keep an idle UDP mapping (30-120 s): unless the phone "
+     "sends keep-alives, calls may be lost between refreshes. Not measured.",
+     "The inbound check reached the binding over UDP, the registrar saw another source than the phone's own address (Via received/rport), and it granted more than 120 s.",
+     nat_lifetime_unmeasured_fixes},
 }};
 
 constexpr std::array<diagnosis_code, 25> diagnosis_list{
@@ -340,13 +367,14 @@ constexpr std::array<diagnosis_code, 25> diagnosis_list{
     diagnosis_code::network_unreachable, diagnosis_code::interrupted,
     diagnosis_code::inbound_unreachable};
 
-constexpr std::array<finding_code, 11> finding_list{
+constexpr std::array<finding_code, 13> finding_list{
     finding_code::expires_raised,      finding_code::expires_reduced,
     finding_code::nat_private_contact, finding_code::sip_alg_suspected,
     finding_code::realm_mismatch,      finding_code::stale_nonce,
     finding_code::srv_failover,        finding_code::tls_certificate_expiring,
     finding_code::credential_mismatch, finding_code::auth_user_looks_like_extension,
-    finding_code::tls_certificate_unverified};
+    finding_code::tls_certificate_unverified, finding_code::nat_binding_short,
+    finding_code::nat_lifetime_unmeasured};
 
 // clang-format on
 // describe() indexes the tables by enumerator: each list holds every enumerator in order.
@@ -358,7 +386,7 @@ constexpr bool in_enum_order(const auto& list) {
 static_assert(in_enum_order(diagnosis_list) && diagnosis_list.size() == diagnoses.size());
 static_assert(in_enum_order(finding_list) && finding_list.size() == findings.size());
 static_assert(static_cast<std::size_t>(diagnosis_code::inbound_unreachable) + 1 == diagnoses.size());
-static_assert(static_cast<std::size_t>(finding_code::tls_certificate_unverified) + 1 == findings.size());
+static_assert(static_cast<std::size_t>(finding_code::nat_lifetime_unmeasured) + 1 == findings.size());
 
 }  // namespace
 

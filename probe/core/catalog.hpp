@@ -54,6 +54,8 @@ enum class finding_code {
   credential_mismatch,
   auth_user_looks_like_extension,
   tls_certificate_unverified,
+  nat_binding_short,
+  nat_lifetime_unmeasured,
 };
 
 // The fixed text of one catalog entry.

@@ -73,6 +73,26 @@ struct inbound_record {
   double elapsed_ms = 0;
 };
 
+// --nat-lifetime: how long the NAT in front of us keeps an idle UDP binding. Each probe
+// is one binding of our own, silent for `idle_s` after its 200 OK, then asked for with an
+// OPTIONS through the registrar.
+struct nat_lifetime_probe {
+  long idle_s = 0;
+  std::string result;  // "alive", "gone", "failed" (the probe could not be made), "skipped" (not needed)
+  std::string detail;  // what failed, or what else arrived on the binding
+};
+struct nat_lifetime_record {
+  long alive_after_s = 0;            // longest idle a binding survived (0: none)
+  std::optional<long> dead_after_s;  // shortest idle one did not; none: outlived max_idle_s
+  long recommended_keepalive_s = 0;  // 0 when nothing was learned
+  long max_idle_s = 0;
+  std::string method;     // "gruu": one binding at a time (RFC 5627); "aor": one after another
+  bool complete = false;  // false: interrupted or failed before the bracket was found
+  std::string stopped;    // why it is not complete ("" when it is)
+  std::vector<nat_lifetime_probe> probes;
+  double elapsed_s = 0;
+};
+
 struct report {
   std::string aor;
   diagnosis primary;
@@ -81,7 +101,8 @@ struct report {
   std::vector<transaction_record> transactions;
   std::optional<registration_record> registration;
   std::optional<tls_record> tls;
-  std::optional<inbound_record> inbound;  // only when the check was asked for
+  std::optional<inbound_record> inbound;            // only when the check was asked for
+  std::optional<nat_lifetime_record> nat_lifetime;  // only with --nat-lifetime, once it ran
   double elapsed_ms = 0;
 };
 

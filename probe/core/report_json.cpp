@@ -90,6 +90,26 @@ nlohmann::json to_json(const report& r) {
     j["inbound"] = {{"result", r.inbound->result},
                     {"status", r.inbound->status == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.inbound->status)},
                     {"elapsed_ms", round_ms(r.inbound->elapsed_ms)}};
+  if (r.nat_lifetime) {
+    const auto& n = *r.nat_lifetime;
+    auto probes = nlohmann::json::array();
+    for (const auto& p : n.probes) {
+      nlohmann::json one = {{"idle_s", p.idle_s}, {"result", p.result}};
+      if (!p.detail.empty()) one["detail"] = p.detail;
+      probes.push_back(std::move(one));
+    }
+    const bool learned = n.alive_after_s > 0 || n.dead_after_s;
+    j["nat_lifetime"] = {
+        {"alive_after_s", n.alive_after_s},
+        {"dead_after_s", n.dead_after_s ? nlohmann::json(*n.dead_after_s) : nlohmann::json(nullptr)},
+        {"recommended_keepalive_s", learned ? nlohmann::json(n.recommended_keepalive_s) : nlohmann::json(nullptr)},
+        {"max_idle_s", n.max_idle_s},
+        {"method", n.method},
+        {"complete", n.complete},
+        {"stopped", n.stopped.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.stopped)},
+        {"probes", std::move(probes)},
+        {"elapsed_s", std::round(n.elapsed_s * 10) / 10}};
+  }
   j["elapsed_ms"] = round_ms(r.elapsed_ms);
   return j;
 }

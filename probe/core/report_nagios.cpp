@@ -23,7 +23,7 @@ nagios_result nagios_line(const report& r, double warning_ms, double critical_ms
     for (const auto& f : r.findings) {
       if (f.code == finding_code::tls_certificate_expiring || f.code == finding_code::expires_raised ||
           f.code == finding_code::nat_private_contact || f.code == finding_code::sip_alg_suspected ||
-          f.code == finding_code::tls_certificate_unverified) {
+          f.code == finding_code::tls_certificate_unverified || f.code == finding_code::nat_binding_short) {
         n.status = 1;
         why += std::string(why.empty() ? "" : ", ") + std::string(describe(f.code).code);
       }

@@ -16,6 +16,24 @@ struct palette {
 constexpr palette plain{"", "", "", "", "", ""};
 constexpr palette ansi{"\033[1m", "\033[31m", "\033[32m", "\033[33m", "\033[2m", "\033[0m"};
 
+// "  NAT binding: alive after 15 s idle, gone after 30 s → keep-alives or re-register every 12 s"
+void write_nat_lifetime(std::ostream& out, const nat_lifetime_record& n) {
+  out << "  NAT binding: ";
+  const bool learned = n.alive_after_s > 0 || n.dead_after_s;
+  if (!learned) {
+    out << "lifetime not measured";
+  } else {
+    if (n.alive_after_s > 0) out << "alive after " << n.alive_after_s << " s idle";
+    else out << "not alive after any idle tried";
+    if (n.dead_after_s) out << ", gone after " << *n.dead_after_s << " s";
+    else if (n.complete) out << " (the longest tried, --max-idle)";
+    else out << ", not yet seen gone";
+    if (n.alive_after_s > 0) out << " → keep-alives or re-register every " << n.recommended_keepalive_s << " s";
+  }
+  if (!n.stopped.empty()) out << " (" << printable(n.stopped) << ")";
+  out << "\n";
+}
+
 }  // namespace
 
 std::string ms_number(double ms) {
@@ -100,6 +118,7 @@ void write_text(std::ostream& out, const report& r, color_mode color) {
     if (in.result != "skipped") out << " in " << ms_text(in.elapsed_ms);
     out << "\n";
   }
+  if (r.nat_lifetime) write_nat_lifetime(out, *r.nat_lifetime);
   if (!ok && !e.fixes.empty()) {
     out << "  What to fix:\n";
     int n = 1;

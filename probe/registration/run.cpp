@@ -11,6 +11,7 @@
 #include "probe/locate/target.hpp"
 #include "probe/reach/check.hpp"
 #include "probe/registration/inbound.hpp"
+#include "probe/registration/nat_lifetime.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -120,6 +121,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
         if (ctx_.interrupt->abandoned() && flow_) flow_->close();
         // The inbound check leaves nothing behind: stop it, so the removal goes out now.
         if (second_) second_->close();
+        lifetime_.cancel();
         break;
       case stage::done: break;
     }
@@ -254,6 +256,42 @@ class run_op : public std::enable_shared_from_this<run_op> {
       if (auto alg = inbound_alg_finding(o)) add_finding(self->rep_.findings, std::move(*alg));
       self->inbound_ = std::move(o);
       self->rep_.inbound = self->inbound_->record;
+      self->measure_lifetime(std::move(proceed));
+    });
+  }
+
+  // --nat-lifetime, once a request to the AOR reached the registered flow: how long does an
+  // idle binding stay reachable? (probe/registration/nat_lifetime.hpp). Our own binding
+  // stays in place meanwhile; the measurement removes the ones it makes.
+  void measure_lifetime(std::function<void()> proceed) {
+    if (!settings_.nat_lifetime) return proceed();
+    nat_lifetime_record skipped;
+    skipped.max_idle_s = static_cast<long>(settings_.nat_lifetime->count());
+    skipped.method = "none";
+    if (interrupted()) skipped.stopped = "interrupted";
+    else if (targets_[index_].t != netcheck::transport::udp)
+      skipped.stopped = "the registration went over " + std::string(netcheck::to_string(targets_[index_].t)) +
+                        ": the lifetime is measured for UDP";
+    else if (inbound_->record.result != "reached")
+      skipped.stopped = "the inbound OPTIONS did not reach the registered flow: there is no binding lifetime to measure";
+    if (!skipped.stopped.empty()) {
+      rep_.nat_lifetime = std::move(skipped);
+      return proceed();
+    }
+    lifetime_req_.io = &ctx_.io;
+    lifetime_req_.target = flow_->remote();
+    lifetime_req_.options = inbound_opts_;
+    lifetime_req_.acct = &acct_;
+    lifetime_req_.settings = settings_;
+    lifetime_req_.max_idle = *settings_.nat_lifetime;
+    lifetime_req_.register_timeout = timeout_;
+    lifetime_req_.ids = &ctx_.ids;
+    lifetime_req_.interrupt = ctx_.interrupt;
+    lifetime_req_.progress = settings_.progress;
+    auto self = shared_from_this();
+    lifetime_ = async_nat_lifetime(lifetime_req_, [self, proceed = std::move(proceed)](nat_lifetime_record r) {
+      self->lifetime_ = {};
+      self->rep_.nat_lifetime = std::move(r);
       proceed();
     });
   }
@@ -267,6 +305,36 @@ class run_op : public std::enable_shared_from_this<run_op> {
     auto evidence = inbound_evidence(*inbound_, inbound_ctx_);
     for (const auto& e : rep_.primary.evidence) evidence.push_back("the REGISTER: " + e);
     rep_.primary = {diagnosis_code::inbound_unreachable, std::move(evidence)};
+  }
+
+  // What the binding's lifetime means for calls: measured (--nat-lifetime) shorter than the
+  // granted expiry, or — reached through a NAT over UDP with a long expiry — worth measuring.
+  void note_nat_lifetime() {
+    if (!rep_.registration || rep_.registration->expires < 0 || !inbound_ || inbound_->record.result != "reached") return;
+    const auto granted = rep_.registration->expires;
+    if (const auto& n = rep_.nat_lifetime) {
+      if (n->dead_after_s && granted > *n->dead_after_s)
+        add_finding(rep_.findings, {finding_code::nat_binding_short,
+                                    "an idle binding was still reachable after " + std::to_string(n->alive_after_s) +
+                                        " s but gone after " + std::to_string(*n->dead_after_s) +
+                                        " s, and the registrar expects a refresh only every " + std::to_string(granted) +
+                                        " s: keep-alives every " + std::to_string(n->recommended_keepalive_s) + " s or less"});
+      return;
+    }
+    constexpr std::int64_t nat_timeouts_end = 120;  // the usual UDP mapping timeouts: 30-120 s
+    if (inbound_ctx_.transport != "udp" || granted <= nat_timeouts_end) return;
+    auto local_host = inbound_ctx_.registered.substr(0, inbound_ctx_.registered.rfind(':'));
+    if (local_host.size() > 2 && local_host.front() == '[') local_host = local_host.substr(1, local_host.size() - 2);
+    const auto local_port = inbound_ctx_.registered.substr(inbound_ctx_.registered.rfind(':') + 1);
+    const bool other_host = !inbound_ctx_.received.empty() && inbound_ctx_.received != local_host;
+    const bool other_port = inbound_ctx_.rport && std::to_string(*inbound_ctx_.rport) != local_port;
+    // No NAT between us and the registrar, unless a SIP ALG hid it (it maps the 200 OK back).
+    if (!other_host && !other_port && inbound_->via_rewritten.empty()) return;
+    add_finding(rep_.findings,
+                {finding_code::nat_lifetime_unmeasured,
+                 "the registrar saw the REGISTER from " + (inbound_ctx_.received.empty() ? local_host : inbound_ctx_.received) +
+                     (inbound_ctx_.rport ? ":" + std::to_string(*inbound_ctx_.rport) : std::string()) + ", not " +
+                     inbound_ctx_.registered + ", and granted " + std::to_string(granted) + " s"});
   }
 
   // What a TLS connection showed: the name checked (report.tls), an expiring certificate,
@@ -305,6 +373,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
     for (auto& f : o.findings) add_finding(rep_.findings, std::move(f));
     rep_.registration = std::move(o.registration);
     conclude_inbound();
+    note_nat_lifetime();
     if (!failures_.empty() && (o.sip_answered)) {
       add_finding(rep_.findings,
                   {finding_code::srv_failover, failures_.front().target + " failed (" + failures_.front().what + "); " +
@@ -368,6 +437,12 @@ class run_op : public std::enable_shared_from_this<run_op> {
     stage_ = stage::done;
     // Asked for, but there was no binding to reach.
     if (settings_.inbound && !rep_.inbound) rep_.inbound = inbound_record{"skipped", 0, 0};
+    if (settings_.nat_lifetime && !rep_.nat_lifetime) {
+      rep_.nat_lifetime.emplace();
+      rep_.nat_lifetime->max_idle_s = static_cast<long>(settings_.nat_lifetime->count());
+      rep_.nat_lifetime->method = "none";
+      rep_.nat_lifetime->stopped = "nothing was registered";
+    }
     if (redirected_)
       rep_.primary.evidence.insert(rep_.primary.evidence.begin(), redirect_evidence_.begin(), redirect_evidence_.end());
     rep_.elapsed_ms = std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
@@ -403,6 +478,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
   inbound_request inbound_req_;
   inbound_context inbound_ctx_;
   std::optional<inbound_outcome> inbound_;
+  nat_lifetime_request lifetime_req_;
+  nat_lifetime_handle lifetime_;
   std::vector<netcheck::target> targets_;
   std::size_t index_ = 0;
   std::vector<failure> failures_;

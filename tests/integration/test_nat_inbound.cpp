@@ -78,6 +78,18 @@ TEST_CASE("nat inbound: over UDP the OPTIONS reaches the phone through the NAT w
   CHECK(has_finding(p.report, "nat_private_contact"));
   CHECK_FALSE(has_finding(p.report, "sip_alg_suspected"));  // a NAT without ALG leaves our Via alone
   CHECK(unsolicited_drops(lab) == 0);
+  // Reached through a NAT, with an expiry of 3600 s: worth measuring how long that lasts.
+  CHECK(test_support::finding_detail(p.report, "nat_lifetime_unmeasured")
+            .find("saw the REGISTER from " + lab.get("ROUTER_PUBLIC_IP") + ":") != std::string::npos);
+  // diagnose says the same.
+  auto d = test_support::sipprobe_prefixed(
+      in_ns(lab, "PHONE_NS"),
+      "diagnose sip:alice@sip.test --transport udp --timeout 6 --registrar " + lab.get("SERVER_IP") + ":" + lab.get("NAT_PORT"),
+      "alice-secret");
+  INFO(d.out);
+  CHECK(d.exit_code == 0);
+  CHECK(d.report["inbound"]["result"] == "reached");
+  CHECK(has_finding(d.report, "nat_lifetime_unmeasured"));
 }
 
 TEST_CASE("nat inbound: over UDP without NAT handling at the registrar the OPTIONS is lost at the router") {
@@ -115,6 +127,8 @@ TEST_CASE("nat inbound: with the SIP ALG the registrar without NAT handling reac
   const auto alg = test_support::finding_detail(p.report, "sip_alg_suspected");
   CHECK(alg.find("our Via rewritten: 10.16.0.2:") != std::string::npos);
   CHECK(alg.find(" arrived as " + lab.get("ROUTER_PUBLIC_IP") + ":") != std::string::npos);
+  // The ALG hid the NAT from received/rport, not from the inbound check: a NAT is there.
+  CHECK(has_finding(p.report, "nat_lifetime_unmeasured"));
   // … and from the registrar: it holds the public mapping the ALG wrote into the Contact.
   const auto port = test_support::port_of(test_support::our_contact(p.report));
   CHECK(registrar_dump(lab).find("Address: sip:alice@" + lab.get("ROUTER_PUBLIC_IP") + ":" + port) != std::string::npos);

@@ -32,6 +32,8 @@ TEST_CASE("register --inbound: the OPTIONS to the AOR reaches the registered flo
     CHECK(p.report["inbound"]["elapsed_ms"] < 2000);
     CHECK(p.report["registration"]["removed"] == true);
     CHECK(bindings(kam, "alice").empty());
+    // No NAT on loopback: nothing to measure.
+    CHECK_FALSE(test_support::has_finding(p.report, "nat_lifetime_unmeasured"));
   }
 }
 

@@ -65,6 +65,61 @@ TEST_CASE("report: registered JSON carries bindings") {
   CHECK(j["registration"]["removed"] == true);
 }
 
+TEST_CASE("report: the NAT binding lifetime in JSON and text") {
+  auto r = sample();
+  r.primary = {probe::diagnosis_code::registered, {}};
+  probe::nat_lifetime_record n;
+  n.alive_after_s = 15;
+  n.dead_after_s = 30;
+  n.recommended_keepalive_s = 12;
+  n.max_idle_s = 60;
+  n.method = "gruu";
+  n.complete = true;
+  n.probes = {{15, "alive", ""}, {30, "gone", "408 Request Timeout"}, {45, "skipped", ""}};
+  n.elapsed_s = 33.04;
+  r.nat_lifetime = n;
+  auto j = probe::to_json(r);
+  const auto& o = j["nat_lifetime"];
+  CHECK(o["alive_after_s"] == 15);
+  CHECK(o["dead_after_s"] == 30);
+  CHECK(o["recommended_keepalive_s"] == 12);
+  CHECK(o["method"] == "gruu");
+  CHECK(o["complete"] == true);
+  CHECK(o["stopped"].is_null());
+  CHECK(o["elapsed_s"] == 33.0);
+  REQUIRE(o["probes"].size() == 3);
+  CHECK(o["probes"][1] == nlohmann::json{{"idle_s", 30}, {"result", "gone"}, {"detail", "408 Request Timeout"}});
+  CHECK_FALSE(o["probes"][0].contains("detail"));
+  std::ostringstream text;
+  probe::write_text(text, r, probe::color_mode::never);
+  CHECK(text.str().find("  NAT binding: alive after 15 s idle, gone after 30 s → keep-alives or re-register every 12 s\n") !=
+        std::string::npos);
+
+  // Outlived --max-idle: no end, and the text says it was the longest tried.
+  r.nat_lifetime->alive_after_s = 60;
+  r.nat_lifetime->dead_after_s.reset();
+  r.nat_lifetime->recommended_keepalive_s = 48;
+  CHECK(probe::to_json(r)["nat_lifetime"]["dead_after_s"].is_null());
+  text.str("");
+  probe::write_text(text, r, probe::color_mode::never);
+  CHECK(text.str().find(
+            "NAT binding: alive after 60 s idle (the longest tried, --max-idle) → keep-alives or re-register every 48 s") !=
+        std::string::npos);
+
+  // Interrupted before anything was learned: no recommendation, the reason.
+  r.nat_lifetime = probe::nat_lifetime_record{};
+  r.nat_lifetime->stopped = "interrupted";
+  j = probe::to_json(r);
+  CHECK(j["nat_lifetime"]["recommended_keepalive_s"].is_null());
+  CHECK(j["nat_lifetime"]["stopped"] == "interrupted");
+  text.str("");
+  probe::write_text(text, r, probe::color_mode::never);
+  CHECK(text.str().find("NAT binding: lifetime not measured (interrupted)\n") != std::string::npos);
+  // Without --nat-lifetime the key is absent.
+  r.nat_lifetime.reset();
+  CHECK_FALSE(probe::to_json(r).contains("nat_lifetime"));
+}
+
 TEST_CASE("report: no answer is null rtt, not zero") {
   auto r = sample();
   r.transactions[1].status = 0;

@@ -69,10 +69,13 @@ TEST_CASE("nagios: status, the reasons for it and the performance data, row by r
       {"each such finding, in order",
        report_of(ok, 100,
                  {finding_code::sip_alg_suspected, finding_code::stale_nonce, finding_code::tls_certificate_expiring,
-                  finding_code::nat_private_contact, finding_code::tls_certificate_unverified}),
+                  finding_code::nat_private_contact, finding_code::tls_certificate_unverified, finding_code::nat_binding_short}),
        0, 0, 1,
-       head("WARNING", ok) + " [sip_alg_suspected, tls_certificate_expiring, nat_private_contact, tls_certificate_unverified]" +
+       head("WARNING", ok) +
+           " [sip_alg_suspected, tls_certificate_expiring, nat_private_contact, tls_certificate_unverified, nat_binding_short]" +
            perf},
+      {"an offer to measure is only information", report_of(ok, 100, {finding_code::nat_lifetime_unmeasured}), 0, 0, 0,
+       head("OK", ok) + perf},
       {"a finding that is only information", report_of(ok, 100, {finding_code::stale_nonce, finding_code::srv_failover}), 0, 0, 0,
        head("OK", ok) + perf},
       {"slower than --warning", report_of(ok, 1500), 1000, 0, 1,

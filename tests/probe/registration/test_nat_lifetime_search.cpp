@@ -3,6 +3,7 @@
 #include <ostream>
 #include <doctest/doctest.h>
 
+#include "probe/registration/nat_lifetime.hpp"
 #include "probe/registration/nat_lifetime_search.hpp"
 
 #include <chrono>
@@ -107,4 +108,18 @@ TEST_CASE("recommended keep-alive: 80 % of the survived idle, never below the fl
   CHECK(recommended_keepalive(seconds{100}) == seconds{80});
   CHECK(recommended_keepalive(seconds{10}) == seconds{10});
   CHECK(recommended_keepalive(seconds{0}) == seconds{10});
+}
+
+TEST_CASE("nat lifetime grid: every step up to --max-idle, which is always tried") {
+  using probe::registration::nat_lifetime_grid;
+  using V = std::vector<seconds>;
+  CHECK(nat_lifetime_grid(seconds{60}) == V{seconds{15}, seconds{30}, seconds{45}, seconds{60}});
+  CHECK(nat_lifetime_grid(seconds{50}) == V{seconds{15}, seconds{30}, seconds{45}, seconds{50}});
+  CHECK(nat_lifetime_grid(seconds{15}) == V{seconds{15}});
+  CHECK(nat_lifetime_grid(seconds{300}).size() == 20);
+  // The largest --max-idle makes 60 bindings, no more.
+  CHECK(nat_lifetime_grid(probe::registration::max_max_idle).size() == 60);
+  // Each step is at most the bracket width asked for (±15 s).
+  auto g = nat_lifetime_grid(seconds{100});
+  for (std::size_t i = 1; i < g.size(); ++i) CHECK(g[i] - g[i - 1] <= probe::registration::nat_lifetime_step);
 }
