@@ -63,6 +63,15 @@ struct tls_record {
   std::string verdict;                // netcheck::tls_verdict: "ok", "untrusted", "name_mismatch", …
   std::string reason;                 // OpenSSL's verification reason ("" when ok)
   bool verification_skipped = false;  // the check failed and --insecure went on regardless
+  std::string not_after;              // the certificate's notAfter, ISO 8601 UTC ("" when none was seen)
+};
+
+// How long one step of a run took (the exporter's sipprobe_phase_duration_seconds): "dns",
+// "connect", "tls", "challenge" (the first REGISTER to its 401/407), "register" (the
+// REGISTER that got the final answer), "inbound".
+struct phase_record {
+  std::string name;
+  double seconds = 0;
 };
 
 // --inbound (and diagnose after a registration): whether a request to the AOR, sent
@@ -103,6 +112,7 @@ struct report {
   std::optional<tls_record> tls;
   std::optional<inbound_record> inbound;            // only when the check was asked for
   std::optional<nat_lifetime_record> nat_lifetime;  // only with --nat-lifetime, once it ran
+  std::vector<phase_record> phases;                 // the steps that ran, in order (not in the JSON)
   double elapsed_ms = 0;
 };
 

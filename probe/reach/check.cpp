@@ -259,6 +259,7 @@ tls_record tls_record_of(const std::string& endpoint, const netcheck::tls_report
   r.verdict = std::string(netcheck::to_string(tls.verdict));
   if (tls.verdict != netcheck::tls_verdict::ok) r.reason = tls.verify_reason;
   r.verification_skipped = tls.verification_skipped && tls.verdict != netcheck::tls_verdict::ok;
+  if (tls.has_certificate) r.not_after = tls.not_after;
   return r;
 }
 

@@ -40,8 +40,9 @@ const std::vector<room_rule>& rules() {
       {"probe/registration", {"probe/core", "probe/locate", "probe/reach"}, {}},
       {"probe/batch", {"probe/registration", "probe/core"}, {}},
       {"probe/analyze", {"probe/core", "sip"}, {"libpcap"}},
+      {"probe/exporter", {"probe/registration", "probe/batch", "probe/reach", "probe/locate", "probe/core"}, {"yaml-cpp"}},
       {"probe/cli",
-       {"probe/core", "probe/locate", "probe/reach", "probe/registration", "probe/batch", "probe/analyze"},
+       {"probe/core", "probe/locate", "probe/reach", "probe/registration", "probe/batch", "probe/analyze", "probe/exporter"},
        {"CLI11"}},
   };
   return r;
@@ -72,7 +73,7 @@ std::set<std::string> allowed(std::string_view room) {
 
 // Where an #include line's header comes from: a folder of this repository ("sip",
 // "netcheck", "probe/core"…), a library ("CLI11", "libpcap", "Boost", "c-ares",
-// "nlohmann-json", "OpenSSL"), "" for the standard library and the system, or
+// "nlohmann-json", "OpenSSL", "yaml-cpp"), "" for the standard library and the system, or
 // "outside every room" for a path of ours that names no room (probe/x.hpp, a relative
 // "x.hpp").
 std::string origin(std::string_view line) {
@@ -93,6 +94,7 @@ std::string origin(std::string_view line) {
   if (path.starts_with("ares")) return "c-ares";
   if (path.starts_with("nlohmann/")) return "nlohmann-json";
   if (path.starts_with("openssl/")) return "OpenSSL";
+  if (path.starts_with("yaml-cpp/")) return "yaml-cpp";
   return "";
 }
 

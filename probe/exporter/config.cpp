@@ -1,0 +1,4 @@
+// probe/exporter/config.cpp — see the header.
+#include "probe/exporter/config.hpp"
+
+namespace probe::exporter {}  // namespace probe::exporter
