@@ -93,6 +93,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
         if (auto self = weak.lock()) self->on_interrupt();
       };
     if (located) {
+      prelocated_ = true;
       auto self = shared_from_this();
       boost::asio::post(ctx_.io, [self, r = std::move(located)] { self->on_located(*r); });
       return;
@@ -139,6 +140,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
 
   void on_located(const netcheck::resolution& r) {
     if (own_resolver_) own_resolver_->cancel();  // a shared one serves other runs too
+    if (!prelocated_ && !redirected_) set_phase("dns", clock_type::now() - start_);
     if (interrupted()) return finish_interrupted("while the registrar was being located");
     for (const auto& t : r.targets)
       rep_.targets.push_back(
@@ -215,6 +217,8 @@ class run_op : public std::enable_shared_from_this<run_op> {
       ++index_;
       return next_target();
     }
+    if (auto c = flow_->connect_time()) set_phase("connect", *c);
+    if (auto h = flow_->handshake_time()) set_phase("tls", *h);
     auto self = shared_from_this();
     stage_ = stage::registering;
     while_registered hook;
@@ -433,8 +437,37 @@ class run_op : public std::enable_shared_from_this<run_op> {
     finish();
   }
 
+  // One step's duration for report.phases, replaced when the step runs again (a failover
+  // connects anew).
+  template <typename Duration>
+  void set_phase(const std::string& name, Duration d) {
+    const double s = std::chrono::duration<double>(d).count();
+    for (auto& p : rep_.phases)
+      if (p.name == name) return void(p.seconds = s);
+    rep_.phases.push_back({name, s});
+  }
+
+  // challenge: the first REGISTER to its 401/407; register: the REGISTER that got the
+  // final answer after it (the removal's REGISTER comes later and is not counted).
+  void note_exchange_phases() {
+    bool challenged = false;
+    for (const auto& t : rep_.transactions) {
+      if (t.request != "REGISTER" || t.rtt_ms < 0) continue;
+      if (t.status == 401 || t.status == 407) {
+        if (!challenged) set_phase("challenge", std::chrono::duration<double, std::milli>(t.rtt_ms));
+        challenged = true;
+        continue;
+      }
+      set_phase("register", std::chrono::duration<double, std::milli>(t.rtt_ms));
+      break;
+    }
+    if (inbound_ && inbound_->record.result != "skipped")
+      set_phase("inbound", std::chrono::duration<double, std::milli>(inbound_->record.elapsed_ms));
+  }
+
   void finish() {
     stage_ = stage::done;
+    note_exchange_phases();
     // Asked for, but there was no binding to reach.
     if (settings_.inbound && !rep_.inbound) rep_.inbound = inbound_record{"skipped", 0, 0};
     if (settings_.nat_lifetime && !rep_.nat_lifetime) {
@@ -486,6 +519,7 @@ class run_op : public std::enable_shared_from_this<run_op> {
   stage stage_ = stage::locating;
   bool cert_warned_ = false;
   bool redirected_ = false;
+  bool prelocated_ = false;  // diagnose and batch locate once for many: no dns phase here
   std::vector<std::string> redirect_evidence_;
   report rep_;
 };

@@ -103,6 +103,14 @@ TEST_CASE("registration run: challenge, digest, 200 OK, then our binding removed
   CHECK(rep.transactions[1].status == 200);
   CHECK(rep.transactions[1].note.find("Digest MD5 for realm \"sip.test\"") != std::string::npos);
   CHECK(rep.transactions[2].note.find("remove our binding") != std::string::npos);
+  // The steps, for the exporter's sipprobe_phase_duration_seconds: the removal is not one,
+  // and a UDP socket has no connect to time.
+  std::vector<std::string> names;
+  for (const auto& p : rep.phases) names.push_back(p.name);
+  REQUIRE(names == std::vector<std::string>{"dns", "challenge", "register"});
+  CHECK(rep.phases[0].seconds >= 0);
+  CHECK(rep.phases[1].seconds * 1000 == doctest::Approx(rep.transactions[0].rtt_ms));
+  CHECK(rep.phases[2].seconds * 1000 == doctest::Approx(rep.transactions[1].rtt_ms));
 }
 
 TEST_CASE("registration run: the same flow over TCP and over TLS") {
@@ -127,7 +135,12 @@ TEST_CASE("registration run: the same flow over TCP and over TLS") {
       REQUIRE(rep.tls);
       CHECK(rep.tls->verdict == "ok");
       CHECK(rep.tls->checked_name == "127.0.0.1");
+      CHECK_FALSE(rep.tls->not_after.empty());  // for sipprobe_tls_cert_not_after_timestamp_seconds
     }
+    std::vector<std::string> names;
+    for (const auto& p : rep.phases) names.push_back(p.name);
+    if (t == transport::tls) CHECK(names == std::vector<std::string>{"dns", "connect", "tls", "challenge", "register"});
+    else CHECK(names == std::vector<std::string>{"dns", "connect", "challenge", "register"});
   }
 }
 
