@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,8 +20,11 @@ namespace probe::exporter {
 
 enum class exposition { prometheus_text, openmetrics };
 
-// OpenMetrics when the Accept header names application/openmetrics-text (with a q above
-// 0), the Prometheus text format otherwise.
+// OpenMetrics when the Accept header names application/openmetrics-text (version 1.0.0 or
+// none) with a q above 0 and no lower than the best q of the text format (text/plain
+// version 0.0.4 or none, text/*, */*): RFC 9110 §12.5.1, OpenMetrics on a tie. The
+// Prometheus text format otherwise. Media types and parameter names are case-insensitive;
+// a range with a malformed q counts as refused.
 exposition negotiate(std::string_view accept_header);
 // "text/plain; version=0.0.4; charset=utf-8" or
 // "application/openmetrics-text; version=1.0.0; charset=utf-8".
@@ -46,33 +50,39 @@ struct probe_outcome {
 //   sipprobe_tls_cert_not_after_timestamp_seconds     the registrar certificate's notAfter (TLS)
 //   sipprobe_findings_info{code} 1                    one per finding
 //   sipprobe_options_up{transport}                    options: 1 when that transport answered
-// with HELP and TYPE lines; OpenMetrics ends with "# EOF".
+// with HELP and TYPE lines, in that order; a family without a sample is left out. The
+// options prober's phases are connect and tls of the first check that answered; one
+// sipprobe_options_up per transport (1 when any of its targets answered). An outcome with
+// an error has only the two probe_ gauges. OpenMetrics ends with "# EOF".
 std::string render_probe(const probe_outcome& o, exposition e);
 
 // The exporter's own metrics (/metrics): probes by module and result, in flight, their
-// durations (a histogram), scrapes refused, config reloads, and process metrics.
+// durations (a histogram), scrapes refused, config reloads, and process metrics (Linux
+// /proc; a metric that cannot be read is left out). Durations are bucketed at 0.005 s to
+// 60 s; OpenMetrics writes a whole bound as a float (le="1.0", as Prometheus's clients
+// do), the text format as an integer (le="1"). Safe to call from several threads.
 class exporter_metrics {
  public:
   void probe_started(const std::string& module);
   void probe_finished(const std::string& module, bool success, double seconds);
   void probe_joined(const std::string& module);     // a scrape joined a probe already in flight
   void request_refused(const std::string& reason);  // "bad_module", "bad_target", "too_many", …
-  void config_loaded(bool ok, double unix_time);
+  void config_loaded(bool ok, double unix_time);    // unix_time is kept when ok
   std::string render(exposition e) const;
 
  private:
   struct per_module {
     std::uint64_t success = 0, failure = 0, joined = 0;
     std::int64_t in_flight = 0;
-    std::vector<std::uint64_t> buckets;  // cumulative at render time
+    std::vector<std::uint64_t> buckets;  // per bound (not cumulative; made so at render time)
     double sum = 0;
     std::uint64_t count = 0;
   };
   std::map<std::string, per_module> modules_;
   std::map<std::string, std::uint64_t> refused_;
-  std::uint64_t reloads_ok_ = 0, reloads_failed_ = 0;
   double last_reload_ok_time_ = 0;
   bool last_reload_ok_ = true;
+  mutable std::mutex mutex_;
 };
 
 // Seconds since the epoch of an ISO 8601 UTC time "2025-01-31T12:00:00Z" (as
