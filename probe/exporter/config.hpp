@@ -18,6 +18,7 @@
 #include "probe/core/secret.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -62,11 +63,17 @@ struct config {
   const module* find(std::string_view name) const noexcept;
 };
 
+// Limits on what loading reads: the modules file, and an accounts_csv (about 100,000 rows).
+inline constexpr std::size_t max_config_bytes = std::size_t{1} << 20;
+inline constexpr std::size_t max_accounts_csv_bytes = std::size_t{16} << 20;
+
 // What loading reads from outside: the environment and files (tests replace them).
 struct config_env {
   std::function<const char*(const char*)> getenv;
   std::function<std::optional<std::string>(const std::string& path)> read_file;  // nullopt: cannot read
 };
+// std::getenv, and regular files read whole up to max_accounts_csv_bytes + 1 bytes (the
+// caller sees a file above its own limit); anything else (a directory, a FIFO) cannot be read.
 config_env process_config_env();
 
 // Parses and checks a modules file's text; `source` names it in errors (its path).
@@ -76,7 +83,7 @@ expected<config, std::string> parse_config(std::string_view text, std::string_vi
 expected<config, std::string> load_config(const std::string& path, const config_env& env);
 
 // The account a target names in a module with accounts_csv (nullptr: none), the key
-// normalised as in module::accounts.
+// normalised as in module::accounts; "alice@example.com" without a scheme is sip:.
 const batch::account_row* account_for(const module& m, std::string_view target_aor);
 
 }  // namespace probe::exporter

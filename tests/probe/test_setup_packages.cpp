@@ -70,6 +70,7 @@ TEST_CASE("setup: every package is used by a script or a test, and every tool th
       {"nlohmann-json3-dev", R"(find_package\(nlohmann_json)"},
       {"libpcap-dev", R"(libpcap)"},
       {"libjemalloc-dev", R"(IMPORTED_TARGET jemalloc)"},
+      {"libyaml-cpp-dev", R"(find_package\(yaml-cpp)"},
       {"clang", R"(clang\+\+)"},
       {"libclang-rt-14-dev", R"(-fsanitize=fuzzer)"},
       {"clang-format", R"(\bclang-format\b)"},
