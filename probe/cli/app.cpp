@@ -227,6 +227,7 @@ int run_command(int argc, char** argv, bool nagios) {
   setup_analyze(app, selected);
   setup_diagnose(app, selected);
   setup_batch(app, selected);
+  setup_exporter(app, selected);
 
   try {
     app.parse(argc, argv);

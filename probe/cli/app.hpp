@@ -67,5 +67,6 @@ void setup_analyze(CLI::App& parent, action& selected);
 void setup_reach(CLI::App& parent, action& selected);
 void setup_diagnose(CLI::App& parent, action& selected);
 void setup_batch(CLI::App& parent, action& selected);
+void setup_exporter(CLI::App& parent, action& selected);
 
 }  // namespace probe::cli

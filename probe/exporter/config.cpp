@@ -238,22 +238,22 @@ bool bool_of(const checker& c, const entry& e) {
 // The settings that are not secrets, into `m` (the prober is already known).
 void apply_setting(const checker& c, const entry& e, module& m) {
   const std::string& k = e.name;
-  if (k == "registrar") m.registrar = target_of(c, e);
-  else if (k == "outbound_proxy") m.outbound_proxy = target_of(c, e);
+  if (k == "registrar") m.route.registrar = target_of(c, e);
+  else if (k == "outbound_proxy") m.route.outbound_proxy = target_of(c, e);
   else if (k == "transport") {
-    m.transport = netcheck::transport_from_string(scalar_of(c, e, "udp, tcp or tls"));
-    if (!m.transport) c.fail(e.value_mark(), e.path, "expected udp, tcp or tls");
+    m.route.transport = netcheck::transport_from_string(scalar_of(c, e, "udp, tcp or tls"));
+    if (!m.route.transport) c.fail(e.value_mark(), e.path, "expected udp, tcp or tls");
   } else if (k == "timeout") m.timeout = timeout_of(c, e);
   else if (k == "expires") m.expires = expires_of(c, e, m.kind);
   else if (k == "user") m.user = text_of(c, e);
   else if (k == "realm") m.realm = text_of(c, e);
-  else if (k == "dns_servers") m.dns_servers = dns_servers_of(c, e);
+  else if (k == "dns_servers") m.route.dns_servers = dns_servers_of(c, e);
   else if (k == "ca_file") {
-    m.ca_file = text_of(c, e, "a path");
-    if (!c.env().read_file || !c.env().read_file(m.ca_file))
-      c.fail(e.value_mark(), e.path, "cannot read the file " + printable(m.ca_file));
-  } else if (k == "insecure") m.insecure = bool_of(c, e);
-  else if (k == "bind") m.bind = bind_of(c, e);
+    m.route.ca_file = text_of(c, e, "a path");
+    if (!c.env().read_file || !c.env().read_file(m.route.ca_file))
+      c.fail(e.value_mark(), e.path, "cannot read the file " + printable(m.route.ca_file));
+  } else if (k == "insecure") m.route.insecure = bool_of(c, e);
+  else if (k == "bind") m.route.bind = bind_of(c, e);
 }
 
 // An unknown key: its name when it is one, and the known key it may be a typo of.

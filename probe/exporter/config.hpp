@@ -16,6 +16,7 @@
 #include "probe/batch/csv.hpp"
 #include "probe/core/expected.hpp"
 #include "probe/core/secret.hpp"
+#include "probe/registration/run.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -40,17 +41,13 @@ std::string_view to_string(prober p) noexcept;  // "register", "query", "options
 struct module {
   std::string name;
   prober kind = prober::register_;
-  std::string registrar;                         // "" = RFC 3263 from the target's domain
-  std::string outbound_proxy;                    // "" = none
-  std::optional<netcheck::transport> transport;  // none = what RFC 3263 picks
-  std::chrono::milliseconds timeout{5000};       // 0.1 s to 300 s; a scrape's own timeout may lower it
-  std::uint32_t expires = 300;                   // register/inbound: the interval asked for
-  std::string user;                              // digest username, when not the AOR's user
-  std::string realm;                             // expected realm
-  std::vector<std::string> dns_servers;          // IP[:PORT]
-  std::string ca_file;                           // PEM; "" = the system store
-  bool insecure = false;
-  std::string bind;  // local ADDR[:PORT] ("" = any)
+  // registrar, outbound_proxy, transport, dns_servers, ca_file, insecure, bind: as the
+  // options of `register` ("" / none: RFC 3263 from the target's domain, the system store…).
+  registration::route_options route;
+  std::chrono::milliseconds timeout{5000};  // 0.1 s to 300 s; a scrape's own timeout may lower it
+  std::uint32_t expires = 300;              // register/inbound: the interval asked for
+  std::string user;                         // digest username, when not the AOR's user
+  std::string realm;                        // expected realm
   // One secret for every target (password_env, password_file or ha1_env), or per target
   // from accounts_csv (the batch format: the target AOR picks the row). options has none.
   std::optional<secret> credentials;

@@ -317,3 +317,31 @@ TEST_CASE("examples: the two traces and their verdicts") {
   CHECK(piped.exit_code == 1);
   CHECK(piped.report["diagnosis"]["code"] == "forbidden");
 }
+
+TEST_CASE("examples: the Prometheus set-up — scrape config, alert rules and their tests, exporter unit and modules") {
+  const auto dir = example("prometheus");
+  auto config = test_support::run("cd " + shell_quote(dir) + " && promtool check config prometheus.yml 2>&1");
+  INFO(config.out);
+  CHECK(config.exit_code == 0);
+  CHECK(config.out.find("SUCCESS: 4 rules found") != std::string::npos);
+  // The alerts tell a site's own problem from the account's: proved by promtool's rule tests.
+  auto rules = test_support::run("cd " + shell_quote(dir) + " && promtool test rules alerts_test.yml 2>&1");
+  INFO(rules.out);
+  CHECK(rules.exit_code == 0);
+  CHECK(rules.out.find("SUCCESS") != std::string::npos);
+  // The modules file loads (its secret from the environment, as the unit provides it).
+  auto modules = test_support::run("PBX_PASSWORD=x " + shell_quote(SIPPROBE_BINARY) + " exporter --check-config --config " +
+                                   shell_quote(example("prometheus/exporter.yml")) + " 2>&1");
+  INFO(modules.out);
+  CHECK(modules.exit_code == 0);
+  CHECK(modules.out.find(": 4 modules, OK") != std::string::npos);
+  // The unit verifies, with the binary where ExecStart says (here the one just built).
+  const std::string units = test_support::make_temp_dir("exporter-unit");
+  std::ofstream(units + "/sipprobe-exporter.service")
+      << replace_all(slurp(example("prometheus/sipprobe-exporter.service")), "/usr/local/bin/sipprobe", SIPPROBE_BINARY);
+  auto v = test_support::run("systemd-analyze verify " + shell_quote(units + "/sipprobe-exporter.service") + " 2>&1");
+  INFO(v.out);
+  CHECK(v.exit_code == 0);
+  CHECK(v.out == "");
+  std::filesystem::remove_all(units);
+}

@@ -90,6 +90,11 @@ TEST_CASE("setup: every package is used by a script or a test, and every tool th
       {"sipsak", R"(\bsipsak -U\b|lab_require sipsak)"},
       {"strace", R"(\bstrace -f\b)"},
       {"systemd", R"(\bsystemd-analyze (verify|calendar)\b)"},
+      {"libyaml-cpp-dev", R"(find_package\(yaml-cpp)"},
+      {"prometheus", R"(\bpromtool (check|test)\b|lab_require prometheus prometheus)"},
+      {"prometheus-blackbox-exporter", R"(lab_require prometheus-blackbox-exporter)"},
+      {"curl", R"(\bcurl -s\b)"},
+      {"wrk", R"(lab_require wrk wrk)"},
   };
   const auto packages = setup_packages();
   const std::string users = users_text();
