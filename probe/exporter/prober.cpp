@@ -22,7 +22,8 @@ bool registers(const module& m) { return m.kind != prober::options; }
 
 // The account for a registering probe: the module's secret, or the accounts file's row.
 struct job {
-  module m;
+  std::shared_ptr<const config> cfg;  // keeps `m` alive across a reload
+  const module* m = nullptr;
   std::string target;
   registration::account acct;
   registration::register_settings settings;
@@ -50,22 +51,22 @@ void run_registration(boost::asio::io_context& io, sip::id_factory& ids, std::mt
     return j->finish();
   }
   j->acct.aor = *aor;
-  j->acct.auth_user = j->m.user;
-  j->acct.expected_realm = j->m.realm;
-  j->route = j->m.route;
-  if (const auto* row = account_for(j->m, j->target)) {
+  j->acct.auth_user = j->m->user;
+  j->acct.expected_realm = j->m->realm;
+  j->route = j->m->route;
+  if (const auto* row = account_for(*j->m, j->target)) {
     j->acct = row->acct;
     if (!row->registrar.empty()) j->route.registrar = row->registrar;
     if (row->transport) j->route.transport = row->transport;
-  } else if (j->m.credentials) {
-    j->acct.credentials = *j->m.credentials;
+  } else if (j->m->credentials) {
+    j->acct.credentials = *j->m->credentials;
   } else {
-    j->out.error = "no account for this target in " + j->m.accounts_csv;
+    j->out.error = "no account for this target in " + j->m->accounts_csv;
     return j->finish();
   }
-  j->settings.expires = j->m.expires;
-  j->settings.query = j->m.kind == prober::query;
-  j->settings.inbound = j->m.kind == prober::inbound;
+  j->settings.expires = j->m->expires;
+  j->settings.query = j->m->kind == prober::query;
+  j->settings.inbound = j->m->kind == prober::inbound;
   j->settings.ladder = false;
   try {
     registration::async_register_run({io, ids, rng, nullptr, nullptr}, j->acct, j->settings, j->route, timeout, [j](report r) {
@@ -87,12 +88,12 @@ void run_options(boost::asio::io_context& io, sip::id_factory& ids, std::mt19937
     return j->finish();
   }
   try {
-    j->request = locate::locate_request_from(*target,
-                                             j->m.route.transport ? std::string(netcheck::to_string(*j->m.route.transport)) : "");
-    if (!j->m.route.transport) j->request = locate::every_transport_request(j->request);
-    j->resolver = locate::make_resolver(io, j->m.route.dns_servers, timeout);
-    j->tls = locate::make_tls(j->m.route.ca_file, j->m.route.insecure);
-    j->checks.flow = locate::bind_options(j->m.route.bind);
+    j->request = locate::locate_request_from(
+        *target, j->m->route.transport ? std::string(netcheck::to_string(*j->m->route.transport)) : "");
+    if (!j->m->route.transport) j->request = locate::every_transport_request(j->request);
+    j->resolver = locate::make_resolver(io, j->m->route.dns_servers, timeout);
+    j->tls = locate::make_tls(j->m->route.ca_file, j->m->route.insecure);
+    j->checks.flow = locate::bind_options(j->m->route.bind);
   } catch (const usage_error& e) {
     j->out.error = e.what();
     return j->finish();
@@ -144,10 +145,11 @@ std::string registrar_key(const module& m, const std::string& target) {
   return target;
 }
 
-void async_probe(boost::asio::io_context& io, sip::id_factory& ids, std::mt19937& rng, const module& m, const std::string& target,
-                 milliseconds timeout, std::function<void(probe_outcome)> done) {
+void async_probe(boost::asio::io_context& io, sip::id_factory& ids, std::mt19937& rng, std::shared_ptr<const config> cfg,
+                 const module& m, const std::string& target, milliseconds timeout, std::function<void(probe_outcome)> done) {
   auto j = std::make_shared<job>();
-  j->m = m;
+  j->cfg = std::move(cfg);
+  j->m = &m;
   j->target = target;
   j->start = clock_type::now();
   j->done = std::move(done);

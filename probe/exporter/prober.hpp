@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -27,8 +28,11 @@ std::optional<std::string> check_target(const module& m, const std::string& targ
 std::string registrar_key(const module& m, const std::string& target);
 
 // Runs the probe on `io`; `done` runs once with the outcome (success, duration, the
-// report or the checks). `m` is copied; `ids` and `rng` must outlive the probe.
-void async_probe(boost::asio::io_context& io, sip::id_factory& ids, std::mt19937& rng, const module& m, const std::string& target,
-                 std::chrono::milliseconds timeout, std::function<void(probe_outcome)> done);
+// report or the checks). `m` is a module of `cfg`, which the probe holds until it ends (a
+// reload may replace the server's meanwhile): never copied, since a module with an
+// accounts file holds every account. `ids` and `rng` must outlive the probe.
+void async_probe(boost::asio::io_context& io, sip::id_factory& ids, std::mt19937& rng, std::shared_ptr<const config> cfg,
+                 const module& m, const std::string& target, std::chrono::milliseconds timeout,
+                 std::function<void(probe_outcome)> done);
 
 }  // namespace probe::exporter

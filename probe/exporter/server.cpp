@@ -440,7 +440,7 @@ void server_impl::launch(waiting w) {
   metrics_.probe_started(w.module_name);
   auto self = shared_from_this();
   auto shared = std::make_shared<waiting>(std::move(w));
-  async_probe(io_, ids_, rng_, *shared->mod, shared->target, left, [self, shared](probe_outcome o) {
+  async_probe(io_, ids_, rng_, shared->cfg, *shared->mod, shared->target, left, [self, shared](probe_outcome o) {
     --self->running_;
     if (--self->per_registrar_[shared->registrar] == 0) self->per_registrar_.erase(shared->registrar);
     self->metrics_.probe_finished(shared->module_name, o.success, o.duration_s);
