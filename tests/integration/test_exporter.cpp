@@ -181,7 +181,12 @@ TEST_CASE("exporter: a real Prometheus scrapes probe_success through the blackbo
   auto info = get(prom.get("PROM_URL") + "/api/v1/query?query=sipprobe_diagnosis_info");
   CHECK(info.body.find("\"code\":\"not_found\"") != std::string::npos);
   // The scrape of the exporter itself worked too.
-  auto up = get(prom.get("PROM_URL") + "/api/v1/query?query=up%7Bjob%3D%22exporter%22%7D");
+  http_answer up;
+  for (int i = 0; i < 40 && up.body.find("\"1\"]") == std::string::npos; ++i) {
+    if (i) test_support::sleep_ms(250);
+    up = get(prom.get("PROM_URL") + "/api/v1/query?query=up%7Bjob%3D%22exporter%22%7D");
+  }
+  INFO(up.body);
   CHECK(up.body.find("\"1\"]") != std::string::npos);
 }
 
@@ -250,4 +255,58 @@ TEST_CASE("exporter: the scrape's timeout bounds a probe of a silent registrar, 
   INFO(self.body);
   CHECK(self.body.find("sipprobe_exporter_probes_joined_total{module=\"slow\"} 1") != std::string::npos);
   CHECK(self.body.find("sipprobe_exporter_probes_total{module=\"slow\",result=\"failure\"} 1") != std::string::npos);
+}
+
+TEST_CASE("exporter: IPv6, idle and oversized HTTP clients do not stop it from serving") {
+  lab_service kam("kamailio");
+  const auto dir = test_support::make_temp_dir("exporter-http");
+  auto env = exporter_env(write_config(dir, kam.get("SIP_PORT")));
+  env["LISTEN_IPV6"] = "1";
+  lab_service exp("exporter", env);
+  REQUIRE_FALSE(exp.get("EXPORTER6").empty());
+  auto v6 = get("http://" + exp.get("EXPORTER6") + "/probe?module=reg&target=sip:alice@sip.test");
+  INFO(v6.body);
+  CHECK(v6.status == 200);
+  CHECK(has_line(v6.body, "probe_success 1"));
+  // 50 connections that never finish their request (held open by a background shell) …
+  test_support::background idle("bash -c 'for i in $(seq 1 50); do exec {fd}<>/dev/tcp/127.0.0.1/" + exp.get("EXPORTER_PORT") +
+                                "; printf \"GET /metrics HTTP/1.1\\r\\n\" >&$fd; done; sleep 5'");
+  test_support::sleep_ms(300);
+  // … while a probe still gets its answer at once: no thread or worker per connection.
+  const auto began = std::chrono::steady_clock::now();
+  auto busy = get(probe_url(exp, "reg", "sip:alice@sip.test"));
+  CHECK(busy.status == 200);
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count() < 2.0);
+  // A header beyond 8 KiB is refused, not read on.
+  auto big = get(probe_url(exp, "reg", "sip:alice@sip.test"), "-H 'X-Big: " + std::string(10000, 'a') + "'");
+  CHECK(big.status == 400);
+  CHECK(big.body.find("bad request") == 0);
+  CHECK(get("http://" + exp.get("EXPORTER") + "/metrics").status == 200);
+}
+
+TEST_CASE("exporter: SIGTERM lets the probe in flight answer its scrape, then exits") {
+  lab_service sipp("sipp", {{"SCENARIO", "silence"}});
+  const auto dir = test_support::make_temp_dir("exporter-term");
+  std::ofstream(dir + "/modules.yml") << "modules:\n  slow: {prober: register, registrar: \"127.0.0.1:" << sipp.get("SIP_PORT")
+                                      << "\", transport: udp, timeout: 2s, password_env: EXP_PW}\n";
+  lab_service exp("exporter", exporter_env(dir + "/modules.yml"));
+  const auto pid = std::stoi(test_support::slurp(exp.dir() + "/exporter.pid"));
+  test_support::background scrape("curl -s -m 10 -o " + shell_quote(dir + "/scrape.txt") + " " +
+                                   shell_quote(probe_url(exp, "slow", "sip:alice@sip.test")));
+  test_support::sleep_ms(500);  // the probe is waiting for the silent registrar
+  ::kill(pid, SIGTERM);
+  CHECK(scrape.wait() == 0);
+  const auto body = test_support::slurp(dir + "/scrape.txt");
+  INFO(body);
+  CHECK(has_line(body, "probe_success 0"));
+  // The exporter is gone once its probe ended, and said nothing alarming.
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    // Gone, or a zombie nobody reaped yet (its parent, the start script, has exited).
+    const auto stat = test_support::slurp("/proc/" + std::to_string(pid) + "/stat");
+    gone = stat.empty() || stat.find(") Z ") != std::string::npos;
+    if (!gone) test_support::sleep_ms(100);
+  }
+  CHECK(gone);
+  CHECK(get("http://" + exp.get("EXPORTER") + "/metrics").status == 0);  // nobody listens any more
 }
