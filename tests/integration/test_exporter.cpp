@@ -292,7 +292,7 @@ TEST_CASE("exporter: SIGTERM lets the probe in flight answer its scrape, then ex
   lab_service exp("exporter", exporter_env(dir + "/modules.yml"));
   const auto pid = std::stoi(test_support::slurp(exp.dir() + "/exporter.pid"));
   test_support::background scrape("curl -s -m 10 -o " + shell_quote(dir + "/scrape.txt") + " " +
-                                   shell_quote(probe_url(exp, "slow", "sip:alice@sip.test")));
+                                  shell_quote(probe_url(exp, "slow", "sip:alice@sip.test")));
   test_support::sleep_ms(500);  // the probe is waiting for the silent registrar
   ::kill(pid, SIGTERM);
   CHECK(scrape.wait() == 0);
@@ -309,4 +309,27 @@ TEST_CASE("exporter: SIGTERM lets the probe in flight answer its scrape, then ex
   }
   CHECK(gone);
   CHECK(get("http://" + exp.get("EXPORTER") + "/metrics").status == 0);  // nobody listens any more
+}
+
+TEST_CASE("exporter: --max-per-registrar 1 keeps a second probe of the same registrar waiting, within its scrape's time") {
+  lab_service sipp("sipp", {{"SCENARIO", "silence"}});
+  const auto dir = test_support::make_temp_dir("exporter-limit");
+  std::ofstream(dir + "/modules.yml") << "modules:\n  slow: {prober: register, registrar: \"127.0.0.1:" << sipp.get("SIP_PORT")
+                                      << "\", transport: udp, timeout: 20s, password_env: EXP_PW}\n";
+  lab_service exp("exporter", exporter_env(dir + "/modules.yml", "--max-per-registrar 1"));
+  const std::string header = "-H 'X-Prometheus-Scrape-Timeout-Seconds: 2'";
+  // Two targets on one registrar: the first probe takes the only slot for its 1.5 s; the
+  // second waits, and when the slot frees its scrape's time is up: it fails without a probe.
+  auto both = run("for who in a b; do curl -s -m 10 " + header + " " + shell_quote(probe_url(exp, "slow", "sip:")) +
+                  "$who@sip.test -o " + shell_quote(dir) + "/$who.txt & done; wait");
+  for (const char* f : {"/a.txt", "/b.txt"}) {
+    const auto body = test_support::slurp(dir + f);
+    INFO(body);
+    CHECK(has_line(body, "probe_success 0"));
+  }
+  auto self = get("http://" + exp.get("EXPORTER") + "/metrics");
+  INFO(self.body);
+  CHECK(self.body.find("sipprobe_exporter_probes_total{module=\"slow\",result=\"failure\"} 1") != std::string::npos);
+  CHECK(test_support::slurp(exp.dir() + "/exporter.log").find("error=\"no free slot before the scrape's timeout\"") !=
+        std::string::npos);
 }
