@@ -81,7 +81,12 @@ bool has_line(const std::string& body, const std::string& line) {
 TEST_CASE("exporter: each prober against the lab registrar, in the Prometheus text format") {
   lab_service kam("kamailio");
   const auto dir = test_support::make_temp_dir("exporter-cfg");
-  lab_service exp("exporter", exporter_env(write_config(dir, kam.get("SIP_PORT")), "--site lab1"));
+  std::ofstream(dir + "/accounts.csv") << "aor,password\nsip:alice@sip.test,alice-secret\nsip:bob@sip.test,not-bobs\n";
+  const std::string extra = "  tls: {prober: query, registrar: \"127.0.0.1:" + kam.get("TLS_PORT") +
+                            "\", transport: tls, ca_file: " + kam.get("CA_FILE") + ", password_env: EXP_PW}\n" +
+                            "  csv: {prober: query, registrar: \"127.0.0.1:" + kam.get("SIP_PORT") +
+                            "\", transport: udp, accounts_csv: " + dir + "/accounts.csv}\n";
+  lab_service exp("exporter", exporter_env(write_config(dir, kam.get("SIP_PORT"), extra), "--site lab1"));
 
   auto reg = get(probe_url(exp, "reg", "sip:alice@sip.test"));
   INFO(reg.body);
@@ -110,6 +115,23 @@ TEST_CASE("exporter: each prober against the lab registrar, in the Prometheus te
   CHECK(in.body.find("phase=\"inbound\"") != std::string::npos);
   CHECK(has_line(in.body, "probe_success{site=\"lab1\"} 1"));
 
+  // Over TLS: the handshake's phase and the certificate's notAfter.
+  auto tls = get(probe_url(exp, "tls", "sip:alice@sip.test"));
+  INFO(tls.body);
+  CHECK(has_line(tls.body, "probe_success{site=\"lab1\"} 1"));
+  CHECK(tls.body.find("sipprobe_phase_duration_seconds{site=\"lab1\",phase=\"tls\"}") != std::string::npos);
+  CHECK(tls.body.find("sipprobe_tls_cert_not_after_timestamp_seconds{site=\"lab1\"} 1") != std::string::npos);
+  check_promtool(tls.body);
+
+  // Secrets per target from a batch CSV: the target picks the row; one not in it is refused.
+  auto csv_alice = get(probe_url(exp, "csv", "sip:alice@sip.test"));
+  CHECK(has_line(csv_alice.body, "probe_success{site=\"lab1\"} 1"));
+  auto csv_bob = get(probe_url(exp, "csv", "sip:bob@sip.test"));
+  CHECK(csv_bob.body.find("code=\"auth_failed\"") != std::string::npos);
+  auto csv_carol = get(probe_url(exp, "csv", "sip:carol@sip.test"));
+  CHECK(csv_carol.status == 400);
+  CHECK(csv_carol.body.find("no account for sip:carol@sip.test") == 0);
+
   auto opt = get(probe_url(exp, "opt", "127.0.0.1:" + kam.get("SIP_PORT")));
   INFO(opt.body);
   CHECK(has_line(opt.body, "probe_success{site=\"lab1\"} 1"));
@@ -125,7 +147,7 @@ TEST_CASE("exporter: each prober against the lab registrar, in the Prometheus te
   // Refusals: one line each, HTTP 400/404/405.
   auto unknown = get(probe_url(exp, "nope", "sip:alice@sip.test"));
   CHECK(unknown.status == 400);
-  CHECK(unknown.body.find("unknown module nope (modules: reg, bad, query, opt, in)") == 0);
+  CHECK(unknown.body.find("unknown module nope (modules: reg, bad, query, opt, in, tls, csv)") == 0);
   auto no_target = get("http://" + exp.get("EXPORTER") + "/probe?module=reg");
   CHECK(no_target.status == 400);
   CHECK(std::count(no_target.body.begin(), no_target.body.end(), '\n') == 1);
