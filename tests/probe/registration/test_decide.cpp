@@ -137,9 +137,10 @@ TEST_CASE("register logic: the pub-gruu of our Contact (RFC 5627 §5.2), unquote
   REQUIRE(b.bindings.size() == 2);
   CHECK(b.bindings[0].gruu == "sip:alice@example.com;gr=urn:uuid:1");
   CHECK(b.our_gruu == "sip:alice@example.com;gr=urn:uuid:2");
-  // None given: none read (the run then asks the AOR, one binding at a time).
-  REQUIRE_FALSE(
-      sip::parse(response("200 OK", "Contact: <sip:alice@127.0.0.1:5062>;expires=600\r\n"), m, sip::framing::datagram).ec);
+  // None given: none read (the run then asks the AOR, one binding at a time). The message
+  // views the text: the text must outlive every use of the view.
+  const std::string plain = response("200 OK", "Contact: <sip:alice@127.0.0.1:5062>;expires=600\r\n");
+  REQUIRE_FALSE(sip::parse(plain, m, sip::framing::datagram).ec);
   CHECK(probe::registration::read_bindings(m, "sip:alice@127.0.0.1:5062").our_gruu.empty());
 }
 
